@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"strings"
+
+	"github.com/dynakv/dynakv/node"
+)
+
+// nodeFlags registers the flags shared by `server` and `dev` on fs and
+// returns a function that builds the parsed node.Config.
+func nodeFlags(fs *flag.FlagSet) func() node.Config {
+	d := node.DefaultConfig()
+	fs.IntVar(&d.Replicas, "replicas", d.Replicas, "N: replicas of each key")
+	fs.IntVar(&d.ReadQuorum, "read-quorum", d.ReadQuorum, "R: replicas that must answer a read")
+	fs.IntVar(&d.WriteQuorum, "write-quorum", d.WriteQuorum, "W: replicas that must store a write")
+	fs.IntVar(&d.Partitions, "partitions", d.Partitions, "Q: ring partitions, a power of two dividing 16384")
+	fs.StringVar(&d.RequirePass, "requirepass", "", "password clients must AUTH with (empty: none)")
+	fs.BoolVar(&d.NoSync, "nosync", false, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
+	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
+	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
+	fs.DurationVar(&d.IdleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	json := fs.Bool("log-json", false, "log in JSON instead of text")
+	return func() node.Config {
+		d.LogLevel, d.LogJSON = *level, *json
+		return d
+	}
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dynakv server", flag.ContinueOnError)
+	id := fs.String("id", "", "stable node ID (required)")
+	listen := fs.String("listen", "127.0.0.1:6379", "address for Redis clients")
+	gossip := fs.String("gossip", "127.0.0.1:7946", "address for cluster gossip")
+	data := fs.String("data", "", "data directory (required)")
+	join := fs.String("join", "", "comma-separated gossip addresses of nodes to join")
+	build := nodeFlags(fs)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	cfg := build()
+	cfg.ID, cfg.Listen, cfg.Gossip, cfg.DataDir = *id, *listen, *gossip, *data
+	if *join != "" {
+		cfg.Join = strings.Split(*join, ",")
+	}
+	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogJSON)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
+	n, err := node.Start(cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("shutting down", "id", cfg.ID)
+	return n.Close()
+}

@@ -1,0 +1,103 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+var (
+	// ErrNoQuorum reports that fewer replicas answered than the request's
+	// R or W; the error text says how many did.
+	ErrNoQuorum = errors.New("coordinator: not enough replicas answered")
+	// ErrQuorumRange reports an R or W outside 1..N.
+	ErrQuorumRange = errors.New("coordinator: quorum out of range")
+	// ErrNotReplica reports a write sent to a node outside the key's top N.
+	ErrNotReplica = errors.New("coordinator: this node is not a replica of the key")
+	// ErrConfig reports an invalid Config.
+	ErrConfig = errors.New("coordinator: invalid config")
+)
+
+// Config configures a Coordinator.
+type Config struct {
+	// N is the number of replicas of each key; R and W the default read and
+	// write quorums (1 ≤ R, W ≤ N).
+	N, R, W int
+	// Timeout bounds one request's wait for its quorum; 0 means 2s.
+	Timeout time.Duration
+}
+
+// DefaultConfig is a single node: N = R = W = 1.
+func DefaultConfig() Config { return Config{N: 1, R: 1, W: 1, Timeout: 2 * time.Second} }
+
+func (c *Config) validate() error {
+	if c.Timeout == 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.N < 1 || c.R < 1 || c.R > c.N || c.W < 1 || c.W > c.N {
+		return fmt.Errorf("%w: N=%d R=%d W=%d (need 1 ≤ R, W ≤ N)", ErrConfig, c.N, c.R, c.W)
+	}
+	return nil
+}
+
+// Placement maps a key to its preference list: node IDs in order, the first
+// N being the key's replicas.
+type Placement interface {
+	Preference(key []byte) []string
+}
+
+// Local is the coordinator's own replica: the store that issues dots.
+type Local interface {
+	replica.Replica
+	Update(ctx context.Context, key []byte, fn replica.UpdateFunc) (prev, next dvv.Object, err error)
+	Scan(c replica.Cursor, count int, fn func(key []byte, o dvv.Object) bool) (replica.Cursor, error)
+	NowMs() int64
+}
+
+// Peers resolves a node ID to its Replica (nil if unknown).
+type Peers func(id string) replica.Replica
+
+// ReadOptions tune one read.
+type ReadOptions struct {
+	// R overrides the configured read quorum when non-zero.
+	R int
+	// Local reads only this node's replica: no quorum, no repair.
+	Local bool
+}
+
+// WriteOptions tune one write.
+type WriteOptions struct {
+	// W overrides the configured write quorum when non-zero.
+	W int
+	// ReadFirst makes the coordinator read the key at quorum R and merge the
+	// result into its replica before deciding the write, for commands whose
+	// outcome depends on the current value (NX, XX, GET, EXPIRE…).
+	ReadFirst bool
+}
+
+// Coordinator runs quorum reads and writes. Build it with New.
+type Coordinator struct {
+	cfg   Config
+	self  string
+	local Local
+	place Placement
+	peers Peers
+}
+
+// New returns a coordinator for the node whose replica is local.
+func New(cfg Config, local Local, place Placement, peers Peers) (*Coordinator, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Coordinator{cfg: cfg, self: local.ID(), local: local, place: place, peers: peers}, nil
+}
+
+// Config returns the coordinator's configuration.
+func (c *Coordinator) Config() Config { return c.cfg }
+
+// NowMs returns the node clock in Unix milliseconds.
+func (c *Coordinator) NowMs() int64 { return c.local.NowMs() }

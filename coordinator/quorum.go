@@ -1,0 +1,175 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// replicas returns the key's top-N preference list.
+func (c *Coordinator) replicas(key []byte) []string {
+	prefs := c.place.Preference(key)
+	return prefs[:min(len(prefs), c.cfg.N)]
+}
+
+// quorum resolves a per-request override against the default.
+func (c *Coordinator) quorum(override, def int) (int, error) {
+	if override == 0 {
+		return def, nil
+	}
+	if override < 1 || override > c.cfg.N {
+		return 0, fmt.Errorf("%w: %d not in 1..%d", ErrQuorumRange, override, c.cfg.N)
+	}
+	return override, nil
+}
+
+// replica returns the Replica of node id: the local store for this node.
+func (c *Coordinator) replica(id string) replica.Replica {
+	if id == c.self {
+		return c.local
+	}
+	if c.peers == nil {
+		return nil
+	}
+	return c.peers(id)
+}
+
+type reply struct {
+	id  string
+	obj dvv.Object
+	err error
+}
+
+// fanOut calls op on every node in ids concurrently and returns a channel
+// of their replies (buffered, so late replies never block).
+func (c *Coordinator) fanOut(ctx context.Context, ids []string, op func(ctx context.Context, r replica.Replica) (dvv.Object, error)) <-chan reply {
+	out := make(chan reply, len(ids))
+	for _, id := range ids {
+		r := c.replica(id)
+		if r == nil {
+			out <- reply{id: id, err: fmt.Errorf("coordinator: no route to %s", id)}
+			continue
+		}
+		go func() {
+			o, err := op(ctx, r)
+			out <- reply{id: id, obj: o, err: err}
+		}()
+	}
+	return out
+}
+
+// Get reads key at quorum R: the merge of the first R replies.
+func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv.Object, error) {
+	if opt.Local {
+		return c.local.Get(ctx, key)
+	}
+	r, err := c.quorum(opt.R, c.cfg.R)
+	if err != nil {
+		return dvv.Object{}, err
+	}
+	ids := c.replicas(key)
+	if len(ids) == 1 && ids[0] == c.self && r == 1 {
+		return c.local.Get(ctx, key) // single-node fast path
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	replies := c.fanOut(ctx, ids, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
+		return rep.Get(ctx, key)
+	})
+	var merged dvv.Object
+	ok, failed := 0, 0
+	var lastErr error
+	for ok < r && ok+failed < len(ids) {
+		select {
+		case rp := <-replies:
+			if rp.err != nil {
+				failed++
+				lastErr = rp.err
+				continue
+			}
+			merged = dvv.Merge(merged, rp.obj)
+			ok++
+		case <-ctx.Done():
+			lastErr = ctx.Err()
+			failed = len(ids) - ok
+		}
+	}
+	if ok < r {
+		return dvv.Object{}, noQuorum("read", ok, r, len(ids), lastErr)
+	}
+	return merged, nil
+}
+
+func noQuorum(op string, ok, need, n int, cause error) error {
+	return fmt.Errorf("%w: %s: %d of %d replicas answered, %d needed (last error: %v)", ErrNoQuorum, op, ok, n, need, cause)
+}
+
+// Update writes key as its coordinator: the local replica makes the new
+// version with fn, then it is sent to the other replicas; Update returns
+// once W replicas (the local one included) have stored it.
+func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, fn replica.UpdateFunc) (prev, next dvv.Object, err error) {
+	w, err := c.quorum(opt.W, c.cfg.W)
+	if err != nil {
+		return prev, next, err
+	}
+	ids := c.replicas(key)
+	if !slices.Contains(ids, c.self) {
+		return prev, next, fmt.Errorf("%w: %q", ErrNotReplica, key)
+	}
+	if opt.ReadFirst && len(ids) > 1 {
+		cur, err := c.Get(ctx, key, ReadOptions{})
+		if err != nil {
+			return prev, next, err
+		}
+		if !cur.IsZero() {
+			if err := c.local.Merge(ctx, key, cur); err != nil {
+				return prev, next, err
+			}
+		}
+	}
+	prev, next, err = c.local.Update(ctx, key, fn)
+	if err != nil || len(ids) == 1 {
+		return prev, next, err
+	}
+	others := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == c.self })
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	replies := c.fanOut(ctx, others, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
+		return dvv.Object{}, rep.Merge(ctx, key, next)
+	})
+	acks, failed := 1, 0
+	var lastErr error
+	for acks < w && acks+failed < len(ids) {
+		select {
+		case rp := <-replies:
+			if rp.err != nil {
+				failed++
+				lastErr = rp.err
+				continue
+			}
+			acks++
+		case <-ctx.Done():
+			lastErr = ctx.Err()
+			failed = len(ids) - acks
+		}
+	}
+	if acks < w {
+		return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
+	}
+	return prev, next, nil
+}
+
+// Scan visits the keys of the store from cursor (see replica.Cursor).
+func (c *Coordinator) Scan(_ context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
+	next, err := c.local.Scan(replica.Cursor(cursor), count, fn)
+	return uint64(next), err
+}
+
+// Single is the Placement of a one-node store: every key lives on self.
+type Single string
+
+// Preference returns the single node.
+func (s Single) Preference([]byte) []string { return []string{string(s)} }

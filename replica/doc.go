@@ -1,0 +1,33 @@
+// Package replica is the local replica of a dynakv node: a pebble store of
+// versioned objects (dvv.Object) with tombstones, absolute-time TTL and the
+// node's dot clock, and the Replica interface through which coordinators,
+// handoff and anti-entropy reach a replica, local or remote.
+//
+// Keyspace (one pebble DB per node):
+//
+//	'd' slot(2, BE) hash(8, BE) key      → encoded dvv.Object
+//	'e' when(8, BE ms) <data key>        → ""  (next expiry or reap time)
+//	'm' name                             → node metadata (incarnation, clock)
+//
+// Data keys sort by slot, so a partition (a slot range) is one contiguous
+// range, and within a slot by a 64-bit hash of the key, which gives SCAN a
+// numeric cursor (see Cursor).
+//
+// Invariants:
+//   - every stored object satisfies dvv.Object.Validate; bytes that do not
+//     decode are reported as ErrCorrupt and never panic;
+//   - each object with a pending event (a live sibling with an expiry, or
+//     only tombstones awaiting reaping) has exactly one 'e' entry, at the
+//     time nextEvent computes from the object itself;
+//   - dots issued by Update are strictly increasing across all keys and
+//     restarts of a data directory (a hybrid-logical clock: max of the
+//     previous dot + 1 and the wall clock in microseconds, persisted as a
+//     reserved ceiling), so a key deleted, reaped and written again never
+//     reuses a dot that another replica or a client's token still holds;
+//   - with Config.Sync (the default) a write is on stable storage before
+//     Update or Merge returns.
+//
+// Concurrency: a Store is safe for concurrent use. Writers of one key are
+// serialised by a striped lock; reads take no lock (a pebble read of one key
+// is atomic). The sweeper runs in its own goroutine until Close.
+package replica

@@ -1,0 +1,67 @@
+package replica
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// Scan visits stored objects in key order from cursor c, calling fn for
+// each, until it has visited at least count objects (it finishes the run of
+// keys sharing the last cursor position, so no key is skipped between
+// pages) or fn returns false. It returns the cursor to resume from, 0 when
+// the store is exhausted. Objects that do not decode are skipped and
+// counted in Stats.CorruptGet. Keys passed to fn are copies.
+func (s *Store) Scan(c Cursor, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
+	return s.scanRange(cursorKey(c), []byte{prefixData + 1}, count, fn)
+}
+
+// ScanSlots is Scan restricted to the slots [from, to): the keys of one
+// partition.
+func (s *Store) ScanSlots(from, to int, c Cursor, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
+	lo, hi := slotBounds(from, to)
+	if ck := cursorKey(c); bytes.Compare(ck, lo) > 0 {
+		lo = ck
+	}
+	return s.scanRange(lo, hi, count, fn)
+}
+
+func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
+	if count < 1 {
+		count = 1
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, fmt.Errorf("replica: scan: %w", err)
+	}
+	defer it.Close()
+	n := 0
+	var last Cursor
+	for it.First(); it.Valid(); it.Next() {
+		dk := it.Key()
+		if len(dk) < dataHeader {
+			continue
+		}
+		pos := cursorOf(dk)
+		if n >= count && pos != last {
+			return pos, it.Error()
+		}
+		n++
+		last = pos
+		o, err := dvv.Decode(bytes.Clone(it.Value()))
+		if err != nil {
+			s.stats.CorruptGet.Add(1)
+			continue
+		}
+		if !fn(bytes.Clone(userKey(dk)), o) {
+			it.Next()
+			if !it.Valid() {
+				return 0, it.Error()
+			}
+			return cursorOf(it.Key()), it.Error()
+		}
+	}
+	return 0, it.Error()
+}

@@ -1,0 +1,419 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// Config configures a Store. The zero value of every field but Dir and
+// NodeID is a usable default.
+type Config struct {
+	// Dir is the data directory (created if missing).
+	Dir string
+	// FS is the file system; nil means the real one. Tests pass
+	// vfs.NewCrashableMem() to simulate crashes.
+	FS vfs.FS
+	// NodeID names this node; it is the actor of the dots it issues.
+	NodeID string
+	// Now is the wall clock; nil means time.Now.
+	Now func() time.Time
+	// NoSync skips fsync on writes: faster, and an acknowledged write may be
+	// lost if the process or machine dies. Off (durable) by default.
+	NoSync bool
+	// SweepInterval is how often expired siblings become tombstones and
+	// reapable tombstones are removed; 0 means 100ms, negative disables the
+	// sweeper (tests call Sweep directly).
+	SweepInterval time.Duration
+	// TombstoneGrace is how long a tombstone-only object is kept before it
+	// may be reaped; 0 means 1 minute.
+	TombstoneGrace time.Duration
+	// CanReap decides whether a tombstone-only object whose grace has passed
+	// may be removed (the cluster checks that every primary holds it). nil
+	// means never reap.
+	CanReap func(key []byte, o dvv.Object) bool
+	// MaxClockAhead bounds how far a client context's counters may run ahead
+	// of this node's clock before the context is refused as forged; 0 means
+	// 10 minutes.
+	MaxClockAhead time.Duration
+	// Logger receives the store's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) ensureDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = 100 * time.Millisecond
+	}
+	if c.TombstoneGrace == 0 {
+		c.TombstoneGrace = time.Minute
+	}
+	if c.MaxClockAhead == 0 {
+		c.MaxClockAhead = 10 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// ErrConfig reports an invalid Config.
+var ErrConfig = errors.New("replica: invalid config")
+
+func (c *Config) validate() error {
+	if c.Dir == "" {
+		return fmt.Errorf("%w: empty Dir", ErrConfig)
+	}
+	if c.NodeID == "" {
+		return fmt.Errorf("%w: empty NodeID", ErrConfig)
+	}
+	return nil
+}
+
+// clockReserve is how far ahead of the issued dots the persisted clock
+// ceiling is pushed; one synced write per this much time under load.
+const clockReserve = uint64(10 * time.Second / time.Microsecond)
+
+const lockStripes = 1024
+
+// Store is the pebble-backed local replica. See the package doc for its
+// invariants and concurrency rules.
+type Store struct {
+	cfg         Config
+	db          *pebble.DB
+	wo          *pebble.WriteOptions
+	incarnation uint64
+	locks       [lockStripes]sync.Mutex
+
+	clockMu sync.Mutex
+	last    uint64 // last dot counter issued from the clock
+	ceiling uint64 // persisted: no issued counter reaches it
+
+	stats Stats
+
+	closed chan struct{}
+	wg     sync.WaitGroup
+}
+
+// Stats are the store's counters, read with Load.
+type Stats struct {
+	Writes     atomic.Int64 // Update and Merge calls that stored an object
+	Expired    atomic.Int64 // siblings turned into tombstones by expiry
+	Reaped     atomic.Int64 // tombstone-only objects removed
+	CorruptGet atomic.Int64 // reads that found undecodable bytes
+}
+
+// Open opens (creating if needed) the store in cfg.Dir and starts its
+// sweeper.
+func Open(cfg Config) (*Store, error) {
+	cfg.ensureDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	opts := &pebble.Options{FS: cfg.FS, Logger: quietLogger{cfg.Logger}}
+	db, err := pebble.Open(cfg.Dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("replica: open %s: %w", cfg.Dir, err)
+	}
+	s := &Store{cfg: cfg, db: db, wo: pebble.Sync, closed: make(chan struct{})}
+	if cfg.NoSync {
+		s.wo = pebble.NoSync
+	}
+	if err := s.loadMeta(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cfg.SweepInterval > 0 {
+		s.wg.Add(1)
+		go s.sweepLoop()
+	}
+	return s, nil
+}
+
+func (s *Store) loadMeta() error {
+	inc, err := s.getMeta("incarnation")
+	if err != nil {
+		return err
+	}
+	if inc == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		inc = binary.BigEndian.Uint64(b[:]) | 1
+		if err := s.db.Set(metaKey("incarnation"), b8(inc), pebble.Sync); err != nil {
+			return fmt.Errorf("replica: write incarnation: %w", err)
+		}
+	}
+	s.incarnation = inc
+	ceil, err := s.getMeta("clock")
+	if err != nil {
+		return err
+	}
+	s.last, s.ceiling = ceil, ceil
+	return nil
+}
+
+func b8(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func (s *Store) getMeta(name string) (uint64, error) {
+	v, closer, err := s.db.Get(metaKey(name))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("replica: read %s: %w", name, err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: meta %s has %d bytes", ErrCorrupt, name, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// Close stops the sweeper and closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+	}
+	close(s.closed)
+	s.wg.Wait()
+	return s.db.Close()
+}
+
+// ID returns the node ID.
+func (s *Store) ID() string { return s.cfg.NodeID }
+
+// Incarnation returns the random number drawn when this data directory was
+// created; a wiped node comes back with a new one.
+func (s *Store) Incarnation() uint64 { return s.incarnation }
+
+// Stats returns the store's counters.
+func (s *Store) Stats() *Stats { return &s.stats }
+
+// NowMs returns the store clock in Unix milliseconds.
+func (s *Store) NowMs() int64 { return s.cfg.Now().UnixMilli() }
+
+// nextCounter issues a dot counter from the node clock: strictly above the
+// previous one and at least the wall clock in microseconds. Crossing the
+// persisted ceiling pushes it ahead durably first, so a restart never
+// reissues a counter.
+func (s *Store) nextCounter() (uint64, error) {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	c := max(s.last+1, uint64(s.cfg.Now().UnixMicro()))
+	if c >= s.ceiling {
+		ceil := c + clockReserve
+		if err := s.db.Set(metaKey("clock"), b8(ceil), pebble.Sync); err != nil {
+			return 0, fmt.Errorf("replica: persist clock: %w", err)
+		}
+		s.ceiling = ceil
+	}
+	s.last = c
+	return c, nil
+}
+
+func (s *Store) lock(key []byte) *sync.Mutex {
+	return &s.locks[xxhash.Sum64(key)%lockStripes]
+}
+
+// Get returns the stored object of key; the zero Object if there is none.
+func (s *Store) Get(_ context.Context, key []byte) (dvv.Object, error) {
+	return s.get(dataKey(key))
+}
+
+func (s *Store) get(dk []byte) (dvv.Object, error) {
+	v, closer, err := s.db.Get(dk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return dvv.Object{}, nil
+	}
+	if err != nil {
+		return dvv.Object{}, fmt.Errorf("replica: get: %w", err)
+	}
+	defer closer.Close()
+	o, err := dvv.Decode(bytes.Clone(v))
+	if err != nil {
+		s.stats.CorruptGet.Add(1)
+		return dvv.Object{}, fmt.Errorf("%w: key %q: %w", ErrCorrupt, userKey(dk), err)
+	}
+	return o, nil
+}
+
+// UpdateFunc decides a write from the key's current object and the store's
+// time (Unix ms). It returns the causal context the write supersedes and the
+// new sibling; the store fills in the sibling's Dot and Timestamp. An error
+// aborts the update: nothing is written and Update returns that error.
+type UpdateFunc func(cur dvv.Object, nowMs int64) (ctx dvv.VV, s dvv.Sibling, err error)
+
+// Update makes a new version of key as its coordinator: under the key's
+// lock it reads the current object, asks fn for the write, gives it a fresh
+// dot of this node and stores the result durably. It returns the object
+// before and after.
+func (s *Store) Update(_ context.Context, key []byte, fn UpdateFunc) (prev, next dvv.Object, err error) {
+	dk := dataKey(key)
+	mu := s.lock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	prev, err = s.get(dk)
+	if err != nil {
+		return prev, prev, err
+	}
+	now := s.cfg.Now()
+	ctx, sib, err := fn(prev, now.UnixMilli())
+	if err != nil {
+		return prev, prev, err
+	}
+	if err := s.checkContext(ctx, now); err != nil {
+		return prev, prev, err
+	}
+	c, err := s.nextCounter()
+	if err != nil {
+		return prev, prev, err
+	}
+	floor, ok := dvv.NextCounter(prev, ctx, s.cfg.NodeID)
+	if !ok {
+		return prev, prev, fmt.Errorf("%w: counter overflow", ErrBadContext)
+	}
+	sib.Dot = dvv.Dot{Actor: s.cfg.NodeID, Counter: max(c, floor)}
+	sib.Timestamp = now.UnixNano()
+	next = dvv.Update(prev, ctx, sib)
+	if err := s.write(dk, prev, next); err != nil {
+		return prev, prev, err
+	}
+	return prev, next, nil
+}
+
+// checkContext refuses client contexts whose counters run far ahead of this
+// node's clock: dot counters are microsecond clocks, so such a context can
+// only be forged, and storing it would silently supersede future writes.
+func (s *Store) checkContext(ctx dvv.VV, now time.Time) error {
+	limit := uint64(now.Add(s.cfg.MaxClockAhead).UnixMicro())
+	for a, c := range ctx {
+		if c > limit && c > s.last {
+			return fmt.Errorf("%w: counter of %q is ahead of the clock", ErrBadContext, a)
+		}
+	}
+	return nil
+}
+
+// Merge synchronises obj into the stored object of key.
+func (s *Store) Merge(_ context.Context, key []byte, obj dvv.Object) error {
+	_, err := s.MergeObject(key, obj)
+	return err
+}
+
+// MergeObject synchronises obj into the stored object of key and returns
+// the merged object. Objects that break dvv invariants are refused.
+func (s *Store) MergeObject(key []byte, obj dvv.Object) (dvv.Object, error) {
+	if err := obj.Validate(); err != nil {
+		return dvv.Object{}, fmt.Errorf("replica: merge %q: %w", key, err)
+	}
+	dk := dataKey(key)
+	mu := s.lock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	prev, err := s.get(dk)
+	if err != nil {
+		return prev, err
+	}
+	next := dvv.Merge(prev, obj)
+	if dvv.Equal(prev, next) {
+		return prev, nil
+	}
+	return next, s.write(dk, prev, next)
+}
+
+// write stores next in place of prev (both of data key dk) with its event
+// index entry, in one batch.
+func (s *Store) write(dk []byte, prev, next dvv.Object) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	pt, nt := s.nextEvent(prev), s.nextEvent(next)
+	if pt != nt && pt != 0 {
+		if err := b.Delete(eventKey(pt, dk), nil); err != nil {
+			return err
+		}
+	}
+	if nt != 0 && nt != pt {
+		if err := b.Set(eventKey(nt, dk), nil, nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(dk, next.Encode(), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("replica: write: %w", err)
+	}
+	s.stats.Writes.Add(1)
+	return nil
+}
+
+// delete removes the object at dk (which was prev) and its index entry.
+func (s *Store) delete(dk []byte, prev dvv.Object) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if t := s.nextEvent(prev); t != 0 {
+		if err := b.Delete(eventKey(t, dk), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Delete(dk, nil); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// nextEvent returns when the sweeper must next look at o (Unix ms), or 0 for
+// never: the earliest expiry of a value sibling, or, for an object of only
+// tombstones, the newest tombstone's time plus the grace period.
+func (s *Store) nextEvent(o dvv.Object) int64 {
+	var next int64 = math.MaxInt64
+	var newestTomb int64
+	values := false
+	for _, sib := range o.Siblings {
+		if sib.Tombstone {
+			newestTomb = max(newestTomb, sib.Timestamp/int64(time.Millisecond))
+			continue
+		}
+		values = true
+		if sib.Expiry != 0 {
+			next = min(next, sib.Expiry)
+		}
+	}
+	switch {
+	case values && next != math.MaxInt64:
+		return next
+	case !values && len(o.Siblings) > 0:
+		return max(newestTomb+s.cfg.TombstoneGrace.Milliseconds(), 1)
+	}
+	return 0
+}
+
+// quietLogger routes pebble's logs to slog at debug level (errors at error).
+type quietLogger struct{ l *slog.Logger }
+
+func (q quietLogger) Infof(format string, args ...any) {
+	q.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (q quietLogger) Errorf(format string, args ...any) {
+	q.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (q quietLogger) Fatalf(format string, args ...any) {
+	q.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	panic(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,113 @@
+package replica
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+func (s *Store) sweepLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-t.C:
+			if _, err := s.Sweep(1000); err != nil {
+				s.cfg.Logger.Warn("sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// Sweep processes up to limit due entries of the event index: expired
+// siblings become tombstones (same dot), and tombstone-only objects past
+// their grace period are removed when Config.CanReap allows. It returns how
+// many entries it processed.
+func (s *Store) Sweep(limit int) (int, error) {
+	now := s.NowMs()
+	hi := eventKey(now+1, nil)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixEvent}, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	var due [][]byte
+	for it.First(); it.Valid() && len(due) < limit; it.Next() {
+		due = append(due, bytes.Clone(it.Key()))
+	}
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	for _, ek := range due {
+		if err := s.sweepOne(ek, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}
+
+func (s *Store) sweepOne(ek []byte, now int64) error {
+	if len(ek) < eventHeader+dataHeader {
+		return s.db.Delete(ek, s.wo)
+	}
+	when := int64(binary.BigEndian.Uint64(ek[1:]))
+	dk := ek[eventHeader:]
+	key := userKey(dk)
+	mu := s.lock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	o, err := s.get(dk)
+	if err != nil {
+		return err
+	}
+	// Entries are hints: a write adds one at nextEvent and removes the one
+	// it displaces, but a moved (not-yet-reapable) entry can be left stale.
+	if e := s.nextEvent(o); e == 0 || e > now {
+		if e == when {
+			return nil
+		}
+		return s.db.Delete(ek, s.wo)
+	}
+	if next, changed := dvv.Expire(o, now); changed {
+		s.stats.Expired.Add(int64(len(o.Siblings) - len(dvv.Live(o, now)) - tombstones(o)))
+		if err := s.write(dk, o, next); err != nil {
+			return err
+		}
+		if when != s.nextEvent(o) {
+			return s.db.Delete(ek, s.wo)
+		}
+		return nil
+	}
+	if len(dvv.Live(o, now)) == 0 && len(o.Siblings) > 0 && s.cfg.CanReap != nil && s.cfg.CanReap(key, o) {
+		if err := s.delete(dk, o); err != nil {
+			return fmt.Errorf("replica: reap: %w", err)
+		}
+		s.stats.Reaped.Add(1)
+		return nil
+	}
+	// Not reapable yet: look again after another grace period. (The write
+	// path deletes entries by nextEvent, so the moved entry may outlive its
+	// object's state; it is then met as stale above.)
+	b := s.db.NewBatch()
+	defer b.Close()
+	_ = b.Delete(ek, nil)
+	_ = b.Set(eventKey(now+s.cfg.TombstoneGrace.Milliseconds(), dk), nil, nil)
+	return b.Commit(s.wo)
+}
+
+func tombstones(o dvv.Object) int {
+	n := 0
+	for _, sib := range o.Siblings {
+		if sib.Tombstone {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,187 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// binary is the dynakv executable built by TestMain.
+var binary string
+
+// buildBinary compiles ./cmd/dynakv into dir.
+func buildBinary(dir string) (string, error) {
+	out := filepath.Join(dir, "dynakv")
+	cmd := exec.Command("go", "build", "-o", out, "../cmd/dynakv")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// Proc is one running dynakv process.
+type Proc struct {
+	t    testing.TB
+	ID   string
+	Addr string
+	Data string
+	args []string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// StartServer starts `dynakv server` with the given ID and extra flags and
+// waits until it answers. The process is killed at test cleanup.
+func StartServer(t testing.TB, id string, extra ...string) *Proc {
+	t.Helper()
+	p := &Proc{t: t, ID: id, Addr: freeAddr(t), Data: filepath.Join(t.TempDir(), id)}
+	p.args = append([]string{"server", "--id", id, "--data", p.Data, "--gossip", freeAddr(t)}, extra...)
+	p.start()
+	t.Cleanup(func() { p.Kill() })
+	return p
+}
+
+func (p *Proc) start() {
+	p.t.Helper()
+	p.cmd = exec.Command(binary, append(p.args, "--listen", p.Addr)...)
+	p.log = &syncBuffer{}
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatalf("start %s: %v", p.ID, err)
+	}
+	p.done = make(chan struct{})
+	go func() { p.cmd.Wait(); close(p.done) }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-p.done:
+			p.t.Fatalf("%s exited during start-up:\n%s", p.ID, p.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s not listening after 15s:\n%s", p.ID, p.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to die.
+func (p *Proc) Kill() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (p *Proc) Stop() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			return fmt.Errorf("%s exited with %d:\n%s", p.ID, code, p.log.String())
+		}
+		return nil
+	case <-time.After(20 * time.Second):
+		p.Kill()
+		return fmt.Errorf("%s did not stop within 20s", p.ID)
+	}
+}
+
+// Restart starts the process again with the same ID, address and data.
+func (p *Proc) Restart() { p.t.Helper(); p.start() }
+
+// Alive reports whether the process is still running.
+func (p *Proc) Alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Log returns what the process wrote so far.
+func (p *Proc) Log() string { return p.log.String() }
+
+// Client returns a go-redis client of the process (RESP3 by default, as
+// go-redis v9 negotiates), closed at cleanup.
+func (p *Proc) Client(t testing.TB, mod ...func(*redis.Options)) *redis.Client {
+	opt := &redis.Options{Addr: p.Addr, MaxRetries: -1}
+	for _, m := range mod {
+		m(opt)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dynakv-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary, err = buildBinary(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
