@@ -160,7 +160,7 @@ func Merge(a, b Object) Object {
 		switch {
 		case c == 0:
 			s := a.Siblings[i]
-			if b.Siblings[j].Tombstone && !s.Tombstone || sameDotLess(b.Siblings[j], s) {
+			if b.Siblings[j].Tombstone && !s.Tombstone || !sameSibling(s, b.Siblings[j]) && sameDotLess(b.Siblings[j], s) {
 				s = b.Siblings[j]
 			}
 			out.Siblings = append(out.Siblings, s)
@@ -179,6 +179,12 @@ func Merge(a, b Object) Object {
 		}
 	}
 	return out
+}
+
+// sameSibling reports whether two siblings under one dot carry the same
+// payload (the normal case, checked before the costly tie-break).
+func sameSibling(x, y Sibling) bool {
+	return x.Timestamp == y.Timestamp && x.Expiry == y.Expiry && x.Tombstone == y.Tombstone && bytes.Equal(x.Value, y.Value)
 }
 
 // sameDotLess breaks ties between two differing payloads under one dot, which

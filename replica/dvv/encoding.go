@@ -92,7 +92,7 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || n > 1 && d.b[n-1] == 0 { // NB: a last byte of 0 is a non-canonical (overlong) encoding
 		d.err = corruptf("bad uvarint")
 		return 0
 	}
@@ -105,7 +105,7 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.b)
-	if n <= 0 {
+	if n <= 0 || n > 1 && d.b[n-1] == 0 { // NB: as in uvarint
 		d.err = corruptf("bad varint")
 		return 0
 	}
