@@ -32,6 +32,10 @@ func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o dvv.Ob
 	if count < 1 {
 		count = 1
 	}
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.life.RUnlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return 0, fmt.Errorf("replica: scan: %w", err)

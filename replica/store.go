@@ -105,7 +105,11 @@ type Store struct {
 
 	stats Stats
 
-	closed chan struct{}
+	// life guards the db against Close: operations hold it shared, Close
+	// takes it exclusively, so no call reaches a closed pebble DB.
+	life     sync.RWMutex
+	isClosed bool
+	closed   chan struct{}
 	wg     sync.WaitGroup
 }
 
@@ -185,14 +189,27 @@ func (s *Store) getMeta(name string) (uint64, error) {
 
 // Close stops the sweeper and closes the database.
 func (s *Store) Close() error {
-	select {
-	case <-s.closed:
+	s.life.Lock()
+	if s.isClosed {
+		s.life.Unlock()
 		return ErrClosed
-	default:
 	}
+	s.isClosed = true
 	close(s.closed)
+	s.life.Unlock()
 	s.wg.Wait()
 	return s.db.Close()
+}
+
+// enter starts an operation on the db; it fails once Close has begun. The
+// caller must call s.life.RUnlock when done.
+func (s *Store) enter() error {
+	s.life.RLock()
+	if s.isClosed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
 }
 
 // ID returns the node ID.
@@ -233,6 +250,10 @@ func (s *Store) lock(key []byte) *sync.Mutex {
 
 // Get returns the stored object of key; the zero Object if there is none.
 func (s *Store) Get(_ context.Context, key []byte) (dvv.Object, error) {
+	if err := s.enter(); err != nil {
+		return dvv.Object{}, err
+	}
+	defer s.life.RUnlock()
 	return s.get(dataKey(key))
 }
 
@@ -264,6 +285,10 @@ type UpdateFunc func(cur dvv.Object, nowMs int64) (ctx dvv.VV, s dvv.Sibling, er
 // dot of this node and stores the result durably. It returns the object
 // before and after.
 func (s *Store) Update(_ context.Context, key []byte, fn UpdateFunc) (prev, next dvv.Object, err error) {
+	if err := s.enter(); err != nil {
+		return prev, next, err
+	}
+	defer s.life.RUnlock()
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
@@ -322,6 +347,10 @@ func (s *Store) MergeObject(key []byte, obj dvv.Object) (dvv.Object, error) {
 	if err := obj.Validate(); err != nil {
 		return dvv.Object{}, fmt.Errorf("replica: merge %q: %w", key, err)
 	}
+	if err := s.enter(); err != nil {
+		return dvv.Object{}, err
+	}
+	defer s.life.RUnlock()
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()

@@ -32,6 +32,10 @@ func (s *Store) sweepLoop() {
 // their grace period are removed when Config.CanReap allows. It returns how
 // many entries it processed.
 func (s *Store) Sweep(limit int) (int, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.life.RUnlock()
 	now := s.NowMs()
 	hi := eventKey(now+1, nil)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixEvent}, UpperBound: hi})

@@ -1,0 +1,253 @@
+package coordinator_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/replica/faultnet"
+)
+
+var seedFlag = flag.Uint64("seed", 0, "seed for randomized tests (0: pick one and print it)")
+
+func seed(t *testing.T) uint64 {
+	s := *seedFlag
+	if s == 0 {
+		s = rand.Uint64()
+	}
+	t.Logf("seed %d (replay with -seed %d)", s, s)
+	return s
+}
+
+// all3 places every key on n1, n2, n3 in that order.
+type all3 struct{}
+
+func (all3) Preference([]byte) []string { return []string{"n1", "n2", "n3"} }
+
+type cluster struct {
+	net    *faultnet.Network
+	stores map[string]*replica.Store
+	coords map[string]*coordinator.Coordinator
+}
+
+func newCluster(t *testing.T, seed uint64, cfg coordinator.Config) *cluster {
+	t.Helper()
+	c := &cluster{net: faultnet.New(seed), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
+	for _, id := range []string{"n1", "n2", "n3"} {
+		s, err := replica.Open(replica.Config{Dir: "/" + id, FS: vfs.NewMem(), NodeID: id, SweepInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		c.stores[id] = s
+		c.net.Add(s)
+	}
+	for id, s := range c.stores {
+		co, err := coordinator.New(cfg, s, all3{}, c.net.Peers(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.coords[id] = co
+	}
+	return c
+}
+
+func cfg323() coordinator.Config {
+	return coordinator.Config{N: 3, R: 2, W: 2, Timeout: 5 * time.Second}
+}
+
+func setFn(v string) replica.UpdateFunc {
+	return func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		return cur.Join(), dvv.Sibling{Value: []byte(v)}, nil
+	}
+}
+
+func vsetFn(ctx dvv.VV, v string) replica.UpdateFunc {
+	return func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+		return ctx, dvv.Sibling{Value: []byte(v)}, nil
+	}
+}
+
+func liveValues(o dvv.Object) []string {
+	var out []string
+	for _, s := range dvv.Live(o, time.Now().UnixMilli()) {
+		out = append(out, string(s.Value))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestWriteW2ReadR2WithAnyOneNodeDown: a write acknowledged with W=2 is
+// read back with R=2 from any live node while any one node is down.
+func TestWriteW2ReadR2WithAnyOneNodeDown(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	ctx := context.Background()
+	ids := []string{"n1", "n2", "n3"}
+	for _, down := range ids {
+		c.net.SetDown(down, true)
+		for _, writer := range ids {
+			if writer == down {
+				continue
+			}
+			key := []byte(fmt.Sprintf("k-%s-%s", down, writer))
+			if _, _, err := c.coords[writer].Update(ctx, key, coordinator.WriteOptions{}, setFn("v")); err != nil {
+				t.Fatalf("write via %s with %s down: %v", writer, down, err)
+			}
+			for _, reader := range ids {
+				if reader == down {
+					continue
+				}
+				o, err := c.coords[reader].Get(ctx, key, coordinator.ReadOptions{})
+				if err != nil {
+					t.Fatalf("read via %s with %s down: %v", reader, down, err)
+				}
+				if got := liveValues(o); !slices.Equal(got, []string{"v"}) {
+					t.Fatalf("read via %s with %s down: %q", reader, down, got)
+				}
+			}
+		}
+		c.net.SetDown(down, false)
+	}
+}
+
+// TestConcurrentSameTokenWritesBecomeSiblings through the same coordinator
+// and through different ones; the joined token resolves them.
+func TestConcurrentSameTokenWritesBecomeSiblings(t *testing.T) {
+	for _, via := range [][2]string{{"n1", "n1"}, {"n1", "n2"}} {
+		t.Run(via[0]+"+"+via[1], func(t *testing.T) {
+			c := newCluster(t, seed(t), cfg323())
+			ctx := context.Background()
+			key := []byte("cart")
+			_, base, err := c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(nil, "base"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := base.Join()
+			for i, id := range via {
+				if _, _, err := c.coords[id].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(tok, fmt.Sprintf("w%d", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o, err := c.coords["n3"].Get(ctx, key, coordinator.ReadOptions{R: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := liveValues(o); !slices.Equal(got, []string{"w0", "w1"}) {
+				t.Fatalf("want siblings [w0 w1], got %q", got)
+			}
+			if _, _, err := c.coords["n3"].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(o.Join(), "merged")); err != nil {
+				t.Fatal(err)
+			}
+			o, err = c.coords["n2"].Get(ctx, key, coordinator.ReadOptions{R: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := liveValues(o); !slices.Equal(got, []string{"merged"}) {
+				t.Fatalf("after resolving: want [merged], got %q", got)
+			}
+		})
+	}
+}
+
+// TestQuorumLargerThanLiveReplicasFails: R or W above the live replicas is
+// ErrNoQuorum, never a wrong or partial answer.
+func TestQuorumLargerThanLiveReplicasFails(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	ctx := context.Background()
+	key := []byte("k")
+	if _, _, err := c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{W: 3}, setFn("old")); err != nil {
+		t.Fatal(err)
+	}
+	c.net.SetDown("n3", true)
+	if _, _, err := c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{W: 3}, setFn("new")); !errors.Is(err, coordinator.ErrNoQuorum) {
+		t.Fatalf("W=3 with a node down: want ErrNoQuorum, got %v", err)
+	}
+	if _, err := c.coords["n2"].Get(ctx, key, coordinator.ReadOptions{R: 3}); !errors.Is(err, coordinator.ErrNoQuorum) {
+		t.Fatalf("R=3 with a node down: want ErrNoQuorum, got %v", err)
+	}
+	c.net.SetDown("n2", true)
+	if _, _, err := c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{}, setFn("x")); !errors.Is(err, coordinator.ErrNoQuorum) {
+		t.Fatalf("W=2 with two nodes down: want ErrNoQuorum, got %v", err)
+	}
+	if _, err := c.coords["n1"].Get(ctx, key, coordinator.ReadOptions{}); !errors.Is(err, coordinator.ErrNoQuorum) {
+		t.Fatalf("R=2 with two nodes down: want ErrNoQuorum, got %v", err)
+	}
+	if _, err := c.coords["n1"].Get(ctx, key, coordinator.ReadOptions{R: 4}); !errors.Is(err, coordinator.ErrQuorumRange) {
+		t.Fatalf("R=4 with N=3: want ErrQuorumRange, got %v", err)
+	}
+}
+
+// TestSlowReplicaDoesNotDelayQuorum: with one replica held, a W=2 write and
+// an R=2 read complete from the other two.
+func TestSlowReplicaDoesNotDelayQuorum(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	ctx := context.Background()
+	c.net.Hold("n3")
+	defer c.net.Release("n3")
+	if _, _, err := c.coords["n1"].Update(ctx, []byte("k"), coordinator.WriteOptions{}, setFn("v")); err != nil {
+		t.Fatal(err)
+	}
+	o, err := c.coords["n1"].Get(ctx, []byte("k"), coordinator.ReadOptions{})
+	if err != nil || !slices.Equal(liveValues(o), []string{"v"}) {
+		t.Fatalf("read with n3 held: %q %v", liveValues(o), err)
+	}
+}
+
+// TestRandomDropsNeverLoseAcknowledgedWrites: under seeded random call
+// drops, the last acknowledged write of every key is still there once the
+// network is reliable again, unless a later write whose outcome was unknown
+// (ErrNoQuorum: it may have partly landed) superseded it.
+func TestRandomDropsNeverLoseAcknowledgedWrites(t *testing.T) {
+	s := seed(t)
+	c := newCluster(t, s, cfg323())
+	rng := rand.New(rand.NewPCG(s, 1))
+	ctx := context.Background()
+	c.net.SetDropRate(0.3)
+	// allowed[key] = the last acknowledged value and every value written
+	// after it whose outcome is unknown.
+	allowed := map[string][]string{}
+	ids := []string{"n1", "n2", "n3"}
+	acks, unknown := 0, 0
+	for i := 0; i < 300; i++ {
+		key := fmt.Sprintf("k%d", rng.IntN(20))
+		v := fmt.Sprintf("v%d", i)
+		via := ids[rng.IntN(3)]
+		_, _, err := c.coords[via].Update(ctx, []byte(key), coordinator.WriteOptions{}, setFn(v))
+		switch {
+		case err == nil:
+			allowed[key] = []string{v}
+			acks++
+		case errors.Is(err, coordinator.ErrNoQuorum):
+			if len(allowed[key]) > 0 {
+				allowed[key] = append(allowed[key], v)
+			}
+			unknown++
+		default:
+			t.Fatalf("write: %v", err)
+		}
+	}
+	t.Logf("%d acknowledged, %d unknown outcome", acks, unknown)
+	if acks == 0 || unknown == 0 {
+		t.Fatalf("drop rate did not exercise both outcomes: %d acked, %d unknown", acks, unknown)
+	}
+	c.net.SetDropRate(0)
+	for key, ok := range allowed {
+		o, err := c.coords["n1"].Get(ctx, []byte(key), coordinator.ReadOptions{R: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := liveValues(o)
+		if !slices.ContainsFunc(got, func(v string) bool { return slices.Contains(ok, v) }) {
+			t.Fatalf("key %s: replicas hold %q, none of the last acknowledged write or later unknown ones %q", key, got, ok)
+		}
+	}
+}
