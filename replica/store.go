@@ -110,7 +110,7 @@ type Store struct {
 	life     sync.RWMutex
 	isClosed bool
 	closed   chan struct{}
-	wg     sync.WaitGroup
+	wg       sync.WaitGroup
 }
 
 // Stats are the store's counters, read with Load.
