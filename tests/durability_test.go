@@ -91,12 +91,12 @@ func TestGracefulShutdown(t *testing.T) {
 	p := StartServer(t, "n1")
 	ctx := ctxT(t)
 	c := p.Client(t)
-	must(t, c.Set(ctx, "k", "v", 0).Result())
+	must(c.Set(ctx, "k", "v", 0).Result())(t)
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	p.Restart()
-	if got := must(t, p.Client(t).Get(ctx, "k").Result()); got != "v" {
+	if got := must(p.Client(t).Get(ctx, "k").Result())(t); got != "v" {
 		t.Fatalf("after restart GET = %q", got)
 	}
 }
