@@ -289,37 +289,49 @@ func (s *Store) Update(_ context.Context, key []byte, fn UpdateFunc) (prev, next
 		return prev, next, err
 	}
 	defer s.life.RUnlock()
+	prev, next, wait, err := s.updateLocked(key, fn)
+	if err != nil {
+		return prev, prev, err
+	}
+	if err := wait(); err != nil {
+		return prev, prev, err
+	}
+	return prev, next, nil
+}
+
+// updateLocked is Update's critical section: it makes the new version
+// visible under the key's lock and returns the wait for its fsync, which
+// the caller runs after the lock is released.
+func (s *Store) updateLocked(key []byte, fn UpdateFunc) (prev, next dvv.Object, wait func() error, err error) {
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
 	prev, err = s.get(dk)
 	if err != nil {
-		return prev, prev, err
+		return prev, prev, nil, err
 	}
 	now := s.cfg.Now()
 	ctx, sib, err := fn(prev, now.UnixMilli())
 	if err != nil {
-		return prev, prev, err
+		return prev, prev, nil, err
 	}
 	if err := s.checkContext(ctx, now); err != nil {
-		return prev, prev, err
+		return prev, prev, nil, err
 	}
 	c, err := s.nextCounter()
 	if err != nil {
-		return prev, prev, err
+		return prev, prev, nil, err
 	}
 	floor, ok := dvv.NextCounter(prev, ctx, s.cfg.NodeID)
 	if !ok {
-		return prev, prev, fmt.Errorf("%w: counter overflow", ErrBadContext)
+		return prev, prev, nil, fmt.Errorf("%w: counter overflow", ErrBadContext)
 	}
 	sib.Dot = dvv.Dot{Actor: s.cfg.NodeID, Counter: max(c, floor)}
 	sib.Timestamp = now.UnixNano()
 	next = dvv.Update(prev, ctx, sib)
-	if err := s.write(dk, prev, next); err != nil {
-		return prev, prev, err
-	}
-	return prev, next, nil
+	wait, err = s.write(dk, prev, next)
+	return prev, next, wait, err
 }
 
 // checkContext refuses client contexts whose counters run far ahead of this
@@ -351,60 +363,87 @@ func (s *Store) MergeObject(key []byte, obj dvv.Object) (dvv.Object, error) {
 		return dvv.Object{}, err
 	}
 	defer s.life.RUnlock()
+	next, wait, err := s.mergeLocked(key, obj)
+	if err != nil {
+		return dvv.Object{}, err
+	}
+	return next, wait()
+}
+
+func (s *Store) mergeLocked(key []byte, obj dvv.Object) (next dvv.Object, wait func() error, err error) {
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
 	prev, err := s.get(dk)
 	if err != nil {
-		return prev, err
+		return prev, nil, err
 	}
-	next := dvv.Merge(prev, obj)
+	next = dvv.Merge(prev, obj)
 	if dvv.Equal(prev, next) {
-		return prev, nil
+		return prev, noWait, nil
 	}
-	return next, s.write(dk, prev, next)
+	wait, err = s.write(dk, prev, next)
+	return next, wait, err
 }
 
+func noWait() error { return nil }
+
 // write stores next in place of prev (both of data key dk) with its event
-// index entry, in one batch.
-func (s *Store) write(dk []byte, prev, next dvv.Object) error {
+// index entry, in one batch. The write is visible when write returns; the
+// returned wait blocks until it is durable.
+func (s *Store) write(dk []byte, prev, next dvv.Object) (wait func() error, err error) {
 	b := s.db.NewBatch()
-	defer b.Close()
 	pt, nt := s.nextEvent(prev), s.nextEvent(next)
 	if pt != nt && pt != 0 {
-		if err := b.Delete(eventKey(pt, dk), nil); err != nil {
-			return err
-		}
+		_ = b.Delete(eventKey(pt, dk), nil)
 	}
 	if nt != 0 && nt != pt {
-		if err := b.Set(eventKey(nt, dk), nil, nil); err != nil {
-			return err
-		}
+		_ = b.Set(eventKey(nt, dk), nil, nil)
 	}
-	if err := b.Set(dk, next.Encode(), nil); err != nil {
-		return err
-	}
-	if err := b.Commit(s.wo); err != nil {
-		return fmt.Errorf("replica: write: %w", err)
-	}
+	_ = b.Set(dk, next.Encode(), nil)
 	s.stats.Writes.Add(1)
-	return nil
+	return s.commit(b)
 }
 
 // delete removes the object at dk (which was prev) and its index entry.
-func (s *Store) delete(dk []byte, prev dvv.Object) error {
+func (s *Store) delete(dk []byte, prev dvv.Object) (wait func() error, err error) {
 	b := s.db.NewBatch()
-	defer b.Close()
 	if t := s.nextEvent(prev); t != 0 {
-		if err := b.Delete(eventKey(t, dk), nil); err != nil {
-			return err
+		_ = b.Delete(eventKey(t, dk), nil)
+	}
+	_ = b.Delete(dk, nil)
+	return s.commit(b)
+}
+
+// commit applies b and returns the wait for its durability.
+//
+// NB: with Sync, the batch is applied with ApplyNoSyncWait: it is visible
+// (to readers and to the next writer of the key) as soon as it is in the
+// memtable, and the caller waits for the WAL fsync after releasing the
+// key's lock. Writers of one hot key thus share group commits instead of
+// queueing one fsync each behind the lock. Acknowledging only after
+// SyncWait keeps durability: a later write that read this one is behind it
+// in the WAL, so its own fsync covers this one too.
+func (s *Store) commit(b *pebble.Batch) (wait func() error, err error) {
+	if s.cfg.NoSync {
+		defer b.Close()
+		if err := b.Commit(pebble.NoSync); err != nil {
+			return nil, fmt.Errorf("replica: write: %w", err)
 		}
+		return noWait, nil
 	}
-	if err := b.Delete(dk, nil); err != nil {
-		return err
+	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("replica: write: %w", err)
 	}
-	return b.Commit(s.wo)
+	return func() error {
+		defer b.Close()
+		if err := b.SyncWait(); err != nil {
+			return fmt.Errorf("replica: sync: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // nextEvent returns when the sweeper must next look at o (Unix ms), or 0 for

@@ -81,7 +81,11 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 	}
 	if next, changed := dvv.Expire(o, now); changed {
 		s.stats.Expired.Add(int64(len(o.Siblings) - len(dvv.Live(o, now)) - tombstones(o)))
-		if err := s.write(dk, o, next); err != nil {
+		wait, err := s.write(dk, o, next)
+		if err == nil {
+			err = wait()
+		}
+		if err != nil {
 			return err
 		}
 		if when != s.nextEvent(o) {
@@ -90,7 +94,11 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 		return nil
 	}
 	if len(dvv.Live(o, now)) == 0 && len(o.Siblings) > 0 && s.cfg.CanReap != nil && s.cfg.CanReap(key, o) {
-		if err := s.delete(dk, o); err != nil {
+		wait, err := s.delete(dk, o)
+		if err == nil {
+			err = wait()
+		}
+		if err != nil {
 			return fmt.Errorf("replica: reap: %w", err)
 		}
 		s.stats.Reaped.Add(1)
