@@ -1,0 +1,127 @@
+package resp
+
+import (
+	"strings"
+
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// parseQuorum parses the n of "R n" / "W n": an integer, at least 1 (the
+// backend checks the upper bound, N). msg is the error reply.
+func parseQuorum(b []byte) (int, string) {
+	n, ok := parseStrictInt(b)
+	switch {
+	case !ok || n > 1<<31-1 || n < -1<<31:
+		return 0, msgNotInt
+	case n < 1:
+		return 0, msgQuorumRange
+	}
+	return int(n), ""
+}
+
+// cmdVGet is VGET key [R n] [LOCAL]: the key's context token (empty when
+// the key never existed) and the values of all its live siblings, in dot
+// order.
+func cmdVGet(c *Conn, args [][]byte) {
+	var opt coordinator.ReadOptions
+	for i := 2; i < len(args); i++ {
+		switch strings.ToLower(string(args[i])) {
+		case "r":
+			if i+1 >= len(args) {
+				c.WriteError(msgSyntax)
+				return
+			}
+			n, msg := parseQuorum(args[i+1])
+			if msg != "" {
+				c.WriteError(msg)
+				return
+			}
+			opt.R = n
+			i++
+		case "local":
+			opt.Local = true
+		default:
+			c.WriteError(msgSyntax)
+			return
+		}
+	}
+	obj, err := c.srv.b.Get(c.srv.ctx, args[1], opt)
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	live := dvv.Live(obj, c.srv.b.NowMs())
+	c.srv.countLookup(len(live) > 0)
+	c.WriteArray(2)
+	c.WriteBulkString(dvv.EncodeToken(obj.Join()))
+	c.WriteArray(len(live))
+	for _, s := range live {
+		c.WriteBulk(s.Value)
+	}
+}
+
+// vwrite is the common part of VSET and VDEL: the token's context, the
+// options that follow the fixed arguments, and the write.
+func vwrite(c *Conn, args [][]byte, tok []byte, opts [][]byte, value []byte, del bool) {
+	var wopt coordinator.WriteOptions
+	expKind, expArg := expNone, []byte(nil)
+	for i := 0; i < len(opts); i++ {
+		opt := strings.ToLower(string(opts[i]))
+		if i+1 >= len(opts) {
+			c.WriteError(msgSyntax)
+			return
+		}
+		switch {
+		case opt == "w":
+			n, msg := parseQuorum(opts[i+1])
+			if msg != "" {
+				c.WriteError(msg)
+				return
+			}
+			wopt.W = n
+		case !del && opt == "ex" && expKind != expPX:
+			expKind, expArg = expEX, opts[i+1]
+		case !del && opt == "px" && expKind != expEX:
+			expKind, expArg = expPX, opts[i+1]
+		default:
+			c.WriteError(msgSyntax)
+			return
+		}
+		i++
+	}
+	var expiry int64
+	if expKind != expNone {
+		var msg string
+		expiry, msg = expiryMs(expArg, expKind == expEX, true, c.srv.b.NowMs(), args)
+		if msg != "" {
+			c.WriteError(msg)
+			return
+		}
+	}
+	ctx, err := dvv.DecodeToken(string(tok))
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	s := dvv.Sibling{Value: value, Expiry: expiry, Tombstone: del}
+	if del {
+		s.Value = nil
+	}
+	fn := func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) { return ctx, s, nil }
+	_, next, err := c.srv.b.Update(c.srv.ctx, args[1], wopt, fn)
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteBulkString(dvv.EncodeToken(next.Join()))
+}
+
+// cmdVSet is VSET key token value [EX s | PX ms] [W n]: a new sibling that
+// supersedes exactly what the token covers (an empty token supersedes
+// nothing); the reply is the new token.
+func cmdVSet(c *Conn, args [][]byte) { vwrite(c, args, args[2], args[4:], args[3], false) }
+
+// cmdVDel is VDEL key token [W n]: a tombstone superseding what the token
+// covers; the reply is the new token.
+func cmdVDel(c *Conn, args [][]byte) { vwrite(c, args, args[2], args[3:], nil, true) }

@@ -1,0 +1,611 @@
+package resp
+
+import (
+	"cmp"
+	"crypto/subtle"
+	"fmt"
+	"net"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// builtinCommands is the command table a new Server starts with.
+func (s *Server) builtinCommands() []Command {
+	return []Command{
+		// Connection and server.
+		{Name: "ping", Arity: -1, Flags: FlagFast, Handler: cmdPing},
+		{Name: "echo", Arity: 2, Flags: FlagFast, Handler: cmdEcho},
+		{Name: "hello", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdHello},
+		{Name: "auth", Arity: -2, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdAuth},
+		{Name: "quit", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdQuit},
+		{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdSelect},
+		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdInfo},
+		{Name: "client", Arity: -2, Subcommands: []Command{
+			{Name: "id", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientID},
+			{Name: "getname", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientGetName},
+			{Name: "setname", Arity: 3, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientSetName},
+			{Name: "setinfo", Arity: 4, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientSetInfo},
+			{Name: "info", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientInfo},
+			{Name: "list", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientList},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientHelp},
+		}},
+		{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdCommand, Subcommands: []Command{
+			{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandCount},
+			{Name: "info", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandInfo},
+			{Name: "docs", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandDocs},
+			{Name: "list", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandList},
+			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
+		}},
+
+		// Strings and keys.
+		{Name: "get", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGet},
+		{Name: "set", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdSet},
+		{Name: "setnx", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdSetNX},
+		{Name: "setex", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdSetEX},
+		{Name: "psetex", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPSetEX},
+		{Name: "getset", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGetSet},
+		{Name: "getdel", Arity: 2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGetDel},
+		{Name: "getex", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGetEx},
+		{Name: "del", Arity: -2, Flags: FlagWrite, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdDel},
+		{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdDel},
+		{Name: "exists", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdExists},
+		{Name: "mget", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdMGet},
+		{Name: "mset", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 2, Handler: cmdMSet},
+		{Name: "expire", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1000, false)},
+		{Name: "pexpire", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1, false)},
+		{Name: "expireat", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1000, true)},
+		{Name: "pexpireat", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1, true)},
+		{Name: "ttl", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(ttlSeconds)},
+		{Name: "pttl", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(ttlMillis)},
+		{Name: "expiretime", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(expireTimeSeconds)},
+		{Name: "pexpiretime", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(expireTimeMillis)},
+		{Name: "persist", Arity: 2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPersist},
+		{Name: "type", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdType},
+		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, Handler: cmdDBSize},
+		{Name: "scan", Arity: -2, Flags: FlagReadOnly, Handler: cmdScan},
+		{Name: "keys", Arity: 2, Flags: FlagReadOnly, Handler: cmdKeys},
+
+		// Dynamo extensions: versions and contexts.
+		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVGet},
+		{Name: "vset", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVSet},
+		{Name: "vdel", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVDel},
+	}
+}
+
+func cmdPing(c *Conn, args [][]byte) {
+	switch len(args) {
+	case 1:
+		c.WriteSimple("PONG")
+	case 2:
+		c.WriteBulk(args[1])
+	default:
+		c.WriteError("ERR wrong number of arguments for 'ping' command")
+	}
+}
+
+func cmdEcho(c *Conn, args [][]byte) { c.WriteBulk(args[1]) }
+
+func cmdQuit(c *Conn, _ [][]byte) {
+	c.WriteOK()
+	c.quit = true
+}
+
+func cmdSelect(c *Conn, args [][]byte) {
+	n, ok := parseStrictInt(args[1])
+	switch {
+	case !ok || n < -1<<31 || n > 1<<31-1:
+		c.WriteError(msgNotInt)
+	case n != 0:
+		c.WriteError("ERR DB index is out of range")
+	default:
+		c.WriteOK()
+	}
+}
+
+// checkPass reports whether user/pass log in as the default user, the one
+// user there is.
+func (s *Server) checkPass(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	if s.cfg.RequirePass == "" { // the default user is "nopass"
+		return true
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+}
+
+func cmdAuth(c *Conn, args [][]byte) {
+	s := c.srv
+	switch len(args) {
+	case 2:
+		if s.cfg.RequirePass == "" {
+			c.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+		if !s.checkPass([]byte("default"), args[1]) {
+			c.WriteError(msgWrongPass)
+			return
+		}
+	case 3:
+		if !s.checkPass(args[1], args[2]) {
+			c.WriteError(msgWrongPass)
+			return
+		}
+	default:
+		c.WriteError(msgSyntax)
+		return
+	}
+	c.authed = true
+	c.WriteOK()
+}
+
+func validName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func cmdHello(c *Conn, args [][]byte) {
+	s := c.srv
+	ver := int64(0)
+	i := 1
+	if len(args) >= 2 {
+		v, ok := parseStrictInt(args[1])
+		if !ok {
+			c.WriteError("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.WriteError("NOPROTO unsupported protocol version")
+			return
+		}
+		ver = v
+		i = 2
+	}
+	var user, pass, name []byte
+	for ; i < len(args); i++ {
+		more := len(args) - 1 - i
+		switch opt := strings.ToLower(string(args[i])); {
+		case opt == "auth" && more >= 2:
+			user, pass = args[i+1], args[i+2]
+			i += 2
+		case opt == "setname" && more >= 1:
+			name = args[i+1]
+			if !validName(name) {
+				c.WriteError(msgBadClientName)
+				return
+			}
+			i++
+		default:
+			c.WriteError("ERR Syntax error in HELLO option '" + cstr(args[i], 1<<20) + "'")
+			return
+		}
+	}
+	if pass != nil {
+		if !s.checkPass(user, pass) {
+			c.WriteError(msgWrongPass)
+			return
+		}
+		c.authed = true
+	}
+	if !c.authed {
+		c.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	c.mu.Lock()
+	if name != nil {
+		c.name = string(name)
+	}
+	if ver != 0 {
+		c.proto = int(ver)
+	}
+	c.mu.Unlock()
+	c.WriteMap(7)
+	c.WriteBulkString("server")
+	c.WriteBulkString("redis")
+	c.WriteBulkString("version")
+	c.WriteBulkString(s.cfg.Version)
+	c.WriteBulkString("proto")
+	c.WriteInt(int64(c.proto))
+	c.WriteBulkString("id")
+	c.WriteInt(c.id)
+	c.WriteBulkString("mode")
+	c.WriteBulkString(s.cfg.Mode)
+	c.WriteBulkString("role")
+	c.WriteBulkString("master")
+	c.WriteBulkString("modules")
+	c.WriteArray(0)
+}
+
+// CLIENT
+
+func cmdClientID(c *Conn, _ [][]byte) { c.WriteInt(c.id) }
+
+func cmdClientGetName(c *Conn, _ [][]byte) {
+	if name := c.Name(); name != "" {
+		c.WriteBulkString(name)
+	} else {
+		c.WriteNull()
+	}
+}
+
+func cmdClientSetName(c *Conn, args [][]byte) {
+	if !validName(args[2]) {
+		c.WriteError(msgBadClientName)
+		return
+	}
+	c.mu.Lock()
+	c.name = string(args[2])
+	c.mu.Unlock()
+	c.WriteOK()
+}
+
+func cmdClientSetInfo(c *Conn, args [][]byte) {
+	attr := strings.ToLower(string(args[2]))
+	if attr != "lib-name" && attr != "lib-ver" {
+		c.WriteError("ERR Unrecognized option '" + cstr(args[2], 128) + "'")
+		return
+	}
+	if !validName(args[3]) {
+		c.WriteError("ERR " + attr + " cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.mu.Lock()
+	if attr == "lib-name" {
+		c.libName = string(args[3])
+	} else {
+		c.libVer = string(args[3])
+	}
+	c.mu.Unlock()
+	c.WriteOK()
+}
+
+// infoLine is the connection's line of CLIENT LIST / CLIENT INFO (with
+// the fields Redis 7 shows; those about memory and buffers are zero).
+func (c *Conn) infoLine(now time.Time) string {
+	c.mu.Lock()
+	name, libName, libVer, proto := c.name, c.libName, c.libVer, c.proto
+	c.mu.Unlock()
+	cmd := "NULL"
+	if lc := c.lastCmd.Load(); lc != nil {
+		cmd = lc.fullName
+	}
+	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), cmd, proto, libName, libVer)
+}
+
+func cmdClientInfo(c *Conn, _ [][]byte) { c.WriteVerbatim(c.infoLine(time.Now()) + "\n") }
+
+func cmdClientList(c *Conn, args [][]byte) {
+	var ids map[int64]bool
+	for i := 2; i < len(args); i++ {
+		switch strings.ToLower(string(args[i])) {
+		case "type":
+			if i+1 >= len(args) {
+				c.WriteError(msgSyntax)
+				return
+			}
+			t := strings.ToLower(string(args[i+1]))
+			if t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub" {
+				c.WriteError("ERR Unknown client type '" + cstr(args[i+1], 128) + "'")
+				return
+			}
+			if t != "normal" {
+				ids = map[int64]bool{} // no such clients here
+			}
+			i++
+		case "id":
+			if i+1 >= len(args) {
+				c.WriteError(msgSyntax)
+				return
+			}
+			if ids == nil {
+				ids = map[int64]bool{}
+			}
+			for i++; i < len(args); i++ {
+				id, ok := parseStrictInt(args[i])
+				if !ok || id <= 0 {
+					c.WriteError("ERR Invalid client ID")
+					return
+				}
+				ids[id] = true
+			}
+		default:
+			c.WriteError(msgSyntax)
+			return
+		}
+	}
+	s := c.srv
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.clients)+1)
+	for _, cc := range s.clients {
+		conns = append(conns, cc)
+	}
+	s.mu.Unlock()
+	if !slices.Contains(conns, c) { // a connection driven directly
+		conns = append(conns, c)
+	}
+	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
+	now := time.Now()
+	var b strings.Builder
+	for _, cc := range conns {
+		if ids != nil && !ids[cc.id] {
+			continue
+		}
+		b.WriteString(cc.infoLine(now))
+		b.WriteByte('\n')
+	}
+	c.WriteVerbatim(b.String())
+}
+
+func writeHelp(c *Conn, lines []string) {
+	c.WriteArray(len(lines))
+	for _, l := range lines {
+		c.WriteSimple(l)
+	}
+}
+
+func cmdClientHelp(c *Conn, _ [][]byte) {
+	writeHelp(c, []string{
+		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"    * ID <client-id> [<client-id> ...]",
+		"      Return clients of specified IDs only.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+		"SETINFO <option> <value>",
+		"    Set client meta attr. Options are:",
+		"    * LIB-NAME: the client lib name.",
+		"    * LIB-VER: the client lib version.",
+		"HELP",
+		"    Print this help.",
+	})
+}
+
+// COMMAND
+
+func writeCommandInfo(c *Conn, cmd *Command) {
+	c.WriteArray(10)
+	c.WriteBulkString(cmd.fullName)
+	c.WriteInt(int64(cmd.Arity))
+	flags := cmd.Flags.Names()
+	c.WriteSet(len(flags))
+	for _, f := range flags {
+		c.WriteSimple(f)
+	}
+	c.WriteInt(int64(cmd.FirstKey))
+	c.WriteInt(int64(cmd.LastKey))
+	c.WriteInt(int64(cmd.KeyStep))
+	c.WriteSet(0)   // ACL categories
+	c.WriteArray(0) // tips
+	c.WriteArray(0) // key specifications
+	c.WriteArray(len(cmd.Subcommands))
+	for i := range cmd.Subcommands {
+		writeCommandInfo(c, &cmd.Subcommands[i])
+	}
+}
+
+func cmdCommand(c *Conn, _ [][]byte) {
+	cmds := c.srv.Commands()
+	c.WriteArray(len(cmds))
+	for _, cmd := range cmds {
+		writeCommandInfo(c, cmd)
+	}
+}
+
+func cmdCommandCount(c *Conn, _ [][]byte) { c.WriteInt(int64(len(c.srv.cmds))) }
+
+func cmdCommandInfo(c *Conn, args [][]byte) {
+	if len(args) == 2 {
+		cmdCommand(c, args)
+		return
+	}
+	c.WriteArray(len(args) - 2)
+	for _, name := range args[2:] {
+		if cmd := c.srv.lookupFull(name); cmd != nil {
+			writeCommandInfo(c, cmd)
+		} else {
+			c.WriteNull()
+		}
+	}
+}
+
+// lookupFull finds a command or, by "container|sub", a subcommand.
+func (s *Server) lookupFull(name []byte) *Command {
+	parent, sub, ok := strings.Cut(string(name), "|")
+	cmd := lookup(s.cmds, []byte(parent))
+	if !ok || cmd == nil {
+		return cmd
+	}
+	return lookup(cmd.subs, []byte(sub))
+}
+
+func cmdCommandDocs(c *Conn, _ [][]byte) {
+	c.WriteMap(0) // no documentation; redis-cli falls back to none
+}
+
+func cmdCommandList(c *Conn, args [][]byte) {
+	if len(args) > 2 {
+		c.WriteError(msgSyntax)
+		return
+	}
+	cmds := c.srv.Commands()
+	c.WriteArray(len(cmds))
+	for _, cmd := range cmds {
+		c.WriteBulkString(cmd.Name)
+	}
+}
+
+func cmdCommandGetKeys(c *Conn, args [][]byte) {
+	argv := args[2:]
+	cmd := lookup(c.srv.cmds, argv[0])
+	if cmd != nil && cmd.subs != nil && len(argv) > 1 {
+		cmd = lookup(cmd.subs, argv[1])
+	}
+	switch n := len(argv); {
+	case cmd == nil:
+		c.WriteError("ERR Invalid command specified")
+		return
+	case cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity:
+		c.WriteError("ERR Invalid number of arguments specified for command")
+		return
+	}
+	keys := commandKeys(cmd, argv)
+	if len(keys) == 0 {
+		c.WriteError("ERR The command has no key arguments")
+		return
+	}
+	c.WriteArray(len(keys))
+	for _, k := range keys {
+		c.WriteBulk(k)
+	}
+}
+
+// commandKeys returns the key arguments of argv, a call of cmd.
+func commandKeys(cmd *Command, argv [][]byte) [][]byte {
+	if cmd.FirstKey <= 0 || cmd.KeyStep <= 0 {
+		return nil
+	}
+	last := cmd.LastKey
+	if last < 0 {
+		last = len(argv) + last
+	}
+	var keys [][]byte
+	for i := cmd.FirstKey; i <= last && i < len(argv); i += cmd.KeyStep {
+		keys = append(keys, argv[i])
+	}
+	return keys
+}
+
+func cmdCommandHelp(c *Conn, _ [][]byte) {
+	writeHelp(c, []string{
+		"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"(no subcommand)",
+		"    Return details about all commands.",
+		"COUNT",
+		"    Return the total number of commands in this server.",
+		"LIST",
+		"    Return a list of all commands in this server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple commands.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full command.",
+		"HELP",
+		"    Print this help.",
+	})
+}
+
+// INFO
+
+func cmdInfo(c *Conn, args [][]byte) {
+	want := map[string]bool{}
+	all, dflt := false, len(args) == 1
+	for _, a := range args[1:] {
+		switch n := strings.ToLower(string(a)); n {
+		case "all", "everything":
+			all = true
+		case "default":
+			dflt = true
+		default:
+			want[n] = true
+		}
+	}
+	c.WriteVerbatim(c.srv.infoString(func(name string, isDefault bool) bool {
+		return all || dflt && isDefault || want[name]
+	}))
+}
+
+// infoString renders the INFO sections include selects, in Redis's format
+// and order.
+func (s *Server) infoString(include func(name string, isDefault bool) bool) string {
+	var b strings.Builder
+	section := func(title string, fields []InfoField) {
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + title + "\r\n")
+		for _, f := range fields {
+			b.WriteString(f.Name + ":" + f.Value + "\r\n")
+		}
+	}
+	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
+	if include("server", true) {
+		now := time.Now()
+		up := int64(now.Sub(s.started) / time.Second)
+		port := ""
+		if a, ok := s.Addr().(*net.TCPAddr); ok {
+			port = strconv.Itoa(a.Port)
+		}
+		section("Server", []InfoField{
+			{"redis_version", s.cfg.Version},
+			{"redis_git_sha1", "00000000"},
+			{"redis_git_dirty", "0"},
+			{"redis_mode", s.cfg.Mode},
+			{"os", runtime.GOOS + " " + runtime.GOARCH},
+			{"arch_bits", strconv.Itoa(strconv.IntSize)},
+			{"multiplexing_api", "go"},
+			{"go_version", runtime.Version()},
+			{"process_id", strconv.Itoa(pid)},
+			{"run_id", s.runID},
+			{"tcp_port", port},
+			{"server_time_usec", itoa(now.UnixMicro())},
+			{"uptime_in_seconds", itoa(up)},
+			{"uptime_in_days", itoa(up / 86400)},
+		})
+	}
+	st := s.Stats()
+	if include("clients", true) {
+		section("Clients", []InfoField{
+			{"connected_clients", strconv.Itoa(st.ConnectedClients)},
+			{"maxclients", strconv.Itoa(s.cfg.MaxClients)},
+			{"blocked_clients", "0"},
+		})
+	}
+	if include("stats", true) {
+		section("Stats", []InfoField{
+			{"total_connections_received", itoa(st.TotalConnectionsReceived)},
+			{"total_commands_processed", itoa(st.TotalCommandsProcessed)},
+			{"total_net_input_bytes", itoa(st.NetInputBytes)},
+			{"total_net_output_bytes", itoa(st.NetOutputBytes)},
+			{"rejected_connections", itoa(st.RejectedConnections)},
+			{"keyspace_hits", itoa(st.KeyspaceHits)},
+			{"keyspace_misses", itoa(st.KeyspaceMisses)},
+		})
+	}
+	for _, sec := range s.cfg.InfoSections {
+		if include(sec.Name, sec.Default) {
+			section(strings.ToUpper(sec.Name[:1])+sec.Name[1:], sec.Fields())
+		}
+	}
+	if include("keyspace", true) {
+		var fields []InfoField
+		if keys, expires, err := s.countKeys(); err != nil {
+			s.log.Warn("resp: INFO keyspace", "error", err)
+		} else if keys > 0 {
+			fields = append(fields, InfoField{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", keys, expires)})
+		}
+		section("Keyspace", fields)
+	}
+	return b.String()
+}

@@ -1,0 +1,64 @@
+package resp
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+var (
+	// ErrConfig reports an invalid Config.
+	ErrConfig = errors.New("resp: invalid config")
+	// ErrServerClosed is returned by Serve and ListenAndServe after Close.
+	ErrServerClosed = errors.New("resp: server closed")
+	// ErrProtocol reports a client stream that broke the RESP framing or a
+	// limit; the connection's error reply is in the wrapping ProtocolError.
+	ErrProtocol = errors.New("resp: protocol error")
+	// ErrCommand reports a bad command registration.
+	ErrCommand = errors.New("resp: bad command registration")
+	// ErrServing reports a change that is only allowed before Serve.
+	ErrServing = errors.New("resp: server already serving")
+)
+
+// errNoop aborts an UpdateFunc whose condition is not met (NX, XX, absent
+// key, …): the backend writes nothing and returns it unchanged.
+var errNoop = errors.New("resp: condition not met")
+
+// Error replies with Redis's texts.
+const (
+	msgSyntax        = "ERR syntax error"
+	msgNotInt        = "ERR value is not an integer or out of range"
+	msgBadToken      = "ERR invalid context token"
+	msgQuorumRange   = "ERR R and W must be between 1 and N"
+	msgNoAuth        = "NOAUTH Authentication required."
+	msgWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
+	msgInternal      = "ERR internal error"
+	msgShuttingDown  = "ERR server is shutting down"
+	msgBadClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+)
+
+// errorReply maps an error from a backend to its RESP error reply (without
+// the leading '-'). This is the one place where dynakv's errors become
+// RESP error codes.
+func errorReply(err error) string {
+	switch {
+	case errors.Is(err, coordinator.ErrNoQuorum):
+		return "NOQUORUM " + err.Error()
+	case errors.Is(err, coordinator.ErrQuorumRange):
+		return msgQuorumRange
+	case errors.Is(err, dvv.ErrBadToken), errors.Is(err, replica.ErrBadContext):
+		return msgBadToken
+	case errors.Is(err, coordinator.ErrNotReplica):
+		return "ERR " + err.Error()
+	case errors.Is(err, context.Canceled):
+		return msgShuttingDown
+	}
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Reply
+	}
+	return "ERR " + err.Error()
+}

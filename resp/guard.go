@@ -1,0 +1,126 @@
+package resp
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// readBufferSize is how much a connection reads from the network at once.
+const readBufferSize = 16 << 10
+
+// guardConn is a client connection as redcon sees it: Read returns only
+// what the framer let through, so redcon's reader never sees a malformed,
+// partial-forever or oversized command. On a violation, once every
+// command before it has been read (redcon reads again only after it has
+// answered and flushed all it read before), the guard writes the error
+// reply straight to the socket and fails the read, and redcon closes the
+// connection.
+type guardConn struct {
+	net.Conn
+	srv  *Server
+	f    *framer
+	rbuf []byte
+
+	// Read state, owned by the connection's redcon goroutine.
+	rerr    error
+	replied bool
+
+	closeOnce sync.Once
+}
+
+func (g *guardConn) Read(p []byte) (int, error) {
+	for {
+		if pend := g.f.pending(); len(pend) > 0 {
+			n := copy(p, pend)
+			g.f.consume(n)
+			return n, nil
+		}
+		if g.f.err != nil {
+			if !g.replied {
+				g.replied = true
+				g.srv.log.Debug("resp: protocol violation", "remote", g.RemoteAddr().String(), "error", g.f.err.Reply)
+				_ = g.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
+				n, _ := g.Conn.Write(appendError(nil, g.f.err.Reply))
+				g.srv.stats.netOut.Add(int64(n))
+			}
+			return 0, g.f.err
+		}
+		if g.rerr != nil {
+			return 0, g.rerr
+		}
+		if t := g.srv.cfg.IdleTimeout; t > 0 {
+			_ = g.SetReadDeadline(time.Now().Add(t))
+		}
+		if g.rbuf == nil {
+			g.rbuf = make([]byte, readBufferSize)
+		}
+		n, err := g.Conn.Read(g.rbuf)
+		g.srv.stats.netIn.Add(int64(n))
+		g.f.feed(g.rbuf[:n])
+		if err != nil {
+			g.rerr = err
+		}
+	}
+}
+
+func (g *guardConn) Write(p []byte) (int, error) {
+	if t := g.srv.cfg.WriteTimeout; t > 0 {
+		_ = g.SetWriteDeadline(time.Now().Add(t))
+	}
+	n, err := g.Conn.Write(p)
+	g.srv.stats.netOut.Add(int64(n))
+	return n, err
+}
+
+// Close closes the connection once and releases its client slot.
+func (g *guardConn) Close() error {
+	err := net.ErrClosed
+	g.closeOnce.Do(func() {
+		err = g.Conn.Close()
+		g.srv.release(g)
+	})
+	return err
+}
+
+// errorWriteTimeout bounds the writes of a final error reply (protocol
+// violation, too many clients), so a client that does not read cannot
+// hold the goroutine.
+const errorWriteTimeout = time.Second
+
+// guardListener admits connections: it enforces MaxClients, wraps each
+// connection in a guardConn, and backs off on accept errors instead of
+// letting redcon spin on them.
+type guardListener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *guardListener) Accept() (net.Conn, error) {
+	var delay time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil, err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			l.srv.log.Warn("resp: accept failed", "error", err, "retry_in", delay)
+			select {
+			case <-l.srv.ctx.Done():
+				return nil, net.ErrClosed
+			case <-time.After(delay):
+			}
+			continue
+		}
+		delay = 0
+		g, err := l.srv.admit(c)
+		if err != nil {
+			return nil, err
+		}
+		if g != nil {
+			return g, nil
+		}
+	}
+}

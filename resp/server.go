@@ -1,0 +1,331 @@
+package resp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/tidwall/redcon"
+)
+
+// Backend is what the RESP server serves: the coordinator in a node, an
+// in-memory fake (resptest) in tests. Its methods are called concurrently.
+type Backend interface {
+	// Get returns the key's object, the merge of R replicas (or the local
+	// one with opt.Local); the zero Object if there is none.
+	Get(ctx context.Context, key []byte, opt coordinator.ReadOptions) (dvv.Object, error)
+	// Update reads the key's current object cur, calls fn(cur, nowMs) for
+	// the context the write supersedes and the new sibling (the backend
+	// fills in Dot and Timestamp), applies dvv.Update, stores the result at
+	// quorum W and returns the objects before and after. An error from fn
+	// aborts the update with nothing written and is returned unchanged.
+	Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn replica.UpdateFunc) (prev, next dvv.Object, err error)
+	// Scan visits stored objects (tombstones and expired values included)
+	// from cursor, at least count of them unless exhausted or fn returns
+	// false, and returns the cursor to resume from, 0 when done.
+	Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (next uint64, err error)
+	// NowMs is the backend's clock, Unix milliseconds: the time expiries
+	// are computed and checked against.
+	NowMs() int64
+}
+
+// Server is a RESP server in front of a Backend. Build it with New.
+type Server struct {
+	cfg    Config
+	cfgErr error
+	b      Backend
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	cmds    map[string]*Command
+	serving atomic.Bool
+	nextID  atomic.Int64
+	started time.Time
+	runID   string
+
+	mu      sync.Mutex
+	closed  bool
+	lns     []net.Listener
+	conns   map[*guardConn]struct{} // admitted, not yet closed
+	clients map[int64]*Conn         // handed to redcon, for CLIENT LIST
+	wg      sync.WaitGroup          // one per admitted connection, until redcon is done with it
+
+	stats struct {
+		connsReceived atomic.Int64
+		commands      atomic.Int64
+		rejected      atomic.Int64
+		hits          atomic.Int64
+		misses        atomic.Int64
+		netIn         atomic.Int64
+		netOut        atomic.Int64
+	}
+}
+
+// New returns a server for backend b. cfg's zero fields take their
+// defaults; an invalid cfg is reported by Serve. A nil logger discards.
+func New(cfg Config, b Backend, logger *slog.Logger) *Server {
+	cfg.ensureDefaults()
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var id [20]byte
+	_, _ = rand.Read(id[:])
+	s := &Server{
+		cfg:     cfg,
+		cfgErr:  cfg.validate(),
+		b:       b,
+		log:     logger,
+		ctx:     ctx,
+		cancel:  cancel,
+		cmds:    make(map[string]*Command),
+		started: time.Now(),
+		runID:   hex.EncodeToString(id[:]),
+		conns:   make(map[*guardConn]struct{}),
+		clients: make(map[int64]*Conn),
+	}
+	for _, cmd := range s.builtinCommands() {
+		if err := s.Register(cmd, false); err != nil {
+			panic(err) // a bug in the built-in table
+		}
+	}
+	return s
+}
+
+// ListenAndServe listens on the TCP address addr and serves it.
+func (s *Server) ListenAndServe(addr string) error {
+	if s.cfgErr != nil {
+		return s.cfgErr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("resp: listen: %w", err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts connections on ln and serves them until Close, then
+// returns ErrServerClosed. It takes ownership of ln. It may be called for
+// several listeners.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.cfgErr != nil {
+		ln.Close()
+		return s.cfgErr
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	gl := &guardListener{Listener: ln, srv: s}
+	s.lns = append(s.lns, gl)
+	s.serving.Store(true)
+	s.mu.Unlock()
+
+	rs := redcon.NewServerNetwork(ln.Addr().Network(), ln.Addr().String(), s.handle, s.accept, s.closedConn)
+	rs.AcceptError = func(err error) { s.log.Warn("resp: accept", "error", err) }
+	err := rs.Serve(gl)
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrServerClosed
+	}
+	if err == nil {
+		err = errors.New("resp: listener closed")
+	}
+	return err
+}
+
+// Addr returns the address of the first listener, or nil before Serve.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.lns) == 0 {
+		return nil
+	}
+	return s.lns[0].Addr()
+}
+
+// Close stops accepting, closes every client connection, cancels the
+// context of backend calls in flight and returns once every connection's
+// handler has finished. Serve then returns ErrServerClosed.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	lns := s.lns
+	conns := make([]*guardConn, 0, len(s.conns))
+	for g := range s.conns {
+		conns = append(conns, g)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	var err error
+	for _, ln := range lns {
+		if e := ln.Close(); e != nil && !errors.Is(e, net.ErrClosed) {
+			err = e
+		}
+	}
+	for _, g := range conns {
+		g.Close()
+	}
+	s.wg.Wait()
+	return err
+}
+
+// admit decides on a new connection: a guardConn to serve, nil if it was
+// turned away (too many clients), or an error if the server is closed.
+func (s *Server) admit(c net.Conn) (*guardConn, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	if len(s.conns) >= s.cfg.MaxClients {
+		s.mu.Unlock()
+		s.stats.rejected.Add(1)
+		_ = c.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
+		_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
+		c.Close()
+		return nil, nil
+	}
+	g := &guardConn{Conn: c, srv: s, f: newFramer(s.cfg.frameLimits())}
+	s.conns[g] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.stats.connsReceived.Add(1)
+	return g, nil
+}
+
+// release frees a closed connection's client slot.
+func (s *Server) release(g *guardConn) {
+	s.mu.Lock()
+	delete(s.conns, g)
+	s.mu.Unlock()
+}
+
+// accept is redcon's accept callback: the connection's session begins.
+func (s *Server) accept(rc redcon.Conn) bool {
+	var laddr string
+	if nc := rc.NetConn(); nc != nil {
+		laddr = nc.LocalAddr().String()
+	}
+	c := newConn(s, rc, rc.RemoteAddr(), laddr)
+	rc.SetContext(c)
+	s.mu.Lock()
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	return true
+}
+
+// closedConn is redcon's callback after a connection's handler ended.
+func (s *Server) closedConn(rc redcon.Conn, err error) {
+	if c, ok := rc.Context().(*Conn); ok {
+		s.mu.Lock()
+		delete(s.clients, c.id)
+		s.mu.Unlock()
+	}
+	var ne net.Error
+	switch {
+	case err == nil, errors.Is(err, net.ErrClosed), errors.Is(err, ErrProtocol):
+	case errors.As(err, &ne) && ne.Timeout():
+		s.log.Debug("resp: idle client closed", "remote", rc.RemoteAddr())
+	default:
+		s.log.Debug("resp: connection closed", "remote", rc.RemoteAddr(), "error", err)
+	}
+	s.wg.Done()
+}
+
+// handle is redcon's command handler: it runs one command, turning a
+// panic into "-ERR internal error", and hands the reply to redcon.
+func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
+	c := rc.Context().(*Conn)
+	if c.quit {
+		return
+	}
+	c.serve(cmd.Args)
+	rc.WriteRaw(c.out)
+	if cap(c.out) > maxKeptBuffer {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	if c.quit {
+		rc.ReadPipeline() // drop what was pipelined after QUIT
+		rc.Close()
+	}
+}
+
+// serve runs one command, recovering from a panic in its handler.
+func (c *Conn) serve(args [][]byte) {
+	mark := len(c.out)
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.log.Error("resp: panic in command handler", "command", cstr(args[0], 64), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.out = appendError(c.out[:mark], msgInternal)
+		}
+	}()
+	c.exec(args)
+}
+
+// countLookup records a keyspace hit or miss.
+func (s *Server) countLookup(hit bool) {
+	if hit {
+		s.stats.hits.Add(1)
+	} else {
+		s.stats.misses.Add(1)
+	}
+}
+
+var pid = os.Getpid()
+
+// Stats is a snapshot of the server's counters, those INFO shows.
+type Stats struct {
+	ConnectedClients         int   // connections being served
+	TotalConnectionsReceived int64 // connections admitted since New
+	TotalCommandsProcessed   int64 // commands run (not those refused by the dispatcher)
+	RejectedConnections      int64 // connections refused for MaxClients
+	KeyspaceHits             int64 // key lookups that found a live value
+	KeyspaceMisses           int64 // key lookups that did not
+	NetInputBytes            int64 // bytes read from clients
+	NetOutputBytes           int64 // bytes written to clients
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	st := &s.stats
+	return Stats{
+		ConnectedClients:         n,
+		TotalConnectionsReceived: st.connsReceived.Load(),
+		TotalCommandsProcessed:   st.commands.Load(),
+		RejectedConnections:      st.rejected.Load(),
+		KeyspaceHits:             st.hits.Load(),
+		KeyspaceMisses:           st.misses.Load(),
+		NetInputBytes:            st.netIn.Load(),
+		NetOutputBytes:           st.netOut.Load(),
+	}
+}
