@@ -162,12 +162,6 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	return prev, next, nil
 }
 
-// Scan visits the keys of the store from cursor (see replica.Cursor).
-func (c *Coordinator) Scan(_ context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
-	next, err := c.local.Scan(replica.Cursor(cursor), count, fn)
-	return uint64(next), err
-}
-
 // Single is the Placement of a one-node store: every key lives on self.
 type Single string
 

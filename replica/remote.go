@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -17,6 +18,9 @@ const (
 	CmdAuth  = "DKV.AUTH"  // DKV.AUTH secret → +OK
 	CmdGet   = "DKV.GET"   // DKV.GET key → bulk: encoded dvv.Object
 	CmdMerge = "DKV.MERGE" // DKV.MERGE key encoded-object → +OK
+	// CmdScan pages through a slot range:
+	// DKV.SCAN from to cursor count → [next-cursor, key, object, key, object, …]
+	CmdScan = "DKV.SCAN"
 )
 
 // ErrRemote reports a failed call to a remote replica.
@@ -36,8 +40,9 @@ type RemoteConfig struct {
 // Remote is the network implementation of Replica: a pooled RESP client of
 // another node. Safe for concurrent use.
 type Remote struct {
-	id string
-	c  *redis.Client
+	id   string
+	addr string
+	c    *redis.Client
 }
 
 // NewRemote returns a Remote; connections are made on first use.
@@ -61,11 +66,14 @@ func NewRemote(cfg RemoteConfig) *Remote {
 			return cn.Do(ctx, CmdAuth, cfg.Secret).Err()
 		},
 	})
-	return &Remote{id: cfg.ID, c: c}
+	return &Remote{id: cfg.ID, addr: cfg.Addr, c: c}
 }
 
 // ID returns the remote node's ID.
 func (r *Remote) ID() string { return r.id }
+
+// Addr returns the remote node's RESP address.
+func (r *Remote) Addr() string { return r.addr }
 
 // Get fetches the key's object from the remote replica.
 func (r *Remote) Get(ctx context.Context, key []byte) (dvv.Object, error) {
@@ -90,6 +98,33 @@ func (r *Remote) Merge(ctx context.Context, key []byte, obj dvv.Object) error {
 		return fmt.Errorf("%w: %s merge: %w", ErrRemote, r.id, err)
 	}
 	return nil
+}
+
+// ScanRange pages through the remote replica's keys of slots [from, to)
+// (see Store.ScanRange).
+func (r *Remote) ScanRange(ctx context.Context, from, to int, c Cursor, count int) (Cursor, []Entry, error) {
+	res, err := r.c.Do(ctx, CmdScan, from, to, uint64(c), count).Slice()
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %s scan: %w", ErrRemote, r.id, err)
+	}
+	if len(res)%2 != 1 {
+		return 0, nil, fmt.Errorf("%w: %s scan: reply of %d elements", ErrRemote, r.id, len(res))
+	}
+	next, err := strconv.ParseUint(fmt.Sprint(res[0]), 10, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %s scan: cursor: %w", ErrRemote, r.id, err)
+	}
+	out := make([]Entry, 0, len(res)/2)
+	for i := 1; i < len(res); i += 2 {
+		k, _ := res[i].(string)
+		ob, _ := res[i+1].(string)
+		o, err := dvv.Decode([]byte(ob))
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: %s scan: %w", ErrRemote, r.id, err)
+		}
+		out = append(out, Entry{Key: []byte(k), Object: o})
+	}
+	return Cursor(next), out, nil
 }
 
 // Do sends an arbitrary command to the remote node on an authenticated

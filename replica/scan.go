@@ -2,6 +2,7 @@ package replica
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -16,6 +17,28 @@ import (
 // counted in Stats.CorruptGet. Keys passed to fn are copies.
 func (s *Store) Scan(c Cursor, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
 	return s.scanRange(cursorKey(c), []byte{prefixData + 1}, count, fn)
+}
+
+// Entry is one key and its object, as a range scan returns them.
+type Entry struct {
+	Key    []byte
+	Object dvv.Object
+}
+
+// CursorOf returns the cursor position of key: the order Scan visits keys
+// in, comparable across replicas.
+func CursorOf(key []byte) Cursor { return cursorOf(dataKey(key)) }
+
+// ScanRange returns up to about count entries of the slots [from, to),
+// starting at cursor c, and the cursor to resume from: 0 when the range is
+// exhausted. It is the paged form of ScanSlots that remote replicas serve.
+func (s *Store) ScanRange(_ context.Context, from, to int, c Cursor, count int) (Cursor, []Entry, error) {
+	var out []Entry
+	next, err := s.ScanSlots(from, to, c, count, func(k []byte, o dvv.Object) bool {
+		out = append(out, Entry{Key: k, Object: o})
+		return true
+	})
+	return next, out, err
 }
 
 // ScanSlots is Scan restricted to the slots [from, to): the keys of one

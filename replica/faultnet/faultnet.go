@@ -178,3 +178,21 @@ func (l *link) Merge(ctx context.Context, key []byte, obj dvv.Object) error {
 	}
 	return r.Merge(ctx, key, obj)
 }
+
+// rangeScanner is the paged scan a replica may serve.
+type rangeScanner interface {
+	ScanRange(ctx context.Context, from, to int, c replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
+}
+
+// ScanRange forwards a paged scan through the network's faults.
+func (l *link) ScanRange(ctx context.Context, from, to int, c replica.Cursor, count int) (replica.Cursor, []replica.Entry, error) {
+	r, err := l.n.route(ctx, l.from, l.to)
+	if err != nil {
+		return 0, nil, err
+	}
+	rs, ok := r.(rangeScanner)
+	if !ok {
+		return 0, nil, fmt.Errorf("%w: %s cannot scan", ErrUnreachable, l.to)
+	}
+	return rs.ScanRange(ctx, from, to, c, count)
+}
