@@ -135,12 +135,27 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		return prev, next, err
 	}
 	others := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == c.self })
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	replies := c.fanOut(ctx, others, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
+	// NB: the sends to the other replicas outlive this call: Update returns
+	// after W acknowledgements, and the remaining N−W replicas must still
+	// get the write. So they run on a context detached from the request's
+	// cancellation, bounded only by the timeout.
+	sendCtx, cancelSends := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+	replies := c.fanOut(sendCtx, others, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
 		return dvv.Object{}, rep.Merge(ctx, key, next)
 	})
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	acks, failed := 1, 0
+	defer func() {
+		// Let the sends still in flight finish in the background.
+		left := len(others) - (acks - 1) - failed
+		go func() {
+			for ; left > 0; left-- {
+				<-replies
+			}
+			cancelSends()
+		}()
+	}()
 	var lastErr error
 	for acks < w && acks+failed < len(ids) {
 		select {
@@ -153,7 +168,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 			acks++
 		case <-ctx.Done():
 			lastErr = ctx.Err()
-			failed = len(ids) - acks
+			return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
 		}
 	}
 	if acks < w {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/ring/member"
 )
 
 // ErrConfig reports an invalid Config.
@@ -20,17 +22,25 @@ var ErrConfig = errors.New("node: invalid config")
 
 // Config is everything a node needs; cmd/dynakv fills it from flags.
 type Config struct {
-	ID      string   // stable node ID
-	Listen  string   // address for Redis clients (port 0 picks one)
-	Gossip  string   // address for cluster gossip
-	DataDir string   // data directory
-	Join    []string // gossip addresses of nodes to join
+	ID              string   // stable node ID
+	Listen          string   // address for Redis clients (port 0 picks one)
+	Advertise       string   // RESP address told to peers and clients (default: the listener's)
+	Gossip          string   // address for cluster gossip
+	GossipAdvertise string   // gossip address told to peers (default: Gossip)
+	DataDir         string   // data directory
+	Join            []string // gossip addresses of nodes to join
+	ClusterSecret   string   // shared secret of node-to-node calls
+	Weight          int      // relative capacity: share of partitions
 
-	Replicas    int // N
+	// Replicas (N) and Partitions (Q) shape a new ring; a node that joins
+	// takes them from the ring it joins.
+	Replicas    int
 	ReadQuorum  int // R
 	WriteQuorum int // W
 	Partitions  int // Q
 	Timeout     time.Duration
+	// JoinTimeout bounds how long Start waits to be admitted to a ring.
+	JoinTimeout time.Duration
 
 	RequirePass string
 	MaxClients  int
@@ -40,19 +50,25 @@ type Config struct {
 	LogLevel string
 	LogJSON  bool
 	Logger   *slog.Logger
+
+	// GossipTuning, if set, adjusts the memberlist configuration (tests
+	// shorten its intervals).
+	GossipTuning func(*member.Config)
 }
 
-// DefaultConfig returns a single node's defaults: N = R = W = 1, Q = 256.
+// DefaultConfig returns a lone node's defaults: N = R = W = 1, Q = 256.
 func DefaultConfig() Config {
 	cc := coordinator.DefaultConfig()
 	return Config{
 		Listen:      "127.0.0.1:6379",
 		Gossip:      "127.0.0.1:7946",
+		Weight:      1,
 		Replicas:    cc.N,
 		ReadQuorum:  cc.R,
 		WriteQuorum: cc.W,
 		Partitions:  ring.DefaultPartitions,
 		Timeout:     cc.Timeout,
+		JoinTimeout: 30 * time.Second,
 		MaxClients:  resp.DefaultConfig().MaxClients,
 		LogLevel:    "info",
 	}
@@ -64,30 +80,36 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: --id is required", ErrConfig)
 	case c.DataDir == "":
 		return fmt.Errorf("%w: --data is required", ErrConfig)
-	case c.Replicas != 1:
-		// The cluster (ring, gossip, remote replicas) is not built yet: a
-		// node alone can only hold one replica of each key.
-		return fmt.Errorf("%w: --replicas %d needs a cluster; a single node has N=1", ErrConfig, c.Replicas)
+	case c.Weight < 1:
+		return fmt.Errorf("%w: --weight must be at least 1", ErrConfig)
+	case c.ClusterSecret == "" && (len(c.Join) > 0 || c.Replicas > 1):
+		return fmt.Errorf("%w: a cluster (--join or --replicas > 1) needs --cluster-secret, the same on every node", ErrConfig)
 	}
 	if err := ring.ValidatePartitions(c.Partitions); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = 30 * time.Second
 	}
 	return nil
 }
 
 // Node is a running dynakv node.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	store *replica.Store
-	coord *coordinator.Coordinator
-	srv   *resp.Server
-	ln    net.Listener
-	done  chan error
+	cfg     Config
+	log     *slog.Logger
+	store   *replica.Store
+	cluster *cluster
+	coord   *coordinator.Coordinator
+	srv     *resp.Server
+	ln      net.Listener
+	cancel  context.CancelFunc
+	done    chan error
 }
 
-// Start builds and starts a node. It returns once clients can connect.
-func Start(cfg Config) (*Node, error) {
+// Start builds and starts a node. It returns once the node is in a ring
+// and clients can connect.
+func Start(cfg Config) (n *Node, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -98,51 +120,93 @@ func Start(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
-	store, err := replica.Open(replica.Config{
-		Dir:    cfg.DataDir,
-		NodeID: cfg.ID,
-		NoSync: cfg.NoSync,
-		// One node holds the only replica: a tombstone past its grace
-		// period can go.
-		CanReap: func([]byte, dvv.Object) bool { return true },
-		Logger:  log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	cc := coordinator.Config{N: cfg.Replicas, R: cfg.ReadQuorum, W: cfg.WriteQuorum, Timeout: cfg.Timeout}
-	coord, err := coordinator.New(cc, store, coordinator.Single(cfg.ID), nil)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	rc := resp.DefaultConfig()
-	rc.RequirePass = cfg.RequirePass
-	rc.MaxClients = cfg.MaxClients
-	rc.IdleTimeout = cfg.IdleTimeout
-	srv := resp.New(rc, coord, log)
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		store.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			n.teardown()
+		}
+	}()
+	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("node: listen: %w", err)
 	}
-	n := &Node{cfg: cfg, log: log, store: store, coord: coord, srv: srv, ln: ln, done: make(chan error, 1)}
-	go func() { n.done <- srv.Serve(ln) }()
-	log.Info("node started", "listen", ln.Addr().String(), "data", cfg.DataDir,
-		"incarnation", fmt.Sprintf("%016x", store.Incarnation()), "N", cc.N, "R", cc.R, "W", cc.W)
+	addr := cfg.Advertise
+	if addr == "" {
+		addr = n.ln.Addr().String()
+	}
+	if n.cluster, err = newCluster(cfg, addr, log); err != nil {
+		return nil, err
+	}
+	if err = n.cluster.startGossip(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err = n.cluster.waitJoined(ctx, cfg.JoinTimeout); err != nil {
+		return nil, err
+	}
+	st := n.cluster.current()
+	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, Logger: log}
+	if st.Replicas() == 1 {
+		// The only replica of every key: a tombstone past its grace period
+		// can go. With N > 1, tombstones stay until anti-entropy can
+		// confirm every replica holds them.
+		rc.CanReap = func([]byte, dvv.Object) bool { return true }
+	}
+	if n.store, err = replica.Open(rc); err != nil {
+		return nil, err
+	}
+	cc := coordinator.Config{N: st.Replicas(), R: cfg.ReadQuorum, W: cfg.WriteQuorum, Timeout: cfg.Timeout}
+	if st.Replicas() != cfg.Replicas {
+		log.Warn("the ring's replica count differs from --replicas; using the ring's", "ring", st.Replicas(), "flag", cfg.Replicas)
+	}
+	if n.coord, err = coordinator.New(cc, n.store, n.cluster, n.cluster.Peers); err != nil {
+		return nil, err
+	}
+	respCfg := resp.DefaultConfig()
+	respCfg.RequirePass = cfg.RequirePass
+	respCfg.MaxClients = cfg.MaxClients
+	respCfg.IdleTimeout = cfg.IdleTimeout
+	respCfg.ClusterSecret = cfg.ClusterSecret
+	respCfg.Peer = n.store
+	respCfg.Cluster = respCluster{n.cluster}
+	n.srv = resp.New(respCfg, n.coord, log)
+	go func() { n.done <- n.srv.Serve(n.ln) }()
+	log.Info("node started", "listen", n.ln.Addr().String(), "data", cfg.DataDir,
+		"incarnation", fmt.Sprintf("%016x", n.store.Incarnation()), "ring_version", st.Version(),
+		"members", len(st.Members()), "N", cc.N, "R", cc.R, "W", cc.W)
 	return n, nil
 }
 
 // Addr returns the address Redis clients connect to.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
-// Close stops the server, waits for in-flight requests and closes the store.
+// ID returns the node's ID.
+func (n *Node) ID() string { return n.cfg.ID }
+
+// Close stops the server, waits for in-flight requests, leaves gossip and
+// closes the store.
 func (n *Node) Close() error {
 	err := n.srv.Close()
 	<-n.done
-	if e := n.store.Close(); e != nil && err == nil {
+	n.ln = nil // closed by Serve
+	if e := n.teardown(); e != nil && err == nil {
 		err = e
 	}
 	n.log.Info("node stopped")
+	return err
+}
+
+// teardown releases what Start acquired, in reverse order.
+func (n *Node) teardown() error {
+	n.cancel()
+	if n.cluster != nil {
+		n.cluster.close()
+	}
+	var err error
+	if n.store != nil {
+		err = n.store.Close()
+	}
+	if n.ln != nil {
+		n.ln.Close()
+	}
 	return err
 }

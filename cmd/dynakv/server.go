@@ -11,13 +11,13 @@ import (
 
 // nodeFlags registers the flags shared by `server` and `dev` on fs and
 // returns a function that builds the parsed node.Config.
-func nodeFlags(fs *flag.FlagSet) func() node.Config {
-	d := node.DefaultConfig()
+func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.IntVar(&d.Replicas, "replicas", d.Replicas, "N: replicas of each key")
 	fs.IntVar(&d.ReadQuorum, "read-quorum", d.ReadQuorum, "R: replicas that must answer a read")
 	fs.IntVar(&d.WriteQuorum, "write-quorum", d.WriteQuorum, "W: replicas that must store a write")
 	fs.IntVar(&d.Partitions, "partitions", d.Partitions, "Q: ring partitions, a power of two dividing 16384")
 	fs.StringVar(&d.RequirePass, "requirepass", "", "password clients must AUTH with (empty: none)")
+	fs.IntVar(&d.Weight, "weight", d.Weight, "relative capacity: the node's share of partitions is proportional to it")
 	fs.BoolVar(&d.NoSync, "nosync", false, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
 	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
 	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
@@ -37,12 +37,16 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	gossip := fs.String("gossip", "127.0.0.1:7946", "address for cluster gossip")
 	data := fs.String("data", "", "data directory (required)")
 	join := fs.String("join", "", "comma-separated gossip addresses of nodes to join")
-	build := nodeFlags(fs)
+	secret := fs.String("cluster-secret", "", "shared secret of node-to-node calls (required in a cluster; same on every node)")
+	advertise := fs.String("advertise", "", "RESP address given to peers and clients (default: --listen)")
+	gossipAdv := fs.String("gossip-advertise", "", "gossip address given to peers (default: --gossip)")
+	build := nodeFlags(fs, node.DefaultConfig())
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	cfg := build()
 	cfg.ID, cfg.Listen, cfg.Gossip, cfg.DataDir = *id, *listen, *gossip, *data
+	cfg.ClusterSecret, cfg.Advertise, cfg.GossipAdvertise = *secret, *advertise, *gossipAdv
 	if *join != "" {
 		cfg.Join = strings.Split(*join, ",")
 	}

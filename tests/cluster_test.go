@@ -1,0 +1,300 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+const testSecret = "test-cluster-secret"
+
+// StartCluster starts n `dynakv server` processes with N=3 R=2 W=2 (fewer
+// replicas when n < 3), the second and later joining the first, and waits
+// until every node's CLUSTER NODES lists all of them.
+func StartCluster(t *testing.T, n int, extra ...string) []*Proc {
+	t.Helper()
+	nrep := min(3, n)
+	common := append([]string{"--cluster-secret", testSecret, "--replicas", fmt.Sprint(nrep),
+		"--read-quorum", fmt.Sprint(min(2, nrep)), "--write-quorum", fmt.Sprint(min(2, nrep)), "--partitions", "64",
+		"--timeout", "1s"}, extra...)
+	first := StartServer(t, "n1", common...)
+	procs := []*Proc{first}
+	for i := 2; i <= n; i++ {
+		procs = append(procs, StartServer(t, fmt.Sprintf("n%d", i), append(common, "--join", first.Gossip())...))
+	}
+	waitMembers(t, procs, n)
+	return procs
+}
+
+// Gossip returns the process's gossip address.
+func (p *Proc) Gossip() string {
+	for i, a := range p.args {
+		if a == "--gossip" && i+1 < len(p.args) {
+			return p.args[i+1]
+		}
+	}
+	return ""
+}
+
+// waitMembers polls until every process reports n cluster nodes.
+func waitMembers(t *testing.T, procs []*Proc, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range procs {
+		c := redis.NewClient(&redis.Options{Addr: p.Addr})
+		for {
+			nodes, err := c.ClusterNodes(context.Background()).Result()
+			if err == nil && strings.Count(strings.TrimSpace(nodes), "\n")+1 == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.Close()
+				t.Fatalf("%s does not see %d nodes: %q %v\n%s", p.ID, n, nodes, err, p.Log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+}
+
+// TestClusterWriteW2ReadR2AnyNodeDown: with one of three processes killed,
+// writes at W=2 succeed through the others, and every acknowledged write
+// is read back at R=2 from every live node; after a restart, from all.
+func TestClusterWriteW2ReadR2AnyNodeDown(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	acked := map[string]string{}
+	for round, down := range procs {
+		down.Kill()
+		for _, p := range procs {
+			if p == down {
+				continue
+			}
+			c := p.Client(t)
+			for i := 0; i < 30; i++ {
+				k := fmt.Sprintf("r%d:%s:%d", round, p.ID, i)
+				if err := c.Set(ctx, k, "v-"+k, 0).Err(); err != nil {
+					t.Fatalf("SET %s via %s with %s down: %v", k, p.ID, down.ID, err)
+				}
+				acked[k] = "v-" + k
+			}
+		}
+		for _, p := range procs {
+			if p == down {
+				continue
+			}
+			c := p.Client(t)
+			for k, v := range acked {
+				if got, err := c.Get(ctx, k).Result(); err != nil || got != v {
+					t.Fatalf("GET %s via %s with %s down: %q %v", k, p.ID, down.ID, got, err)
+				}
+			}
+		}
+		down.Restart()
+	}
+}
+
+// TestClusterSiblingsAcrossNodes: VSETs with the same token through the
+// same node and through different nodes give two siblings; the joined token
+// resolves them.
+func TestClusterSiblingsAcrossNodes(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	c1, c2, c3 := procs[0].Client(t), procs[1].Client(t), procs[2].Client(t)
+	for _, pair := range [][2]*redis.Client{{c1, c1}, {c1, c2}} {
+		key := fmt.Sprintf("cart-%p", pair[1])
+		base := must(pair[0].Do(ctx, "VSET", key, "", "base").Text())(t)
+		must(pair[0].Do(ctx, "VSET", key, base, "a").Text())(t)
+		must(pair[1].Do(ctx, "VSET", key, base, "b").Text())(t)
+		tok, vals := vget(t, c3, key, "R", 3)
+		if !slices.Equal(vals, []string{"a", "b"}) {
+			t.Fatalf("same-token VSETs: want siblings [a b], got %q", vals)
+		}
+		must(c3.Do(ctx, "VSET", key, tok, "a+b").Text())(t)
+		if _, vals = vget(t, c2, key, "R", 3); !slices.Equal(vals, []string{"a+b"}) {
+			t.Fatalf("after resolving: %q", vals)
+		}
+	}
+}
+
+// TestClusterReplicasArePreferenceList: each key is stored (VGET LOCAL) on
+// exactly the nodes CLUSTER SLOTS lists for its slot.
+func TestClusterReplicasArePreferenceList(t *testing.T) {
+	procs := StartCluster(t, 4)
+	ctx := ctxT(t)
+	byAddr := map[string]*redis.Client{}
+	for _, p := range procs {
+		byAddr[p.Addr] = p.Client(t)
+	}
+	slots := must(byAddr[procs[0].Addr].ClusterSlots(ctx).Result())(t)
+	for i := 0; i < 50; i++ {
+		key := fmt.Sprintf("key:%d", i)
+		must(byAddr[procs[i%4].Addr].Set(ctx, key, "v", 0).Result())(t)
+		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, key).Result())(t))
+		var want []string
+		for _, s := range slots {
+			if s.Start <= slot && slot <= s.End {
+				for _, n := range s.Nodes {
+					want = append(want, n.Addr)
+				}
+			}
+		}
+		if len(want) != 3 {
+			t.Fatalf("CLUSTER SLOTS lists %d nodes for slot %d: %v", len(want), slot, want)
+		}
+		// W=2 acknowledges before the third replica has it: wait for it.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var have []string
+			for addr, c := range byAddr {
+				if _, vals := vget(t, c, key, "LOCAL"); len(vals) == 1 {
+					have = append(have, addr)
+				}
+			}
+			slices.Sort(have)
+			ws := slices.Sorted(slices.Values(want))
+			if slices.Equal(have, ws) {
+				break
+			}
+			if len(have) > 3 || time.Now().After(deadline) {
+				t.Fatalf("key %s stored on %v, preference list %v", key, have, ws)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// No node of four holds every partition: DBSIZE, KEYS and SCAN must
+	// gather the other partitions from their replicas.
+	for _, p := range procs {
+		c := byAddr[p.Addr]
+		if n := must(c.DBSize(ctx).Result())(t); n != 50 {
+			t.Fatalf("DBSIZE on %s = %d, want 50", p.ID, n)
+		}
+		if keys := must(c.Keys(ctx, "key:*").Result())(t); len(keys) != 50 {
+			t.Fatalf("KEYS on %s: %d keys, want 50", p.ID, len(keys))
+		}
+	}
+}
+
+// TestClusterQuorumLargerThanLiveFails: with one node down, R=3 and W=3
+// give NOQUORUM, never a wrong answer.
+func TestClusterQuorumLargerThanLiveFails(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	c := procs[0].Client(t)
+	must(c.Do(ctx, "VSET", "k", "", "v1", "W", 3).Text())(t)
+	procs[2].Kill()
+	if err := c.Do(ctx, "VSET", "k", "", "v2", "W", 3).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOQUORUM") {
+		t.Fatalf("W=3 with a node down: want NOQUORUM, got %v", err)
+	}
+	if err := c.Do(ctx, "VGET", "k", "R", 3).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOQUORUM") {
+		t.Fatalf("R=3 with a node down: want NOQUORUM, got %v", err)
+	}
+	procs[1].Kill()
+	if err := c.Set(ctx, "k", "x", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOQUORUM") {
+		t.Fatalf("SET (W=2) with two nodes down: want NOQUORUM, got %v", err)
+	}
+	if err := c.Get(ctx, "k").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOQUORUM") {
+		t.Fatalf("GET (R=2) with two nodes down: want NOQUORUM, got %v", err)
+	}
+}
+
+// TestClusterClients: go-redis ClusterClient and redis-cli -c route keys
+// across the cluster; multi-key commands and SCAN/KEYS/DBSIZE cover it all.
+func TestClusterClients(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{procs[0].Addr}})
+	defer cc.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := fmt.Sprintf("cc:%d", i)
+			if err := cc.Set(ctx, k, k, 0).Err(); err != nil {
+				errs <- fmt.Errorf("SET %s: %w", k, err)
+				return
+			}
+			if got, err := cc.Get(ctx, k).Result(); err != nil || got != k {
+				errs <- fmt.Errorf("GET %s: %q %v", k, got, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	c := procs[1].Client(t)
+	must(c.MSet(ctx, "m:1", "a", "m:2", "b", "m:3", "c").Result())(t)
+	if got := must(c.MGet(ctx, "m:1", "m:2", "m:3").Result())(t); !slices.Equal(got, []any{"a", "b", "c"}) {
+		t.Fatalf("MGET = %v", got)
+	}
+	if n := must(c.Del(ctx, "m:1", "m:2", "nope").Result())(t); n != 2 {
+		t.Fatalf("DEL = %d", n)
+	}
+	if n := must(procs[2].Client(t).DBSize(ctx).Result())(t); n != 201 {
+		t.Fatalf("DBSIZE = %d, want 201 (whole cluster)", n)
+	}
+	if keys := must(procs[0].Client(t).Keys(ctx, "cc:*").Result())(t); len(keys) != 200 {
+		t.Fatalf("KEYS cc:* = %d keys, want 200", len(keys))
+	}
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed (apt-get install redis-tools); go-redis parts passed")
+	}
+	port := procs[2].Addr[strings.LastIndex(procs[2].Addr, ":")+1:]
+	for i := 0; i < 20; i++ {
+		k := fmt.Sprintf("cli:%d", i)
+		out, err := exec.Command("redis-cli", "-c", "-p", port, "SET", k, "v"+k).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "OK" {
+			t.Fatalf("redis-cli -c SET: %q %v", out, err)
+		}
+		out, err = exec.Command("redis-cli", "-c", "-p", port, "GET", k).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "v"+k {
+			t.Fatalf("redis-cli -c GET: %q %v", out, err)
+		}
+	}
+}
+
+// TestClusterRestartKeepsIdentity: a restarted node keeps its ID, ring and
+// data, and the cluster does not change ownership while it is down.
+func TestClusterRestartKeepsIdentity(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	c := procs[0].Client(t)
+	before := must(c.ClusterNodes(ctx).Result())(t)
+	must(c.Set(ctx, "k", "v", 0).Result())(t)
+	procs[1].Kill()
+	procs[1].Restart()
+	waitMembers(t, procs, 3)
+	after := must(procs[1].Client(t).ClusterNodes(ctx).Result())(t)
+	if slotsOf(before) != slotsOf(after) {
+		t.Fatalf("slot table changed across a restart:\n%s\nvs\n%s", before, after)
+	}
+	if got := must(procs[1].Client(t).Get(ctx, "k").Result())(t); got != "v" {
+		t.Fatalf("GET after restart = %q", got)
+	}
+}
+
+// slotsOf returns CLUSTER NODES lines reduced to id and slots, sorted.
+func slotsOf(nodes string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(nodes), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 8 {
+			out = append(out, f[0]+" "+strings.Join(f[8:], " "))
+		} else if len(f) > 0 {
+			out = append(out, f[0])
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
