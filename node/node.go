@@ -169,7 +169,13 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.Peer = n.store
 	respCfg.Cluster = respCluster{n.cluster}
 	n.srv = resp.New(respCfg, n.coord, log)
-	go func() { n.done <- n.srv.Serve(n.ln) }()
+	go func() {
+		err := n.srv.Serve(n.ln)
+		if err != nil && !errors.Is(err, resp.ErrServerClosed) {
+			log.Error("RESP server stopped", "err", err)
+		}
+		n.done <- err
+	}()
 	log.Info("node started", "listen", n.ln.Addr().String(), "data", cfg.DataDir,
 		"incarnation", fmt.Sprintf("%016x", n.store.Incarnation()), "ring_version", st.Version(),
 		"members", len(st.Members()), "N", cc.N, "R", cc.R, "W", cc.W)

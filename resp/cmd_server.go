@@ -14,7 +14,7 @@ import (
 
 // builtinCommands is the command table a new Server starts with.
 func (s *Server) builtinCommands() []Command {
-	return []Command{
+	return append([]Command{
 		// Connection and server.
 		{Name: "ping", Arity: -1, Flags: FlagFast, Handler: cmdPing},
 		{Name: "echo", Arity: 2, Flags: FlagFast, Handler: cmdEcho},
@@ -73,7 +73,7 @@ func (s *Server) builtinCommands() []Command {
 		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVGet},
 		{Name: "vset", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVSet},
 		{Name: "vdel", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVDel},
-	}
+	}, clusterCommands()...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
@@ -396,9 +396,15 @@ func writeCommandInfo(c *Conn, cmd *Command) {
 	c.WriteSet(0)   // ACL categories
 	c.WriteArray(0) // tips
 	c.WriteArray(0) // key specifications
-	c.WriteArray(len(cmd.Subcommands))
+	subs := make([]*Command, 0, len(cmd.Subcommands))
 	for i := range cmd.Subcommands {
-		writeCommandInfo(c, &cmd.Subcommands[i])
+		if !cmd.Subcommands[i].hidden {
+			subs = append(subs, &cmd.Subcommands[i])
+		}
+	}
+	c.WriteArray(len(subs))
+	for _, sc := range subs {
+		writeCommandInfo(c, sc)
 	}
 }
 
@@ -410,7 +416,7 @@ func cmdCommand(c *Conn, _ [][]byte) {
 	}
 }
 
-func cmdCommandCount(c *Conn, _ [][]byte) { c.WriteInt(int64(len(c.srv.cmds))) }
+func cmdCommandCount(c *Conn, _ [][]byte) { c.WriteInt(int64(len(c.srv.Commands()))) }
 
 func cmdCommandInfo(c *Conn, args [][]byte) {
 	if len(args) == 2 {
@@ -427,14 +433,21 @@ func cmdCommandInfo(c *Conn, args [][]byte) {
 	}
 }
 
-// lookupFull finds a command or, by "container|sub", a subcommand.
+// lookupFull finds a client command or, by "container|sub", a
+// subcommand; internal (hidden) commands are not found.
 func (s *Server) lookupFull(name []byte) *Command {
 	parent, sub, ok := strings.Cut(string(name), "|")
 	cmd := lookup(s.cmds, []byte(parent))
-	if !ok || cmd == nil {
-		return cmd
+	if cmd == nil || cmd.hidden {
+		return nil
 	}
-	return lookup(cmd.subs, []byte(sub))
+	if ok {
+		cmd = lookup(cmd.subs, []byte(sub))
+	}
+	if cmd != nil && cmd.hidden {
+		return nil
+	}
+	return cmd
 }
 
 func cmdCommandDocs(c *Conn, _ [][]byte) {
@@ -456,11 +469,14 @@ func cmdCommandList(c *Conn, args [][]byte) {
 func cmdCommandGetKeys(c *Conn, args [][]byte) {
 	argv := args[2:]
 	cmd := lookup(c.srv.cmds, argv[0])
+	if cmd != nil && cmd.hidden {
+		cmd = nil
+	}
 	if cmd != nil && cmd.subs != nil && len(argv) > 1 {
 		cmd = lookup(cmd.subs, argv[1])
 	}
 	switch n := len(argv); {
-	case cmd == nil:
+	case cmd == nil || cmd.hidden:
 		c.WriteError("ERR Invalid command specified")
 		return
 	case cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity:
@@ -480,15 +496,8 @@ func cmdCommandGetKeys(c *Conn, args [][]byte) {
 
 // commandKeys returns the key arguments of argv, a call of cmd.
 func commandKeys(cmd *Command, argv [][]byte) [][]byte {
-	if cmd.FirstKey <= 0 || cmd.KeyStep <= 0 {
-		return nil
-	}
-	last := cmd.LastKey
-	if last < 0 {
-		last = len(argv) + last
-	}
 	var keys [][]byte
-	for i := cmd.FirstKey; i <= last && i < len(argv); i += cmd.KeyStep {
+	for _, i := range keyPositions(cmd, len(argv)) {
 		keys = append(keys, argv[i])
 	}
 	return keys
@@ -597,6 +606,15 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool) stri
 		if include(sec.Name, sec.Default) {
 			section(strings.ToUpper(sec.Name[:1])+sec.Name[1:], sec.Fields())
 		}
+	}
+	// Redis's cluster section, unless InfoSections has its own: tools
+	// (redis-cli --cluster) read cluster_enabled to tell a cluster node.
+	if !slices.ContainsFunc(s.cfg.InfoSections, func(sec InfoSection) bool { return sec.Name == "cluster" }) && include("cluster", true) {
+		enabled := "0"
+		if s.cfg.Cluster != nil {
+			enabled = "1"
+		}
+		section("Cluster", []InfoField{{"cluster_enabled", enabled}})
 	}
 	if include("keyspace", true) {
 		var fields []InfoField

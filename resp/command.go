@@ -24,9 +24,14 @@ const (
 	FlagStale                     // "stale": allowed on a stale replica
 	FlagFast                      // "fast": O(1) or O(log N)
 	FlagNoAuth                    // "no_auth": allowed before AUTH
+	// FlagPeer marks an internal node-to-node command: on a connection
+	// that has not presented the cluster secret (DKV.AUTH) the dispatcher
+	// refuses it with "-NOPERM this command is reserved for cluster peers",
+	// and COMMAND (COUNT, LIST, INFO, DOCS, GETKEYS) does not show it.
+	FlagPeer
 )
 
-var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale", "fast", "no_auth"}
+var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale", "fast", "no_auth", "peer"}
 
 // Names returns the flags' names, in Redis's spelling.
 func (f Flag) Names() []string {
@@ -69,6 +74,7 @@ type Command struct {
 
 	fullName string
 	subs     map[string]*Command
+	hidden   bool // not a client command: left out of COMMAND's replies
 }
 
 // FullName returns the name Redis reports in errors and COMMAND INFO:
@@ -80,6 +86,7 @@ func (c *Command) prepare(parent string) error {
 		return fmt.Errorf("%w: bad name %q", ErrCommand, c.Name)
 	}
 	c.fullName = c.Name
+	c.hidden = c.hidden || c.Flags&FlagPeer != 0
 	if parent != "" {
 		c.fullName = parent + "|" + c.Name
 	}
@@ -113,9 +120,16 @@ func (c *Command) prepare(parent string) error {
 // Register adds a command to the table (or replaces the built-in one of
 // that name when replace is true). It must be called before Serve.
 func (s *Server) Register(cmd Command, replace bool) error {
+	return s.register(cmd, replace, false)
+}
+
+// register is Register, with hidden for internal commands that COMMAND
+// does not show.
+func (s *Server) register(cmd Command, replace, hidden bool) error {
 	if s.serving.Load() {
 		return ErrServing
 	}
+	cmd.hidden = hidden
 	if err := cmd.prepare(""); err != nil {
 		return err
 	}
@@ -126,11 +140,15 @@ func (s *Server) Register(cmd Command, replace bool) error {
 	return nil
 }
 
-// Commands returns the command table, sorted by name.
+// Commands returns the client commands of the table, sorted by name:
+// internal commands (FlagPeer, DKV.AUTH) are left out, as COMMAND leaves
+// them out.
 func (s *Server) Commands() []*Command {
 	out := make([]*Command, 0, len(s.cmds))
 	for _, c := range s.cmds {
-		out = append(out, c)
+		if !c.hidden {
+			out = append(out, c)
+		}
 	}
 	slices.SortFunc(out, func(a, b *Command) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -152,8 +170,10 @@ func lookup(m map[string]*Command, name []byte) *Command {
 	return m[string(low)]
 }
 
-// exec dispatches one command: lookup, arity, authentication, handler.
-// It does not recover panics (serve does), so fuzzing sees them.
+// exec dispatches one command: lookup, arity, authentication, peer
+// permission, then the handler, or, for a write in a cluster, the routing
+// that runs it here or forwards it (routeWrite). It does not recover
+// panics (serve does), so fuzzing sees them.
 func (c *Conn) exec(args [][]byte) {
 	s := c.srv
 	cmd := lookup(s.cmds, args[0])
@@ -177,9 +197,17 @@ func (c *Conn) exec(args [][]byte) {
 		c.WriteError(msgNoAuth)
 		return
 	}
+	if !c.peer && cmd.Flags&FlagPeer != 0 {
+		c.WriteError(msgNoPerm)
+		return
+	}
 	c.lastCmd.Store(cmd)
 	c.lastActive.Store(time.Now().UnixNano())
 	s.stats.commands.Add(1)
+	if s.cfg.Cluster != nil && cmd.Flags&FlagWrite != 0 {
+		c.routeWrite(cmd, args)
+		return
+	}
 	cmd.Handler(c, args)
 }
 

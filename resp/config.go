@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dynakv/dynakv/replica"
 )
 
 // Config configures a Server. Zero numeric fields take their defaults (see
@@ -44,9 +46,30 @@ type Config struct {
 
 	// Version is the Redis version the server claims in HELLO and INFO.
 	Version string
-	// Mode is reported as HELLO's "mode" and INFO's redis_mode
-	// ("standalone" or "cluster").
+	// Mode is reported as HELLO's "mode" and INFO's redis_mode; empty
+	// means "cluster" when Cluster is set, "standalone" otherwise.
 	Mode string
+
+	// ClusterSecret, when set, enables the internal node-to-node commands
+	// (replica.CmdAuth, CmdGet, CmdMerge, CmdScan: DKV.AUTH, DKV.GET,
+	// DKV.MERGE, DKV.SCAN). A
+	// connection that presents it with DKV.AUTH becomes a peer connection
+	// (see the package documentation); without it those commands do not
+	// exist. It requires Peer.
+	ClusterSecret string
+	// Peer is the local replica that DKV.GET and DKV.MERGE from other
+	// nodes read and merge into (the node's replica.Store); DKV.SCAN needs
+	// it to be a coordinator.RangeScanner too. Required with
+	// ClusterSecret, unused without it.
+	Peer replica.Replica
+	// Cluster is the node's view of the cluster, nil for a lone node. With
+	// it, the CLUSTER commands describe the ring and writes to keys this
+	// node does not coordinate are forwarded (see the package
+	// documentation). Forwarded writes travel on peer connections, so a
+	// node that receives them needs ClusterSecret; a node without one (a
+	// one-node ring) accepts no forwarded writes and so takes part in no
+	// forwarding loop.
+	Cluster Cluster
 
 	// InfoSections are extra INFO sections (replication, cluster, …),
 	// shown after the built-in server, clients and stats sections and
@@ -93,7 +116,7 @@ func DefaultConfig() Config {
 		MaxInlineLen:   DefaultMaxInlineLen,   // PROTO_INLINE_MAX_SIZE 64kb
 		MaxQueryBuffer: DefaultMaxQueryBuffer, // client-query-buffer-limit 1gb
 		Version:        DefaultVersion,
-		Mode:           "standalone",
+		// Mode stays empty: "standalone", or "cluster" once a Cluster is set.
 	}
 }
 
@@ -118,7 +141,10 @@ func (c *Config) ensureDefaults() {
 		c.Version = d.Version
 	}
 	if c.Mode == "" {
-		c.Mode = d.Mode
+		c.Mode = "standalone"
+		if c.Cluster != nil {
+			c.Mode = "cluster"
+		}
 	}
 }
 
@@ -140,6 +166,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: MaxQueryBuffer %d < 1", ErrConfig, c.MaxQueryBuffer)
 	case strings.ContainsAny(c.Version+c.Mode, "\r\n"):
 		return fmt.Errorf("%w: newline in Version or Mode", ErrConfig)
+	case c.ClusterSecret != "" && c.Peer == nil:
+		return fmt.Errorf("%w: ClusterSecret without a Peer replica", ErrConfig)
 	}
 	seen := map[string]bool{}
 	for _, n := range builtinSections {

@@ -28,6 +28,7 @@ type Conn struct {
 	created time.Time
 
 	authed bool
+	peer   bool // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
 	out    []byte // replies of the current command, handed to redcon after it
 
@@ -67,6 +68,10 @@ func (c *Conn) Protocol() int { return c.proto }
 
 // Authenticated reports whether the client may run commands.
 func (c *Conn) Authenticated() bool { return c.authed }
+
+// Peer reports whether the connection is another node's: it presented
+// the cluster secret with DKV.AUTH.
+func (c *Conn) Peer() bool { return c.peer }
 
 // RemoteAddr returns the client's address.
 func (c *Conn) RemoteAddr() string { return c.addr }

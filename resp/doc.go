@@ -1,10 +1,12 @@
 // Package resp is dynakv's client-facing server: the Redis protocol (RESP2
 // and RESP3) on tidwall/redcon, in front of a Backend (the coordinator).
 // It owns the framing guard and its limits, the command table, the
-// handlers of the connection, server and string commands and of the
-// Dynamo extensions (VGET, VSET, VDEL), and the mapping of errors to RESP
-// replies. A Redis client must not notice it is not talking to Redis 7:
-// reply shapes and error texts are Redis's.
+// handlers of the connection, server and string commands, of the Dynamo
+// extensions (VGET, VSET, VDEL) and of the CLUSTER commands, the
+// node-to-node commands (DKV.*), the forwarding of writes to a node that
+// may coordinate them, and the mapping of errors to RESP replies. A Redis
+// client must not notice it is not talking to Redis 7: reply shapes and
+// error texts are Redis's.
 //
 // # Framing guard
 //
@@ -29,8 +31,10 @@
 // flags, key positions (for COMMAND INFO and COMMAND GETKEYS) and handler;
 // container commands (CLIENT, COMMAND) hold subcommands. Register extends
 // it before Serve. The dispatcher checks, in Redis's order, that the
-// command exists, its arity, and authentication (RequirePass), and counts
-// it. A panic in a handler is recovered: the client gets "-ERR internal
+// command exists, its arity, authentication (RequirePass) and, for an
+// internal command (FlagPeer), that the connection is a peer one; it
+// counts the command, then runs it, or routes it if it is a write in a
+// cluster (see Cluster). A panic in a handler is recovered: the client gets "-ERR internal
 // error" in place of the command's partial reply, the panic is logged with
 // its stack, and the server goes on.
 //
@@ -55,20 +59,70 @@
 // [EX s|PX ms] [W n] and VDEL key token [W n] supersede exactly what the
 // token covers (an empty token is a blind write) and reply the new token.
 //
+// # Node-to-node commands
+//
+// With Config.ClusterSecret set, internal commands carry replica calls
+// between nodes (replica.Remote is their client): DKV.AUTH secret
+// makes the connection a peer connection (authenticated, even with
+// RequirePass) or, with a wrong secret, replies "-WRONGPASS invalid
+// cluster secret" and closes it; DKV.GET key replies the encoded object
+// (dvv.Object.Encode) of Config.Peer, the local replica; DKV.MERGE key
+// object merges an encoded object into it ("-ERR corrupt object" if it
+// does not decode); DKV.SCAN from to cursor count pages through its keys
+// of slots [from, to) (if the Peer is a coordinator.RangeScanner). On any
+// other connection DKV.GET, DKV.MERGE, DKV.SCAN and every FlagPeer
+// command reply "-NOPERM this command is reserved for cluster peers" and
+// do nothing. COMMAND does not list them; without a secret
+// they do not exist.
+//
+// # Cluster
+//
+// Config.Cluster (nil for a lone node) is the node's view of the ring.
+// The CLUSTER commands publish it in Redis 7's formats, so cluster-aware
+// clients (go-redis ClusterClient, redis-cli -c and --cluster check)
+// route each key to one of its replicas: CLUSTER SLOTS, SHARDS, NODES and
+// REPLICAS show each slot range's first healthy replica as its master and
+// the others as replicas; INFO, MYID, FORGET, HELP and KEYSLOT; READONLY
+// and READWRITE reply +OK. Node IDs are the ring's IDs as they are ("n1"):
+// ring IDs hold no space or control character, and neither go-redis nor
+// redis-cli needs Redis's 40 hex digits. Without a Cluster the CLUSTER
+// commands, READONLY and READWRITE reply Redis's "-ERR This instance has
+// cluster support disabled", except CLUSTER KEYSLOT, which always works
+// (the slot is ring.Slot, Redis Cluster's own function). INFO has Redis's
+// cluster section (cluster_enabled:0 or 1) unless Config.InfoSections
+// brings its own.
+//
+// A write (FlagWrite) for a key this node may not coordinate
+// (Cluster.Route) is forwarded to the node Route names, on a peer
+// connection (Cluster.Forward), and its reply relayed in the client's
+// protocol; reads are never forwarded (the coordinator reads from any
+// node). A multi-key write made only of key groups (DEL, UNLINK, MSET)
+// whose keys go different ways is split into one command per key group
+// (DEL k, MSET k v), run here or forwarded in order, stopping at the first
+// error; the reply is that error, or the sum of the integer replies, or
+// +OK. Any other multi-key write whose keys go different ways gets
+// "-CROSSSLOT". A node that cannot be reached yields "-NOQUORUM cannot
+// reach replica <id> of key: <error>" (the write may have landed). A
+// write arriving on a peer connection is never forwarded again: it runs
+// here if Route says so, else gets "-ERR forwarding loop".
+//
 // # Errors
 //
 // Only this package turns errors into RESP: coordinator.ErrNoQuorum →
 // "-NOQUORUM <text>"; coordinator.ErrQuorumRange → "-ERR R and W must be
 // between 1 and N"; dvv.ErrBadToken and replica.ErrBadContext → "-ERR
 // invalid context token"; coordinator.ErrNotReplica and anything else →
-// "-ERR <text>". Newlines in error texts become spaces.
+// "-ERR <text>". An error reply of a forwarded command is relayed as it
+// is. Newlines in error texts become spaces.
 //
 // # Concurrency
 //
 // A Server is safe for concurrent use. Each connection is served by one
 // goroutine (redcon's), which runs its commands one at a time, in order,
 // and owns its Conn; command handlers of different connections run
-// concurrently, so the Backend must be safe for concurrent use. The
+// concurrently, so the Backend (and Config.Peer and Config.Cluster) must
+// be safe for concurrent use. A forwarded command holds its connection's
+// goroutine until the other node answers, as a backend call does. The
 // command table is fixed once Serve is called. Close cancels the context
 // passed to backend calls, closes listeners and connections, and waits for
 // every connection's goroutine to finish. Counters for INFO are atomics.

@@ -38,6 +38,13 @@ const (
 	msgInternal      = "ERR internal error"
 	msgShuttingDown  = "ERR server is shutting down"
 	msgBadClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgNoPerm        = "NOPERM this command is reserved for cluster peers"
+	msgBadSecret     = "WRONGPASS invalid cluster secret"
+	msgCorruptObject = "ERR corrupt object"
+	msgForwardLoop   = "ERR forwarding loop"
+	msgCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
+	msgNoCluster     = "ERR This instance has cluster support disabled"
+	msgForgetMyself  = "ERR I tried hard but I can't forget myself..."
 )
 
 // errorReply maps an error from a backend to its RESP error reply (without

@@ -103,6 +103,13 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 			panic(err) // a bug in the built-in table
 		}
 	}
+	if cfg.ClusterSecret != "" {
+		for _, cmd := range peerCommands() {
+			if err := s.register(cmd, false, true); err != nil {
+				panic(err) // a bug in the internal table
+			}
+		}
+	}
 	return s
 }
 

@@ -1,0 +1,114 @@
+package resp
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"strconv"
+	"strings"
+
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/ring"
+)
+
+// peerCommands are the internal node-to-node commands, registered when
+// Config.ClusterSecret is set: the server side of replica.Remote. They
+// carry no FlagWrite, so they are never routed or forwarded, and they are
+// hidden from COMMAND.
+func peerCommands() []Command {
+	return []Command{
+		// DKV.AUTH is the one internal command allowed on any connection
+		// (even before AUTH): it turns the connection into a peer one.
+		{Name: strings.ToLower(replica.CmdAuth), Arity: 2, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdPeerAuth},
+		{Name: strings.ToLower(replica.CmdGet), Arity: 2, Flags: FlagPeer | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerGet},
+		{Name: strings.ToLower(replica.CmdMerge), Arity: 3, Flags: FlagPeer | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerMerge},
+		{Name: strings.ToLower(replica.CmdScan), Arity: 5, Flags: FlagPeer, Handler: cmdPeerScan},
+	}
+}
+
+// cmdPeerAuth is DKV.AUTH secret: with the cluster secret (compared in
+// constant time) the connection becomes a peer connection, authenticated
+// even when RequirePass is set; with anything else the client gets
+// "-WRONGPASS invalid cluster secret" and the connection is closed, so a
+// guesser gets one try per connection.
+func cmdPeerAuth(c *Conn, args [][]byte) {
+	// NB: comparing digests keeps the secret's length out of the timing.
+	got, want := sha256.Sum256(args[1]), sha256.Sum256([]byte(c.srv.cfg.ClusterSecret))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		c.WriteError(msgBadSecret)
+		c.quit = true
+		return
+	}
+	c.peer, c.authed = true, true
+	c.WriteOK()
+}
+
+// cmdPeerGet is DKV.GET key: the local replica's stored object of key,
+// encoded (dvv.Object.Encode; the zero object when there is none).
+func cmdPeerGet(c *Conn, args [][]byte) {
+	obj, err := c.srv.cfg.Peer.Get(c.srv.ctx, args[1])
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteBulk(obj.Encode())
+}
+
+// cmdPeerMerge is DKV.MERGE key object: merges the encoded object into
+// the local replica's copy of key. Bytes that do not decode get
+// "-ERR corrupt object" and change nothing.
+func cmdPeerMerge(c *Conn, args [][]byte) {
+	obj, err := dvv.Decode(args[2])
+	if err != nil {
+		c.WriteError(msgCorruptObject)
+		return
+	}
+	if err := c.srv.cfg.Peer.Merge(c.srv.ctx, args[1], obj); err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteOK()
+}
+
+// maxPeerScanCount bounds one DKV.SCAN page whatever its count says.
+const maxPeerScanCount = 100000
+
+// cmdPeerScan is DKV.SCAN from to cursor count: a page of the local
+// replica's keys of slots [from, to) from cursor (replica.Cursor), as
+// [next-cursor, key, object, key, object, …] with the objects encoded;
+// next-cursor is 0 at the end of the range. It needs a Peer that serves
+// range scans (coordinator.RangeScanner, as replica.Store does).
+func cmdPeerScan(c *Conn, args [][]byte) {
+	rs, ok := c.srv.cfg.Peer.(coordinator.RangeScanner)
+	if !ok {
+		c.WriteError("ERR this replica cannot scan slot ranges")
+		return
+	}
+	from, ok1 := parseStrictInt(args[1])
+	to, ok2 := parseStrictInt(args[2])
+	cur, err := strconv.ParseUint(string(args[3]), 10, 64)
+	count, ok3 := parseStrictInt(args[4])
+	switch {
+	case !ok1 || !ok2 || !ok3 || err != nil:
+		c.WriteError(msgNotInt)
+		return
+	case from < 0 || to < from || to > ring.Slots:
+		c.WriteError("ERR invalid slot range")
+		return
+	case count < 1:
+		c.WriteError(msgSyntax)
+		return
+	}
+	next, entries, err := rs.ScanRange(c.srv.ctx, int(from), int(to), replica.Cursor(cur), int(min(count, maxPeerScanCount)))
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteArray(1 + 2*len(entries))
+	c.WriteBulkString(strconv.FormatUint(uint64(next), 10))
+	for _, e := range entries {
+		c.WriteBulk(e.Key)
+		c.WriteBulk(e.Object.Encode())
+	}
+}
