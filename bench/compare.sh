@@ -9,12 +9,13 @@
 # is the command the issues quote; -r 100000 spreads the keys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=200000 c=50 r="" extra=()
+n=200000 c=50 r="" nodes=3 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2;;
     -c) c=$2; shift 2;;
     -r) r=$2; shift 2;;
+    --nodes) nodes=$2; shift 2;;
     --nosync) extra+=(--nosync); shift;;
     *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--nosync]" >&2; exit 2;;
   esac
@@ -28,9 +29,9 @@ CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
 
 redis_port=16379 dyna_port=16479
 redis-server --port $redis_port --save "" --appendonly no --daemonize no --dir "$out" >"$out/redis.log" 2>&1 &
-"$out/dynakv" dev --port $dyna_port --data "$out/dyna" --log-level warn "${extra[@]}" >"$out/dyna.log" 2>&1 &
+"$out/dynakv" dev --nodes "$nodes" --port $dyna_port --data "$out/dyna" --log-level warn "${extra[@]}" >"$out/dyna.log" 2>&1 &
 for p in $redis_port $dyna_port; do
-  for _ in $(seq 100); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
 bench() { # name port
@@ -46,6 +47,6 @@ bench() { # name port
     /^  throughput summary:/ { rps=$3 }
     /^  latency summary/ { getline; getline; printf "%-13s %-4s %9.0f rps   p50 %7.3f ms   p99.9 %7.3f ms\n", name, test, rps, p50, p999 }'
 }
-echo "redis-benchmark -t set,get -n $n -c $c${r:+ -r $r} (same machine, same run)"
+echo "redis-benchmark -t set,get -n $n -c $c${r:+ -r $r} (same machine, same run; dynakv dev --nodes $nodes ${extra[*]})"
 bench redis-server $redis_port
-bench dynakv $dyna_port
+bench "dynakv/$nodes" $dyna_port
