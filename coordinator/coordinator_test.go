@@ -15,6 +15,7 @@ import (
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/replica/faultnet"
+	"github.com/dynakv/dynakv/ring"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "seed for randomized tests (0: pick one and print it)")
@@ -28,21 +29,36 @@ func seed(t *testing.T) uint64 {
 	return s
 }
 
-// all3 places every key on n1, n2, n3 in that order.
-type all3 struct{}
-
-func (all3) Preference([]byte) []string { return []string{"n1", "n2", "n3"} }
-
 type cluster struct {
 	net    *faultnet.Network
+	ring   *ring.State
 	stores map[string]*replica.Store
 	coords map[string]*coordinator.Coordinator
 }
 
 func newCluster(t *testing.T, seed uint64, cfg coordinator.Config) *cluster {
+	return newRingCluster(t, seed, cfg, 3, nil)
+}
+
+// newRingCluster starts n in-process nodes n1..nN on a fault network. With
+// a nil placement the nodes share one ring of n members (Q=64).
+func newRingCluster(t *testing.T, seed uint64, cfg coordinator.Config, n int, place coordinator.Placement) *cluster {
 	t.Helper()
 	c := &cluster{net: faultnet.New(seed), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
-	for _, id := range []string{"n1", "n2", "n3"} {
+	var members []ring.Member
+	for i := 1; i <= n; i++ {
+		members = append(members, ring.Member{ID: ring.NodeID(fmt.Sprintf("n%d", i)), Addr: "x:1", GossipAddr: "x:2", Weight: 1})
+	}
+	st, err := ring.New(ring.Config{Partitions: 64, Replicas: cfg.N}, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ring = st
+	if place == nil {
+		place = coordinator.RingPlacement(func() *ring.State { return st })
+	}
+	for _, m := range members {
+		id := string(m.ID)
 		s, err := replica.Open(replica.Config{Dir: "/" + id, FS: vfs.NewMem(), NodeID: id, SweepInterval: -1})
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +68,7 @@ func newCluster(t *testing.T, seed uint64, cfg coordinator.Config) *cluster {
 		c.net.Add(s)
 	}
 	for id, s := range c.stores {
-		co, err := coordinator.New(cfg, s, all3{}, c.net.Peers(id))
+		co, err := coordinator.New(cfg, s, place, c.net.Peers(id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,6 +264,145 @@ func TestRandomDropsNeverLoseAcknowledgedWrites(t *testing.T) {
 		got := liveValues(o)
 		if !slices.ContainsFunc(got, func(v string) bool { return slices.Contains(ok, v) }) {
 			t.Fatalf("key %s: replicas hold %q, none of the last acknowledged write or later unknown ones %q", key, got, ok)
+		}
+	}
+}
+
+// replicasOf returns the key's top-N nodes on the harness ring.
+func (c *cluster) replicasOf(key string) []string {
+	return coordinator.RingPlacement(func() *ring.State { return c.ring }).Preference([]byte(key))[:c.ring.Replicas()]
+}
+
+// TestFiveNodeRingUnderRandomFaults: on a 5-node ring (N=3, R=W=2) with
+// seeded random drops, partitions and downed nodes, writes coordinated by a
+// random replica of each key either succeed or report ErrNoQuorum; once the
+// faults heal, an R=3 read of every key holds its last acknowledged value
+// (or a later write of unknown outcome). Replay with -seed.
+func TestFiveNodeRingUnderRandomFaults(t *testing.T) {
+	s := seed(t)
+	rng := rand.New(rand.NewPCG(s, 2))
+	c := newRingCluster(t, s, cfg323(), 5, nil)
+	ctx := context.Background()
+	ids := []string{"n1", "n2", "n3", "n4", "n5"}
+	allowed := map[string][]string{}
+	acks, unknown := 0, 0
+	for i := 0; i < 600; i++ {
+		if i%50 == 0 { // change the weather
+			c.net.Heal()
+			for _, id := range ids {
+				c.net.SetDown(id, false)
+			}
+			c.net.SetDropRate(0)
+			switch rng.IntN(4) {
+			case 0:
+				c.net.SetDropRate(0.2)
+			case 1:
+				k := 1 + rng.IntN(2)
+				perm := rng.Perm(5)
+				var minority []string
+				for _, j := range perm[:k] {
+					minority = append(minority, ids[j])
+				}
+				c.net.Partition(minority)
+			case 2:
+				c.net.SetDown(ids[rng.IntN(5)], true)
+			}
+		}
+		key := fmt.Sprintf("k%d", rng.IntN(40))
+		reps := c.replicasOf(key)
+		via := reps[rng.IntN(len(reps))]
+		v := fmt.Sprintf("v%d", i)
+		_, _, err := c.coords[via].Update(ctx, []byte(key), coordinator.WriteOptions{}, setFn(v))
+		switch {
+		case err == nil:
+			allowed[key] = []string{v}
+			acks++
+		case errors.Is(err, coordinator.ErrNoQuorum) || errors.Is(err, replica.ErrClosed):
+			if len(allowed[key]) > 0 {
+				allowed[key] = append(allowed[key], v)
+			}
+			unknown++
+		default:
+			t.Fatalf("write %s via %s: %v", key, via, err)
+		}
+	}
+	t.Logf("%d acknowledged, %d unknown outcome", acks, unknown)
+	c.net.Heal()
+	c.net.SetDropRate(0)
+	for _, id := range ids {
+		c.net.SetDown(id, false)
+	}
+	for key, ok := range allowed {
+		for _, via := range ids {
+			o, err := c.coords[via].Get(ctx, []byte(key), coordinator.ReadOptions{R: 3})
+			if err != nil {
+				t.Fatalf("read %s via %s: %v", key, via, err)
+			}
+			got := liveValues(o)
+			if !slices.ContainsFunc(got, func(v string) bool { return slices.Contains(ok, v) }) {
+				t.Fatalf("key %s via %s: replicas hold %q, none of the last acknowledged write or later unknown ones %q", key, via, got, ok)
+			}
+		}
+	}
+}
+
+// TestNonReplicaRefusesToCoordinate: a write at a node outside the key's
+// top N is refused with ErrNotReplica (the RESP layer forwards it).
+func TestNonReplicaRefusesToCoordinate(t *testing.T) {
+	c := newRingCluster(t, seed(t), cfg323(), 5, nil)
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("k%d", i)
+		reps := c.replicasOf(key)
+		for _, id := range []string{"n1", "n2", "n3", "n4", "n5"} {
+			if slices.Contains(reps, id) {
+				continue
+			}
+			_, _, err := c.coords[id].Update(context.Background(), []byte(key), coordinator.WriteOptions{}, setFn("v"))
+			if !errors.Is(err, coordinator.ErrNotReplica) {
+				t.Fatalf("write of %s at non-replica %s: want ErrNotReplica, got %v", key, id, err)
+			}
+			return
+		}
+	}
+}
+
+// TestClusterScanSeesEveryKeyOnce: a scan from any node of a 5-node ring
+// visits every key exactly once, paging through partitions on replicas.
+func TestClusterScanSeesEveryKeyOnce(t *testing.T) {
+	c := newRingCluster(t, seed(t), cfg323(), 5, nil)
+	ctx := context.Background()
+	want := map[string]bool{}
+	for i := 0; i < 300; i++ {
+		key := fmt.Sprintf("key:%d", i)
+		want[key] = true
+		if _, _, err := c.coords[c.replicasOf(key)[0]].Update(ctx, []byte(key), coordinator.WriteOptions{W: 3}, setFn("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.net.SetDown("n2", true) // one replica of some partitions is gone
+	for _, via := range []string{"n1", "n3"} {
+		seen := map[string]int{}
+		var cur uint64
+		for pages := 0; ; pages++ {
+			next, err := c.coords[via].Scan(ctx, cur, 7, func(k []byte, _ dvv.Object) bool { seen[string(k)]++; return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next == 0 {
+				break
+			}
+			if next <= cur || pages > 10000 {
+				t.Fatalf("scan cursor went from %d to %d", cur, next)
+			}
+			cur = next
+		}
+		for k := range want {
+			if seen[k] != 1 {
+				t.Fatalf("scan via %s saw %s %d times", via, k, seen[k])
+			}
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("scan via %s saw %d keys, want %d", via, len(seen), len(want))
 		}
 	}
 }

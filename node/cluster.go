@@ -342,20 +342,6 @@ func (c *cluster) isLeader(st *ring.State, ml *member.Membership) bool {
 	return false
 }
 
-// Preference implements coordinator.Placement: the key's walk of the ring.
-func (c *cluster) Preference(key []byte) []string {
-	st := c.current()
-	if st == nil {
-		return nil
-	}
-	walk := st.Walk(st.KeyPartition(key))
-	out := make([]string, len(walk))
-	for i, id := range walk {
-		out[i] = string(id)
-	}
-	return out
-}
-
 // Replicas returns the key's top-N node IDs.
 func (c *cluster) replicasOf(st *ring.State, key []byte) []ring.NodeID {
 	return st.PreferenceList(st.KeyPartition(key), st.Replicas())
@@ -426,16 +412,3 @@ func splitHostPort(addr string) (string, int) {
 	return h, port
 }
 
-// PartitionAt implements coordinator.Partitioned.
-func (c *cluster) PartitionAt(slot int) (from, to int, prefs []string) {
-	st := c.current()
-	if st == nil {
-		return 0, ring.Slots, nil
-	}
-	p := ring.PartitionOf(uint16(slot), st.Partitions())
-	from, to = ring.SlotRange(p, st.Partitions())
-	for _, id := range st.Walk(p) {
-		prefs = append(prefs, string(id))
-	}
-	return from, to, prefs
-}

@@ -158,7 +158,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if st.Replicas() != cfg.Replicas {
 		log.Warn("the ring's replica count differs from --replicas; using the ring's", "ring", st.Replicas(), "flag", cfg.Replicas)
 	}
-	if n.coord, err = coordinator.New(cc, n.store, n.cluster, n.cluster.Peers); err != nil {
+	if n.coord, err = coordinator.New(cc, n.store, coordinator.RingPlacement(n.cluster.current), n.cluster.Peers); err != nil {
 		return nil, err
 	}
 	respCfg := resp.DefaultConfig()
