@@ -83,7 +83,7 @@ type ClaimResult struct {
 //   - Roomy rings (at least 2N+2 members before and after, no share above
 //     Q/(2N)): Moved - MinMoved ≤ Q/32 + 2 (asserted; most claims move
 //     exactly MinMoved, and the most seen in 100 runs was 2 at Q = 64, 4
-//     at Q = 256, 13 at Q = 1024).
+//     at Q = 256, 7 at Q = 1024).
 //   - Equal weights, at least 2N+1 members before and after: exactly
 //     MinMoved for Q ≥ 256 (a join of the (S+1)th node moves its share,
 //     Q/(S+1), evenly from the others; a leave moves only the leaver's

@@ -242,16 +242,19 @@ func (s *State) mod(p int) int {
 // already listed, until n distinct nodes, or fewer if fewer nodes own
 // partitions. The first N entries are the replicas of p's keys.
 func (s *State) PreferenceList(p, n int) []NodeID {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return nil
+	case n > 16:
+		return s.walk(p, n, make([]bool, len(s.members)))
 	}
 	return s.walk(p, n, nil)
 }
 
 // Walk returns every joined member once, in the order a sloppy quorum falls
 // back on them for partition p: the preference list of p continued around
-// the ring to every owner, then joined members that own no partition (only
-// possible with more members than partitions), by ID. Walk(p)[:N] is
+// the ring to every owner, then joined members that own no partition
+// (possible when a share rounds down to zero), by ID. Walk(p)[:N] is
 // PreferenceList(p, N).
 func (s *State) Walk(p int) []NodeID {
 	list := s.walk(p, len(s.members), make([]bool, len(s.members)))

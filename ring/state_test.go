@@ -133,7 +133,7 @@ func TestPreferenceListProperties(t *testing.T) {
 			if len(walk) != len(ms) {
 				t.Fatalf("Walk(%d) has %d members, want %d", p, len(walk), len(ms))
 			}
-			for _, n := range []int{1, 2, 3, 5} {
+			for _, n := range []int{1, 2, 3, 5, 20} {
 				list := s.PreferenceList(p, n)
 				if want := naivePreferenceList(owners, p, n); !slices.Equal(list, want) {
 					t.Fatalf("PreferenceList(%d, %d) = %v, want %v", p, n, list, want)
@@ -293,5 +293,5 @@ func ExampleState_PreferenceList() {
 	})
 	p := s.KeyPartition([]byte("foo")) // slot 12182 → partition 5
 	fmt.Println(p, s.PreferenceList(p, s.Replicas()), s.Walk(p))
-	// Output: 5 [n2 n3 n4] [n2 n3 n4 n1]
+	// Output: 5 [n2 n4 n3] [n2 n4 n3 n1]
 }
