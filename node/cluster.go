@@ -411,4 +411,3 @@ func splitHostPort(addr string) (string, int) {
 	port, _ := strconv.Atoi(p)
 	return h, port
 }
-
