@@ -33,7 +33,7 @@ type RemoteConfig struct {
 	Secret string // the cluster secret
 	// Timeout bounds dialing and each call; 0 means 1s.
 	Timeout time.Duration
-	// PoolSize is the number of pooled connections; 0 means 16.
+	// PoolSize is the number of pooled connections; 0 means 64.
 	PoolSize int
 }
 
@@ -51,7 +51,7 @@ func NewRemote(cfg RemoteConfig) *Remote {
 		cfg.Timeout = time.Second
 	}
 	if cfg.PoolSize == 0 {
-		cfg.PoolSize = 16
+		cfg.PoolSize = 64
 	}
 	c := redis.NewClient(&redis.Options{
 		Addr:            cfg.Addr,

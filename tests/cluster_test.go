@@ -298,3 +298,34 @@ func slotsOf(nodes string) string {
 	slices.Sort(out)
 	return strings.Join(out, "\n")
 }
+
+// TestClusterForget: CLUSTER FORGET of a killed node removes it from every
+// node's ring; forgetting a live node is refused.
+func TestClusterForget(t *testing.T) {
+	procs := StartCluster(t, 4)
+	ctx := ctxT(t)
+	c := procs[0].Client(t)
+	if err := c.ClusterForget(ctx, "n4").Err(); err == nil || !strings.Contains(err.Error(), "alive") {
+		t.Fatalf("FORGET of a live node: want a refusal, got %v", err)
+	}
+	procs[3].Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := c.ClusterForget(ctx, "n4").Err()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("FORGET of a killed node still refused after 30s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond) // memberlist has to notice the death
+	}
+	waitMembers(t, procs[:3], 3)
+	for i := 0; i < 30; i++ {
+		k := fmt.Sprintf("after-forget:%d", i)
+		must(procs[i%3].Client(t).Set(ctx, k, "v", 0).Result())(t)
+		if got := must(procs[(i+1)%3].Client(t).Get(ctx, k).Result())(t); got != "v" {
+			t.Fatalf("GET %s = %q", k, got)
+		}
+	}
+}

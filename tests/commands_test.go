@@ -39,7 +39,17 @@ func wantNil(t *testing.T, err error) {
 // TestEveryCommandAgainstRealProcess drives each command of the foundation
 // issue through go-redis (RESP3 and RESP2) against a real dynakv process.
 func TestEveryCommandAgainstRealProcess(t *testing.T) {
-	p := StartServer(t, "n1")
+	everyCommand(t, StartServer(t, "n1"))
+}
+
+// TestEveryCommandAcrossCluster runs the same script through one node of a
+// four-node cluster (N=3), so a quarter of the keys' writes are forwarded
+// and reads gather replicas from other nodes.
+func TestEveryCommandAcrossCluster(t *testing.T) {
+	everyCommand(t, StartCluster(t, 4)[1])
+}
+
+func everyCommand(t *testing.T, p *Proc) {
 	for _, proto := range []int{3, 2} {
 		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
 			c := p.Client(t, func(o *redis.Options) { o.Protocol = proto })

@@ -28,6 +28,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
+	servePprof(stderr)
 	if *nodes < 1 {
 		return fmt.Errorf("--nodes must be at least 1")
 	}

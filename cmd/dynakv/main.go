@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // profiles for --pprof
 	"os"
 	"os/signal"
 	"strings"
@@ -61,6 +63,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("dynakv: bad usage")
+
+// pprofAddr is set by --pprof.
+var pprofAddr string
+
+// servePprof serves net/http/pprof on pprofAddr when it is set.
+func servePprof(stderr io.Writer) {
+	if pprofAddr == "" {
+		return
+	}
+	go func() {
+		if err := http.ListenAndServe(pprofAddr, nil); err != nil {
+			fmt.Fprintf(stderr, "dynakv: pprof: %v\n", err)
+		}
+	}()
+}
 
 // envName returns the environment variable that backs a flag:
 // read-quorum → DYNAKV_READ_QUORUM.

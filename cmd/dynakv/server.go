@@ -22,6 +22,7 @@ func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
 	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&d.IdleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
+	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's net/http/pprof profiles on this address (empty: off)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	json := fs.Bool("log-json", false, "log in JSON instead of text")
 	return func() node.Config {
@@ -44,6 +45,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
+	servePprof(stderr)
 	cfg := build()
 	cfg.ID, cfg.Listen, cfg.Gossip, cfg.DataDir = *id, *listen, *gossip, *data
 	cfg.ClusterSecret, cfg.Advertise, cfg.GossipAdvertise = *secret, *advertise, *gossipAdv
