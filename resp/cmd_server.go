@@ -32,6 +32,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "list", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientList},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientHelp},
 		}},
+		configCommand(),
 		{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdCommand, Subcommands: []Command{
 			{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandCount},
 			{Name: "info", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandInfo},

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -440,4 +441,29 @@ func TestConcurrentClients(t *testing.T) {
 	if st := ts.Stats(); st.TotalCommandsProcessed < 8*100 || st.KeyspaceHits < 8*50 {
 		t.Errorf("Stats = %+v", st)
 	}
+}
+
+// TestConfigGetSet: CONFIG GET reports the read-only parameters tools ask
+// for (redis-benchmark reads save and appendonly); CONFIG SET refuses.
+func TestConfigGetSet(t *testing.T) {
+	forProtocols(t, func(t *testing.T, _ *testServer, c *redis.Client) {
+		ctx := context.Background()
+		got, err := c.ConfigGet(ctx, "save").Result()
+		if err != nil || len(got) != 1 || got["save"] != "" {
+			t.Fatalf("CONFIG GET save = %v, %v", got, err)
+		}
+		got, err = c.ConfigGet(ctx, "max*").Result()
+		if err != nil || got["maxclients"] == "" {
+			t.Fatalf("CONFIG GET max* = %v, %v", got, err)
+		}
+		if got, err := c.ConfigGet(ctx, "nosuch").Result(); err != nil || len(got) != 0 {
+			t.Fatalf("CONFIG GET nosuch = %v, %v", got, err)
+		}
+		if err := c.ConfigSet(ctx, "foo", "bar").Err(); err == nil || err.Error() != "ERR Unknown option or number of arguments for CONFIG SET - 'foo'" {
+			t.Fatalf("CONFIG SET foo = %v", err)
+		}
+		if err := c.ConfigSet(ctx, "maxclients", "5").Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR CONFIG SET failed") {
+			t.Fatalf("CONFIG SET maxclients = %v", err)
+		}
+	})
 }
