@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynakv/dynakv/replica"
@@ -86,7 +88,23 @@ type Coordinator struct {
 	local Local
 	place Placement
 	peers Peers
+	stats Stats
+	bg    sync.WaitGroup // background sends and read repairs
 }
+
+// Stats are the coordinator's counters.
+type Stats struct {
+	// ReadRepairs counts replicas written back by read repair.
+	ReadRepairs atomic.Int64
+}
+
+// Stats returns the coordinator's counters.
+func (c *Coordinator) Stats() *Stats { return &c.stats }
+
+// Wait blocks until the background work of finished requests (sends to
+// the replicas beyond W, read repairs) is done. Tests use it instead of
+// sleeping; a node calls it before closing its store.
+func (c *Coordinator) Wait() { c.bg.Wait() }
 
 // New returns a coordinator for the node whose replica is local.
 func New(cfg Config, local Local, place Placement, peers Peers) (*Coordinator, error) {

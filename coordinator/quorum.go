@@ -74,15 +74,19 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
 		return c.local.Get(ctx, key) // single-node fast path
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	replies := c.fanOut(ctx, ids, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
+	// NB: the fan-out outlives the request: replies after the R-th feed
+	// read repair, so it runs on a context detached from the caller's.
+	fanCtx, cancelFan := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+	replies := c.fanOut(fanCtx, ids, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
 		return rep.Get(ctx, key)
 	})
+	waitCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	var merged dvv.Object
-	ok, failed := 0, 0
+	var answered []reply
+	failed := 0
 	var lastErr error
-	for ok < r && ok+failed < len(ids) {
+	for len(answered) < r && len(answered)+failed < len(ids) && waitCtx.Err() == nil {
 		select {
 		case rp := <-replies:
 			if rp.err != nil {
@@ -91,16 +95,55 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 				continue
 			}
 			merged = dvv.Merge(merged, rp.obj)
-			ok++
-		case <-ctx.Done():
-			lastErr = ctx.Err()
-			failed = len(ids) - ok
+			answered = append(answered, rp)
+		case <-waitCtx.Done():
+			lastErr = waitCtx.Err()
 		}
 	}
-	if ok < r {
-		return dvv.Object{}, noQuorum("read", ok, r, len(ids), lastErr)
+	c.bg.Add(1)
+	go c.readRepair(fanCtx, cancelFan, key, replies, len(ids)-len(answered)-failed, answered)
+	if len(answered) < r {
+		return dvv.Object{}, noQuorum("read", len(answered), r, len(ids), lastErr)
 	}
 	return merged, nil
+}
+
+// readRepair collects the replies still due after a read, then writes the
+// merge of every reply back to each replica that answered with less
+// (Dynamo §4.7): a replica that missed a write is brought up to date by
+// reading the key. Replicas that did not answer are left to hinted handoff
+// and anti-entropy.
+func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc, key []byte, replies <-chan reply, due int, answered []reply) {
+	defer c.bg.Done()
+	defer cancel()
+	for ; due > 0; due-- {
+		select {
+		case rp := <-replies:
+			if rp.err == nil {
+				answered = append(answered, rp)
+			}
+		case <-ctx.Done():
+			due = 0
+		}
+	}
+	var final dvv.Object
+	for _, rp := range answered {
+		final = dvv.Merge(final, rp.obj)
+	}
+	for _, rp := range answered {
+		if dvv.Equal(rp.obj, final) {
+			continue
+		}
+		rep := c.replica(rp.id)
+		if rep == nil {
+			continue
+		}
+		rctx, rcancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+		if err := rep.Merge(rctx, key, final); err == nil {
+			c.stats.ReadRepairs.Add(1)
+		}
+		rcancel()
+	}
 }
 
 func noQuorum(op string, ok, need, n int, cause error) error {
@@ -149,7 +192,9 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	defer func() {
 		// Let the sends still in flight finish in the background.
 		left := len(others) - (acks - 1) - failed
+		c.bg.Add(1)
 		go func() {
+			defer c.bg.Done()
 			for ; left > 0; left-- {
 				<-replies
 			}

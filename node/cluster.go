@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
 )
@@ -410,4 +412,34 @@ func splitHostPort(addr string) (string, int) {
 	}
 	port, _ := strconv.Atoi(p)
 	return h, port
+}
+
+// infoCluster is INFO's cluster section: the ring and member liveness.
+func (c *cluster) infoCluster() resp.InfoSection {
+	return resp.InfoSection{Name: "cluster", Default: true, Fields: func() []resp.InfoField {
+		f := []resp.InfoField{{Name: "cluster_enabled", Value: "1"}}
+		st := c.current()
+		if st == nil {
+			return f
+		}
+		counts := map[string]int{}
+		var states []string
+		for _, m := range st.Members() {
+			l := "alive"
+			if ml := c.membership(); m.ID != c.self && ml != nil {
+				l = ml.Liveness(string(m.ID)).String()
+			}
+			counts[l]++
+			states = append(states, string(m.ID)+"="+l)
+		}
+		return append(f,
+			resp.InfoField{Name: "ring_version", Value: strconv.FormatUint(st.Version(), 10)},
+			resp.InfoField{Name: "ring_partitions", Value: strconv.Itoa(st.Partitions())},
+			resp.InfoField{Name: "ring_members", Value: strconv.Itoa(len(st.Members()))},
+			resp.InfoField{Name: "nodes_alive", Value: strconv.Itoa(counts["alive"])},
+			resp.InfoField{Name: "nodes_suspect", Value: strconv.Itoa(counts["suspect"])},
+			resp.InfoField{Name: "nodes_dead", Value: strconv.Itoa(counts["dead"] + counts["left"] + counts["unknown"])},
+			resp.InfoField{Name: "nodes", Value: strings.Join(states, ",")},
+		)
+	}}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
@@ -168,6 +169,7 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.ClusterSecret = cfg.ClusterSecret
 	respCfg.Peer = n.store
 	respCfg.Cluster = respCluster{n.cluster}
+	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}
 	n.srv = resp.New(respCfg, n.coord, log)
 	go func() {
 		err := n.srv.Serve(n.ln)
@@ -193,6 +195,7 @@ func (n *Node) ID() string { return n.cfg.ID }
 func (n *Node) Close() error {
 	err := n.srv.Close()
 	<-n.done
+	n.coord.Wait() // sends beyond W and read repairs still in flight
 	n.ln = nil // closed by Serve
 	if e := n.teardown(); e != nil && err == nil {
 		err = e
@@ -215,4 +218,18 @@ func (n *Node) teardown() error {
 		n.ln.Close()
 	}
 	return err
+}
+
+// infoReplication is INFO's replication section.
+func (n *Node) infoReplication() resp.InfoSection {
+	return resp.InfoSection{Name: "replication", Default: true, Fields: func() []resp.InfoField {
+		cc := n.coord.Config()
+		return []resp.InfoField{
+			{Name: "role", Value: "master"},
+			{Name: "replicas_n", Value: strconv.Itoa(cc.N)},
+			{Name: "read_quorum", Value: strconv.Itoa(cc.R)},
+			{Name: "write_quorum", Value: strconv.Itoa(cc.W)},
+			{Name: "read_repairs", Value: strconv.FormatInt(n.coord.Stats().ReadRepairs.Load(), 10)},
+		}
+	}}
 }
