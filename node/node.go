@@ -196,7 +196,7 @@ func (n *Node) Close() error {
 	err := n.srv.Close()
 	<-n.done
 	n.coord.Wait() // sends beyond W and read repairs still in flight
-	n.ln = nil // closed by Serve
+	n.ln = nil     // closed by Serve
 	if e := n.teardown(); e != nil && err == nil {
 		err = e
 	}
