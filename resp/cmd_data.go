@@ -271,9 +271,18 @@ func cmdGetDel(c *Conn, args [][]byte) {
 }
 
 func cmdDel(c *Conn, args [][]byte) {
-	n := int64(0)
-	for _, key := range args[1:] {
+	countKeys(c, args[1:], func(key []byte) (bool, error) {
 		_, found, err := c.del(key)
+		return found, err
+	})
+}
+
+// countKeys replies with how many of keys op found (DEL, EXISTS), or with
+// the first error.
+func countKeys(c *Conn, keys [][]byte, op func(key []byte) (bool, error)) {
+	n := int64(0)
+	for _, key := range keys {
+		found, err := op(key)
 		if err != nil {
 			c.WriteErr(err)
 			return
@@ -318,19 +327,13 @@ func cmdGetEx(c *Conn, args [][]byte) {
 }
 
 func cmdExists(c *Conn, args [][]byte) {
-	n := int64(0)
-	for _, key := range args[1:] {
+	countKeys(c, args[1:], func(key []byte) (bool, error) {
 		_, ok, err := c.read(key)
-		if err != nil {
-			c.WriteErr(err)
-			return
+		if err == nil {
+			c.srv.countLookup(ok)
 		}
-		c.srv.countLookup(ok)
-		if ok {
-			n++
-		}
-	}
-	c.WriteInt(n)
+		return ok, err
+	})
 }
 
 func cmdMGet(c *Conn, args [][]byte) {
