@@ -31,6 +31,10 @@ type Config struct {
 	N, R, W int
 	// Timeout bounds one request's wait for its quorum; 0 means 2s.
 	Timeout time.Duration
+	// Healthy reports whether a node is believed up (liveness from gossip);
+	// nil means every node is. Writes stand in for unhealthy replicas with
+	// hinted fallbacks; reads ask the first N healthy nodes.
+	Healthy func(id string) bool
 }
 
 // DefaultConfig is a single node: N = R = W = 1.
@@ -55,9 +59,16 @@ type Placement interface {
 // Local is the coordinator's own replica: the store that issues dots.
 type Local interface {
 	replica.Replica
+	HintStore
 	Update(ctx context.Context, key []byte, fn replica.UpdateFunc) (prev, next dvv.Object, err error)
 	Scan(c replica.Cursor, count int, fn func(key []byte, o dvv.Object) bool) (replica.Cursor, error)
 	NowMs() int64
+}
+
+// HintStore is a replica that keeps hints for other nodes (the local
+// Store, and Remote for fallbacks across the network).
+type HintStore interface {
+	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
 }
 
 // Peers resolves a node ID to its Replica (nil if unknown).

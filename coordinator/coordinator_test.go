@@ -45,6 +45,9 @@ func newCluster(t *testing.T, seed uint64, cfg coordinator.Config) *cluster {
 func newRingCluster(t *testing.T, seed uint64, cfg coordinator.Config, n int, place coordinator.Placement) *cluster {
 	t.Helper()
 	c := &cluster{net: faultnet.New(seed), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
+	if cfg.Healthy == nil {
+		cfg.Healthy = c.net.Up // liveness: what gossip would report
+	}
 	var members []ring.Member
 	for i := 1; i <= n; i++ {
 		members = append(members, ring.Member{ID: ring.NodeID(fmt.Sprintf("n%d", i)), Addr: "x:1", GossipAddr: "x:2", Weight: 1})
@@ -440,5 +443,132 @@ func TestReadRepairFixesStaleReplica(t *testing.T) {
 	c.coords["n2"].Wait()
 	if n := c.coords["n2"].Stats().ReadRepairs.Load(); n != 1 {
 		t.Fatalf("a read of a converged key repaired something: %d repairs", n)
+	}
+}
+
+// pendingHints sums the hints every node holds for target.
+func (c *cluster) pendingHints(t *testing.T, target string) int {
+	n := 0
+	for _, s := range c.stores {
+		ts, err := s.HintTargets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += ts[target]
+	}
+	return n
+}
+
+// handoffAll runs one handoff pass on every node.
+func (c *cluster) handoffAll(t *testing.T) coordinator.HandoffStats {
+	var sum coordinator.HandoffStats
+	for _, co := range c.coords {
+		st, err := co.Handoff(context.Background(), 1000, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.Delivered += st.Delivered
+		sum.Dropped += st.Dropped
+		sum.Failed += st.Failed
+	}
+	return sum
+}
+
+// TestHintedHandoffDeliversMissedWrites, for three nodes (no fallback
+// beyond N: live replicas keep the hints) and five (fallbacks keep them):
+// with one node down, W=2 writes keep succeeding, its hints pile up, and
+// once it is back one handoff pass puts every key it missed into its own
+// replica, with no client reads, and the hints are gone.
+func TestHintedHandoffDeliversMissedWrites(t *testing.T) {
+	for _, nodes := range []int{3, 5} {
+		t.Run(fmt.Sprintf("nodes=%d", nodes), func(t *testing.T) {
+			c := newRingCluster(t, seed(t), cfg323(), nodes, nil)
+			ctx := context.Background()
+			c.net.SetDown("n2", true)
+			var missed []string
+			for i := 0; i < 200; i++ {
+				key := fmt.Sprintf("k%d", i)
+				reps := c.replicasOf(key)
+				via := reps[0]
+				if via == "n2" {
+					via = reps[1]
+				}
+				if _, _, err := c.coords[via].Update(ctx, []byte(key), coordinator.WriteOptions{}, setFn("v")); err != nil {
+					t.Fatalf("write %s via %s with n2 down: %v", key, via, err)
+				}
+				if slices.Contains(reps, "n2") {
+					missed = append(missed, key)
+				}
+			}
+			for _, co := range c.coords {
+				co.Wait()
+			}
+			if got := c.pendingHints(t, "n2"); got != len(missed) {
+				t.Fatalf("hints for n2 = %d, want one per missed key (%d)", got, len(missed))
+			}
+			if st := c.handoffAll(t); st.Delivered != 0 {
+				t.Fatalf("handoff delivered %d hints to a node that is down", st.Delivered)
+			}
+			c.net.SetDown("n2", false)
+			st := c.handoffAll(t)
+			if st.Delivered != len(missed) || st.Failed != 0 {
+				t.Fatalf("handoff: %+v, want %d delivered", st, len(missed))
+			}
+			for _, key := range missed {
+				o, err := c.stores["n2"].Get(ctx, []byte(key))
+				if err != nil || !slices.Equal(liveValues(o), []string{"v"}) {
+					t.Fatalf("n2 lacks %s after handoff: %q %v", key, liveValues(o), err)
+				}
+			}
+			if got := c.pendingHints(t, "n2"); got != 0 {
+				t.Fatalf("%d hints for n2 left after handoff", got)
+			}
+			// Fallbacks hold no copy of keys they do not replicate.
+			for id, s := range c.stores {
+				var stray int
+				s.Scan(0, 1<<20, func(k []byte, _ dvv.Object) bool {
+					if !slices.Contains(c.replicasOf(string(k)), id) {
+						stray++
+					}
+					return true
+				})
+				if stray > 0 {
+					t.Fatalf("%s stores %d keys it does not replicate", id, stray)
+				}
+			}
+		})
+	}
+}
+
+// TestPartitionedMinorityWritesBecomeSiblings: writes on both sides of a
+// partition with W=1 are all kept; after it heals (handoff and a quorum
+// read), the concurrent values are siblings, none silently dropped.
+func TestPartitionedMinorityWritesBecomeSiblings(t *testing.T) {
+	cfg := cfg323()
+	cfg.W, cfg.R = 1, 1
+	c := newCluster(t, seed(t), cfg)
+	ctx := context.Background()
+	key := []byte("cart")
+	if _, _, err := c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{W: 3}, setFn("base")); err != nil {
+		t.Fatal(err)
+	}
+	c.net.Partition([]string{"n1"}) // n1 alone | n2 n3
+	if _, _, err := c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{}, setFn("minority")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.coords["n2"].Update(ctx, key, coordinator.WriteOptions{}, setFn("majority")); err != nil {
+		t.Fatal(err)
+	}
+	for _, co := range c.coords {
+		co.Wait()
+	}
+	c.net.Heal()
+	c.handoffAll(t)
+	o, err := c.coords["n3"].Get(ctx, key, coordinator.ReadOptions{R: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := liveValues(o); !slices.Equal(got, []string{"majority", "minority"}) {
+		t.Fatalf("after the partition healed: %q, want both sides' writes as siblings", got)
 	}
 }

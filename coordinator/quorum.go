@@ -15,6 +15,29 @@ func (c *Coordinator) replicas(key []byte) []string {
 	return prefs[:min(len(prefs), c.cfg.N)]
 }
 
+func (c *Coordinator) healthy(id string) bool {
+	return id == c.self || c.cfg.Healthy == nil || c.cfg.Healthy(id)
+}
+
+// readTargets returns the first N healthy nodes of the key's walk (all of
+// the top N when too few are healthy), and the top N.
+func (c *Coordinator) readTargets(key []byte) (targets, top []string) {
+	prefs := c.place.Preference(key)
+	top = prefs[:min(len(prefs), c.cfg.N)]
+	for _, id := range prefs {
+		if len(targets) == len(top) {
+			break
+		}
+		if c.healthy(id) {
+			targets = append(targets, id)
+		}
+	}
+	if len(targets) < len(top) {
+		return top, top
+	}
+	return targets, top
+}
+
 // quorum resolves a per-request override against the default.
 func (c *Coordinator) quorum(override, def int) (int, error) {
 	if override == 0 {
@@ -70,7 +93,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	if err != nil {
 		return dvv.Object{}, err
 	}
-	ids := c.replicas(key)
+	ids, top := c.readTargets(key)
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
 		return c.local.Get(ctx, key) // single-node fast path
 	}
@@ -101,7 +124,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 		}
 	}
 	c.bg.Add(1)
-	go c.readRepair(fanCtx, cancelFan, key, replies, len(ids)-len(answered)-failed, answered)
+	go c.readRepair(fanCtx, cancelFan, key, replies, len(ids)-len(answered)-failed, answered, top)
 	if len(answered) < r {
 		return dvv.Object{}, noQuorum("read", len(answered), r, len(ids), lastErr)
 	}
@@ -113,7 +136,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 // (Dynamo §4.7): a replica that missed a write is brought up to date by
 // reading the key. Replicas that did not answer are left to hinted handoff
 // and anti-entropy.
-func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc, key []byte, replies <-chan reply, due int, answered []reply) {
+func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc, key []byte, replies <-chan reply, due int, answered []reply, top []string) {
 	defer c.bg.Done()
 	defer cancel()
 	for ; due > 0; due-- {
@@ -131,7 +154,9 @@ func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc,
 		final = dvv.Merge(final, rp.obj)
 	}
 	for _, rp := range answered {
-		if dvv.Equal(rp.obj, final) {
+		// Only the key's own replicas are repaired: a fallback that
+		// answered holds no copy of the key and must not get one.
+		if dvv.Equal(rp.obj, final) || !slices.Contains(top, rp.id) {
 			continue
 		}
 		rep := c.replica(rp.id)
@@ -177,14 +202,44 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if err != nil || len(ids) == 1 {
 		return prev, next, err
 	}
-	others := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == c.self })
+	dests, localHints := c.writeDests(key, ids)
+	for _, target := range localHints {
+		// No healthy fallback: this replica keeps the hint for the dead one.
+		if err := c.local.PutHint(ctx, target, key, next); err != nil {
+			return prev, next, err
+		}
+	}
 	// NB: the sends to the other replicas outlive this call: Update returns
-	// after W acknowledgements, and the remaining N−W replicas must still
-	// get the write. So they run on a context detached from the request's
-	// cancellation, bounded only by the timeout.
+	// after W acknowledgements, and the remaining replicas must still get
+	// the write. So they run on a context detached from the request's
+	// cancellation, bounded only by the timeout. A send that fails leaves a
+	// hint here, so the replica gets the write once it is back.
 	sendCtx, cancelSends := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+	others := make([]string, len(dests))
+	for i, d := range dests {
+		others[i] = d.node
+	}
+	hintFor := map[string]string{}
+	for _, d := range dests {
+		hintFor[d.node] = d.hintFor
+	}
 	replies := c.fanOut(sendCtx, others, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
-		return dvv.Object{}, rep.Merge(ctx, key, next)
+		target := hintFor[rep.ID()]
+		var err error
+		if target == "" {
+			err = rep.Merge(ctx, key, next)
+			target = rep.ID()
+		} else if hs, ok := rep.(HintStore); ok {
+			err = hs.PutHint(ctx, target, key, next)
+		} else {
+			err = fmt.Errorf("coordinator: %s keeps no hints", rep.ID())
+		}
+		if err != nil {
+			if herr := c.local.PutHint(context.WithoutCancel(ctx), target, key, next); herr != nil {
+				err = fmt.Errorf("%w (and no local hint: %v)", err, herr)
+			}
+		}
+		return dvv.Object{}, err
 	})
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -202,7 +257,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		}()
 	}()
 	var lastErr error
-	for acks < w && acks+failed < len(ids) {
+	for acks < w && acks+failed < 1+len(dests) {
 		select {
 		case rp := <-replies:
 			if rp.err != nil {
@@ -227,3 +282,36 @@ type Single string
 
 // Preference returns the single node.
 func (s Single) Preference([]byte) []string { return []string{string(s)} }
+
+// dest is where one copy of a write goes: a replica itself (hintFor
+// empty), or a fallback that keeps a hint for replica hintFor.
+type dest struct{ node, hintFor string }
+
+// writeDests chooses where the coordinator sends a write of key besides
+// its own store (Dynamo's sloppy quorum): each healthy replica of the top N,
+// and for each unhealthy one the next healthy node beyond the top N, which
+// keeps a hint for it. Unhealthy replicas with no fallback left are
+// returned in localHints: the coordinator keeps their hints.
+func (c *Coordinator) writeDests(key []byte, top []string) (dests []dest, localHints []string) {
+	prefs := c.place.Preference(key)
+	next := len(top)
+	for _, id := range top {
+		if id == c.self {
+			continue
+		}
+		if c.healthy(id) {
+			dests = append(dests, dest{node: id})
+			continue
+		}
+		for next < len(prefs) && !c.healthy(prefs[next]) {
+			next++
+		}
+		if next < len(prefs) {
+			dests = append(dests, dest{node: prefs[next], hintFor: id})
+			next++
+			continue
+		}
+		localHints = append(localHints, id)
+	}
+	return dests, localHints
+}

@@ -443,3 +443,13 @@ func (c *cluster) infoCluster() resp.InfoSection {
 		)
 	}}
 }
+
+// isMember reports whether id is in the current ring.
+func (c *cluster) isMember(id string) bool {
+	st := c.current()
+	if st == nil {
+		return true
+	}
+	_, ok := st.Member(ring.NodeID(id))
+	return ok
+}

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
@@ -31,7 +33,11 @@ type Config struct {
 	DataDir         string   // data directory
 	Join            []string // gossip addresses of nodes to join
 	ClusterSecret   string   // shared secret of node-to-node calls
-	Weight          int      // relative capacity: share of partitions
+	// HintMaxAge drops hints older than this (0: 24h); HintInterval is
+	// the handoff loop's period (0: 1s).
+	HintMaxAge   time.Duration
+	HintInterval time.Duration
+	Weight       int // relative capacity: share of partitions
 
 	// Replicas (N) and Partitions (Q) shape a new ring; a node that joins
 	// takes them from the ring it joins.
@@ -155,7 +161,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.store, err = replica.Open(rc); err != nil {
 		return nil, err
 	}
-	cc := coordinator.Config{N: st.Replicas(), R: cfg.ReadQuorum, W: cfg.WriteQuorum, Timeout: cfg.Timeout}
+	cc := coordinator.Config{N: st.Replicas(), R: cfg.ReadQuorum, W: cfg.WriteQuorum, Timeout: cfg.Timeout, Healthy: n.cluster.alive}
 	if st.Replicas() != cfg.Replicas {
 		log.Warn("the ring's replica count differs from --replicas; using the ring's", "ring", st.Replicas(), "flag", cfg.Replicas)
 	}
@@ -171,6 +177,7 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.Cluster = respCluster{n.cluster}
 	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}
 	n.srv = resp.New(respCfg, n.coord, log)
+	go n.handoffLoop(ctx)
 	go func() {
 		err := n.srv.Serve(n.ln)
 		if err != nil && !errors.Is(err, resp.ErrServerClosed) {
@@ -224,12 +231,61 @@ func (n *Node) teardown() error {
 func (n *Node) infoReplication() resp.InfoSection {
 	return resp.InfoSection{Name: "replication", Default: true, Fields: func() []resp.InfoField {
 		cc := n.coord.Config()
-		return []resp.InfoField{
+		f := []resp.InfoField{
 			{Name: "role", Value: "master"},
 			{Name: "replicas_n", Value: strconv.Itoa(cc.N)},
 			{Name: "read_quorum", Value: strconv.Itoa(cc.R)},
 			{Name: "write_quorum", Value: strconv.Itoa(cc.W)},
 			{Name: "read_repairs", Value: strconv.FormatInt(n.coord.Stats().ReadRepairs.Load(), 10)},
 		}
+		hs := n.store.HintStats()
+		targets, _ := n.store.HintTargets()
+		pending := 0
+		var per []string
+		for id, c := range targets {
+			pending += c
+			per = append(per, id+"="+strconv.Itoa(c))
+		}
+		slices.Sort(per)
+		return append(f,
+			resp.InfoField{Name: "hints_pending", Value: strconv.Itoa(pending)},
+			resp.InfoField{Name: "hints_pending_by_target", Value: strings.Join(per, ",")},
+			resp.InfoField{Name: "hints_stored", Value: strconv.FormatInt(hs.Stored, 10)},
+			resp.InfoField{Name: "hints_delivered", Value: strconv.FormatInt(hs.Delivered, 10)},
+			resp.InfoField{Name: "hints_dropped", Value: strconv.FormatInt(hs.Dropped, 10)},
+		)
 	}}
+}
+
+// handoffLoop delivers hints to nodes that are back, every HintInterval.
+func (n *Node) handoffLoop(ctx context.Context) {
+	every, maxAge := n.cfg.HintInterval, n.cfg.HintMaxAge
+	if every == 0 {
+		every = time.Second
+	}
+	if maxAge == 0 {
+		maxAge = 24 * time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			st, err := n.coord.Handoff(ctx, 1000, maxAge.Milliseconds(), n.cluster.isMember)
+			if err != nil {
+				n.log.Warn("hinted handoff", "err", err)
+				break
+			}
+			if st.Delivered+st.Dropped > 0 {
+				n.log.Info("hinted handoff", "delivered", st.Delivered, "dropped", st.Dropped, "failed", st.Failed)
+			}
+			if st.Delivered+st.Dropped == 0 || st.Failed > 0 {
+				break // nothing more to do now
+			}
+		}
+	}
 }

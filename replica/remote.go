@@ -21,6 +21,8 @@ const (
 	// CmdScan pages through a slot range:
 	// DKV.SCAN from to cursor count → [next-cursor, key, object, key, object, …]
 	CmdScan = "DKV.SCAN"
+	// CmdHint stores a hint for another node: DKV.HINT target key object → +OK
+	CmdHint = "DKV.HINT"
 )
 
 // ErrRemote reports a failed call to a remote replica.
@@ -96,6 +98,14 @@ func (r *Remote) Get(ctx context.Context, key []byte) (dvv.Object, error) {
 func (r *Remote) Merge(ctx context.Context, key []byte, obj dvv.Object) error {
 	if err := r.c.Do(ctx, CmdMerge, key, obj.Encode()).Err(); err != nil {
 		return fmt.Errorf("%w: %s merge: %w", ErrRemote, r.id, err)
+	}
+	return nil
+}
+
+// PutHint asks the remote node to keep obj as a hint for node target.
+func (r *Remote) PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error {
+	if err := r.c.Do(ctx, CmdHint, target, key, obj.Encode()).Err(); err != nil {
+		return fmt.Errorf("%w: %s hint: %w", ErrRemote, r.id, err)
 	}
 	return nil
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// of this node's clock before the context is refused as forged; 0 means
 	// 10 minutes.
 	MaxClockAhead time.Duration
+	// MaxHintBytes bounds the bytes of pending hints; a hint beyond it is
+	// refused (and counted as dropped). 0 means 1 GiB.
+	MaxHintBytes int64
 	// Logger receives the store's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -68,6 +71,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MaxHintBytes == 0 {
+		c.MaxHintBytes = 1 << 30
 	}
 }
 
@@ -105,6 +111,9 @@ type Store struct {
 
 	stats Stats
 
+	hintBytes                              atomic.Int64
+	hintStored, hintDelivered, hintDropped atomic.Int64
+
 	// life guards the db against Close: operations hold it shared, Close
 	// takes it exclusively, so no call reaches a closed pebble DB.
 	life     sync.RWMutex
@@ -140,6 +149,10 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.loadMeta(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.loadHintBytes(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("replica: hints: %w", err)
 	}
 	if cfg.SweepInterval > 0 {
 		s.wg.Add(1)

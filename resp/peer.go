@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"strconv"
@@ -24,7 +25,35 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(replica.CmdGet), Arity: 2, Flags: FlagPeer | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerGet},
 		{Name: strings.ToLower(replica.CmdMerge), Arity: 3, Flags: FlagPeer | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerMerge},
 		{Name: strings.ToLower(replica.CmdScan), Arity: 5, Flags: FlagPeer, Handler: cmdPeerScan},
+		{Name: strings.ToLower(replica.CmdHint), Arity: 4, Flags: FlagPeer | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: cmdPeerHint},
 	}
+}
+
+// HintStore is a replica that keeps hints for other nodes (replica.Store):
+// DKV.HINT needs Config.Peer to be one.
+type HintStore interface {
+	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
+}
+
+// cmdPeerHint is DKV.HINT target key object: keep the encoded object as a
+// hint for node target, to hand it off when target is back (sloppy
+// quorum). Bytes that do not decode get "-ERR corrupt object".
+func cmdPeerHint(c *Conn, args [][]byte) {
+	obj, err := dvv.Decode(args[3])
+	if err != nil {
+		c.WriteError(msgCorruptObject)
+		return
+	}
+	hs, ok := c.srv.cfg.Peer.(HintStore)
+	if !ok {
+		c.WriteError("ERR this node keeps no hints")
+		return
+	}
+	if err := hs.PutHint(c.srv.ctx, string(args[1]), args[2], obj); err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteOK()
 }
 
 // cmdPeerAuth is DKV.AUTH secret: with the cluster secret (compared in

@@ -196,3 +196,29 @@ func (l *link) ScanRange(ctx context.Context, from, to int, c replica.Cursor, co
 	}
 	return rs.ScanRange(ctx, from, to, c, count)
 }
+
+// hintStore is a replica that keeps hints for other nodes.
+type hintStore interface {
+	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
+}
+
+// PutHint forwards a hint through the network's faults.
+func (l *link) PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error {
+	r, err := l.n.route(ctx, l.from, l.to)
+	if err != nil {
+		return err
+	}
+	hs, ok := r.(hintStore)
+	if !ok {
+		return fmt.Errorf("%w: %s keeps no hints", ErrUnreachable, l.to)
+	}
+	return hs.PutHint(ctx, target, key, obj)
+}
+
+// Up reports whether node id is reachable at all (not down); a liveness
+// oracle for coordinators in tests.
+func (n *Network) Up(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.down[id]
+}

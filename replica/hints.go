@@ -1,0 +1,233 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// Hints are writes this node holds for another node that was down when
+// they were made (Dynamo's hinted handoff). They live in their own keyspace,
+// keyed by target:
+//
+//	'h' len(target) target key → created-at (8, BE ms) + encoded dvv.Object
+//
+// A second hint for the same target and key merges into the first. A hint
+// is deleted only after the target acknowledged it, and only if no newer
+// hint merged into it meanwhile.
+
+const prefixHint = 'h'
+
+// ErrHintLimit reports a hint refused because the store holds too many
+// hint bytes already.
+var ErrHintLimit = errors.New("replica: hint store full")
+
+// HintStats count hints.
+type HintStats struct {
+	Stored    int64 // hints written (or merged into a pending one)
+	Delivered int64 // hints acknowledged by their target and deleted
+	Dropped   int64 // hints discarded: too old, or refused when full
+}
+
+func hintPrefix(target string) []byte {
+	k := []byte{prefixHint, byte(len(target))}
+	return append(k, target...)
+}
+
+func hintKey(target string, key []byte) []byte { return append(hintPrefix(target), key...) }
+
+// PutHint stores obj as a hint for node target, merging it into a pending
+// hint of the same key. It is durable when it returns.
+func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Object) error {
+	if len(target) == 0 || len(target) > 255 {
+		return fmt.Errorf("replica: hint target %q: bad length", target)
+	}
+	if err := obj.Validate(); err != nil {
+		return fmt.Errorf("replica: hint %q: %w", key, err)
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	if max := s.cfg.MaxHintBytes; max > 0 && s.hintBytes.Load() >= max {
+		s.hintDropped.Add(1)
+		return fmt.Errorf("%w: %d bytes pending", ErrHintLimit, s.hintBytes.Load())
+	}
+	hk := hintKey(target, key)
+	mu := s.lock(hk)
+	mu.Lock()
+	defer mu.Unlock()
+	created, prev, err := s.getHint(hk)
+	if err != nil {
+		return err
+	}
+	if created == 0 {
+		created = s.NowMs()
+	}
+	next := dvv.Merge(prev, obj)
+	v := binary.BigEndian.AppendUint64(nil, uint64(created))
+	v = next.AppendEncode(v)
+	b := s.db.NewBatch()
+	_ = b.Set(hk, v, nil)
+	wait, err := s.commit(b)
+	if err == nil {
+		err = wait()
+	}
+	if err != nil {
+		return err
+	}
+	s.hintBytes.Add(int64(len(v)) - s.hintSize(prev))
+	s.hintStored.Add(1)
+	return nil
+}
+
+func (s *Store) hintSize(o dvv.Object) int64 {
+	if o.IsZero() {
+		return 0
+	}
+	return int64(8 + len(o.Encode()))
+}
+
+func (s *Store) getHint(hk []byte) (created int64, o dvv.Object, err error) {
+	v, closer, err := s.db.Get(hk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, dvv.Object{}, nil
+	}
+	if err != nil {
+		return 0, dvv.Object{}, fmt.Errorf("replica: hint: %w", err)
+	}
+	defer closer.Close()
+	return decodeHint(v)
+}
+
+func decodeHint(v []byte) (int64, dvv.Object, error) {
+	if len(v) < 8 {
+		return 0, dvv.Object{}, fmt.Errorf("%w: hint of %d bytes", ErrCorrupt, len(v))
+	}
+	o, err := dvv.Decode(bytes.Clone(v[8:]))
+	if err != nil {
+		return 0, dvv.Object{}, fmt.Errorf("%w: hint: %w", ErrCorrupt, err)
+	}
+	return int64(binary.BigEndian.Uint64(v)), o, nil
+}
+
+// Hint is one pending hint.
+type Hint struct {
+	Key       []byte
+	Object    dvv.Object
+	CreatedMs int64
+}
+
+// Hints returns up to limit pending hints for target, in key order.
+// Hints that do not decode are dropped (and counted).
+func (s *Store) Hints(target string, limit int) ([]Hint, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.life.RUnlock()
+	p := hintPrefix(target)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Hint
+	for it.First(); it.Valid() && len(out) < limit; it.Next() {
+		created, o, err := decodeHint(it.Value())
+		if err != nil {
+			s.cfg.Logger.Warn("dropping undecodable hint", "target", target, "err", err)
+			s.hintDropped.Add(1)
+			_ = s.db.Delete(bytes.Clone(it.Key()), s.wo)
+			continue
+		}
+		out = append(out, Hint{Key: bytes.Clone(it.Key()[len(p):]), Object: o, CreatedMs: created})
+	}
+	return out, it.Error()
+}
+
+// DeleteHint removes the hint of key for target once target has stored
+// delivered; a hint that grew since (a newer write merged into it) stays.
+// dropped says whether this is a discard (too old) rather than a delivery.
+func (s *Store) DeleteHint(target string, key []byte, delivered dvv.Object, dropped bool) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	hk := hintKey(target, key)
+	mu := s.lock(hk)
+	mu.Lock()
+	defer mu.Unlock()
+	_, cur, err := s.getHint(hk)
+	if err != nil || cur.IsZero() || !dvv.Equal(cur, delivered) {
+		return err
+	}
+	if err := s.db.Delete(hk, s.wo); err != nil {
+		return fmt.Errorf("replica: delete hint: %w", err)
+	}
+	s.hintBytes.Add(-s.hintSize(cur))
+	if dropped {
+		s.hintDropped.Add(1)
+	} else {
+		s.hintDelivered.Add(1)
+	}
+	return nil
+}
+
+// HintTargets returns the number of pending hints per target node.
+func (s *Store) HintTargets() (map[string]int, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.life.RUnlock()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHint}, UpperBound: []byte{prefixHint + 1}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	out := map[string]int{}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) < 2 || len(k) < 2+int(k[1]) {
+			continue
+		}
+		out[string(k[2:2+int(k[1])])]++
+	}
+	return out, it.Error()
+}
+
+// HintStats returns the hint counters since the store opened.
+func (s *Store) HintStats() HintStats {
+	return HintStats{Stored: s.hintStored.Load(), Delivered: s.hintDelivered.Load(), Dropped: s.hintDropped.Load()}
+}
+
+// loadHintBytes sums the pending hints' sizes at open.
+func (s *Store) loadHintBytes() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHint}, UpperBound: []byte{prefixHint + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var n int64
+	for it.First(); it.Valid(); it.Next() {
+		n += int64(len(it.Value()))
+	}
+	s.hintBytes.Store(n)
+	return it.Error()
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

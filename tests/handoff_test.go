@@ -1,0 +1,90 @@
+package tests
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// infoField returns one "name:value" field of INFO section.
+func infoField(t *testing.T, c *redis.Client, section, name string) string {
+	t.Helper()
+	info := must(c.Info(ctxT(t), section).Result())(t)
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO %s has no %s:\n%s", section, name, info)
+	return ""
+}
+
+// TestHintedHandoffWithRealProcesses: with n3 killed, W=2 writes keep
+// succeeding and hints for n3 pile up on n1 and n2; n1 (a hint holder) is
+// killed and restarted before delivery; once n3 is back, every key it
+// missed is in its own replica (VGET LOCAL, no quorum reads) and no hints
+// are left.
+func TestHintedHandoffWithRealProcesses(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	procs[2].Kill()
+	var keys []string
+	start := time.Now()
+	for i := 0; i < 300; i++ {
+		k := fmt.Sprintf("missed:%d", i)
+		if err := procs[i%2].Client(t).Set(ctx, k, "v"+k, 0).Err(); err != nil {
+			t.Fatalf("SET %s with n3 down: %v", k, err)
+		}
+		keys = append(keys, k)
+	}
+	t.Logf("300 writes with one node down in %v", time.Since(start))
+	// A failed send leaves its hint in the background, after the write was
+	// acknowledged by W=2 replicas: poll until they are all there.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		pending := 0
+		for _, p := range procs[:2] {
+			n, _ := strconv.Atoi(infoField(t, p.Client(t), "replication", "hints_pending"))
+			pending += n
+		}
+		if pending >= len(keys) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hints pending for n3 = %d, want at least %d", pending, len(keys))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	procs[0].Kill() // a hint holder crashes before delivery
+	procs[0].Restart()
+	procs[2].Restart()
+	c3 := procs[2].Client(t)
+	deadline := time.Now().Add(60 * time.Second)
+	for _, k := range keys {
+		for {
+			_, vals := vget(t, c3, k, "LOCAL")
+			if len(vals) == 1 && vals[0] == "v"+k {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("n3 still lacks %s after 60s (values %q)\nn1 log:\n%s", k, vals, procs[0].Log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, p := range procs[:2] {
+		for {
+			n := infoField(t, p.Client(t), "replication", "hints_pending")
+			if n == "0" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still has %s hints pending", p.ID, n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
