@@ -9,6 +9,7 @@
 # is the command the issues quote; -r 100000 spreads the keys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+benchdir=bench
 n=200000 c=50 r="" nodes=3 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,19 +35,7 @@ for p in $redis_port $dyna_port; do
   for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
-bench() { # name port
-  local args=(-p "$2" -t set,get -n "$n" -c "$c")
-  [ -n "$r" ] && args+=(-r "$r")
-  redis-benchmark "${args[@]}" 2>/dev/null | tr '\r' '\n' | awk -v name="$1" '
-    /^====== / { test=$2; p50=""; p999=""; next }
-    /^Latency by percentile distribution/ { inpct=1; next }
-    inpct && /%/ { pct=$1; sub("%","",pct); v=$3
-      if (p50=="" && pct+0 >= 50) p50=v
-      if (p999=="" && pct+0 >= 99.9) p999=v }
-    /^Cumulative distribution/ { inpct=0 }
-    /^  throughput summary:/ { rps=$3 }
-    /^  latency summary/ { getline; getline; printf "%-13s %-4s %9.0f rps   p50 %7.3f ms   p99.9 %7.3f ms\n", name, test, rps, p50, p999 }'
-}
+. "$benchdir/lib.sh"
 echo "redis-benchmark -t set,get -n $n -c $c${r:+ -r $r} (same machine, same run; dynakv dev --nodes $nodes ${extra[*]})"
 bench redis-server $redis_port
 bench "dynakv/$nodes" $dyna_port

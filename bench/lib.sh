@@ -1,0 +1,17 @@
+# Shared by the bench scripts: bench NAME PORT runs redis-benchmark -t
+# set,get with $n requests, $c clients (and -r $r when set) and prints one
+# line per test: requests per second, median and 99.9th percentile latency
+# read from redis-benchmark's own percentile distribution.
+bench() { # name port
+  local args=(-p "$2" -t set,get -n "$n" -c "$c")
+  [ -n "$r" ] && args+=(-r "$r")
+  redis-benchmark "${args[@]}" 2>/dev/null | tr '\r' '\n' | awk -v name="$1" '
+    /^====== / { test=$2; p50=""; p999=""; next }
+    /^Latency by percentile distribution/ { inpct=1; next }
+    inpct && /%/ { pct=$1; sub("%","",pct); v=$3
+      if (p50=="" && pct+0 >= 50) p50=v
+      if (p999=="" && pct+0 >= 99.9) p999=v }
+    /^Cumulative distribution/ { inpct=0 }
+    /^  throughput summary:/ { rps=$3 }
+    /^  latency summary/ { getline; getline; printf "%-13s %-4s %9.0f rps   p50 %7.3f ms   p99.9 %7.3f ms\n", name, test, rps, p50, p999 }'
+}
