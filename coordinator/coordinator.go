@@ -101,12 +101,16 @@ type Coordinator struct {
 	peers Peers
 	stats Stats
 	bg    sync.WaitGroup // background sends and read repairs
+	susp  *suspects
 }
 
 // Stats are the coordinator's counters.
 type Stats struct {
 	// ReadRepairs counts replicas written back by read repair.
 	ReadRepairs atomic.Int64
+	// Suspicions counts nodes the coordinator started avoiding after a
+	// failed call.
+	Suspicions atomic.Int64
 }
 
 // Stats returns the coordinator's counters.
@@ -122,7 +126,7 @@ func New(cfg Config, local Local, place Placement, peers Peers) (*Coordinator, e
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Coordinator{cfg: cfg, self: local.ID(), local: local, place: place, peers: peers}, nil
+	return &Coordinator{cfg: cfg, self: local.ID(), local: local, place: place, peers: peers, susp: newSuspects()}, nil
 }
 
 // Config returns the coordinator's configuration.

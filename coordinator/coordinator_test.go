@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,10 @@ func newCluster(t *testing.T, seed uint64, cfg coordinator.Config) *cluster {
 // newRingCluster starts n in-process nodes n1..nN on a fault network. With
 // a nil placement the nodes share one ring of n members (Q=64).
 func newRingCluster(t *testing.T, seed uint64, cfg coordinator.Config, n int, place coordinator.Placement) *cluster {
+	return newRingClusterClock(t, seed, cfg, n, place, nil)
+}
+
+func newRingClusterClock(t *testing.T, seed uint64, cfg coordinator.Config, n int, place coordinator.Placement, now func() time.Time) *cluster {
 	t.Helper()
 	c := &cluster{net: faultnet.New(seed), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
 	if cfg.Healthy == nil {
@@ -62,7 +67,7 @@ func newRingCluster(t *testing.T, seed uint64, cfg coordinator.Config, n int, pl
 	}
 	for _, m := range members {
 		id := string(m.ID)
-		s, err := replica.Open(replica.Config{Dir: "/" + id, FS: vfs.NewMem(), NodeID: id, SweepInterval: -1})
+		s, err := replica.Open(replica.Config{Dir: "/" + id, FS: vfs.NewMem(), NodeID: id, SweepInterval: -1, Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -570,5 +575,51 @@ func TestPartitionedMinorityWritesBecomeSiblings(t *testing.T) {
 	}
 	if got := liveValues(o); !slices.Equal(got, []string{"majority", "minority"}) {
 		t.Fatalf("after the partition healed: %q, want both sides' writes as siblings", got)
+	}
+}
+
+// TestFailingNodeIsAvoidedThenProbed: after a call to a node fails, the
+// coordinator stops calling it (its writes leave hints instead) until the
+// backoff runs out; then the next call probes it, and a success clears it.
+func TestFailingNodeIsAvoidedThenProbed(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c := newRingClusterClock(t, seed(t), cfg323(), 3, nil, clock)
+	ctx := context.Background()
+	co := c.coords["n1"]
+	write := func(i int) {
+		t.Helper()
+		if _, _, err := co.Update(ctx, []byte(fmt.Sprintf("k%d", i)), coordinator.WriteOptions{}, setFn("v")); err != nil {
+			t.Fatal(err)
+		}
+		co.Wait()
+	}
+	c.net.Partition([]string{"n3"}) // unreachable, yet gossip says alive
+	write(0)
+	tried := c.net.Attempts("n3")
+	if tried == 0 || co.Stats().Suspicions.Load() != 1 {
+		t.Fatalf("first write: %d attempts to n3, %d suspicions", tried, co.Stats().Suspicions.Load())
+	}
+	for i := 1; i <= 5; i++ {
+		write(i)
+	}
+	if got := c.net.Attempts("n3"); got != tried {
+		t.Fatalf("n3 was called %d more times while suspected", got-tried)
+	}
+	if h := c.pendingHints(t, "n3"); h != 6 {
+		t.Fatalf("hints for n3 = %d, want 6", h)
+	}
+	c.net.Heal()
+	advance(time.Second) // past the first backoff
+	write(6)
+	if got := c.net.Attempts("n3"); got == tried {
+		t.Fatal("n3 not probed after its backoff ran out")
+	}
+	tried = c.net.Attempts("n3")
+	write(7)
+	if got := c.net.Attempts("n3"); got == tried {
+		t.Fatal("n3 avoided after a successful probe")
 	}
 }

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -16,23 +17,29 @@ func (c *Coordinator) replicas(key []byte) []string {
 }
 
 func (c *Coordinator) healthy(id string) bool {
-	return id == c.self || c.cfg.Healthy == nil || c.cfg.Healthy(id)
+	if id == c.self {
+		return true
+	}
+	return (c.cfg.Healthy == nil || c.cfg.Healthy(id)) && !c.susp.avoided(id, c.local.NowMs())
 }
 
-// readTargets returns the first N healthy nodes of the key's walk (all of
-// the top N when too few are healthy), and the top N.
-func (c *Coordinator) readTargets(key []byte) (targets, top []string) {
-	prefs := c.place.Preference(key)
-	top = prefs[:min(len(prefs), c.cfg.N)]
-	for _, id := range prefs {
-		if len(targets) == len(top) {
-			break
-		}
+// readTargets returns the replicas a read of key asks: the healthy ones of
+// its top N, or all of the top N when fewer than r are healthy (the
+// suspected ones are then probed); and the top N.
+//
+// NB: DESIGN.md says reads use "the N first healthy nodes" of the walk.
+// Here a fallback beyond the top N holds only hints, which reads cannot
+// see, so an answer from it would count toward R with nothing in it and
+// could hide the last acknowledged write (R + W > N would no longer mean
+// anything). Reads therefore count only the key's own replicas.
+func (c *Coordinator) readTargets(key []byte, r int) (targets, top []string) {
+	top = c.replicas(key)
+	for _, id := range top {
 		if c.healthy(id) {
 			targets = append(targets, id)
 		}
 	}
-	if len(targets) < len(top) {
+	if len(targets) < r {
 		return top, top
 	}
 	return targets, top
@@ -78,6 +85,15 @@ func (c *Coordinator) fanOut(ctx context.Context, ids []string, op func(ctx cont
 		}
 		go func() {
 			o, err := op(ctx, r)
+			if err == nil {
+				c.susp.ok(id)
+			} else if !errors.Is(err, context.Canceled) {
+				now := c.local.NowMs()
+				if !c.susp.avoided(id, now) {
+					c.stats.Suspicions.Add(1)
+				}
+				c.susp.failed(id, now)
+			}
 			out <- reply{id: id, obj: o, err: err}
 		}()
 	}
@@ -93,7 +109,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	if err != nil {
 		return dvv.Object{}, err
 	}
-	ids, top := c.readTargets(key)
+	ids, top := c.readTargets(key, r)
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
 		return c.local.Get(ctx, key) // single-node fast path
 	}
@@ -202,7 +218,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if err != nil || len(ids) == 1 {
 		return prev, next, err
 	}
-	dests, localHints := c.writeDests(key, ids)
+	dests, localHints := c.writeDests(key, ids, w)
 	for _, target := range localHints {
 		// No healthy fallback: this replica keeps the hint for the dead one.
 		if err := c.local.PutHint(ctx, target, key, next); err != nil {
@@ -291,8 +307,11 @@ type dest struct{ node, hintFor string }
 // its own store (Dynamo's sloppy quorum): each healthy replica of the top N,
 // and for each unhealthy one the next healthy node beyond the top N, which
 // keeps a hint for it. Unhealthy replicas with no fallback left are
-// returned in localHints: the coordinator keeps their hints.
-func (c *Coordinator) writeDests(key []byte, top []string) (dests []dest, localHints []string) {
+// returned in localHints: the coordinator keeps their hints. Replicas that
+// gossip calls alive but this coordinator suspects are probed only when the
+// write needs them to reach w.
+func (c *Coordinator) writeDests(key []byte, top []string, w int) (dests []dest, localHints []string) {
+	var suspected []string
 	prefs := c.place.Preference(key)
 	next := len(top)
 	for _, id := range top {
@@ -311,7 +330,20 @@ func (c *Coordinator) writeDests(key []byte, top []string) (dests []dest, localH
 			next++
 			continue
 		}
+		if c.cfg.Healthy == nil || c.cfg.Healthy(id) {
+			suspected = append(suspected, id)
+			continue
+		}
 		localHints = append(localHints, id)
+	}
+	// Replicas only we suspect, with no fallback left: probe as many as the
+	// write needs to reach W; the coordinator keeps hints for the rest.
+	for _, id := range suspected {
+		if 1+len(dests) < w {
+			dests = append(dests, dest{node: id})
+		} else {
+			localHints = append(localHints, id)
+		}
 	}
 	return dests, localHints
 }

@@ -32,17 +32,19 @@ type Network struct {
 	dropRate float64
 	held     map[string]chan struct{}
 	calls    map[string]int // delivered calls per target
+	attempts map[string]int // attempted calls per target
 }
 
 // New returns an empty network whose random drops follow seed.
 func New(seed uint64) *Network {
 	return &Network{
-		rng:   rand.New(rand.NewPCG(seed, 0x5eed)),
-		nodes: map[string]replica.Replica{},
-		group: map[string]int{},
-		down:  map[string]bool{},
-		held:  map[string]chan struct{}{},
-		calls: map[string]int{},
+		rng:      rand.New(rand.NewPCG(seed, 0x5eed)),
+		nodes:    map[string]replica.Replica{},
+		group:    map[string]int{},
+		down:     map[string]bool{},
+		held:     map[string]chan struct{}{},
+		calls:    map[string]int{},
+		attempts: map[string]int{},
 	}
 }
 
@@ -122,9 +124,17 @@ func (n *Network) Calls(id string) int {
 	return n.calls[id]
 }
 
+// Attempts returns how many calls to id were attempted, delivered or not.
+func (n *Network) Attempts(id string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.attempts[id]
+}
+
 // route decides the fate of one call and returns the target replica.
 func (n *Network) route(ctx context.Context, from, to string) (replica.Replica, error) {
 	n.mu.Lock()
+	n.attempts[to]++
 	r := n.nodes[to]
 	var err error
 	switch {
