@@ -176,8 +176,9 @@ func (c *Conn) writeValue(s dvv.Sibling, ok bool) {
 	}
 }
 
-func cmdGet(c *Conn, args [][]byte) {
-	w, ok, err := c.read(args[1])
+// replyLookup answers a one-key lookup: its error, or the value (null when
+// absent), counted as a keyspace hit or miss.
+func (c *Conn) replyLookup(w dvv.Sibling, ok bool, err error) {
 	if err != nil {
 		c.WriteErr(err)
 		return
@@ -185,6 +186,8 @@ func cmdGet(c *Conn, args [][]byte) {
 	c.srv.countLookup(ok)
 	c.writeValue(w, ok)
 }
+
+func cmdGet(c *Conn, args [][]byte) { c.replyLookup(c.read(args[1])) }
 
 func cmdSet(c *Conn, args [][]byte) {
 	o, ok := parseStrOpts(args[3:], true)
@@ -260,15 +263,7 @@ func (c *Conn) del(key []byte) (old dvv.Sibling, found bool, err error) {
 	return old, found && err == nil, err
 }
 
-func cmdGetDel(c *Conn, args [][]byte) {
-	old, found, err := c.del(args[1])
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.srv.countLookup(found)
-	c.writeValue(old, found)
-}
+func cmdGetDel(c *Conn, args [][]byte) { c.replyLookup(c.del(args[1])) }
 
 func cmdDel(c *Conn, args [][]byte) {
 	countKeys(c, args[1:], func(key []byte) (bool, error) {
