@@ -97,3 +97,41 @@ func TestHintedHandoffWithRealProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRepairWithRealProcesses: with handoff held back, a replica that
+// missed a write while it was down gets it from a single quorum read.
+func TestReadRepairWithRealProcesses(t *testing.T) {
+	procs := StartCluster(t, 3, "--hint-interval", "1h")
+	ctx := ctxT(t)
+	procs[2].Kill()
+	must(procs[0].Client(t).Set(ctx, "rr", "v", 0).Result())(t)
+	procs[2].Restart()
+	waitMembers(t, procs, 3)
+	c3 := procs[2].Client(t)
+	if _, vals := vget(t, c3, "rr", "LOCAL"); len(vals) != 0 {
+		t.Fatalf("n3 has the key before any read: %q", vals)
+	}
+	// One quorum read, through n1; wait until n1 sees n3 alive so the
+	// read asks it.
+	for deadline := time.Now().Add(30 * time.Second); infoField(t, procs[0].Client(t), "cluster", "nodes_alive") != "3"; {
+		if time.Now().After(deadline) {
+			t.Fatal("n1 does not see n3 alive again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := must(procs[0].Client(t).Get(ctx, "rr").Result())(t); got != "v" {
+		t.Fatalf("GET = %q", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, vals := vget(t, c3, "rr", "LOCAL"); len(vals) == 1 && vals[0] == "v" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("n3 not repaired by the quorum read")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := infoField(t, procs[0].Client(t), "replication", "read_repairs"); n == "0" {
+		t.Fatal("n1 counts no read repair")
+	}
+}

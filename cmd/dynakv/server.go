@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/dynakv/dynakv/node"
 )
@@ -20,6 +21,8 @@ func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.IntVar(&d.Weight, "weight", d.Weight, "relative capacity: the node's share of partitions is proportional to it")
 	fs.BoolVar(&d.NoSync, "nosync", false, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
 	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
+	fs.DurationVar(&d.HintInterval, "hint-interval", time.Second, "how often hints are handed off to nodes that are back")
+	fs.DurationVar(&d.HintMaxAge, "hint-max-age", 24*time.Hour, "drop hints older than this")
 	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&d.IdleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
 	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's net/http/pprof profiles on this address (empty: off)")
