@@ -80,6 +80,9 @@ type ReadOptions struct {
 	R int
 	// Local reads only this node's replica: no quorum, no repair.
 	Local bool
+	// Replier, when set, receives the ID of the replica that answered
+	// first: the node to coordinate a write made from this read's context.
+	Replier *string
 }
 
 // WriteOptions tune one write.

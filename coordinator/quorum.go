@@ -102,6 +102,9 @@ func (c *Coordinator) fanOut(ctx context.Context, ids []string, op func(ctx cont
 
 // Get reads key at quorum R: the merge of the first R replies.
 func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv.Object, error) {
+	if opt.Replier != nil {
+		*opt.Replier = c.self
+	}
 	if opt.Local {
 		return c.local.Get(ctx, key)
 	}
@@ -134,6 +137,9 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 				continue
 			}
 			merged = dvv.Merge(merged, rp.obj)
+			if len(answered) == 0 && opt.Replier != nil {
+				*opt.Replier = rp.id
+			}
 			answered = append(answered, rp)
 		case <-waitCtx.Done():
 			lastErr = waitCtx.Err()

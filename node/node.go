@@ -37,6 +37,8 @@ type Config struct {
 	// the handoff loop's period (0: 1s).
 	HintMaxAge   time.Duration
 	HintInterval time.Duration
+	// HintMaxBytes bounds the hints this node keeps for others (0: 1 GiB).
+	HintMaxBytes int64
 	Weight       int // relative capacity: share of partitions
 
 	// Replicas (N) and Partitions (Q) shape a new ring; a node that joins
@@ -151,7 +153,7 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	st := n.cluster.current()
-	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, Logger: log}
+	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, MaxHintBytes: cfg.HintMaxBytes, Logger: log}
 	if st.Replicas() == 1 {
 		// The only replica of every key: a tombstone past its grace period
 		// can go. With N > 1, tombstones stay until anti-entropy can

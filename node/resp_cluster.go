@@ -143,3 +143,17 @@ func (r respCluster) Forget(_ context.Context, id string) error {
 	}
 	return r.c.change(next)
 }
+
+// RouteVia routes a versioned write to via, the replica that answered its
+// token's read first, if via is a healthy replica of key (Dynamo §6.4);
+// otherwise as Route.
+func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
+	st := r.c.current()
+	if st != nil && slices.Contains(r.c.replicasOf(st, key), ring.NodeID(via)) && r.c.alive(via) {
+		if ring.NodeID(via) == r.c.self {
+			return "", true
+		}
+		return via, false
+	}
+	return r.Route(key)
+}

@@ -56,6 +56,7 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 	defer s.life.RUnlock()
 	if max := s.cfg.MaxHintBytes; max > 0 && s.hintBytes.Load() >= max {
 		s.hintDropped.Add(1)
+		s.cfg.Logger.Warn("hint store full: dropping a hint", "target", target, "pending_bytes", s.hintBytes.Load(), "limit", max)
 		return fmt.Errorf("%w: %d bytes pending", ErrHintLimit, s.hintBytes.Load())
 	}
 	hk := hintKey(target, key)

@@ -46,6 +46,8 @@ func cmdVGet(c *Conn, args [][]byte) {
 			return
 		}
 	}
+	var via string
+	opt.Replier = &via
 	obj, err := c.srv.b.Get(c.srv.ctx, args[1], opt)
 	if err != nil {
 		c.WriteErr(err)
@@ -54,7 +56,7 @@ func cmdVGet(c *Conn, args [][]byte) {
 	live := dvv.Live(obj, c.srv.b.NowMs())
 	c.srv.countLookup(len(live) > 0)
 	c.WriteArray(2)
-	c.WriteBulkString(dvv.EncodeToken(obj.Join()))
+	c.WriteBulkString(dvv.EncodeTokenVia(obj.Join(), via))
 	c.WriteArray(len(live))
 	for _, s := range live {
 		c.WriteBulk(s.Value)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/dynakv/dynakv/replica/dvv"
 	"math"
 	"strconv"
 	"strings"
@@ -15,6 +16,14 @@ import (
 type route struct {
 	to    string // "" when local
 	local bool
+}
+
+// ViaRouter is implemented by a Cluster that can route a versioned write
+// to the replica its context token names (the one that answered the read
+// first), when that node is a healthy replica of the key; otherwise it
+// routes as Route does.
+type ViaRouter interface {
+	RouteVia(key []byte, via string) (to string, local bool)
 }
 
 // routeWrite runs a write command in a cluster. If this node may
@@ -38,8 +47,16 @@ func (c *Conn) routeWrite(cmd *Command, args [][]byte) {
 	}
 	routes := make([]route, len(pos))
 	uniform := true
+	routeKey := cl.Route
+	if vr, ok := cl.(ViaRouter); ok && (cmd.Name == "vset" || cmd.Name == "vdel") && len(args) > 2 {
+		// Dynamo §6.4: the replica that answered the token's read first
+		// coordinates the write, if it may.
+		if _, via, err := dvv.DecodeTokenVia(string(args[2])); err == nil && via != "" {
+			routeKey = func(key []byte) (string, bool) { return vr.RouteVia(key, via) }
+		}
+	}
 	for i, p := range pos {
-		if to, local := cl.Route(args[p]); local {
+		if to, local := routeKey(args[p]); local {
 			routes[i] = route{local: true}
 		} else {
 			routes[i] = route{to: to}

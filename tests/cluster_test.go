@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -326,6 +327,36 @@ func TestClusterForget(t *testing.T) {
 		must(procs[i%3].Client(t).Set(ctx, k, "v", 0).Result())(t)
 		if got := must(procs[(i+1)%3].Client(t).Get(ctx, k).Result())(t); got != "v" {
 			t.Fatalf("GET %s = %q", k, got)
+		}
+	}
+}
+
+// TestVSetCoordinatedByFastestReplier: VGET's token names the replica that
+// answered first, and a VSET with it, sent to any node, is coordinated by
+// that replica (Dynamo §6.4): only its counter advances.
+func TestVSetCoordinatedByFastestReplier(t *testing.T) {
+	procs := StartCluster(t, 4)
+	ctx := ctxT(t)
+	for i := 0; i < 8; i++ {
+		key := fmt.Sprintf("cart:%d", i)
+		must(procs[0].Client(t).Do(ctx, "VSET", key, "", "a").Text())(t)
+		reader, writer := procs[i%4].Client(t), procs[(i+1)%4].Client(t)
+		tok, _ := vget(t, reader, key)
+		before, via, err := dvv.DecodeTokenVia(tok)
+		if err != nil || via == "" {
+			t.Fatalf("VGET token %q: via %q, %v", tok, via, err)
+		}
+		after, err := dvv.DecodeToken(must(writer.Do(ctx, "VSET", key, tok, "b").Text())(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for actor, c := range after {
+			if c > before[actor] && actor != via {
+				t.Fatalf("%s: VSET coordinated by %s, token named %s", key, actor, via)
+			}
+		}
+		if after[via] <= before[via] {
+			t.Fatalf("%s: %s did not coordinate the VSET (%v → %v)", key, via, before, after)
 		}
 	}
 }

@@ -23,6 +23,7 @@ func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
 	fs.DurationVar(&d.HintInterval, "hint-interval", time.Second, "how often hints are handed off to nodes that are back")
 	fs.DurationVar(&d.HintMaxAge, "hint-max-age", 24*time.Hour, "drop hints older than this")
+	fs.Int64Var(&d.HintMaxBytes, "hint-max-bytes", 1<<30, "most bytes of hints kept for other nodes; beyond it hints are dropped (counted in INFO)")
 	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&d.IdleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
 	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's net/http/pprof profiles on this address (empty: off)")

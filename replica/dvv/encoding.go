@@ -21,6 +21,10 @@ func corruptf(format string, args ...any) error {
 // formatVersion is the first byte of every encoding; bump it on change.
 const formatVersion = 1
 
+// tokenViaVersion marks a token that also names the replica that answered
+// its read first (Dynamo §6.4: that node coordinates the next write).
+const tokenViaVersion = 2
+
 const flagTombstone = 1
 
 // Encode returns the canonical binary encoding of o: equal objects encode
@@ -226,25 +230,55 @@ func EncodeToken(v VV) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// EncodeTokenVia is EncodeToken with the ID of the replica that answered
+// the read first, so a write with the token can be coordinated there.
+func EncodeTokenVia(v VV, via string) string {
+	actors := v.actors()
+	if len(actors) == 0 {
+		return ""
+	}
+	if via == "" || len(via) > 255 {
+		return EncodeToken(v)
+	}
+	b := appendVV([]byte{tokenViaVersion}, v, actors)
+	b = binary.AppendUvarint(b, uint64(len(via)))
+	b = append(b, via...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 // DecodeToken parses a client token. The empty token is the empty context.
 func DecodeToken(tok string) (VV, error) {
+	v, _, err := DecodeTokenVia(tok)
+	return v, err
+}
+
+// DecodeTokenVia parses a client token and the replica it names, if any.
+func DecodeTokenVia(tok string) (VV, string, error) {
 	if tok == "" {
-		return VV{}, nil
+		return VV{}, "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
 	d := &decoder{b: b}
-	if v := d.byte(); d.err == nil && v != formatVersion {
-		return nil, fmt.Errorf("%w: unknown version %d", ErrBadToken, v)
+	version := d.byte()
+	if d.err == nil && version != formatVersion && version != tokenViaVersion {
+		return nil, "", fmt.Errorf("%w: unknown version %d", ErrBadToken, version)
 	}
 	v, _ := d.vv()
+	var via string
+	if version == tokenViaVersion {
+		via = string(d.bytes(d.count(1)))
+		if d.err == nil && via == "" {
+			d.err = corruptf("empty via")
+		}
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = corruptf("trailing bytes")
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadToken, d.err)
+		return nil, "", fmt.Errorf("%w: %v", ErrBadToken, d.err)
 	}
-	return v, nil
+	return v, via, nil
 }

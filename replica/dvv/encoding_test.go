@@ -342,3 +342,24 @@ func TestEncodeHandlesExtremeValues(t *testing.T) {
 		t.Fatal(d)
 	}
 }
+
+// TestTokenViaRoundTrip: a token may name the replica that answered its
+// read first; DecodeToken still reads its context, and a token without a
+// replica decodes to an empty one.
+func TestTokenViaRoundTrip(t *testing.T) {
+	v := dvv.VV{"n1": 5, "n2": 7}
+	tok := dvv.EncodeTokenVia(v, "n2")
+	got, via, err := dvv.DecodeTokenVia(tok)
+	if err != nil || via != "n2" || !got.Equal(v) {
+		t.Fatalf("DecodeTokenVia = %v %q %v", got, via, err)
+	}
+	if got, err := dvv.DecodeToken(tok); err != nil || !got.Equal(v) {
+		t.Fatalf("DecodeToken of a via token = %v %v", got, err)
+	}
+	if _, via, err := dvv.DecodeTokenVia(dvv.EncodeToken(v)); err != nil || via != "" {
+		t.Fatalf("plain token: via %q err %v", via, err)
+	}
+	if tok := dvv.EncodeTokenVia(nil, "n1"); tok != "" {
+		t.Fatalf("empty context with a replier encodes to %q, want the blind-write token", tok)
+	}
+}
