@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"sync"
 
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -46,6 +47,7 @@ func (c *Coordinator) Handoff(ctx context.Context, batch int, maxAgeMs int64, is
 			return st, err
 		}
 		rep := c.replica(target)
+		var live []replica.Hint
 		for _, h := range hints {
 			if gone || maxAgeMs > 0 && now-h.CreatedMs > maxAgeMs {
 				if err := q.DeleteHint(target, h.Key, h.Object, true); err != nil {
@@ -54,22 +56,64 @@ func (c *Coordinator) Handoff(ctx context.Context, batch int, maxAgeMs int64, is
 				st.Dropped++
 				continue
 			}
-			if rep == nil {
-				st.Failed++
-				continue
-			}
-			cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-			err := rep.Merge(cctx, h.Key, h.Object)
-			cancel()
-			if err != nil {
-				st.Failed++
-				break // the target is not taking them now; next pass
-			}
-			if err := q.DeleteHint(target, h.Key, h.Object, false); err != nil {
-				return st, err
-			}
-			st.Delivered++
+			live = append(live, h)
+		}
+		if rep == nil {
+			st.Failed += len(live)
+			continue
+		}
+		delivered, failed, err := c.deliver(ctx, q, rep, target, live)
+		st.Delivered += delivered
+		st.Failed += failed
+		if err != nil {
+			return st, err
 		}
 	}
 	return st, nil
+}
+
+// handoffParallel is how many hints to one target are in flight at once.
+const handoffParallel = 16
+
+// deliver merges hints into rep, handoffParallel at a time, deleting each
+// one the target acknowledged. After a failure it starts no more (the
+// target is not taking them now; the next pass retries).
+func (c *Coordinator) deliver(ctx context.Context, q HintQueue, rep replica.Replica, target string, hints []replica.Hint) (delivered, failed int, err error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, handoffParallel)
+	stop := false
+	for _, h := range hints {
+		mu.Lock()
+		halt := stop || err != nil
+		mu.Unlock()
+		if halt {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+			merr := rep.Merge(cctx, h.Key, h.Object)
+			cancel()
+			var derr error
+			if merr == nil {
+				derr = q.DeleteHint(target, h.Key, h.Object, false)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case merr != nil:
+				failed++
+				stop = true
+			case derr != nil:
+				err = derr
+			default:
+				delivered++
+			}
+		}()
+	}
+	wg.Wait()
+	return delivered, failed, err
 }
