@@ -73,10 +73,10 @@ type reply struct {
 	err error
 }
 
-// fanOut calls op on every node in ids concurrently and returns a channel
-// of their replies (buffered, so late replies never block).
-func (c *Coordinator) fanOut(ctx context.Context, ids []string, op func(ctx context.Context, r replica.Replica) (dvv.Object, error)) <-chan reply {
-	out := make(chan reply, len(ids))
+// fanOutTo calls op on every node in ids concurrently, each reply going to
+// out (which the caller sizes for every send it will make, so late replies
+// never block).
+func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []string, op func(ctx context.Context, r replica.Replica) (dvv.Object, error)) {
 	for _, id := range ids {
 		r := c.replica(id)
 		if r == nil {
@@ -97,7 +97,6 @@ func (c *Coordinator) fanOut(ctx context.Context, ids []string, op func(ctx cont
 			out <- reply{id: id, obj: o, err: err}
 		}()
 	}
-	return out
 }
 
 // Get reads key at quorum R: the merge of the first R replies.
@@ -116,19 +115,30 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
 		return c.local.Get(ctx, key) // single-node fast path
 	}
+	skipped := slices.DeleteFunc(slices.Clone(top), func(id string) bool { return slices.Contains(ids, id) })
 	// NB: the fan-out outlives the request: replies after the R-th feed
 	// read repair, so it runs on a context detached from the caller's.
 	fanCtx, cancelFan := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	replies := c.fanOut(fanCtx, ids, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
-		return rep.Get(ctx, key)
-	})
+	op := func(ctx context.Context, rep replica.Replica) (dvv.Object, error) { return rep.Get(ctx, key) }
+	replies := make(chan reply, len(top))
+	c.fanOutTo(fanCtx, replies, ids, op)
+	sent := len(ids)
 	waitCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var merged dvv.Object
 	var answered []reply
 	failed := 0
 	var lastErr error
-	for len(answered) < r && len(answered)+failed < len(ids) && waitCtx.Err() == nil {
+	for len(answered) < r && waitCtx.Err() == nil {
+		if sent-failed < r {
+			if len(skipped) == 0 {
+				break
+			}
+			// The replicas asked cannot make R: ask the suspected ones too.
+			c.fanOutTo(fanCtx, replies, skipped, op)
+			sent += len(skipped)
+			skipped = nil
+		}
 		select {
 		case rp := <-replies:
 			if rp.err != nil {
@@ -146,9 +156,9 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 		}
 	}
 	c.bg.Add(1)
-	go c.readRepair(fanCtx, cancelFan, key, replies, len(ids)-len(answered)-failed, answered, top)
+	go c.readRepair(fanCtx, cancelFan, key, replies, sent-len(answered)-failed, answered, top)
 	if len(answered) < r {
-		return dvv.Object{}, noQuorum("read", len(answered), r, len(ids), lastErr)
+		return dvv.Object{}, noQuorum("read", len(answered), r, len(top), lastErr)
 	}
 	return merged, nil
 }
@@ -224,8 +234,8 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if err != nil || len(ids) == 1 {
 		return prev, next, err
 	}
-	dests, localHints := c.writeDests(key, ids, w)
-	for _, target := range localHints {
+	dests, reserve, localHints := c.writeDests(key, ids, w)
+	for _, target := range append(slices.Clone(localHints), reserve...) {
 		// No healthy fallback: this replica keeps the hint for the dead one.
 		if err := c.local.PutHint(ctx, target, key, next); err != nil {
 			return prev, next, err
@@ -237,15 +247,13 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	// cancellation, bounded only by the timeout. A send that fails leaves a
 	// hint here, so the replica gets the write once it is back.
 	sendCtx, cancelSends := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+	hintFor := map[string]string{}
 	others := make([]string, len(dests))
 	for i, d := range dests {
 		others[i] = d.node
-	}
-	hintFor := map[string]string{}
-	for _, d := range dests {
 		hintFor[d.node] = d.hintFor
 	}
-	replies := c.fanOut(sendCtx, others, func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
+	op := func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
 		target := hintFor[rep.ID()]
 		var err error
 		if target == "" {
@@ -262,13 +270,16 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 			}
 		}
 		return dvv.Object{}, err
-	})
+	}
+	replies := make(chan reply, len(dests)+len(reserve))
+	c.fanOutTo(sendCtx, replies, others, op)
+	sent := len(others)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	acks, failed := 1, 0
 	defer func() {
 		// Let the sends still in flight finish in the background.
-		left := len(others) - (acks - 1) - failed
+		left := sent - (acks - 1) - failed
 		c.bg.Add(1)
 		go func() {
 			defer c.bg.Done()
@@ -279,7 +290,17 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		}()
 	}()
 	var lastErr error
-	for acks < w && acks+failed < 1+len(dests) {
+	for acks < w {
+		if 1+sent-failed < w {
+			if len(reserve) == 0 {
+				break
+			}
+			// The sends under way cannot make W: try the replicas we
+			// suspected too (their hints stay here until delivered).
+			c.fanOutTo(sendCtx, replies, reserve, op)
+			sent += len(reserve)
+			reserve = nil
+		}
 		select {
 		case rp := <-replies:
 			if rp.err != nil {
@@ -299,12 +320,6 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	return prev, next, nil
 }
 
-// Single is the Placement of a one-node store: every key lives on self.
-type Single string
-
-// Preference returns the single node.
-func (s Single) Preference([]byte) []string { return []string{string(s)} }
-
 // dest is where one copy of a write goes: a replica itself (hintFor
 // empty), or a fallback that keeps a hint for replica hintFor.
 type dest struct{ node, hintFor string }
@@ -312,14 +327,14 @@ type dest struct{ node, hintFor string }
 // writeDests chooses where the coordinator sends a write of key besides
 // its own store (Dynamo's sloppy quorum): each healthy replica of the top N,
 // and for each unhealthy one the next healthy node beyond the top N, which
-// keeps a hint for it. Unhealthy replicas with no fallback left are
-// returned in localHints: the coordinator keeps their hints. Replicas that
-// gossip calls alive but this coordinator suspects are probed only when the
-// write needs them to reach w.
-func (c *Coordinator) writeDests(key []byte, top []string, w int) (dests []dest, localHints []string) {
-	var suspected []string
+// keeps a hint for it. Of the unhealthy replicas with no fallback left,
+// those gossip calls alive but this coordinator suspects are in reserve
+// (probed only if the write cannot reach W without them), and the rest in
+// localHints; the coordinator keeps hints for both.
+func (c *Coordinator) writeDests(key []byte, top []string, w int) (dests []dest, reserve, localHints []string) {
 	prefs := c.place.Preference(key)
 	next := len(top)
+	var suspected []string
 	for _, id := range top {
 		if id == c.self {
 			continue
@@ -342,14 +357,14 @@ func (c *Coordinator) writeDests(key []byte, top []string, w int) (dests []dest,
 		}
 		localHints = append(localHints, id)
 	}
-	// Replicas only we suspect, with no fallback left: probe as many as the
-	// write needs to reach W; the coordinator keeps hints for the rest.
+	// Probe at once as many suspected replicas as W needs; keep the others
+	// in reserve.
 	for _, id := range suspected {
 		if 1+len(dests) < w {
 			dests = append(dests, dest{node: id})
 		} else {
-			localHints = append(localHints, id)
+			reserve = append(reserve, id)
 		}
 	}
-	return dests, localHints
+	return dests, reserve, localHints
 }

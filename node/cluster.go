@@ -55,6 +55,10 @@ type cluster struct {
 	peers map[string]*replica.Remote
 	ml    *member.Membership
 
+	// onChange, if set, is told of every installed state after the first
+	// (set before gossip starts; called without locks held).
+	onChange func(old, next *ring.State)
+
 	changed chan struct{} // poked on every state change and membership event
 	joined  chan struct{} // closed once state contains self
 	once    sync.Once
@@ -169,7 +173,9 @@ func (c *cluster) current() *ring.State {
 // install makes st the current state (the caller has persisted it).
 func (c *cluster) install(st *ring.State) {
 	c.mu.Lock()
+	old := c.state
 	c.state = st
+	onChange := c.onChange
 	// Drop connections to nodes that left or moved; new ones dial lazily.
 	for id, r := range c.peers {
 		m, ok := st.Member(ring.NodeID(id))
@@ -181,6 +187,9 @@ func (c *cluster) install(st *ring.State) {
 	c.mu.Unlock()
 	if _, ok := st.Member(c.self); ok {
 		c.once.Do(func() { close(c.joined) })
+	}
+	if onChange != nil && old != nil {
+		onChange(old, st)
 	}
 	c.poke()
 }

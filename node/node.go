@@ -109,6 +109,7 @@ type Node struct {
 	log     *slog.Logger
 	store   *replica.Store
 	cluster *cluster
+	xfer    *transfers
 	coord   *coordinator.Coordinator
 	srv     *resp.Server
 	ln      net.Listener
@@ -146,6 +147,12 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.cluster, err = newCluster(cfg, addr, log); err != nil {
 		return nil, err
 	}
+	n.xfer = newTransfers()
+	n.cluster.onChange = func(old, next *ring.State) {
+		if k := n.xfer.plan(n.cluster.self, old, next); k > 0 {
+			log.Info("ring change: pushing partitions to their new replicas", "transfers", k)
+		}
+	}
 	if err = n.cluster.startGossip(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -180,6 +187,7 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}
 	n.srv = resp.New(respCfg, n.coord, log)
 	go n.handoffLoop(ctx)
+	go n.transferLoop(ctx)
 	go func() {
 		err := n.srv.Serve(n.ln)
 		if err != nil && !errors.Is(err, resp.ErrServerClosed) {
@@ -249,7 +257,10 @@ func (n *Node) infoReplication() resp.InfoSection {
 			per = append(per, id+"="+strconv.Itoa(c))
 		}
 		slices.Sort(per)
+		xp, xk := n.xfer.stats()
 		return append(f,
+			resp.InfoField{Name: "transfers_pending", Value: strconv.Itoa(xp)},
+			resp.InfoField{Name: "transfer_keys_sent", Value: strconv.FormatInt(xk, 10)},
 			resp.InfoField{Name: "hints_pending", Value: strconv.Itoa(pending)},
 			resp.InfoField{Name: "hints_pending_by_target", Value: strings.Join(per, ",")},
 			resp.InfoField{Name: "hints_stored", Value: strconv.FormatInt(hs.Stored, 10)},

@@ -360,3 +360,54 @@ func TestVSetCoordinatedByFastestReplier(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinPushesDataToNewReplicas: after a fourth node joins a cluster
+// holding data, every node of each key's new preference list holds the key
+// in its own replica (VGET LOCAL), without any client reading it.
+func TestJoinPushesDataToNewReplicas(t *testing.T) {
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	var keys []string
+	for i := 0; i < 200; i++ {
+		k := fmt.Sprintf("pre:%d", i)
+		must(procs[i%3].Client(t).Set(ctx, k, "v", 0).Result())(t)
+		keys = append(keys, k)
+	}
+	common := []string{"--cluster-secret", testSecret, "--replicas", "3", "--read-quorum", "2",
+		"--write-quorum", "2", "--partitions", "64", "--timeout", "1s", "--join", procs[0].Gossip()}
+	procs = append(procs, StartServer(t, "n4", common...))
+	waitMembers(t, procs, 4)
+	byAddr := map[string]*redis.Client{}
+	for _, p := range procs {
+		byAddr[p.Addr] = p.Client(t)
+	}
+	slots := must(byAddr[procs[3].Addr].ClusterSlots(ctx).Result())(t)
+	deadline := time.Now().Add(60 * time.Second)
+	moved := 0
+	for _, k := range keys {
+		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, k).Result())(t))
+		for _, s := range slots {
+			if slot < s.Start || slot > s.End {
+				continue
+			}
+			for _, node := range s.Nodes {
+				if node.Addr == procs[3].Addr {
+					moved++
+				}
+				for {
+					if _, vals := vget(t, byAddr[node.Addr], k, "LOCAL"); len(vals) == 1 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%s (slot %d) not on its new replica %s", k, slot, node.Addr)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
+	}
+	if moved == 0 {
+		t.Fatal("the joined node replicates none of the keys: the test proves nothing")
+	}
+	t.Logf("%d of %d keys now also replicated on the new node", moved, len(keys))
+}
