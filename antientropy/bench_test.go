@@ -1,0 +1,91 @@
+package antientropy_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+func BenchmarkUpdate(b *testing.B) {
+	r := newRand(1, 0)
+	const n = 1 << 16
+	keys := make([][]byte, n)
+	objs := make([]dvv.Object, n)
+	for i := range keys {
+		keys[i], objs[i] = key(i), randObject(r)
+	}
+	b.Run("objects", func(b *testing.B) {
+		tr := antientropy.New(0)
+		cur := make([]dvv.Object, n)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			j := i % n
+			next := objs[(i*7+3+i/n)%n]
+			tr.Update(keys[j], cur[j], next)
+			cur[j] = next
+		}
+	})
+	b.Run("encoded", func(b *testing.B) {
+		encs := make([][]byte, n)
+		for i, o := range objs {
+			encs[i] = o.Encode()
+		}
+		tr := antientropy.New(0)
+		cur := make([][]byte, n)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			j := i % n
+			next := encs[(i*7+3+i/n)%n]
+			tr.UpdateEncoded(keys[j], cur[j], next)
+			cur[j] = next
+		}
+	})
+}
+
+// BenchmarkRoot: the cost of reading the root after N updates (the lazy
+// recomputation of the inner nodes they made stale). Each op clones a tree
+// left stale by N updates, then reads its root; updates=0 is the cost of
+// the clone alone, to subtract.
+func BenchmarkRoot(b *testing.B) {
+	r := newRand(2, 0)
+	for _, n := range []int{0, 1, 100, 10_000} {
+		b.Run(fmt.Sprintf("updates=%d", n), func(b *testing.B) {
+			base := antientropy.New(0)
+			base.Root()
+			for i := range n {
+				base.Update(key(i), dvv.Object{}, randObject(r))
+			}
+			for b.Loop() {
+				base.Clone().Root()
+			}
+		})
+	}
+}
+
+// BenchmarkDiff: 10 differing keys of 100,000, trees in memory.
+func BenchmarkDiff(b *testing.B) {
+	r := newRand(3, 0)
+	const n = 100_000
+	x, y := antientropy.New(0), antientropy.New(0)
+	for i := range n {
+		o := randObject(r)
+		x.Update(key(i), dvv.Object{}, o)
+		y.Update(key(i), dvv.Object{}, o)
+	}
+	for i := range 10 {
+		y.Update(key(i*9973), dvv.Object{}, object("n9", uint64(i+1), "x"))
+	}
+	x.Root()
+	y.Root()
+	b.ReportAllocs()
+	var fetched int
+	for b.Loop() {
+		var err error
+		if _, fetched, err = antientropy.Diff(x, y, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(fetched), "hashes/op")
+}

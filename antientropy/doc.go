@@ -1,0 +1,75 @@
+// Package antientropy holds the pure core of dynakv's anti-entropy (Dynamo
+// §4.7): a Merkle tree per partition, kept current as writes land, and the
+// top-down comparison of two such trees. It does no I/O, reads no clock and
+// starts no goroutines.
+//
+// # The tree
+//
+// A Tree has a fixed shape: Leaves() buckets (a power of two, default
+// 1024) under a complete binary tree. A key belongs to bucket LeafOf(key),
+// the top log2(Leaves()) bits of xxhash64(key). The digest of a present key
+// is 128 bits: two xxhash64 with different seeds over
+// uvarint(len(key)) ‖ key ‖ object.Encode(), the canonical encoding of
+// dvv.Object (context, siblings, tombstones, expiry). A bucket's hash is the
+// sum of its keys' digests, lane by lane, modulo 2^64; an absent key (the
+// zero Object, or any object that encodes like it) contributes nothing. So
+// Update(key, old, new) is O(1) at the leaf: subtract old's digest, add
+// new's. An inner node's hash is the two seeded xxhash64 of its children's
+// hashes; Update only marks the path to the root stale (stopping at the
+// first stale node), and reads recompute stale nodes, so a write costs two
+// digests and a read of a level is always current. UpdateEncoded takes the
+// canonical encodings instead of the objects, for the store that already
+// holds them (encoding is most of the cost of Update).
+//
+// # Invariants
+//
+//   - Two trees with the same number of leaves have equal hashes at a node
+//     if they hold the same multiset of (key, encoded object) pairs under
+//     it, whatever the order and history of updates that built them
+//     (addition is commutative and invertible). Conversely, different
+//     contents give different hashes except with probability about 2^-128
+//     per compared node for contents not chosen to collide.
+//   - An empty bucket hashes to zero; an empty tree's inner nodes are the
+//     same in every empty tree.
+//   - Update with old equal to new changes nothing; an update followed by
+//     its reverse restores every hash.
+//
+// Choice of hash and its limits: xxhash64 is fast and not cryptographic,
+// and sums of digests are linear, so a party that controls both keys and
+// values could craft two different buckets with equal sums (a generalised
+// birthday attack is feasible against any additive set hash of this size,
+// and easier still against a non-cryptographic one). Anti-entropy guards
+// against accidents (lost messages, crashes, bugs), not against clients
+// forging collisions across replicas they cannot write to anyway; the
+// worst case of a collision is a divergence left for read repair or the
+// next change of the bucket. A sum rather than an XOR keeps the multiset
+// claim exact: a pair recorded twice by a buggy caller does not cancel.
+//
+// The tree trusts its caller: Update's old must be the object last
+// recorded for the key. A wrong old leaves a bucket that never matches a
+// peer's until the tree is Reset and rebuilt from the store.
+//
+// # Concurrency
+//
+// A Tree is not safe for concurrent use, reads included (they recompute
+// stale nodes in place). The replica store holds one lock per partition's
+// tree around Update, which it calls in the same critical section that
+// writes the key, so the tree matches the store; Level and Clone take the
+// same lock. Diff reads its local tree, so it runs either under that lock
+// or, better, on a Clone taken under it.
+//
+// # How exchange and repair use it (not implemented here)
+//
+// Periodically, a replica picks a peer replica of a partition and runs Diff
+// with a LevelSource that asks the peer for levels over the network (the
+// peer answers with its Tree's Level, which bounds-checks the request). Both
+// sides must agree on Leaves(); a peer with another shape makes Level fail
+// with ErrRange or Diff with ErrShape, or else reports every leaf. For each
+// differing leaf, the replica fetches the peer's (key, object) pairs whose
+// xxhash64 lies in LeafHashRange(leaf) (a contiguous range per slot in the
+// store's key order), merges each with its own by dvv.Merge, and sends back
+// the merged objects for keys the peer lacks or holds stale, so the repair
+// goes both ways; it is throttled by the caller. Merge is commutative and
+// idempotent, so repairs racing with writes are safe: at worst the next
+// exchange finds the leaf differing again.
+package antientropy
