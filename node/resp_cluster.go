@@ -17,8 +17,10 @@ var ErrForget = errors.New("node: cannot forget node")
 // write forwarding).
 type respCluster struct{ c *cluster }
 
+// MyID returns this node's ID.
 func (r respCluster) MyID() string { return string(r.c.self) }
 
+// Version returns the ring state's version (0 before joining).
 func (r respCluster) Version() uint64 {
 	if st := r.c.current(); st != nil {
 		return st.Version()

@@ -456,3 +456,44 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestJoinOneAtATimeMovesAboutQOverS is the paper's incremental
+// scalability claim for a ring grown one equal node at a time (Q=256, N=3):
+// each join moves the new node's share Q/S, taken from the others, and no
+// more — except 3→4, where keeping any 3 consecutive partitions on distinct
+// nodes costs a few extra moves (bounded here at 25%).
+func TestJoinOneAtATimeMovesAboutQOverS(t *testing.T) {
+	const q = 256
+	var members []Member
+	cur := make([]NodeID, q)
+	for s := 1; s <= 12; s++ {
+		members = append(members, Member{ID: node(s), Weight: 1})
+		res, err := Claim(cur, members, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("join %d→%d: moved %d, minimum %d", s-1, s, res.Moved, res.MinMoved)
+		if res.MinMoved != q/s && res.MinMoved != q/s+1 {
+			t.Errorf("join %d→%d: minimum %d, want Q/S = %d (±1)", s-1, s, res.MinMoved, q/s)
+		}
+		limit := res.MinMoved
+		if s == 4 {
+			limit = res.MinMoved * 5 / 4
+		}
+		if res.Moved > limit {
+			t.Errorf("join %d→%d: moved %d partitions, want at most %d", s-1, s, res.Moved, limit)
+		}
+		for _, p := range res.Owners {
+			if p == "" {
+				t.Fatalf("join %d→%d left a partition without owner", s-1, s)
+			}
+		}
+		// Only partitions that went to the new node moved.
+		for p := range cur {
+			if cur[p] != "" && cur[p] != res.Owners[p] && res.Owners[p] != node(s) && s != 4 {
+				t.Errorf("join %d→%d: partition %d moved between old nodes", s-1, s, p)
+			}
+		}
+		cur = res.Owners
+	}
+}
