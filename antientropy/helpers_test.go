@@ -1,36 +1,17 @@
 package antientropy_test
 
 import (
-	"flag"
 	"fmt"
+	"github.com/dynakv/dynakv/internal/testseed"
 	"math/rand/v2"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
-// seedFlag replays a failing seeded test:
-//
-//	go test ./antientropy -run TestName -seed N
-var seedFlag = flag.Int64("seed", 0, "seed for the seeded property tests (0: derive one from the clock)")
-
-// testSeed returns the seed for t and logs it so that a failure can be
-// replayed.
-func testSeed(t testing.TB) int64 {
-	s := *seedFlag
-	if s == 0 {
-		s = time.Now().UnixNano()
-	}
-	name := t.Name()
-	if i := strings.IndexByte(name, '/'); i >= 0 {
-		name = name[:i]
-	}
-	t.Logf("seed %d (replay: go test ./antientropy -run '^%s$' -seed %d)", s, name, s)
-	return s
-}
+// testSeed returns the seed for t (see internal/testseed: -seed replays).
+func testSeed(t testing.TB) int64 { return int64(testseed.Seed(t)) }
 
 func newRand(seed int64, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed), stream))

@@ -3,8 +3,8 @@ package coordinator_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/dynakv/dynakv/internal/testseed"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -19,16 +19,7 @@ import (
 	"github.com/dynakv/dynakv/ring"
 )
 
-var seedFlag = flag.Uint64("seed", 0, "seed for randomized tests (0: pick one and print it)")
-
-func seed(t *testing.T) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
+func seed(t *testing.T) uint64 { return testseed.Seed(t) }
 
 type cluster struct {
 	net    *faultnet.Network

@@ -2,24 +2,18 @@ package ring
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/dynakv/dynakv/internal/testseed"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 )
 
-var seedFlag = flag.Uint64("seed", 0, "seed for the randomized ring tests (0: a fresh one, logged)")
-
 // testRand returns a generator seeded by -seed, or by a fresh seed that is
 // logged so that a failure can be replayed with -seed.
 func testRand(t testing.TB) *rand.Rand {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (replay: go test ./ring -run '^%s$' -seed=%d)", seed, t.Name(), seed)
+	seed := testseed.Seed(t)
 	return rand.New(rand.NewPCG(seed, seed))
 }
 
