@@ -189,15 +189,25 @@ func (c *Conn) replyLookup(w dvv.Sibling, ok bool, err error) {
 
 func cmdGet(c *Conn, args [][]byte) { c.replyLookup(c.read(args[1])) }
 
-func cmdSet(c *Conn, args [][]byte) {
-	o, ok := parseStrOpts(args[3:], true)
-	if !ok {
+// parseExpiryOpts parses the options of SET (forSet) or GETEX, which start
+// at args[from], and the absolute expiry they ask for. On bad options it
+// replies with Redis's error and returns ok false.
+func (c *Conn) parseExpiryOpts(args [][]byte, from int, forSet bool) (o strOpts, expiry int64, ok bool) {
+	if o, ok = parseStrOpts(args[from:], forSet); !ok {
 		c.WriteError(msgSyntax)
-		return
+		return o, 0, false
 	}
 	expiry, msg := o.expiry(c.srv.b.NowMs(), args)
 	if msg != "" {
 		c.WriteError(msg)
+		return o, 0, false
+	}
+	return o, expiry, true
+}
+
+func cmdSet(c *Conn, args [][]byte) {
+	o, expiry, ok := c.parseExpiryOpts(args, 3, true)
+	if !ok {
 		return
 	}
 	r, err := c.set(args[1], args[2], o, expiry)
@@ -290,14 +300,8 @@ func countKeys(c *Conn, keys [][]byte, op func(key []byte) (bool, error)) {
 }
 
 func cmdGetEx(c *Conn, args [][]byte) {
-	o, ok := parseStrOpts(args[2:], false)
+	o, expiry, ok := c.parseExpiryOpts(args, 2, false)
 	if !ok {
-		c.WriteError(msgSyntax)
-		return
-	}
-	expiry, msg := o.expiry(c.srv.b.NowMs(), args)
-	if msg != "" {
-		c.WriteError(msg)
 		return
 	}
 	if o.exp == expNone && !o.persist {
