@@ -447,14 +447,7 @@ func expireCmd(unitMs int64, absolute bool) HandlerFunc {
 			return cur.Join(), dvv.Sibling{Value: w.Value, Expiry: when}, nil
 		}
 		_, wrote, err := c.update(args[1], coordinator.WriteOptions{ReadFirst: true}, fn)
-		switch {
-		case err != nil:
-			c.WriteErr(err)
-		case wrote:
-			c.WriteInt(1)
-		default:
-			c.WriteInt(0)
-		}
+		c.replyWrote(wrote, err)
 	}
 }
 
@@ -495,6 +488,19 @@ func ttlCmd(kind int) HandlerFunc {
 	}
 }
 
+// replyWrote answers EXPIRE-like commands: 1 if the write happened, 0 if
+// its condition was not met, or the error.
+func (c *Conn) replyWrote(wrote bool, err error) {
+	switch {
+	case err != nil:
+		c.WriteErr(err)
+	case wrote:
+		c.WriteInt(1)
+	default:
+		c.WriteInt(0)
+	}
+}
+
 func cmdPersist(c *Conn, args [][]byte) {
 	fn := func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
 		w, ok := dvv.Winner(cur, now)
@@ -504,14 +510,7 @@ func cmdPersist(c *Conn, args [][]byte) {
 		return cur.Join(), dvv.Sibling{Value: w.Value}, nil
 	}
 	_, wrote, err := c.update(args[1], coordinator.WriteOptions{ReadFirst: true}, fn)
-	switch {
-	case err != nil:
-		c.WriteErr(err)
-	case wrote:
-		c.WriteInt(1)
-	default:
-		c.WriteInt(0)
-	}
+	c.replyWrote(wrote, err)
 }
 
 func cmdType(c *Conn, args [][]byte) {
