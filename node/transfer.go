@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,11 +48,11 @@ func (t *transfers) plan(self ring.NodeID, old, next *ring.State) int {
 	defer t.mu.Unlock()
 	for p := 0; p < next.Partitions(); p++ {
 		before := old.PreferenceList(p, old.Replicas())
-		if !contains(before, self) {
+		if !slices.Contains(before, self) {
 			continue
 		}
 		for _, id := range next.PreferenceList(p, next.Replicas()) {
-			if id != self && !contains(before, id) {
+			if id != self && !slices.Contains(before, id) {
 				t.pending[transfer{p, id}] = true
 				n++
 			}
@@ -64,15 +65,6 @@ func (t *transfers) plan(self ring.NodeID, old, next *ring.State) int {
 		}
 	}
 	return n
-}
-
-func contains(ids []ring.NodeID, id ring.NodeID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // transferLoop pushes pending transfers until ctx ends.
