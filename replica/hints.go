@@ -63,7 +63,7 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 	mu := s.lock(hk)
 	mu.Lock()
 	defer mu.Unlock()
-	created, prev, err := s.getHint(hk)
+	created, prev, prevSize, err := s.getHint(hk)
 	if err != nil {
 		return err
 	}
@@ -82,28 +82,23 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 	if err != nil {
 		return err
 	}
-	s.hintBytes.Add(int64(len(v)) - s.hintSize(prev))
+	s.hintBytes.Add(int64(len(v)) - prevSize)
 	s.hintStored.Add(1)
 	return nil
 }
 
-func (s *Store) hintSize(o dvv.Object) int64 {
-	if o.IsZero() {
-		return 0
-	}
-	return int64(8 + len(o.Encode()))
-}
-
-func (s *Store) getHint(hk []byte) (created int64, o dvv.Object, err error) {
+// getHint reads a stored hint and its size in bytes (0 when absent).
+func (s *Store) getHint(hk []byte) (created int64, o dvv.Object, size int64, err error) {
 	v, closer, err := s.db.Get(hk)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, dvv.Object{}, nil
+		return 0, dvv.Object{}, 0, nil
 	}
 	if err != nil {
-		return 0, dvv.Object{}, fmt.Errorf("replica: hint: %w", err)
+		return 0, dvv.Object{}, 0, fmt.Errorf("replica: hint: %w", err)
 	}
 	defer closer.Close()
-	return decodeHint(v)
+	created, o, err = decodeHint(v)
+	return created, o, int64(len(v)), err
 }
 
 func decodeHint(v []byte) (int64, dvv.Object, error) {
@@ -163,14 +158,14 @@ func (s *Store) DeleteHint(target string, key []byte, delivered dvv.Object, drop
 	mu := s.lock(hk)
 	mu.Lock()
 	defer mu.Unlock()
-	_, cur, err := s.getHint(hk)
+	_, cur, size, err := s.getHint(hk)
 	if err != nil || cur.IsZero() || !dvv.Equal(cur, delivered) {
 		return err
 	}
 	if err := s.db.Delete(hk, s.wo); err != nil {
 		return fmt.Errorf("replica: delete hint: %w", err)
 	}
-	s.hintBytes.Add(-s.hintSize(cur))
+	s.hintBytes.Add(-size)
 	if dropped {
 		s.hintDropped.Add(1)
 	} else {
