@@ -1,9 +1,11 @@
 package coordinator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/dynakv/dynakv/replica"
@@ -114,27 +116,35 @@ func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to 
 	if ok == 0 {
 		return 0, nil, noQuorum("scan", 0, 1, len(ids), lastErr)
 	}
-	merged := map[string]dvv.Object{}
+	// Each key's cursor position is computed once (it hashes the key).
+	type item struct {
+		pos replica.Cursor
+		obj dvv.Object
+	}
+	merged := map[string]item{}
 	for _, p := range pages {
 		for _, e := range p.entries {
-			if limit != 0 && replica.CursorOf(e.Key) >= limit {
+			pos := replica.CursorOf(e.Key)
+			if limit != 0 && pos >= limit {
 				continue
 			}
-			merged[string(e.Key)] = dvv.Merge(merged[string(e.Key)], e.Object)
+			it := merged[string(e.Key)]
+			merged[string(e.Key)] = item{pos: pos, obj: dvv.Merge(it.obj, e.Object)}
 		}
 	}
-	out := make([]replica.Entry, 0, len(merged))
-	for k, o := range merged {
-		out = append(out, replica.Entry{Key: []byte(k), Object: o})
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
 	}
-	slices.SortFunc(out, func(a, b replica.Entry) int {
-		if x, y := replica.CursorOf(a.Key), replica.CursorOf(b.Key); x != y {
-			if x < y {
-				return -1
-			}
-			return 1
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := cmp.Compare(merged[a].pos, merged[b].pos); c != 0 {
+			return c
 		}
-		return slices.Compare(a.Key, b.Key)
+		return strings.Compare(a, b)
 	})
+	out := make([]replica.Entry, len(keys))
+	for i, k := range keys {
+		out[i] = replica.Entry{Key: []byte(k), Object: merged[k].obj}
+	}
 	return limit, out, nil
 }
