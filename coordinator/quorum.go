@@ -215,7 +215,8 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if err != nil {
 		return prev, next, err
 	}
-	ids := c.replicas(key)
+	prefs := c.place.Preference(key)
+	ids := prefs[:min(len(prefs), c.cfg.N)]
 	if !slices.Contains(ids, c.self) {
 		return prev, next, fmt.Errorf("%w: %q", ErrNotReplica, key)
 	}
@@ -234,7 +235,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if err != nil || len(ids) == 1 {
 		return prev, next, err
 	}
-	dests, reserve, localHints := c.writeDests(key, ids, w)
+	dests, reserve, localHints := c.writeDests(prefs, w)
 	for _, target := range append(slices.Clone(localHints), reserve...) {
 		// No healthy fallback: this replica keeps the hint for the dead one.
 		if err := c.local.PutHint(ctx, target, key, next); err != nil {
@@ -324,15 +325,15 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 // empty), or a fallback that keeps a hint for replica hintFor.
 type dest struct{ node, hintFor string }
 
-// writeDests chooses where the coordinator sends a write of key besides
-// its own store (Dynamo's sloppy quorum): each healthy replica of the top N,
-// and for each unhealthy one the next healthy node beyond the top N, which
-// keeps a hint for it. Of the unhealthy replicas with no fallback left,
+// writeDests chooses, from a key's preference list prefs, where the
+// coordinator sends a write besides its own store (Dynamo's sloppy quorum):
+// each healthy replica of the top N, and for each unhealthy one the next
+// healthy node beyond the top N, which keeps a hint for it. Of the unhealthy replicas with no fallback left,
 // those gossip calls alive but this coordinator suspects are in reserve
 // (probed only if the write cannot reach W without them), and the rest in
 // localHints; the coordinator keeps hints for both.
-func (c *Coordinator) writeDests(key []byte, top []string, w int) (dests []dest, reserve, localHints []string) {
-	prefs := c.place.Preference(key)
+func (c *Coordinator) writeDests(prefs []string, w int) (dests []dest, reserve, localHints []string) {
+	top := prefs[:min(len(prefs), c.cfg.N)]
 	next := len(top)
 	var suspected []string
 	for _, id := range top {
