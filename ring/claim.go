@@ -335,54 +335,42 @@ func (c *claimer) window(dst []int, p int) []int {
 }
 
 // conflicts counts the partitions other than p and skip, within distance
-// n-1 of p, owned by x. It is window without the slice, as it is the
-// innermost loop of Claim.
-func (c *claimer) conflicts(x, p, skip int) int {
-	k := 0
-	for d := 1; d < c.n; d++ {
-		r := p + d
-		if r >= c.q {
-			r -= c.q
-		}
-		if r != skip && c.own[r] == x {
-			k++
-		}
-	}
-	for d := 1; d < c.n && d < c.q-c.n+1; d++ {
-		r := p - d
-		if r < 0 {
-			r += c.q
-		}
-		if r != skip && c.own[r] == x {
-			k++
-		}
-	}
-	return k
-}
+// n-1 of p, owned by x.
+func (c *claimer) conflicts(x, p, skip int) int { return c.near(x, p, skip, false) }
 
 // closeness weighs the repeats x would make at p: each partition of x at
 // distance d < n from p (other than skip) adds n-d, so near repeats weigh
 // more. Where repeats cannot be avoided, choosing by closeness spreads
 // them (two members alternate rather than pair up).
-func (c *claimer) closeness(x, p, skip int) int {
+func (c *claimer) closeness(x, p, skip int) int { return c.near(x, p, skip, true) }
+
+// near walks the same positions as window (without the slice, as it is the
+// innermost loop of Claim) and sums, over those other than skip owned by x,
+// 1 each, or n-d at distance d when weighted.
+func (c *claimer) near(x, p, skip int, weighted bool) int {
 	k := 0
+	add := func(r, d int) {
+		if r != skip && c.own[r] == x {
+			if weighted {
+				k += c.n - d
+			} else {
+				k++
+			}
+		}
+	}
 	for d := 1; d < c.n; d++ {
 		r := p + d
 		if r >= c.q {
 			r -= c.q
 		}
-		if r != skip && c.own[r] == x {
-			k += c.n - d
-		}
+		add(r, d)
 	}
 	for d := 1; d < c.n && d < c.q-c.n+1; d++ {
 		r := p - d
 		if r < 0 {
 			r += c.q
 		}
-		if r != skip && c.own[r] == x {
-			k += c.n - d
-		}
+		add(r, d)
 	}
 	return k
 }
