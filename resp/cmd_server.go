@@ -72,8 +72,8 @@ func (s *Server) builtinCommands() []Command {
 
 		// Dynamo extensions: versions and contexts.
 		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVGet},
-		{Name: "vset", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVSet},
-		{Name: "vdel", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVDel},
+		{Name: "vset", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, TokenArg: 2, Handler: cmdVSet},
+		{Name: "vdel", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, TokenArg: 2, Handler: cmdVDel},
 	}, clusterCommands()...)
 }
 

@@ -65,6 +65,10 @@ type Command struct {
 	// INFO: positions of the first and last key (-1 is the last argument),
 	// and the step between keys; all 0 for no keys.
 	FirstKey, LastKey, KeyStep int
+	// TokenArg is the position of a causal context token whose named
+	// replica should coordinate the write (VSET, VDEL; Dynamo §6.4); 0 for
+	// none.
+	TokenArg int
 	// Handler runs the command. A container (Subcommands set) calls it only
 	// when invoked without a subcommand, and may leave it nil.
 	Handler HandlerFunc

@@ -48,10 +48,10 @@ func (c *Conn) routeWrite(cmd *Command, args [][]byte) {
 	routes := make([]route, len(pos))
 	uniform := true
 	routeKey := cl.Route
-	if vr, ok := cl.(ViaRouter); ok && (cmd.Name == "vset" || cmd.Name == "vdel") && len(args) > 2 {
+	if vr, ok := cl.(ViaRouter); ok && cmd.TokenArg > 0 && cmd.TokenArg < len(args) {
 		// Dynamo §6.4: the replica that answered the token's read first
 		// coordinates the write, if it may.
-		if _, via, err := dvv.DecodeTokenVia(string(args[2])); err == nil && via != "" {
+		if _, via, err := dvv.DecodeTokenVia(string(args[cmd.TokenArg])); err == nil && via != "" {
 			routeKey = func(key []byte) (string, bool) { return vr.RouteVia(key, via) }
 		}
 	}
