@@ -92,3 +92,69 @@ func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o dvv.Ob
 	}
 	return 0, it.Error()
 }
+
+// cursorBounds returns the data-key range [lo, hi) of cursor positions
+// [from, to); to == 0 means to the end of the data.
+func cursorBounds(from, to Cursor) (lo, hi []byte) {
+	lo, hi = cursorKey(from), []byte{prefixData + 1}
+	if to != 0 {
+		hi = cursorKey(to)
+	}
+	return lo, hi
+}
+
+// ScanCursors returns up to about count entries at cursor positions
+// [from, to) (to == 0: to the end), in key order, and the cursor to resume
+// from: 0 when the range is exhausted. Anti-entropy fetches a Merkle leaf's
+// keys with it: a leaf is such a range.
+func (s *Store) ScanCursors(_ context.Context, from, to Cursor, count int) (Cursor, []Entry, error) {
+	var out []Entry
+	lo, hi := cursorBounds(from, to)
+	next, err := s.scanRange(lo, hi, count, func(k []byte, o dvv.Object) bool {
+		out = append(out, Entry{Key: k, Object: o})
+		return true
+	})
+	return next, out, err
+}
+
+// Replay calls fn with every stored object at cursor positions [from, to)
+// (to == 0: to the end), as its key and stored bytes, while holding every
+// key lock: no write is made or observed until it returns, so an observer
+// rebuilt from Replay's calls matches the store. fn must not call into the
+// store; the slices are valid only during the call. A caller that swaps in
+// what it rebuilt does so in done, which (if not nil) runs after the last
+// fn call, still under the locks, when the replay succeeded.
+func (s *Store) Replay(from, to Cursor, fn func(c Cursor, key, enc []byte), done func()) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	for i := range s.locks {
+		s.locks[i].Lock()
+	}
+	defer func() {
+		for i := range s.locks {
+			s.locks[i].Unlock()
+		}
+	}()
+	lo, hi := cursorBounds(from, to)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return fmt.Errorf("replica: replay: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		dk := it.Key()
+		if len(dk) < dataHeader {
+			continue
+		}
+		fn(cursorOf(dk), userKey(dk), it.Value())
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("replica: replay: %w", err)
+	}
+	if done != nil {
+		done()
+	}
+	return nil
+}
