@@ -130,6 +130,7 @@ func (a *antiEntropy) Repair(p int) (int, error) {
 // the round, one every interval/len(round).
 func (a *antiEntropy) loop(ctx context.Context) {
 	var round []aeJob
+	var gap time.Duration
 	timer := time.NewTimer(time.Second)
 	defer timer.Stop()
 	for {
@@ -163,14 +164,14 @@ func (a *antiEntropy) loop(ctx context.Context) {
 		}
 		if len(round) == 0 {
 			round = a.jobs(-1)
+			if len(round) == 0 {
+				timer.Reset(a.interval)
+				continue
+			}
+			// NB: the gap is fixed when the round starts; a job that
+			// fires early because of a poke just runs sooner.
+			gap = a.interval / time.Duration(len(round))
 		}
-		if len(round) == 0 {
-			timer.Reset(a.interval)
-			continue
-		}
-		// NB: the round's gap is fixed when it starts; a job that fires
-		// early because of a poke just runs sooner.
-		gap := a.interval / time.Duration(len(round))
 		a.exchange(ctx, round[0])
 		round = round[1:]
 		timer.Reset(gap)

@@ -29,7 +29,7 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(replica.CmdScan), Arity: 5, Flags: FlagPeer, Handler: cmdPeerScan},
 		{Name: strings.ToLower(replica.CmdHint), Arity: 4, Flags: FlagPeer | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: cmdPeerHint},
 		{Name: strings.ToLower(replica.CmdRange), Arity: 4, Flags: FlagPeer, Handler: cmdPeerRange},
-		{Name: strings.ToLower(replica.CmdMergeMany), Arity: -4, Flags: FlagPeer | FlagDenyOOM, Handler: cmdPeerMergeMany},
+		{Name: strings.ToLower(replica.CmdMergeMany), Arity: -3, Flags: FlagPeer | FlagDenyOOM, Handler: cmdPeerMergeMany},
 		{Name: strings.ToLower(antientropy.CmdTree), Arity: 6, Flags: FlagPeer, Handler: cmdPeerTree},
 	}
 }
