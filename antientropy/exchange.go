@@ -31,7 +31,9 @@ type Peer interface {
 // Local is this node's replica in an exchange: replica.Store.
 type Local interface {
 	ScanCursors(ctx context.Context, from, to replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
-	MergeObject(key []byte, obj dvv.Object) (dvv.Object, error)
+	// MergeMany merges each entry into the local copy of its key, durably,
+	// sharing fsyncs.
+	MergeMany(ctx context.Context, entries []replica.Entry) error
 }
 
 // Options tune an exchange.
@@ -147,7 +149,7 @@ func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer P
 			res.BytesIn += entrySize(e.Key, e.Object)
 		}
 		res.Keys += len(theirs)
-		var push []replica.Entry
+		var push, pull []replica.Entry
 		for lcur := cur; ; {
 			lnext, mine, err := local.ScanCursors(ctx, lcur, end, opt.Page)
 			if err != nil {
@@ -166,20 +168,17 @@ func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer P
 				}
 				merged := dvv.Merge(e.Object, r)
 				if !dvv.Equal(merged, e.Object) {
-					if _, err := local.MergeObject(e.Key, r); err != nil {
-						return err
-					}
-					res.Pulled++
+					pull = append(pull, replica.Entry{Key: e.Key, Object: r})
 				}
 				if !dvv.Equal(merged, r) {
 					push = append(push, replica.Entry{Key: e.Key, Object: merged})
 				}
 			}
-			if len(push) >= opt.Page {
-				if err := sendAll(ctx, peer, push, res); err != nil {
+			if len(push) >= opt.Page || len(pull) >= opt.Page {
+				if err := apply(ctx, local, peer, push, pull, res); err != nil {
 					return err
 				}
-				push = push[:0]
+				push, pull = push[:0], pull[:0]
 			}
 			if lnext == 0 {
 				break
@@ -188,12 +187,9 @@ func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer P
 		}
 		// What is left the peer has and this replica lacks.
 		for k, o := range remote {
-			if _, err := local.MergeObject([]byte(k), o); err != nil {
-				return err
-			}
-			res.Pulled++
+			pull = append(pull, replica.Entry{Key: []byte(k), Object: o})
 		}
-		if err := sendAll(ctx, peer, push, res); err != nil {
+		if err := apply(ctx, local, peer, push, pull, res); err != nil {
 			return err
 		}
 		if next == 0 {
@@ -201,6 +197,17 @@ func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer P
 		}
 		cur = next
 	}
+}
+
+// apply stores pull locally and sends push to the peer, each as one batch.
+func apply(ctx context.Context, local Local, peer Peer, push, pull []replica.Entry, res *Result) error {
+	if len(pull) > 0 {
+		if err := local.MergeMany(ctx, pull); err != nil {
+			return err
+		}
+		res.Pulled += len(pull)
+	}
+	return sendAll(ctx, peer, push, res)
 }
 
 func sendAll(ctx context.Context, peer Peer, push []replica.Entry, res *Result) error {

@@ -51,29 +51,33 @@ func stored(t *testing.T, c *redis.Client, keys []string) []string {
 	return out
 }
 
-// loadKeys writes prefix:0 … prefix:n-1 = "v"+key through c, pipelined.
-func loadKeys(t *testing.T, c *redis.Client, prefix string, n int) []string {
+// loadKeys writes prefix:0 … prefix:n-1 = "v"+key through p, pipelined.
+func loadKeys(t *testing.T, p *Proc, prefix string, n int) []string {
 	t.Helper()
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%s:%d", prefix, i)
 	}
-	setKeys(t, c, keys, func(k string) string { return "v" + k })
+	setKeys(t, p, keys, func(k string) string { return "v" + k })
 	return keys
 }
 
-// setKeys sets every key to value(key) through c, 8 pipelines at a time.
-func setKeys(t *testing.T, c *redis.Client, keys []string, value func(string) string) {
+// setKeys sets every key to value(key) through p, 16 pipelines of 50 at a
+// time (a connection's commands run one after another, so a long pipeline
+// of fsynced writes would outlast the client's read timeout).
+func setKeys(t *testing.T, p *Proc, keys []string, value func(string) string) {
 	t.Helper()
+	const workers, batch = 16, 50
+	c := p.Client(t, func(o *redis.Options) { o.ReadTimeout, o.PoolSize = 30*time.Second, workers })
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := range 8 {
+	errs := make(chan error, workers)
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for lo := w * 200; lo < len(keys); lo += 8 * 200 {
+			for lo := w * batch; lo < len(keys); lo += workers * batch {
 				_, err := c.Pipelined(context.Background(), func(p redis.Pipeliner) error {
-					for _, k := range keys[lo:min(lo+200, len(keys))] {
+					for _, k := range keys[lo:min(lo+batch, len(keys))] {
 						p.Set(context.Background(), k, value(k), 0)
 					}
 					return nil
@@ -202,7 +206,7 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 		nkeys, _ = strconv.Atoi(v)
 	}
 	procs := StartCluster(t, 3, "--ae-interval", "2s", "--hint-interval", "1h", "--ae-rate", "1000000")
-	keys := loadKeys(t, procs[0].Client(t), "wiped", nkeys)
+	keys := loadKeys(t, procs[0], "wiped", nkeys)
 	waitConverged(t, procs, keys, 2*time.Minute)
 	if n := quiesce(t, procs); n != 0 {
 		t.Fatalf("converged cluster: exchanges repaired %d keys, want 0", n)
@@ -265,12 +269,12 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 // exchanges repair nothing.
 func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	procs := StartCluster(t, 3, "--ae-interval", "1h", "--hint-interval", "1h", "--write-quorum", "1", "--read-quorum", "1")
-	base := loadKeys(t, procs[0].Client(t), "base", 5000)
+	base := loadKeys(t, procs[0], "base", 5000)
 	waitConverged(t, procs, base, 2*time.Minute)
 	ctx := ctxT(t)
 
 	procs[2].Kill() // n3 cut off: n1 and n2 take writes it misses
-	a := loadKeys(t, procs[0].Client(t), "a", 100)
+	a := loadKeys(t, procs[0], "a", 100)
 	for _, k := range base[:20] {
 		if err := procs[0].Client(t).Set(ctx, k, "left", 0).Err(); err != nil {
 			t.Fatal(err)
@@ -283,7 +287,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	procs[2].Restart()
 	waitAlive(t, procs, 3)
 	procs[1].Kill() // now n2: n1 and n3 take writes it misses
-	b := loadKeys(t, procs[2].Client(t), "b", 100)
+	b := loadKeys(t, procs[2], "b", 100)
 	for _, k := range base[:20] { // blind writes: concurrent with "left"
 		if err := procs[2].Client(t).Set(ctx, k, "right", 0).Err(); err != nil {
 			t.Fatal(err)
@@ -329,7 +333,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
 	const grace = time.Second
 	procs := StartCluster(t, 3, "--ae-interval", "1h", "--hint-interval", "1h", "--tombstone-grace", grace.String())
-	keys := loadKeys(t, procs[0].Client(t), "del", 200)
+	keys := loadKeys(t, procs[0], "del", 200)
 	waitConverged(t, procs, keys, time.Minute)
 	ctx := ctxT(t)
 	procs[2].Kill()
@@ -409,10 +413,10 @@ func TestAntiEntropyDiffCost(t *testing.T) {
 		t.Fatalf("DYNAKV_AE_DIFF=%q: want total,differing", spec)
 	}
 	procs := StartCluster(t, 3, "--partitions", "256", "--ae-interval", "1h", "--hint-interval", "1h", "--ae-rate", "1000000")
-	keys := loadKeys(t, procs[0].Client(t), "k", total)
+	keys := loadKeys(t, procs[0], "k", total)
 	waitConverged(t, procs, keys, 10*time.Minute)
 	procs[2].Kill()
-	setKeys(t, procs[0].Client(t), keys[:differing], func(string) string { return "changed" })
+	setKeys(t, procs[0], keys[:differing], func(string) string { return "changed" })
 	waitHints(t, procs[0], "n3", differing)
 	procs[2].Restart()
 	waitAlive(t, procs, 3)
