@@ -21,16 +21,16 @@ type Peer interface {
 	// partition, which must have leaves leaves (else an error wrapping
 	// ErrShape).
 	TreeLevel(ctx context.Context, partition, leaves, depth, from, to int) ([]Hash, error)
-	// ScanCursors pages through the peer's objects at cursor positions
-	// [from, to) (replica.Store.ScanCursors).
-	ScanCursors(ctx context.Context, from, to replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
+	// ScanRanges pages through the peer's objects at the positions of
+	// ranges (replica.Store.ScanRanges).
+	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
 	// MergeMany merges each entry into the peer's copy of its key.
 	MergeMany(ctx context.Context, entries []replica.Entry) error
 }
 
 // Local is this node's replica in an exchange: replica.Store.
 type Local interface {
-	ScanCursors(ctx context.Context, from, to replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
+	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
 	// MergeMany merges each entry into the local copy of its key, durably,
 	// sharing fsyncs.
 	MergeMany(ctx context.Context, entries []replica.Entry) error
@@ -101,18 +101,68 @@ func Exchange(ctx context.Context, trees *Trees, p int, local Local, peer Peer, 
 	if err != nil {
 		return res, err
 	}
+	b := &batch{local: local, peer: peer, opt: opt, res: &res}
+	var runs []replica.Range
 	for i := 0; i < len(leaves); {
 		j := i + 1
 		for j < len(leaves) && leaves[j] == leaves[j-1]+1 {
 			j++
 		}
 		lo, hi := l.LeafRange(p, leaves[i], leaves[j-1]+1)
-		if err := repairRange(ctx, lo, hi, local, peer, opt, &res); err != nil {
-			return res, err
-		}
+		runs = append(runs, replica.Range{From: lo, To: hi})
 		i = j
 	}
-	return res, nil
+	for len(runs) > 0 {
+		group := runs[:min(len(runs), maxRuns)]
+		runs = runs[len(group):]
+		if err := b.repairRanges(ctx, group); err != nil {
+			return res, err
+		}
+	}
+	return res, b.flush(ctx)
+}
+
+// maxRuns bounds the runs of differing leaves read in one peer call.
+const maxRuns = 1024
+
+// batch gathers an exchange's repairs across runs of differing leaves, so
+// that sparse differences (a key here and there) cost one local fsync and
+// one peer call per Page keys rather than per run.
+type batch struct {
+	local      Local
+	peer       Peer
+	opt        Options
+	res        *Result
+	push, pull []replica.Entry
+}
+
+// flush stores the pulls locally and sends the pushes to the peer.
+func (b *batch) flush(ctx context.Context) error {
+	if len(b.pull) > 0 {
+		if err := b.local.MergeMany(ctx, b.pull); err != nil {
+			return err
+		}
+		b.res.Pulled += len(b.pull)
+		b.pull = b.pull[:0]
+	}
+	if len(b.push) > 0 {
+		if err := b.peer.MergeMany(ctx, b.push); err != nil {
+			return fmt.Errorf("%w: merge into %s: %w", ErrPeer, b.peer.ID(), err)
+		}
+		b.res.Pushed += len(b.push)
+		for _, e := range b.push {
+			b.res.BytesOut += entrySize(e.Key, e.Object)
+		}
+		b.push = b.push[:0]
+	}
+	return nil
+}
+
+func (b *batch) maybeFlush(ctx context.Context) error {
+	if len(b.push) >= b.opt.Page || len(b.pull) >= b.opt.Page {
+		return b.flush(ctx)
+	}
+	return nil
 }
 
 // levelSource is a LevelSource over a Peer's partition.
@@ -126,19 +176,19 @@ func (s *levelSource) Level(depth, from, to int) ([]Hash, error) {
 	return s.peer.TreeLevel(s.ctx, s.p, s.leaves, depth, from, to)
 }
 
-// repairRange repairs the keys at cursor positions [lo, hi) (hi 0: to the
-// end) page by page: a page of the peer's keys, then every local key in
-// the span that page covers.
-func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer Peer, opt Options, res *Result) error {
-	cur := lo
-	for {
-		next, theirs, err := peer.ScanCursors(ctx, cur, hi, opt.Page)
+// repairRanges repairs the keys at the positions of ranges page by page:
+// a page of the peer's keys, then every local key in the span that page
+// covers.
+func (b *batch) repairRanges(ctx context.Context, ranges []replica.Range) error {
+	local, peer, opt, res := b.local, b.peer, b.opt, b.res
+	for len(ranges) > 0 {
+		next, theirs, err := peer.ScanRanges(ctx, ranges, opt.Page)
 		if err != nil {
 			return fmt.Errorf("%w: scan %s: %w", ErrPeer, peer.ID(), err)
 		}
-		end := next
-		if next == 0 {
-			end = hi
+		covered := ranges
+		if next != 0 {
+			covered = replica.RangesBefore(ranges, next)
 		}
 		if err := throttle(ctx, opt, len(theirs)); err != nil {
 			return err
@@ -149,9 +199,8 @@ func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer P
 			res.BytesIn += entrySize(e.Key, e.Object)
 		}
 		res.Keys += len(theirs)
-		var push, pull []replica.Entry
-		for lcur := cur; ; {
-			lnext, mine, err := local.ScanCursors(ctx, lcur, end, opt.Page)
+		for len(covered) > 0 {
+			lnext, mine, err := local.ScanRanges(ctx, covered, opt.Page)
 			if err != nil {
 				return err
 			}
@@ -163,63 +212,36 @@ func repairRange(ctx context.Context, lo, hi replica.Cursor, local Local, peer P
 				r, ok := remote[string(e.Key)]
 				delete(remote, string(e.Key))
 				if !ok {
-					push = append(push, e)
+					b.push = append(b.push, e)
 					continue
 				}
 				merged := dvv.Merge(e.Object, r)
 				if !dvv.Equal(merged, e.Object) {
-					pull = append(pull, replica.Entry{Key: e.Key, Object: r})
+					b.pull = append(b.pull, replica.Entry{Key: e.Key, Object: r})
 				}
 				if !dvv.Equal(merged, r) {
-					push = append(push, replica.Entry{Key: e.Key, Object: merged})
+					b.push = append(b.push, replica.Entry{Key: e.Key, Object: merged})
 				}
 			}
-			if len(push) >= opt.Page || len(pull) >= opt.Page {
-				if err := apply(ctx, local, peer, push, pull, res); err != nil {
-					return err
-				}
-				push, pull = push[:0], pull[:0]
+			if err := b.maybeFlush(ctx); err != nil {
+				return err
 			}
 			if lnext == 0 {
 				break
 			}
-			lcur = lnext
+			covered = replica.ResumeRanges(covered, lnext)
 		}
 		// What is left the peer has and this replica lacks.
 		for k, o := range remote {
-			pull = append(pull, replica.Entry{Key: []byte(k), Object: o})
+			b.pull = append(b.pull, replica.Entry{Key: []byte(k), Object: o})
 		}
-		if err := apply(ctx, local, peer, push, pull, res); err != nil {
+		if err := b.maybeFlush(ctx); err != nil {
 			return err
 		}
 		if next == 0 {
 			return nil
 		}
-		cur = next
-	}
-}
-
-// apply stores pull locally and sends push to the peer, each as one batch.
-func apply(ctx context.Context, local Local, peer Peer, push, pull []replica.Entry, res *Result) error {
-	if len(pull) > 0 {
-		if err := local.MergeMany(ctx, pull); err != nil {
-			return err
-		}
-		res.Pulled += len(pull)
-	}
-	return sendAll(ctx, peer, push, res)
-}
-
-func sendAll(ctx context.Context, peer Peer, push []replica.Entry, res *Result) error {
-	if len(push) == 0 {
-		return nil
-	}
-	if err := peer.MergeMany(ctx, push); err != nil {
-		return fmt.Errorf("%w: merge into %s: %w", ErrPeer, peer.ID(), err)
-	}
-	res.Pushed += len(push)
-	for _, e := range push {
-		res.BytesOut += entrySize(e.Key, e.Object)
+		ranges = replica.ResumeRanges(ranges, next)
 	}
 	return nil
 }

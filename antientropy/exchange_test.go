@@ -74,11 +74,11 @@ func (p *peer) TreeLevel(_ context.Context, part, leaves, depth, from, to int) (
 	return p.n.trees.Level(part, depth, from, to)
 }
 
-func (p *peer) ScanCursors(ctx context.Context, from, to replica.Cursor, count int) (replica.Cursor, []replica.Entry, error) {
+func (p *peer) ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error) {
 	if err := p.fault(); err != nil {
 		return 0, nil, err
 	}
-	return p.n.store.ScanCursors(ctx, from, to, count)
+	return p.n.store.ScanRanges(ctx, ranges, count)
 }
 
 func (p *peer) MergeMany(ctx context.Context, entries []replica.Entry) error {
@@ -142,7 +142,7 @@ func dump(t testing.TB, n *node) map[string]string {
 	out := map[string]string{}
 	var c replica.Cursor
 	for {
-		next, es, err := n.store.ScanCursors(context.Background(), c, 0, 1000)
+		next, es, err := n.store.ScanRanges(context.Background(), []replica.Range{{From: c}}, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

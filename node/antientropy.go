@@ -198,6 +198,7 @@ func (a *antiEntropy) exchange(ctx context.Context, job aeJob) {
 	a.running = true
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, aeTimeout)
+	start := time.Now()
 	res, err := antientropy.Exchange(ctx, a.trees, job.p, a.n.store, antientropy.RemotePeer{Remote: remote},
 		antientropy.Options{Page: aePage, Throttle: a.limit.wait})
 	cancel()
@@ -217,7 +218,7 @@ func (a *antiEntropy) exchange(ctx context.Context, job aeJob) {
 	if res.Repaired() > 0 {
 		a.log.Info("anti-entropy repaired keys", "partition", job.p, "peer", job.peer,
 			"leaves", res.DifferingLeaves, "pulled", res.Pulled, "pushed", res.Pushed,
-			"bytes_in", res.BytesIn, "bytes_out", res.BytesOut)
+			"bytes_in", res.BytesIn, "bytes_out", res.BytesOut, "took", now.Sub(start).Round(time.Millisecond))
 	}
 }
 
@@ -376,6 +377,6 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 // The store answers the peer commands of exchanges (DKV.RANGE and
 // DKV.MERGEMANY) as resp.Config.Peer.
 var (
-	_ resp.CursorScanner = (*replica.Store)(nil)
+	_ resp.RangesScanner = (*replica.Store)(nil)
 	_ resp.BatchMerger   = (*replica.Store)(nil)
 )

@@ -127,14 +127,22 @@ func (r *Remote) Do(ctx context.Context, args ...any) *redis.Cmd { return r.c.Do
 // Close closes the connection pool.
 func (r *Remote) Close() error { return r.c.Close() }
 
-// CmdRange pages through a cursor range (replica.Store.ScanCursors):
-// DKV.RANGE from to count → [next-cursor, key, object, key, object, …]
+// CmdRange pages through cursor ranges (replica.Store.ScanRanges):
+// DKV.RANGE count from to [from to …] → [next-cursor, key, object, …]
 const CmdRange = "DKV.RANGE"
 
-// ScanCursors pages through the remote replica's keys at cursor positions
-// [from, to) (see Store.ScanCursors).
-func (r *Remote) ScanCursors(ctx context.Context, from, to Cursor, count int) (Cursor, []Entry, error) {
-	res, err := r.c.Do(ctx, CmdRange, uint64(from), uint64(to), count).Slice()
+// MaxRanges bounds the ranges of one DKV.RANGE call.
+const MaxRanges = 4096
+
+// ScanRanges pages through the remote replica's keys at the positions of
+// ranges (at most MaxRanges; see Store.ScanRanges).
+func (r *Remote) ScanRanges(ctx context.Context, ranges []Range, count int) (Cursor, []Entry, error) {
+	args := make([]any, 0, 2+2*len(ranges))
+	args = append(args, CmdRange, count)
+	for _, rg := range ranges {
+		args = append(args, uint64(rg.From), uint64(rg.To))
+	}
+	res, err := r.c.Do(ctx, args...).Slice()
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s range: %w", ErrRemote, r.id, err)
 	}

@@ -103,18 +103,65 @@ func cursorBounds(from, to Cursor) (lo, hi []byte) {
 	return lo, hi
 }
 
-// ScanCursors returns up to about count entries at cursor positions
-// [from, to) (to == 0: to the end), in key order, and the cursor to resume
-// from: 0 when the range is exhausted. Anti-entropy fetches a Merkle leaf's
-// keys with it: a leaf is such a range.
-func (s *Store) ScanCursors(_ context.Context, from, to Cursor, count int) (Cursor, []Entry, error) {
+// Range is the cursor positions [From, To); To 0 means to the end of the
+// key space. Anti-entropy reads runs of Merkle leaves as ranges.
+type Range struct{ From, To Cursor }
+
+// ScanRanges returns up to about count entries at the positions of ranges
+// (sorted and disjoint), in key order, and the cursor to resume from: 0
+// when every range is exhausted, else a position in one of them (continue
+// with ResumeRanges). Like Scan, a page never splits the keys of one
+// cursor position.
+func (s *Store) ScanRanges(_ context.Context, ranges []Range, count int) (Cursor, []Entry, error) {
 	var out []Entry
-	lo, hi := cursorBounds(from, to)
-	next, err := s.scanRange(lo, hi, count, func(k []byte, o dvv.Object) bool {
+	add := func(k []byte, o dvv.Object) bool {
 		out = append(out, Entry{Key: k, Object: o})
 		return true
-	})
-	return next, out, err
+	}
+	for i, r := range ranges {
+		lo, hi := cursorBounds(r.From, r.To)
+		next, err := s.scanRange(lo, hi, count-len(out), add)
+		if err != nil {
+			return 0, nil, err
+		}
+		if next != 0 {
+			return next, out, nil
+		}
+		if len(out) >= count && i+1 < len(ranges) {
+			return ranges[i+1].From, out, nil
+		}
+	}
+	return 0, out, nil
+}
+
+// ResumeRanges returns what is left of ranges from position next on (a
+// cursor ScanRanges returned).
+func ResumeRanges(ranges []Range, next Cursor) []Range {
+	for len(ranges) > 0 && ranges[0].To != 0 && ranges[0].To <= next {
+		ranges = ranges[1:]
+	}
+	if len(ranges) == 0 {
+		return nil
+	}
+	out := append([]Range(nil), ranges...)
+	out[0].From = max(out[0].From, next)
+	return out
+}
+
+// RangesBefore returns the parts of ranges before position end: what a
+// ScanRanges page that returned end has covered.
+func RangesBefore(ranges []Range, end Cursor) []Range {
+	var out []Range
+	for _, r := range ranges {
+		if r.From >= end {
+			break
+		}
+		if r.To == 0 || r.To > end {
+			r.To = end
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // Replay calls fn with every stored object at cursor positions [from, to)

@@ -28,7 +28,7 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(replica.CmdMerge), Arity: 3, Flags: FlagPeer | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerMerge},
 		{Name: strings.ToLower(replica.CmdScan), Arity: 5, Flags: FlagPeer, Handler: cmdPeerScan},
 		{Name: strings.ToLower(replica.CmdHint), Arity: 4, Flags: FlagPeer | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: cmdPeerHint},
-		{Name: strings.ToLower(replica.CmdRange), Arity: 4, Flags: FlagPeer, Handler: cmdPeerRange},
+		{Name: strings.ToLower(replica.CmdRange), Arity: -4, Flags: FlagPeer, Handler: cmdPeerRange},
 		{Name: strings.ToLower(replica.CmdMergeMany), Arity: -3, Flags: FlagPeer | FlagDenyOOM, Handler: cmdPeerMergeMany},
 		{Name: strings.ToLower(antientropy.CmdTree), Arity: 6, Flags: FlagPeer, Handler: cmdPeerTree},
 	}
@@ -147,34 +147,48 @@ func cmdPeerScan(c *Conn, args [][]byte) {
 	}
 }
 
-// CursorScanner is a replica that pages through cursor ranges
+// RangesScanner is a replica that pages through cursor ranges
 // (replica.Store): DKV.RANGE needs Config.Peer to be one.
-type CursorScanner interface {
-	ScanCursors(ctx context.Context, from, to replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
+type RangesScanner interface {
+	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
 }
 
-// cmdPeerRange is DKV.RANGE from to count: a page of the local replica's
-// keys at cursor positions [from, to) (to 0: to the end), as
-// [next-cursor, key, object, key, object, …]; next-cursor is 0 at the end
-// of the range. Anti-entropy reads a run of Merkle leaves with it.
+// cmdPeerRange is DKV.RANGE count from to [from to …]: a page of the local
+// replica's keys at the cursor positions of the ranges (sorted, disjoint;
+// to 0: to the end), as [next-cursor, key, object, key, object, …];
+// next-cursor is 0 when every range is exhausted. Anti-entropy reads runs
+// of differing Merkle leaves with it.
 func cmdPeerRange(c *Conn, args [][]byte) {
-	cs, ok := c.srv.cfg.Peer.(CursorScanner)
+	cs, ok := c.srv.cfg.Peer.(RangesScanner)
 	if !ok {
 		c.WriteError("ERR this replica cannot scan cursor ranges")
 		return
 	}
-	from, err1 := strconv.ParseUint(string(args[1]), 10, 64)
-	to, err2 := strconv.ParseUint(string(args[2]), 10, 64)
-	count, ok := parseStrictInt(args[3])
+	count, ok := parseStrictInt(args[1])
 	switch {
-	case err1 != nil || err2 != nil || !ok:
+	case !ok:
 		c.WriteError(msgNotInt)
 		return
-	case count < 1:
+	case count < 1 || len(args)%2 != 0 || (len(args)-2)/2 > replica.MaxRanges:
 		c.WriteError(msgSyntax)
 		return
 	}
-	next, entries, err := cs.ScanCursors(c.srv.ctx, replica.Cursor(from), replica.Cursor(to), int(min(count, maxPeerScanCount)))
+	ranges := make([]replica.Range, 0, (len(args)-2)/2)
+	for i := 2; i < len(args); i += 2 {
+		from, err1 := strconv.ParseUint(string(args[i]), 10, 64)
+		to, err2 := strconv.ParseUint(string(args[i+1]), 10, 64)
+		if err1 != nil || err2 != nil {
+			c.WriteError(msgNotInt)
+			return
+		}
+		r := replica.Range{From: replica.Cursor(from), To: replica.Cursor(to)}
+		if (r.To != 0 && r.To <= r.From) || (len(ranges) > 0 && (ranges[len(ranges)-1].To == 0 || r.From < ranges[len(ranges)-1].To)) {
+			c.WriteError("ERR ranges must be non-empty, sorted and disjoint")
+			return
+		}
+		ranges = append(ranges, r)
+	}
+	next, entries, err := cs.ScanRanges(c.srv.ctx, ranges, int(min(count, maxPeerScanCount)))
 	if err != nil {
 		c.WriteErr(err)
 		return

@@ -40,10 +40,10 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 	got := 0
 	for p := range 4 {
 		lo, hi := layout.LeafRange(p, 0, layout.Leaves())
-		for cur := lo; ; {
-			next, es, err := remote.ScanCursors(bg, cur, hi, 17)
+		for rs := []replica.Range{{From: lo, To: hi}}; len(rs) > 0; {
+			next, es, err := remote.ScanRanges(bg, rs, 17)
 			if err != nil {
-				t.Fatalf("ScanCursors: %v", err)
+				t.Fatalf("ScanRanges: %v", err)
 			}
 			for _, e := range es {
 				if q, _ := layout.Locate(replica.CursorOf(e.Key)); q != p || string(e.Object.Siblings[0].Value) != string(e.Key) {
@@ -54,7 +54,7 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 			if next == 0 {
 				break
 			}
-			cur = next
+			rs = replica.ResumeRanges(rs, next)
 		}
 		peer := antientropy.RemotePeer{Remote: remote}
 		for depth := range 5 {
@@ -76,6 +76,12 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 		{"DKV.MERGEMANY new1 garbage", "-ERR corrupt object\r\n"},
 		{"DKV.RANGE x 0 10", "-ERR value is not an integer or out of range\r\n"},
 		{"DKV.RANGE 0 0 0", "-ERR syntax error\r\n"},
+		{"DKV.RANGE 10 0", "-ERR wrong number of arguments for 'dkv.range' command\r\n"},
+		{"DKV.RANGE 10 0 5 9", "-ERR syntax error\r\n"},
+		{"DKV.RANGE 10 5 3", "-ERR ranges must be non-empty, sorted and disjoint\r\n"},
+		{"DKV.RANGE 10 0 5 4 9", "-ERR ranges must be non-empty, sorted and disjoint\r\n"},
+		{"DKV.RANGE 10 0 0 4 9", "-ERR ranges must be non-empty, sorted and disjoint\r\n"},
+		{"DKV.RANGE 10 0 5 5 6", "*1\r\n$1\r\n0\r\n"},
 		{"DKV.TREE 0 16 0 0 1 2", "-ERR wrong number of arguments for 'dkv.tree' command\r\n"},
 		{"DKV.TREE 4 16 0 0 1", "-ERR tree shape mismatch: asked partition 4 with 16 leaves, this node has 4 partitions of 16 leaves\r\n"},
 		{"DKV.TREE 0 32 0 0 1", "-ERR tree shape mismatch: asked partition 0 with 32 leaves, this node has 4 partitions of 16 leaves\r\n"},

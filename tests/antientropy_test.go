@@ -256,6 +256,9 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 			t.Fatalf("%s made %s read repairs", p.ID, rr)
 		}
 	}
+	if os.Getenv("DYNAKV_AE_KEYS") != "" {
+		t.Logf("n3's log:\n%s", procs[2].Log())
+	}
 	t.Logf("n3 wiped: all %d keys back in its replica %v after its restart (process start and gossip included); bytes sent %d, received %d",
 		len(keys), took.Round(time.Millisecond), aeCounter(t, procs, "bytes_sent"), aeCounter(t, procs, "bytes_received"))
 }
