@@ -64,7 +64,7 @@
 // store's key order (replica.Cursor: slot, then key hash) rather than by
 // LeafOf: partition p's cursor range is split into Leaves equal parts, so
 // a run of leaves is one contiguous range that either replica pages
-// through with ScanCursors. Trees holds one Tree per partition (allocated
+// through (replica.Store.ScanRanges). Trees holds one Tree per partition (allocated
 // on first use, each under its own mutex) and is the store's
 // replica.Observer: the store calls Observe under the key's lock with the
 // key's old and new encodings, in the order the key changes, and replays
@@ -76,11 +76,12 @@
 //
 // Exchange compares one partition with one Peer: Diff on a Snapshot of
 // the local tree against the peer's levels (DKV.TREE over the network,
-// RemotePeer), then, for each run of differing leaves, pages through the
-// peer's keys (DKV.RANGE) and the local keys of the same span, merges each
+// RemotePeer), then pages through the peer's keys in the runs of differing
+// leaves (DKV.RANGE, many runs a call) and the local keys of the same
+// span, merges each
 // key's two objects with dvv.Merge, stores the merge locally where it adds
-// something and sends it back (DKV.MERGEMANY, fsyncs shared) where the
-// peer's copy lacks something. Repairs go both ways in one exchange, and
+// something and sends it back (DKV.MERGEMANY) where the peer's copy lacks
+// something; both are batched across runs, so a batch costs one fsync. Repairs go both ways in one exchange, and
 // they read only the keys of differing leaves (about keys-per-leaf for
 // each differing key). Merge is commutative and idempotent, so repairs
 // racing with writes are safe: at worst the next exchange finds the leaf

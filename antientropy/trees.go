@@ -13,7 +13,7 @@ import (
 // hash). Partition p covers a contiguous run of cursor positions; its
 // leaves split that run into Leaves equal parts, so a leaf — and a run of
 // consecutive leaves — is one contiguous cursor range that a replica can
-// page through (replica.Store.ScanCursors).
+// page through (replica.Store.ScanRanges).
 type Layout struct {
 	partitions, leaves int
 	qBits, lBits       int

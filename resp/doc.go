@@ -71,8 +71,9 @@
 // does not decode); DKV.SCAN from to cursor count pages through its keys
 // of slots [from, to) (if the Peer is a coordinator.RangeScanner).
 // Anti-entropy adds DKV.TREE partition leaves depth from to (hashes of
-// Config.Trees, 16 bytes each, in one bulk string), DKV.RANGE from to
-// count (keys at replica.Cursor positions [from, to)) and DKV.MERGEMANY
+// Config.Trees, 16 bytes each, in one bulk string), DKV.RANGE count from
+// to [from to …] (keys at the replica.Cursor positions of sorted, disjoint
+// ranges) and DKV.MERGEMANY
 // key object … (merges sharing fsyncs; all or nothing on a corrupt
 // object). On any other connection DKV.GET, DKV.MERGE, DKV.SCAN and every FlagPeer
 // command reply "-NOPERM this command is reserved for cluster peers" and
