@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures what keeping the anti-entropy Merkle trees current costs writes:
 # redis-benchmark SET/GET against a dynakv dev cluster with anti-entropy on
-# (the default) and off (--ae-interval -1: no trees, no exchanges), the two
+# (the default) and off (--ae-interval -1s: no trees, no exchanges), the two
 # runs alternating (on, off, on, off) so the machine's drift hits both.
 # Everything runs on 127.0.0.1 and stops by itself.
 #
@@ -32,12 +32,14 @@ run() { # name flags...
   rm -rf "$out/dyna"
   "$out/dynakv" dev --nodes "$nodes" --port $port --data "$out/dyna" --log-level warn "$@" >"$out/dyna.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 300); do redis-cli -p $port PING >/dev/null 2>&1 && break; sleep 0.1; done
+  local up=""
+  for _ in $(seq 300); do redis-cli -p $port PING >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
+  [ -n "$up" ] || { echo "dynakv did not start:" >&2; cat "$out/dyna.log" >&2; exit 1; }
   bench "$name" $port
   kill $pid; wait $pid 2>/dev/null || true
 }
 echo "redis-benchmark -t set,get -n $n -c $c -r $r against dynakv dev --nodes $nodes, anti-entropy on and off, $rounds rounds"
 for i in $(seq "$rounds"); do
   run "ae-on/$i"
-  run "ae-off/$i" --ae-interval -1
+  run "ae-off/$i" --ae-interval -1s
 done

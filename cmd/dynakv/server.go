@@ -24,7 +24,7 @@ func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.DurationVar(&d.HintInterval, "hint-interval", time.Second, "how often hints are handed off to nodes that are back")
 	fs.DurationVar(&d.HintMaxAge, "hint-max-age", 24*time.Hour, "drop hints older than this")
 	fs.Int64Var(&d.HintMaxBytes, "hint-max-bytes", 1<<30, "most bytes of hints kept for other nodes; beyond it hints are dropped (counted in INFO)")
-	fs.DurationVar(&d.AEInterval, "ae-interval", node.DefaultAEInterval, "anti-entropy: compare each partition with each other replica once per this period (negative: off)")
+	fs.DurationVar(&d.AEInterval, "ae-interval", node.DefaultAEInterval, "anti-entropy: compare each partition with each other replica once per this period (negative, e.g. -1s: off, no trees kept)")
 	fs.IntVar(&d.AERate, "ae-rate", node.DefaultAERate, "anti-entropy: most keys read per second by exchanges")
 	fs.DurationVar(&d.TombstoneGrace, "tombstone-grace", time.Minute, "keep a deleted key's tombstone at least this long (and until every replica has it)")
 	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
