@@ -31,9 +31,9 @@
 //     joined member; leaving members own nothing.
 //
 // The table itself comes from Claim, which gives each joined member a share
-// of the partitions proportional to its weight (±1), moves as few
-// partitions as it can when members change, and, when there are at least N
-// members and the shares allow it, keeps any N consecutive partitions on N
+// of the partitions proportional to its weight (±1), moves exactly the
+// fewest partitions that achieve this when members change, and, as a best
+// effort that never costs a move, keeps any N consecutive partitions on N
 // distinct nodes. Claim's documentation states its guarantees, its
 // trade-offs and their measured cost.
 //
