@@ -63,10 +63,28 @@ type task struct {
 
 // progress is how far a task went.
 type progress struct {
+	Old    string `json:"old"`    // the partition's old set, which identifies the move
 	Cursor uint64 `json:"cursor"` // next position to send from
 	Done   bool   `json:"done"`
+	DoneAt int64  `json:"done_at,omitempty"` // Unix ms
 	Keys   int64  `json:"keys"`
 	Bytes  int64  `json:"bytes"`
+}
+
+// keepDone is how long a finished task's progress outlives its move:
+// a confirmation can lose to a concurrent ring change and be made again,
+// and must not stream the partition again.
+const keepDone = time.Minute
+
+// oldKey identifies the move of partition p in st by its old set.
+func oldKey(st *ring.State, p int) string {
+	old, _ := st.Moving(p)
+	b := make([]byte, 0, 16*len(old))
+	for _, id := range old {
+		b = append(b, id...)
+		b = append(b, ' ')
+	}
+	return string(b)
 }
 
 type progressEntry struct {
@@ -230,12 +248,12 @@ func (h *handoffs) loop(ctx context.Context) {
 		h.drop(st)
 		h.leave(st)
 		ts := h.tasks(st)
-		h.prune(ts)
+		h.prune(st)
 		for _, tk := range ts {
 			if ctx.Err() != nil {
 				return
 			}
-			if h.isDone(tk) || !h.n.cluster.alive(string(tk.To)) {
+			if h.isDone(st, tk) || !h.n.cluster.alive(string(tk.To)) {
 				continue
 			}
 			if err := h.stream(ctx, tk); err != nil {
@@ -246,22 +264,27 @@ func (h *handoffs) loop(ctx context.Context) {
 	}
 }
 
-func (h *handoffs) isDone(tk task) bool {
+func (h *handoffs) isDone(st *ring.State, tk task) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := h.prog[tk]
-	return p != nil && p.Done
+	return p != nil && p.Done && p.Old == oldKey(st, tk.P)
 }
 
-// prune forgets progress of tasks that are no longer ours (completed,
-// or whose receiver changed), so a partition that moves again later
-// starts over.
-func (h *handoffs) prune(ts []task) {
+// prune forgets the progress of moves that are over: the partition moves
+// with another old set or without this receiver, or it was finished and
+// confirmed more than keepDone ago. A partition that moves again later
+// thus starts over.
+func (h *handoffs) prune(st *ring.State) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	changed := false
-	for tk := range h.prog {
-		if !slices.Contains(ts, tk) {
+	now := time.Now().UnixMilli()
+	for tk, pg := range h.prog {
+		_, moving := st.Moving(tk.P)
+		stale := !moving && (!pg.Done || now-pg.DoneAt > keepDone.Milliseconds()) ||
+			moving && (pg.Old != oldKey(st, tk.P) || !slices.Contains(st.Incoming(tk.P), tk.To))
+		if stale {
 			delete(h.prog, tk)
 			changed = true
 		}
@@ -290,8 +313,8 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 	from, to := ring.SlotRange(tk.P, st.Partitions())
 	h.mu.Lock()
 	pg := h.prog[tk]
-	if pg == nil {
-		pg = &progress{}
+	if old := oldKey(st, tk.P); pg == nil || pg.Old != old {
+		pg = &progress{Old: old}
 		h.prog[tk] = pg
 	}
 	cur := replica.Cursor(pg.Cursor)
@@ -332,6 +355,7 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 		h.sent += int64(len(entries))
 		h.bytes += size
 		if pg.Done {
+			pg.DoneAt = time.Now().UnixMilli()
 			h.done++
 		}
 		err = h.saveLocked()
@@ -377,8 +401,9 @@ func (h *handoffs) complete() {
 		}
 		in := st.Incoming(p)
 		all := true
+		old := oldKey(st, p)
 		for _, to := range in {
-			if pg := h.prog[task{p, to}]; pg == nil || !pg.Done {
+			if pg := h.prog[task{p, to}]; pg == nil || !pg.Done || pg.Old != old {
 				all = false
 				break
 			}
@@ -520,7 +545,7 @@ func (h *handoffs) status() handoffStatus {
 	defer h.mu.Unlock()
 	var sentLeft int64 // keys already sent of the tasks not done
 	for _, tk := range ts {
-		if pg := h.prog[tk]; pg == nil || !pg.Done {
+		if pg := h.prog[tk]; pg == nil || !pg.Done || pg.Old != oldKey(st, tk.P) {
 			s.left++
 			if pg != nil {
 				sentLeft += pg.Keys
