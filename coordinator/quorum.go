@@ -356,8 +356,9 @@ func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string
 					return
 				}
 			}
-			// NB: a lost hint only delays the key: the handoff stream or
-			// read repair brings it later.
+			// NB: should even the hint fail, the new replica misses this
+			// write unless the handoff stream has yet to pass the key;
+			// read repair brings it once the replica serves reads.
 			_ = c.local.PutHint(sctx, id, key, obj)
 		}()
 	}

@@ -109,6 +109,7 @@ type handoffs struct {
 	dropped  int64 // keys dropped
 	window   []sample
 	lastDrop uint64 // ring version of the last drop pass
+	dropAt   time.Time
 	poke     chan struct{}
 }
 
@@ -427,15 +428,19 @@ func (h *handoffs) complete() {
 	h.log.Info("handoffs confirmed", "partitions", k, "still_moving", len(next.MovingPartitions()))
 }
 
+// dropEvery is how often drop looks again at an unchanged ring (a late
+// handoff batch may have brought back keys of a dropped partition).
+const dropEvery = 30 * time.Second
+
 // drop deletes this node's copy of every partition it no longer holds,
-// once per ring version.
+// on every ring version and every dropEvery.
 func (h *handoffs) drop(st *ring.State) {
 	h.mu.Lock()
-	if h.lastDrop == st.Version() {
+	if h.lastDrop == st.Version() && time.Since(h.dropAt) < dropEvery {
 		h.mu.Unlock()
 		return
 	}
-	h.lastDrop = st.Version()
+	h.lastDrop, h.dropAt = st.Version(), time.Now()
 	h.mu.Unlock()
 	self := h.n.cluster.self
 	for p := range st.Partitions() {

@@ -27,6 +27,11 @@
 //   - with Config.Sync (the default) a write is on stable storage before
 //     Update or Merge returns.
 //
+// Ownership handoff uses MergeBatch (many merges sharing their fsyncs;
+// DKV.MERGEN over the network) and DropSlots, a local physical delete of a
+// partition's data keys and their 'e' entries that writes no tombstones
+// (the keys live on elsewhere).
+//
 // Concurrency: a Store is safe for concurrent use. Writers of one key are
 // serialised by a striped lock; reads take no lock (a pebble read of one key
 // is atomic). The sweeper runs in its own goroutine until Close.

@@ -460,18 +460,17 @@ func TestScaleForgetRestoresReplicas(t *testing.T) {
 // load: the time until every handoff is confirmed, the keys moved compared
 // with the ideal (the new node's share of every replica), and the client
 // errors and 99.9th percentile latency meanwhile. Skipped unless the
-// variable is set; DYNAKV_SCALE_RATE sets --handoff-rate (default
-// unthrottled).
+// variable is set; DYNAKV_SCALE_RATE sets --handoff-rate (default: the
+// node's default).
 func TestScaleAddFourthNodeMeasure(t *testing.T) {
 	nkeys, _ := strconv.Atoi(os.Getenv("DYNAKV_SCALE_KEYS"))
 	if nkeys == 0 {
 		t.Skip("set DYNAKV_SCALE_KEYS (e.g. 1000000) to measure adding a fourth node")
 	}
-	rate := os.Getenv("DYNAKV_SCALE_RATE")
-	if rate == "" {
-		rate = "0"
+	flags := []string{"--timeout", "2s", "--partitions", "256"}
+	if rate := os.Getenv("DYNAKV_SCALE_RATE"); rate != "" {
+		flags = append(flags, "--handoff-rate", rate)
 	}
-	flags := []string{"--timeout", "2s", "--handoff-rate", rate, "--partitions", "256"}
 	procs := StartCluster(t, 3, flags...)
 	start := time.Now()
 	preload(t, procs, "k", nkeys)
