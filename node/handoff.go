@@ -50,6 +50,9 @@ const (
 	DefaultHandoffRate = 20000
 	handoffBatch       = 256
 	handoffTick        = 200 * time.Millisecond
+	// completeEvery is how often a sender busy with many partitions
+	// confirms those it has finished (each confirmation is a ring version).
+	completeEvery = time.Second
 )
 
 // ErrLeave reports a CLUSTER LEAVE that cannot be done.
@@ -235,6 +238,7 @@ func (h *handoffs) tasks(st *ring.State) []task {
 func (h *handoffs) loop(ctx context.Context) {
 	t := time.NewTicker(handoffTick)
 	defer t.Stop()
+	var lastComplete time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -259,9 +263,17 @@ func (h *handoffs) loop(ctx context.Context) {
 			}
 			if err := h.stream(ctx, tk); err != nil {
 				h.log.Debug("handoff interrupted; will resume", "partition", tk.P, "to", tk.To, "err", err)
+				continue
+			}
+			if time.Since(lastComplete) > completeEvery {
+				// Confirm as we go, so that a long handoff frees the
+				// old replicas' copies progressively.
+				h.complete()
+				lastComplete = time.Now()
 			}
 		}
 		h.complete()
+		lastComplete = time.Now()
 	}
 }
 

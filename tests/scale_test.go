@@ -257,22 +257,54 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 	}
 }
 
-// preload writes n keys through procs, pipelined, and returns them.
+// preload writes n keys through procs, in pipelines of 200 from 32
+// connections at once (a node fsyncs each write, so concurrent
+// connections share group commits), and returns them.
 func preload(t *testing.T, procs []*Proc, prefix string, n int) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	keys := make([]string, n)
-	const batch = 200
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%s:%d", prefix, i)
+	}
+	const batch, workers = 200, 32
+	var clients []*redis.Client
+	for _, p := range procs {
+		clients = append(clients, p.Client(t, func(o *redis.Options) { o.PoolSize, o.ReadTimeout = workers, time.Minute }))
+	}
+	chunks := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range chunks {
+				pipe := clients[(i/batch)%len(clients)].Pipeline()
+				for _, k := range keys[i:min(n, i+batch)] {
+					pipe.Set(ctx, k, "v"+k, 0)
+				}
+				if _, err := pipe.Exec(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
 	for i := 0; i < n; i += batch {
-		pipe := procs[(i/batch)%len(procs)].Client(t).Pipeline()
-		for j := i; j < min(n, i+batch); j++ {
-			keys[j] = fmt.Sprintf("%s:%d", prefix, j)
-			pipe.Set(ctx, keys[j], "v"+keys[j], 0)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
+		select {
+		case chunks <- i:
+		case err := <-errs:
 			t.Fatalf("preload: %v", err)
 		}
+	}
+	close(chunks)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatalf("preload: %v", err)
+	default:
 	}
 	return keys
 }
