@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,23 +169,13 @@ func (h *handoffs) saveLocked() error {
 		if a.P != b.P {
 			return a.P - b.P
 		}
-		return cmpString(string(a.To), string(b.To))
+		return strings.Compare(string(a.To), string(b.To))
 	})
 	b, err := json.Marshal(es)
 	if err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(h.dir, progressFile), b)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // writeFileAtomic writes b to path through a synced temporary file.
@@ -478,8 +469,11 @@ func (h *handoffs) drop(st *ring.State) {
 // startLeave persists the intent to leave and announces it in gossip.
 func (h *handoffs) startLeave() error {
 	st := h.n.cluster.current()
+	if st == nil {
+		return fmt.Errorf("%w: not in a ring", ErrLeave)
+	}
 	switch m, ok := st.Member(h.n.cluster.self); {
-	case st == nil || !ok:
+	case !ok:
 		return fmt.Errorf("%w: not in the ring", ErrLeave)
 	case m.Status == ring.StatusJoined:
 		// The last joined member cannot leave: nobody would take its data.
