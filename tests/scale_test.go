@@ -216,7 +216,8 @@ func (l *load) verify(t *testing.T, c *redis.Client) {
 }
 
 // checkPlaced polls until every key is in the own replica (VGET LOCAL) of
-// every node CLUSTER SLOTS lists for it.
+// every node CLUSTER SLOTS lists for it, and in no other: the old owners
+// dropped their copies.
 func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 	t.Helper()
 	ctx := ctxT(t)
@@ -239,19 +240,21 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 		if len(nodes) != 3 {
 			t.Fatalf("slot %d of %s has replicas %v, want 3", slot, k, nodes)
 		}
-		for _, addr := range nodes {
-			c := byAddr[addr]
-			if c == nil {
-				t.Fatalf("CLUSTER SLOTS names %s, not a running node", addr)
-			}
+		for addr, c := range byAddr {
+			replica := slices.Contains(nodes, addr)
 			for {
-				if _, vals := vget(t, c, k, "LOCAL"); len(vals) > 0 {
+				if _, vals := vget(t, c, k, "LOCAL"); (len(vals) > 0) == replica {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("%s (slot %d) missing from its replica %s", k, slot, addr)
+					t.Fatalf("%s (slot %d): on %s %v, replicas %v", k, slot, addr, !replica, nodes)
 				}
 				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		for _, addr := range nodes {
+			if byAddr[addr] == nil {
+				t.Fatalf("CLUSTER SLOTS names %s, not a running node", addr)
 			}
 		}
 	}
