@@ -49,8 +49,11 @@ const (
 const (
 	// DefaultHandoffRate is the default throttle, in keys per second.
 	DefaultHandoffRate = 20000
-	handoffBatch       = 256
-	handoffTick        = 200 * time.Millisecond
+	// DefaultHandoffBatch is the default number of keys per DKV.MERGEN:
+	// also the granularity of the saved progress.
+	DefaultHandoffBatch = 256
+	maxHandoffBatch     = 100000
+	handoffTick         = 200 * time.Millisecond
 	// completeEvery is how often a sender busy with many partitions
 	// confirms those it has finished (each confirmation is a ring version).
 	completeEvery = time.Second
@@ -98,10 +101,12 @@ type progressEntry struct {
 
 // handoffs is the node's ownership handoff.
 type handoffs struct {
-	n    *Node
-	log  *slog.Logger
-	rate int // keys per second, 0: unthrottled
-	dir  string
+	n      *Node
+	log    *slog.Logger
+	rate   int       // keys per second, 0: unthrottled
+	batch  int       // keys per DKV.MERGEN
+	paceAt time.Time // when the keys paced so far may all have been sent (loop goroutine only)
+	dir    string
 
 	mu       sync.Mutex
 	prog     map[task]*progress
@@ -125,12 +130,13 @@ type sample struct {
 
 func newHandoffs(n *Node) (*handoffs, error) {
 	h := &handoffs{
-		n:    n,
-		log:  n.log.With("component", "handoff"),
-		rate: n.cfg.HandoffRate,
-		dir:  n.cfg.DataDir,
-		prog: map[task]*progress{},
-		poke: make(chan struct{}, 1),
+		n:     n,
+		log:   n.log.With("component", "handoff"),
+		rate:  n.cfg.HandoffRate,
+		batch: n.cfg.HandoffBatch,
+		dir:   n.cfg.DataDir,
+		prog:  map[task]*progress{},
+		poke:  make(chan struct{}, 1),
 	}
 	b, err := os.ReadFile(filepath.Join(h.dir, progressFile))
 	switch {
@@ -145,6 +151,15 @@ func newHandoffs(n *Node) (*handoffs, error) {
 		}
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("node: read handoff progress: %w", err)
+	}
+	if len(h.prog) > 0 {
+		done := 0
+		for _, p := range h.prog {
+			if p.Done {
+				done++
+			}
+		}
+		h.log.Info("handoff progress loaded", "tasks", len(h.prog), "done", done)
 	}
 	if _, err := os.Stat(filepath.Join(h.dir, leavingFile)); err == nil {
 		h.leaving = true
@@ -323,20 +338,26 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 	}
 	cur := replica.Cursor(pg.Cursor)
 	h.active = &tk
+	resumed := pg.Keys
 	h.mu.Unlock()
+	if resumed > 0 {
+		h.log.Info("handoff resumed", "partition", tk.P, "to", tk.To, "keys_sent_before", resumed)
+	}
 	defer func() {
 		h.mu.Lock()
 		h.active = nil
 		h.mu.Unlock()
 	}()
 	start := time.Now()
-	var sentHere int64
 	for {
 		if !h.valid(tk) {
 			return fmt.Errorf("node: handoff of %d to %s no longer needed", tk.P, tk.To)
 		}
-		next, entries, err := h.n.store.ScanRange(ctx, from, to, cur, handoffBatch)
+		next, entries, err := h.n.store.ScanRange(ctx, from, to, cur, h.batch)
 		if err != nil {
+			return err
+		}
+		if err := h.pace(ctx, len(entries)); err != nil {
 			return err
 		}
 		var size int64
@@ -368,24 +389,39 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 		if err != nil {
 			return fmt.Errorf("node: save handoff progress: %w", err)
 		}
-		sentHere += int64(len(entries))
 		if next == 0 {
 			h.log.Info("handoff partition done", "partition", tk.P, "to", tk.To, "keys", keys, "bytes", bytes,
 				"took", time.Since(start).Round(time.Millisecond))
 			return nil
 		}
 		cur = next
-		if h.rate > 0 {
-			// Throttle: sentHere keys may take sentHere/rate seconds.
-			due := start.Add(time.Duration(float64(sentHere) / float64(h.rate) * float64(time.Second)))
-			if d := time.Until(due); d > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(d):
-				}
-			}
-		}
+	}
+}
+
+// pace is the throttle: it waits until k more keys may be sent without
+// exceeding rate keys per second over this node's whole handoff (every
+// partition and receiver), allowing a burst of one batch.
+func (h *handoffs) pace(ctx context.Context, k int) error {
+	if h.rate <= 0 || k == 0 {
+		return nil
+	}
+	now := time.Now()
+	burst := time.Duration(float64(h.batch) / float64(h.rate) * float64(time.Second))
+	if h.paceAt.Before(now.Add(-burst)) {
+		h.paceAt = now.Add(-burst)
+	}
+	h.paceAt = h.paceAt.Add(time.Duration(float64(k) / float64(h.rate) * float64(time.Second)))
+	d := h.paceAt.Sub(now)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

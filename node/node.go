@@ -43,6 +43,9 @@ type Config struct {
 	// HandoffRate throttles ownership handoff: the most keys per second
 	// this node streams to new replicas (0: unthrottled).
 	HandoffRate int
+	// HandoffBatch is the number of keys per handoff call, and how often
+	// the progress is saved (0: DefaultHandoffBatch).
+	HandoffBatch int
 
 	// Replicas (N) and Partitions (Q) shape a new ring; a node that joins
 	// takes them from the ring it joins.
@@ -72,18 +75,19 @@ type Config struct {
 func DefaultConfig() Config {
 	cc := coordinator.DefaultConfig()
 	return Config{
-		Listen:      "127.0.0.1:6379",
-		Gossip:      "127.0.0.1:7946",
-		Weight:      1,
-		HandoffRate: DefaultHandoffRate,
-		Replicas:    cc.N,
-		ReadQuorum:  cc.R,
-		WriteQuorum: cc.W,
-		Partitions:  ring.DefaultPartitions,
-		Timeout:     cc.Timeout,
-		JoinTimeout: 30 * time.Second,
-		MaxClients:  resp.DefaultConfig().MaxClients,
-		LogLevel:    "info",
+		Listen:       "127.0.0.1:6379",
+		Gossip:       "127.0.0.1:7946",
+		Weight:       1,
+		HandoffRate:  DefaultHandoffRate,
+		HandoffBatch: DefaultHandoffBatch,
+		Replicas:     cc.N,
+		ReadQuorum:   cc.R,
+		WriteQuorum:  cc.W,
+		Partitions:   ring.DefaultPartitions,
+		Timeout:      cc.Timeout,
+		JoinTimeout:  30 * time.Second,
+		MaxClients:   resp.DefaultConfig().MaxClients,
+		LogLevel:     "info",
 	}
 }
 
@@ -97,6 +101,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: --weight must be in 1..%d", ErrConfig, ring.MaxWeight)
 	case c.HandoffRate < 0:
 		return fmt.Errorf("%w: --handoff-rate must be at least 0", ErrConfig)
+	case c.HandoffBatch < 0 || c.HandoffBatch > maxHandoffBatch:
+		return fmt.Errorf("%w: --handoff-batch must be in 1..%d", ErrConfig, maxHandoffBatch)
 	case c.ClusterSecret == "" && (len(c.Join) > 0 || c.Replicas > 1):
 		return fmt.Errorf("%w: a cluster (--join or --replicas > 1) needs --cluster-secret, the same on every node", ErrConfig)
 	}
@@ -105,6 +111,9 @@ func (c *Config) validate() error {
 	}
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = 30 * time.Second
+	}
+	if c.HandoffBatch == 0 {
+		c.HandoffBatch = DefaultHandoffBatch
 	}
 	return nil
 }

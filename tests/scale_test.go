@@ -400,10 +400,10 @@ func TestScaleWeightTwoGetsTwice(t *testing.T) {
 // handoff resumes from the saved cursors (the senders send little more
 // than the data once) and finishes, and every key is on its replicas.
 func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
-	const rate = 300 // keys per second per sender
-	procs := StartCluster(t, 3, "--timeout", "2s", "--handoff-rate", strconv.Itoa(rate))
+	flags := []string{"--handoff-rate", "300", "--handoff-batch", "16"} // keys per second per sender; per call
+	procs := StartCluster(t, 3, append([]string{"--timeout", "2s"}, flags...)...)
 	keys := preload(t, procs, "pre", 4000)
-	n4 := StartServer(t, "n4", scaleFlags("--handoff-rate", strconv.Itoa(rate), "--join", procs[0].Gossip())...)
+	n4 := StartServer(t, "n4", scaleFlags(append(flags, "--join", procs[0].Gossip())...)...)
 	all := append(slices.Clone(procs), n4)
 	waitMembers(t, all, 4)
 	sent := func() int {
@@ -441,7 +441,7 @@ func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
 	t.Logf("n4 replicates %d keys; %d sent before the kill, %d in all", want, atKill, total)
 	// Resumed, not restarted: at most one batch per sender is sent again
 	// (the one in flight at the kill), where a restart would resend atKill.
-	if slack := 3 * 256; total > want+slack {
+	if slack := 3 * 16; total > want+slack {
 		t.Errorf("senders sent %d keys for %d: the handoff restarted instead of resuming", total, want)
 		for _, p := range procs {
 			for _, l := range strings.Split(p.Log(), "\n") {
@@ -454,6 +454,67 @@ func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
 	if !strings.Contains(procs[0].Log()+procs[1].Log()+procs[2].Log(), "handoff partition done") {
 		t.Error("no log line for a finished partition")
 	}
+}
+
+// TestScaleHandoffResumesAfterSenderKilled: a sender killed in the middle
+// of a throttled handoff resumes, after its restart, from the progress it
+// saved in its data directory: it sends no partition again that it had
+// finished, and the handoff finishes with every key on its replicas.
+func TestScaleHandoffResumesAfterSenderKilled(t *testing.T) {
+	flags := []string{"--handoff-rate", "300", "--handoff-batch", "16"}
+	procs := StartCluster(t, 3, append([]string{"--timeout", "2s"}, flags...)...)
+	keys := preload(t, procs, "pre", 4000)
+	n4 := StartServer(t, "n4", scaleFlags(append(flags, "--join", procs[0].Gossip())...)...)
+	all := append(slices.Clone(procs), n4)
+	waitMembers(t, all, 4)
+	n1 := procs[0]
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		k, _ := strconv.Atoi(procInfo(n1, "handoff", "handoff_keys_sent"))
+		if k >= 300 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n1 sent only %d keys", k)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n1.Kill()
+	before := finished(n1.Log(), "n4")
+	n1.Restart()
+	waitSettled(t, all)
+	checkPlaced(t, all, keys)
+	after := n1.Log()
+	if !strings.Contains(after, "handoff progress loaded") {
+		t.Errorf("n1 did not load its handoff progress:\n%s", after)
+	}
+	for tk := range finished(after, "n4") {
+		if before[tk] {
+			t.Errorf("n1 sent %s to n4 again after its restart", tk)
+		}
+	}
+	t.Logf("n1 finished %d partitions for n4 before the kill, %d after; resumed a partition midway: %v",
+		len(before), len(finished(after, "n4")), strings.Contains(after, "handoff resumed"))
+}
+
+// finished returns the partitions of the "handoff partition done" lines
+// of a log that went to node to.
+func finished(log, to string) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, "handoff partition done") {
+			continue
+		}
+		if !strings.Contains(l, " to="+to+" ") {
+			continue
+		}
+		for _, f := range strings.Fields(l) {
+			if v, ok := strings.CutPrefix(f, "partition="); ok {
+				out["partition "+v] = true
+			}
+		}
+	}
+	return out
 }
 
 // TestScaleForgetRestoresReplicas: after CLUSTER FORGET of a killed node,
