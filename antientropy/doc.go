@@ -58,18 +58,34 @@
 // same lock. Diff reads its local tree, so it runs either under that lock
 // or, better, on a Clone taken under it.
 //
-// # How exchange and repair use it (not implemented here)
+// # Trees of a store
 //
-// Periodically, a replica picks a peer replica of a partition and runs Diff
-// with a LevelSource that asks the peer for levels over the network (the
-// peer answers with its Tree's Level, which bounds-checks the request). Both
-// sides must agree on Leaves(); a peer with another shape makes Level fail
-// with ErrRange or Diff with ErrShape, or else reports every leaf. For each
-// differing leaf, the replica fetches the peer's (key, object) pairs whose
-// xxhash64 lies in LeafHashRange(leaf) (a contiguous range per slot in the
-// store's key order), merges each with its own by dvv.Merge, and sends back
-// the merged objects for keys the peer lacks or holds stale, so the repair
-// goes both ways; it is throttled by the caller. Merge is commutative and
-// idempotent, so repairs racing with writes are safe: at worst the next
-// exchange finds the leaf differing again.
+// Layout places a key in its partition's tree by its position in the
+// store's key order (replica.Cursor: slot, then key hash) rather than by
+// LeafOf: partition p's cursor range is split into Leaves equal parts, so
+// a run of leaves is one contiguous range that either replica pages
+// through (replica.Store.ScanRanges). Trees holds one Tree per partition (allocated
+// on first use, each under its own mutex) and is the store's
+// replica.Observer: the store calls Observe under the key's lock with the
+// key's old and new encodings, in the order the key changes, and replays
+// every stored object when it opens; Rebuild recomputes one partition's
+// tree while the store holds every key lock. DefaultLeavesFor keeps a
+// node's trees at about 8 MiB whatever Q is.
+//
+// # Exchange
+//
+// Exchange compares one partition with one Peer: Diff on a Snapshot of
+// the local tree against the peer's levels (DKV.TREE over the network,
+// RemotePeer), then pages through the peer's keys in the runs of differing
+// leaves (DKV.RANGE, many runs a call) and the local keys of the same
+// span, merges each
+// key's two objects with dvv.Merge, stores the merge locally where it adds
+// something and sends it back (DKV.MERGEMANY) where the peer's copy lacks
+// something; both are batched across runs, so a batch costs one fsync. Repairs go both ways in one exchange, and
+// they read only the keys of differing leaves (about keys-per-leaf for
+// each differing key). Merge is commutative and idempotent, so repairs
+// racing with writes are safe: at worst the next exchange finds the leaf
+// differing again. Options.Throttle is the caller's rate limit.
+// Scheduling, liveness and tombstone reaping are the node's (package
+// node).
 package antientropy

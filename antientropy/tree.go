@@ -168,10 +168,21 @@ func (t *Tree) Update(key []byte, old, new dvv.Object) {
 // or checked; a non-canonical encoding of an object makes its bucket differ
 // from a peer's holding the same object.
 func (t *Tree) UpdateEncoded(key, old, new []byte) {
+	t.UpdateLeafEncoded(t.LeafOf(key), key, old, new)
+}
+
+// UpdateLeafEncoded is UpdateEncoded with the key's leaf chosen by the
+// caller instead of LeafOf: Trees places keys by their position in the
+// store's key order, so that a leaf is one contiguous key range. A key must
+// always be given the same leaf. It panics if leaf is out of range.
+func (t *Tree) UpdateLeafEncoded(leaf int, key, old, new []byte) {
 	if bytes.Equal(old, new) {
 		return
 	}
-	n := t.Leaves() + t.LeafOf(key)
+	if leaf < 0 || leaf >= t.Leaves() {
+		panic(fmt.Sprintf("antientropy: leaf %d of a tree of %d leaves", leaf, t.Leaves()))
+	}
+	n := t.Leaves() + leaf
 	h := t.nodes[n]
 	if d, ok := t.digest(key, old); ok {
 		h = h.sub(d)

@@ -31,6 +31,21 @@
 // again; its data directory must be wiped for it to join again. INFO
 // handoff shows the progress; a log line marks each partition sent.
 //
+// Anti-entropy (antientropy.go). The store keeps a Merkle tree per
+// partition (antientropy.Trees as its Observer, rebuilt when it opens).
+// A loop compares each partition this node replicates with each other
+// replica, one exchange at a time, spread evenly over --ae-interval, and
+// repairs differing keys both ways by DVV merge; keys read are throttled
+// to --ae-rate per second; exchanges with a replica that is not alive are
+// skipped; CLUSTER REPAIR [partition] queues exchanges ahead of the
+// schedule; INFO antientropy (not in the default INFO) reports them. With
+// N > 1 a tombstone past --tombstone-grace is reaped only when every other
+// replica of its key answers with nothing or with the tombstone itself
+// (a value, an uncovered version, or a replica that is down or silent
+// keeps it), so an exchange can never bring a deleted value back from a
+// replica that missed the delete; while the key's partition is handed off,
+// no tombstone of it is reaped.
+//
 // Invariants: a Node owns everything it starts; Start returns only once
 // the node is in a ring; Close stops accepting clients first, lets
 // in-flight requests finish, leaves gossip, then closes the store, so every

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -46,6 +47,18 @@ type Config struct {
 	// HandoffBatch is the number of keys per handoff call, and how often
 	// the progress is saved (0: DefaultHandoffBatch).
 	HandoffBatch int
+
+	// AEInterval is the anti-entropy period: each partition this node
+	// replicates is compared with each other replica once per interval (0:
+	// DefaultAEInterval; negative: anti-entropy off, no trees kept).
+	AEInterval time.Duration
+	// AERate bounds the keys anti-entropy reads per second (0:
+	// DefaultAERate).
+	AERate int
+	// TombstoneGrace is how long a deleted key's tombstone is kept at
+	// least (0: 1 minute); with N > 1 it goes only once every replica has
+	// it.
+	TombstoneGrace time.Duration
 
 	// Replicas (N) and Partitions (Q) shape a new ring; a node that joins
 	// takes them from the ring it joins.
@@ -125,6 +138,7 @@ type Node struct {
 	store   *replica.Store
 	cluster *cluster
 	handoff *handoffs
+	ae      *antiEntropy // nil when anti-entropy is off
 	coord   *coordinator.Coordinator
 	srv     *resp.Server
 	ln      net.Listener
@@ -179,15 +193,31 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	st := n.cluster.current()
-	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, MaxHintBytes: cfg.HintMaxBytes, Logger: log}
+	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, MaxHintBytes: cfg.HintMaxBytes,
+		TombstoneGrace: cfg.TombstoneGrace, Logger: log}
 	if st.Replicas() == 1 {
 		// The only replica of every key: a tombstone past its grace period
-		// can go. With N > 1, tombstones stay until anti-entropy can
-		// confirm every replica holds them.
+		// can go.
 		rc.CanReap = func([]byte, dvv.Object) bool { return true }
+	} else {
+		rc.CanReap = n.canReap
 	}
+	var trees *antientropy.Trees
+	if cfg.AEInterval >= 0 {
+		layout, err := antientropy.NewLayout(st.Partitions(), 0)
+		if err != nil {
+			return nil, fmt.Errorf("node: anti-entropy: %w", err)
+		}
+		trees = antientropy.NewTrees(layout)
+		rc.Observer = trees
+	}
+	t0 := time.Now()
 	if n.store, err = replica.Open(rc); err != nil {
 		return nil, err
+	}
+	if trees != nil {
+		log.Info("anti-entropy trees built", "partitions", st.Partitions(), "leaves", trees.Layout().Leaves(), "took", time.Since(t0).Round(time.Millisecond))
+		n.ae = newAntiEntropy(n, trees)
 	}
 	cc := coordinator.Config{N: st.Replicas(), R: cfg.ReadQuorum, W: cfg.WriteQuorum, Timeout: cfg.Timeout, Healthy: n.cluster.alive}
 	if st.Replicas() != cfg.Replicas {
@@ -202,8 +232,13 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
 	respCfg.Peer = n.store
-	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff}
+	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff, ae: n.ae}
 	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster(), n.handoff.info()}
+	if n.ae != nil {
+		respCfg.Trees = trees
+		respCfg.InfoSections = append(respCfg.InfoSections, n.ae.info())
+		go n.ae.loop(ctx)
+	}
 	n.srv = resp.New(respCfg, n.coord, log)
 	go n.handoffLoop(ctx)
 	go n.handoff.loop(ctx)

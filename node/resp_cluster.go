@@ -16,8 +16,17 @@ var ErrForget = errors.New("node: cannot forget node")
 // respCluster presents the cluster to the RESP layer (CLUSTER commands and
 // write forwarding).
 type respCluster struct {
-	c *cluster
-	h *handoffs
+	c  *cluster
+	h  *handoffs
+	ae *antiEntropy // nil when anti-entropy is off
+}
+
+// Repair queues anti-entropy exchanges now (CLUSTER REPAIR).
+func (r respCluster) Repair(p int) (int, error) {
+	if r.ae == nil {
+		return 0, resp.ErrNoRepair
+	}
+	return r.ae.Repair(p)
 }
 
 // MyID returns this node's ID.

@@ -25,7 +25,16 @@
 //     reserved ceiling), so a key deleted, reaped and written again never
 //     reuses a dot that another replica or a client's token still holds;
 //   - with Config.Sync (the default) a write is on stable storage before
-//     Update or Merge returns.
+//     Update or Merge returns (MergeMany: before it returns, for all);
+//   - Config.Observer (the anti-entropy trees) sees every change of a data
+//     key, as (old, new) encodings, under the key's lock and after the
+//     change is visible, in the order the key's changes are made; Open
+//     replays every stored object to it first, and Replay holds every key
+//     lock while it runs, so an observer that applies each call atomically
+//     mirrors the store exactly;
+//   - a tombstone-only object is reaped only when Config.CanReap allows
+//     (asked without the key's lock, since it may ask other nodes) and the
+//     object has not changed since it was asked about.
 //
 // Ownership handoff uses MergeBatch (many merges sharing their fsyncs;
 // DKV.MERGEN over the network) and DropSlots, a local physical delete of a

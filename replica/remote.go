@@ -117,24 +117,7 @@ func (r *Remote) ScanRange(ctx context.Context, from, to int, c Cursor, count in
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s scan: %w", ErrRemote, r.id, err)
 	}
-	if len(res)%2 != 1 {
-		return 0, nil, fmt.Errorf("%w: %s scan: reply of %d elements", ErrRemote, r.id, len(res))
-	}
-	next, err := strconv.ParseUint(fmt.Sprint(res[0]), 10, 64)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %s scan: cursor: %w", ErrRemote, r.id, err)
-	}
-	out := make([]Entry, 0, len(res)/2)
-	for i := 1; i < len(res); i += 2 {
-		k, _ := res[i].(string)
-		ob, _ := res[i+1].(string)
-		o, err := dvv.Decode([]byte(ob))
-		if err != nil {
-			return 0, nil, fmt.Errorf("%w: %s scan: %w", ErrRemote, r.id, err)
-		}
-		out = append(out, Entry{Key: []byte(k), Object: o})
-	}
-	return Cursor(next), out, nil
+	return r.entries("scan", res)
 }
 
 // Do sends an arbitrary command to the remote node on an authenticated
@@ -143,3 +126,68 @@ func (r *Remote) Do(ctx context.Context, args ...any) *redis.Cmd { return r.c.Do
 
 // Close closes the connection pool.
 func (r *Remote) Close() error { return r.c.Close() }
+
+// CmdRange pages through cursor ranges (replica.Store.ScanRanges):
+// DKV.RANGE count from to [from to …] → [next-cursor, key, object, …]
+const CmdRange = "DKV.RANGE"
+
+// MaxRanges bounds the ranges of one DKV.RANGE call.
+const MaxRanges = 4096
+
+// ScanRanges pages through the remote replica's keys at the positions of
+// ranges (at most MaxRanges; see Store.ScanRanges).
+func (r *Remote) ScanRanges(ctx context.Context, ranges []Range, count int) (Cursor, []Entry, error) {
+	args := make([]any, 0, 2+2*len(ranges))
+	args = append(args, CmdRange, count)
+	for _, rg := range ranges {
+		args = append(args, uint64(rg.From), uint64(rg.To))
+	}
+	res, err := r.c.Do(ctx, args...).Slice()
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %s range: %w", ErrRemote, r.id, err)
+	}
+	return r.entries("range", res)
+}
+
+// entries parses a [next-cursor, key, object, …] reply.
+func (r *Remote) entries(op string, res []any) (Cursor, []Entry, error) {
+	if len(res)%2 != 1 {
+		return 0, nil, fmt.Errorf("%w: %s %s: reply of %d elements", ErrRemote, r.id, op, len(res))
+	}
+	next, err := strconv.ParseUint(fmt.Sprint(res[0]), 10, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %s %s: cursor: %w", ErrRemote, r.id, op, err)
+	}
+	out := make([]Entry, 0, len(res)/2)
+	for i := 1; i < len(res); i += 2 {
+		k, _ := res[i].(string)
+		ob, _ := res[i+1].(string)
+		o, err := dvv.Decode([]byte(ob))
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: %s %s: %w", ErrRemote, r.id, op, err)
+		}
+		out = append(out, Entry{Key: []byte(k), Object: o})
+	}
+	return Cursor(next), out, nil
+}
+
+// CmdMergeMany merges several objects, sharing fsyncs:
+// DKV.MERGEMANY key object [key object …] → +OK
+const CmdMergeMany = "DKV.MERGEMANY"
+
+// MergeMany merges each entry into the remote replica's copy of its key in
+// one call (Store.MergeMany).
+func (r *Remote) MergeMany(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+2*len(entries))
+	args = append(args, CmdMergeMany)
+	for _, e := range entries {
+		args = append(args, e.Key, e.Object.Encode())
+	}
+	if err := r.c.Do(ctx, args...).Err(); err != nil {
+		return fmt.Errorf("%w: %s merge: %w", ErrRemote, r.id, err)
+	}
+	return nil
+}

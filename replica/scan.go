@@ -92,3 +92,116 @@ func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o dvv.Ob
 	}
 	return 0, it.Error()
 }
+
+// cursorBounds returns the data-key range [lo, hi) of cursor positions
+// [from, to); to == 0 means to the end of the data.
+func cursorBounds(from, to Cursor) (lo, hi []byte) {
+	lo, hi = cursorKey(from), []byte{prefixData + 1}
+	if to != 0 {
+		hi = cursorKey(to)
+	}
+	return lo, hi
+}
+
+// Range is the cursor positions [From, To); To 0 means to the end of the
+// key space. Anti-entropy reads runs of Merkle leaves as ranges.
+type Range struct{ From, To Cursor }
+
+// ScanRanges returns up to about count entries at the positions of ranges
+// (sorted and disjoint), in key order, and the cursor to resume from: 0
+// when every range is exhausted, else a position in one of them (continue
+// with ResumeRanges). Like Scan, a page never splits the keys of one
+// cursor position.
+func (s *Store) ScanRanges(_ context.Context, ranges []Range, count int) (Cursor, []Entry, error) {
+	var out []Entry
+	add := func(k []byte, o dvv.Object) bool {
+		out = append(out, Entry{Key: k, Object: o})
+		return true
+	}
+	for i, r := range ranges {
+		lo, hi := cursorBounds(r.From, r.To)
+		next, err := s.scanRange(lo, hi, count-len(out), add)
+		if err != nil {
+			return 0, nil, err
+		}
+		if next != 0 {
+			return next, out, nil
+		}
+		if len(out) >= count && i+1 < len(ranges) {
+			return ranges[i+1].From, out, nil
+		}
+	}
+	return 0, out, nil
+}
+
+// ResumeRanges returns what is left of ranges from position next on (a
+// cursor ScanRanges returned).
+func ResumeRanges(ranges []Range, next Cursor) []Range {
+	for len(ranges) > 0 && ranges[0].To != 0 && ranges[0].To <= next {
+		ranges = ranges[1:]
+	}
+	if len(ranges) == 0 {
+		return nil
+	}
+	out := append([]Range(nil), ranges...)
+	out[0].From = max(out[0].From, next)
+	return out
+}
+
+// RangesBefore returns the parts of ranges before position end: what a
+// ScanRanges page that returned end has covered.
+func RangesBefore(ranges []Range, end Cursor) []Range {
+	var out []Range
+	for _, r := range ranges {
+		if r.From >= end {
+			break
+		}
+		if r.To == 0 || r.To > end {
+			r.To = end
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Replay calls fn with every stored object at cursor positions [from, to)
+// (to == 0: to the end), as its key and stored bytes, while holding every
+// key lock: no write is made or observed until it returns, so an observer
+// rebuilt from Replay's calls matches the store. fn must not call into the
+// store; the slices are valid only during the call. A caller that swaps in
+// what it rebuilt does so in done, which (if not nil) runs after the last
+// fn call, still under the locks, when the replay succeeded.
+func (s *Store) Replay(from, to Cursor, fn func(c Cursor, key, enc []byte), done func()) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	for i := range s.locks {
+		s.locks[i].Lock()
+	}
+	defer func() {
+		for i := range s.locks {
+			s.locks[i].Unlock()
+		}
+	}()
+	lo, hi := cursorBounds(from, to)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return fmt.Errorf("replica: replay: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		dk := it.Key()
+		if len(dk) < dataHeader {
+			continue
+		}
+		fn(cursorOf(dk), userKey(dk), it.Value())
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("replica: replay: %w", err)
+	}
+	if done != nil {
+		done()
+	}
+	return nil
+}

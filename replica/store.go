@@ -54,6 +54,19 @@ type Config struct {
 	MaxHintBytes int64
 	// Logger receives the store's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer, if set, is told of every change of a stored object (the
+	// anti-entropy trees). Open first replays every stored object to it.
+	Observer Observer
+}
+
+// Observer sees every change of a stored object, as canonical encodings
+// (nil for an absent key), together with the key's Cursor position. The
+// store calls Observe under the key's lock, after the change is visible to
+// readers and in the order changes of the key are made, so an observer
+// that applies each call atomically mirrors the store exactly. Observe must
+// be fast and must not call back into the store.
+type Observer interface {
+	Observe(c Cursor, key, old, new []byte)
 }
 
 func (c *Config) ensureDefaults() {
@@ -153,6 +166,13 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.loadHintBytes(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("replica: hints: %w", err)
+	}
+	if o := cfg.Observer; o != nil {
+		err := s.Replay(0, 0, func(c Cursor, key, enc []byte) { o.Observe(c, key, nil, enc) }, nil)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if cfg.SweepInterval > 0 {
 		s.wg.Add(1)
@@ -267,24 +287,28 @@ func (s *Store) Get(_ context.Context, key []byte) (dvv.Object, error) {
 		return dvv.Object{}, err
 	}
 	defer s.life.RUnlock()
-	return s.get(dataKey(key))
+	o, _, err := s.get(dataKey(key))
+	return o, err
 }
 
-func (s *Store) get(dk []byte) (dvv.Object, error) {
+// get returns the object stored at data key dk and its stored bytes (nil
+// if absent).
+func (s *Store) get(dk []byte) (dvv.Object, []byte, error) {
 	v, closer, err := s.db.Get(dk)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return dvv.Object{}, nil
+		return dvv.Object{}, nil, nil
 	}
 	if err != nil {
-		return dvv.Object{}, fmt.Errorf("replica: get: %w", err)
+		return dvv.Object{}, nil, fmt.Errorf("replica: get: %w", err)
 	}
-	defer closer.Close()
-	o, err := dvv.Decode(bytes.Clone(v))
+	raw := bytes.Clone(v)
+	closer.Close()
+	o, err := dvv.Decode(raw)
 	if err != nil {
 		s.stats.CorruptGet.Add(1)
-		return dvv.Object{}, fmt.Errorf("%w: key %q: %w", ErrCorrupt, userKey(dk), err)
+		return dvv.Object{}, nil, fmt.Errorf("%w: key %q: %w", ErrCorrupt, userKey(dk), err)
 	}
-	return o, nil
+	return o, raw, nil
 }
 
 // UpdateFunc decides a write from the key's current object and the store's
@@ -320,7 +344,7 @@ func (s *Store) updateLocked(key []byte, fn UpdateFunc) (prev, next dvv.Object, 
 	mu := s.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
-	prev, err = s.get(dk)
+	prev, raw, err := s.get(dk)
 	if err != nil {
 		return prev, prev, nil, err
 	}
@@ -343,7 +367,7 @@ func (s *Store) updateLocked(key []byte, fn UpdateFunc) (prev, next dvv.Object, 
 	sib.Dot = dvv.Dot{Actor: s.cfg.NodeID, Counter: max(c, floor)}
 	sib.Timestamp = now.UnixNano()
 	next = dvv.Update(prev, ctx, sib)
-	wait, err = s.write(dk, prev, next)
+	wait, err = s.write(dk, raw, prev, next)
 	return prev, next, wait, err
 }
 
@@ -383,12 +407,45 @@ func (s *Store) MergeObject(key []byte, obj dvv.Object) (dvv.Object, error) {
 	return next, wait()
 }
 
+// MergeMany merges each entry's object into its key's stored object, as
+// MergeObject does, and returns once all of them are durable: the merges
+// share fsyncs, so a batch costs about one. It stops at the first error;
+// entries before it are stored.
+func (s *Store) MergeMany(_ context.Context, entries []Entry) error {
+	for _, e := range entries {
+		if err := e.Object.Validate(); err != nil {
+			return fmt.Errorf("replica: merge %q: %w", e.Key, err)
+		}
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.life.RUnlock()
+	waits := make([]func() error, 0, len(entries))
+	var err error
+	for _, e := range entries {
+		var wait func() error
+		if _, wait, err = s.mergeLocked(e.Key, e.Object); err != nil {
+			break
+		}
+		waits = append(waits, wait)
+	}
+	// NB: every wait must run (each closes its batch); the WAL is synced in
+	// order, so all but the first return at once.
+	for i := len(waits) - 1; i >= 0; i-- {
+		if e := waits[i](); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
 func (s *Store) mergeLocked(key []byte, obj dvv.Object) (next dvv.Object, wait func() error, err error) {
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
-	prev, err := s.get(dk)
+	prev, raw, err := s.get(dk)
 	if err != nil {
 		return prev, nil, err
 	}
@@ -396,16 +453,17 @@ func (s *Store) mergeLocked(key []byte, obj dvv.Object) (next dvv.Object, wait f
 	if dvv.Equal(prev, next) {
 		return prev, noWait, nil
 	}
-	wait, err = s.write(dk, prev, next)
+	wait, err = s.write(dk, raw, prev, next)
 	return next, wait, err
 }
 
 func noWait() error { return nil }
 
-// write stores next in place of prev (both of data key dk) with its event
-// index entry, in one batch. The write is visible when write returns; the
-// returned wait blocks until it is durable.
-func (s *Store) write(dk []byte, prev, next dvv.Object) (wait func() error, err error) {
+// write stores next in place of prev (both of data key dk; prevRaw is
+// prev's stored bytes) with its event index entry, in one batch, and tells
+// the observer. The caller holds the key's lock. The write is visible when
+// write returns; the returned wait blocks until it is durable.
+func (s *Store) write(dk, prevRaw []byte, prev, next dvv.Object) (wait func() error, err error) {
 	b := s.db.NewBatch()
 	pt, nt := s.nextEvent(prev), s.nextEvent(next)
 	if pt != nt && pt != 0 {
@@ -414,19 +472,29 @@ func (s *Store) write(dk []byte, prev, next dvv.Object) (wait func() error, err 
 	if nt != 0 && nt != pt {
 		_ = b.Set(eventKey(nt, dk), nil, nil)
 	}
-	_ = b.Set(dk, next.Encode(), nil)
+	enc := next.Encode()
+	_ = b.Set(dk, enc, nil)
 	s.stats.Writes.Add(1)
-	return s.commit(b)
+	wait, err = s.commit(b)
+	if err == nil && s.cfg.Observer != nil {
+		s.cfg.Observer.Observe(cursorOf(dk), userKey(dk), prevRaw, enc)
+	}
+	return wait, err
 }
 
-// delete removes the object at dk (which was prev) and its index entry.
-func (s *Store) delete(dk []byte, prev dvv.Object) (wait func() error, err error) {
+// delete removes the object at dk (which was prev, stored as prevRaw) and
+// its index entry, and tells the observer. The caller holds the key's lock.
+func (s *Store) delete(dk, prevRaw []byte, prev dvv.Object) (wait func() error, err error) {
 	b := s.db.NewBatch()
 	if t := s.nextEvent(prev); t != 0 {
 		_ = b.Delete(eventKey(t, dk), nil)
 	}
 	_ = b.Delete(dk, nil)
-	return s.commit(b)
+	wait, err = s.commit(b)
+	if err == nil && s.cfg.Observer != nil {
+		s.cfg.Observer.Observe(cursorOf(dk), userKey(dk), prevRaw, nil)
+	}
+	return wait, err
 }
 
 // commit applies b and returns the wait for its durability.

@@ -66,14 +66,15 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 	key := userKey(dk)
 	mu := s.lock(key)
 	mu.Lock()
-	defer mu.Unlock()
-	o, err := s.get(dk)
+	o, raw, err := s.get(dk)
 	if err != nil {
+		mu.Unlock()
 		return err
 	}
 	// Entries are hints: a write adds one at nextEvent and removes the one
 	// it displaces, but a moved (not-yet-reapable) entry can be left stale.
 	if e := s.nextEvent(o); e == 0 || e > now {
+		mu.Unlock()
 		if e == when {
 			return nil
 		}
@@ -81,7 +82,8 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 	}
 	if next, changed := dvv.Expire(o, now); changed {
 		s.stats.Expired.Add(int64(len(o.Siblings) - len(dvv.Live(o, now)) - tombstones(o)))
-		wait, err := s.write(dk, o, next)
+		wait, err := s.write(dk, raw, o, next)
+		mu.Unlock()
 		if err == nil {
 			err = wait()
 		}
@@ -93,8 +95,18 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 		}
 		return nil
 	}
+	mu.Unlock()
 	if len(dvv.Live(o, now)) == 0 && len(o.Siblings) > 0 && s.cfg.CanReap != nil && s.cfg.CanReap(key, o) {
-		wait, err := s.delete(dk, o)
+		// NB: CanReap may ask other nodes, so it runs without the key's
+		// lock; the object is removed only if it has not changed since.
+		mu.Lock()
+		cur, curRaw, err := s.get(dk)
+		if err != nil || !bytes.Equal(curRaw, raw) {
+			mu.Unlock()
+			return err // changed: its write moved the index entry
+		}
+		wait, err := s.delete(dk, curRaw, cur)
+		mu.Unlock()
 		if err == nil {
 			err = wait()
 		}

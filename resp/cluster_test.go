@@ -121,6 +121,10 @@ func TestClusterFormats(t *testing.T) {
 		{[]string{"CLUSTER", "FORGET", "x"}, "-ERR Unknown node x\r\n"},
 		{[]string{"CLUSTER", "FORGET", "n3"}, "+OK\r\n"},
 		{[]string{"CLUSTER", "FOO"}, "-ERR unknown subcommand 'FOO'. Try CLUSTER HELP.\r\n"},
+		{[]string{"CLUSTER", "REPAIR"}, "-ERR anti-entropy is off on this node\r\n"}, // the fake cluster is no Repairer
+		{[]string{"CLUSTER", "REPAIR", "x"}, "-ERR invalid partition\r\n"},
+		{[]string{"CLUSTER", "REPAIR", "-1"}, "-ERR invalid partition\r\n"},
+		{[]string{"CLUSTER", "REPAIR", "1", "2"}, "-ERR syntax error\r\n"},
 		{[]string{"READONLY"}, "+OK\r\n"},
 		{[]string{"READWRITE"}, "+OK\r\n"},
 		{[]string{"HELLO", "3"}, ""},

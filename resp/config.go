@@ -62,6 +62,9 @@ type Config struct {
 	// it to be a coordinator.RangeScanner too. Required with
 	// ClusterSecret, unused without it.
 	Peer replica.Replica
+	// Trees, if set, are the local anti-entropy trees that DKV.TREE serves
+	// to peers.
+	Trees TreeSource
 	// Cluster is the node's view of the cluster, nil for a lone node. With
 	// it, the CLUSTER commands describe the ring and writes to keys this
 	// node does not coordinate are forwarded (see the package

@@ -69,10 +69,13 @@
 // (dvv.Object.Encode) of Config.Peer, the local replica; DKV.MERGE key
 // object merges an encoded object into it ("-ERR corrupt object" if it
 // does not decode); DKV.SCAN from to cursor count pages through its keys
-// of slots [from, to) (if the Peer is a coordinator.RangeScanner);
-// DKV.MERGEN key object [key object …] merges a batch (ownership handoff;
-// the Peer must be a replica.BatchMerger) and replies +OK once all are
-// durable. On any
+// of slots [from, to) (if the Peer is a coordinator.RangeScanner).
+// Anti-entropy adds DKV.TREE partition leaves depth from to (hashes of
+// Config.Trees, 16 bytes each, in one bulk string), DKV.RANGE count from
+// to [from to …] (keys at the replica.Cursor positions of sorted, disjoint
+// ranges) and DKV.MERGEMANY
+// key object … (merges sharing fsyncs; all or nothing on a corrupt
+// object; ownership handoff streams partitions with it too). On any
 // other connection DKV.GET, DKV.MERGE, DKV.SCAN and every FlagPeer
 // command reply "-NOPERM this command is reserved for cluster peers" and
 // do nothing. COMMAND does not list them; without a secret

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -26,6 +28,9 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(replica.CmdMerge), Arity: 3, Flags: FlagPeer | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerMerge},
 		{Name: strings.ToLower(replica.CmdScan), Arity: 5, Flags: FlagPeer, Handler: cmdPeerScan},
 		{Name: strings.ToLower(replica.CmdHint), Arity: 4, Flags: FlagPeer | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: cmdPeerHint},
+		{Name: strings.ToLower(replica.CmdRange), Arity: -4, Flags: FlagPeer, Handler: cmdPeerRange},
+		{Name: strings.ToLower(replica.CmdMergeMany), Arity: -3, Flags: FlagPeer | FlagDenyOOM, Handler: cmdPeerMergeMany},
+		{Name: strings.ToLower(antientropy.CmdTree), Arity: 6, Flags: FlagPeer, Handler: cmdPeerTree},
 	}
 }
 
@@ -140,4 +145,145 @@ func cmdPeerScan(c *Conn, args [][]byte) {
 		c.WriteBulk(e.Key)
 		c.WriteBulk(e.Object.Encode())
 	}
+}
+
+// RangesScanner is a replica that pages through cursor ranges
+// (replica.Store): DKV.RANGE needs Config.Peer to be one.
+type RangesScanner interface {
+	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
+}
+
+// cmdPeerRange is DKV.RANGE count from to [from to …]: a page of the local
+// replica's keys at the cursor positions of the ranges (sorted, disjoint;
+// to 0: to the end), as [next-cursor, key, object, key, object, …];
+// next-cursor is 0 when every range is exhausted. Anti-entropy reads runs
+// of differing Merkle leaves with it.
+func cmdPeerRange(c *Conn, args [][]byte) {
+	cs, ok := c.srv.cfg.Peer.(RangesScanner)
+	if !ok {
+		c.WriteError("ERR this replica cannot scan cursor ranges")
+		return
+	}
+	count, ok := parseStrictInt(args[1])
+	switch {
+	case !ok:
+		c.WriteError(msgNotInt)
+		return
+	case count < 1 || len(args)%2 != 0 || (len(args)-2)/2 > replica.MaxRanges:
+		c.WriteError(msgSyntax)
+		return
+	}
+	ranges := make([]replica.Range, 0, (len(args)-2)/2)
+	for i := 2; i < len(args); i += 2 {
+		from, err1 := strconv.ParseUint(string(args[i]), 10, 64)
+		to, err2 := strconv.ParseUint(string(args[i+1]), 10, 64)
+		if err1 != nil || err2 != nil {
+			c.WriteError(msgNotInt)
+			return
+		}
+		r := replica.Range{From: replica.Cursor(from), To: replica.Cursor(to)}
+		if (r.To != 0 && r.To <= r.From) || (len(ranges) > 0 && (ranges[len(ranges)-1].To == 0 || r.From < ranges[len(ranges)-1].To)) {
+			c.WriteError("ERR ranges must be non-empty, sorted and disjoint")
+			return
+		}
+		ranges = append(ranges, r)
+	}
+	next, entries, err := cs.ScanRanges(c.srv.ctx, ranges, int(min(count, maxPeerScanCount)))
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	writeEntries(c, next, entries)
+}
+
+func writeEntries(c *Conn, next replica.Cursor, entries []replica.Entry) {
+	c.WriteArray(1 + 2*len(entries))
+	c.WriteBulkString(strconv.FormatUint(uint64(next), 10))
+	for _, e := range entries {
+		c.WriteBulk(e.Key)
+		c.WriteBulk(e.Object.Encode())
+	}
+}
+
+// BatchMerger is a replica that merges many objects sharing fsyncs
+// (replica.Store): DKV.MERGEMANY needs Config.Peer to be one.
+type BatchMerger interface {
+	MergeMany(ctx context.Context, entries []replica.Entry) error
+}
+
+// cmdPeerMergeMany is DKV.MERGEMANY key object [key object …]: DKV.MERGE
+// for many keys, acknowledged once all are durable. If any object does not
+// decode, nothing is merged and the reply is "-ERR corrupt object".
+func cmdPeerMergeMany(c *Conn, args [][]byte) {
+	bm, ok := c.srv.cfg.Peer.(BatchMerger)
+	if !ok {
+		c.WriteError("ERR this replica cannot merge batches")
+		return
+	}
+	if len(args)%2 != 1 {
+		c.WriteError("ERR wrong number of arguments for 'dkv.mergemany' command")
+		return
+	}
+	entries := make([]replica.Entry, 0, len(args)/2)
+	for i := 1; i < len(args); i += 2 {
+		obj, err := dvv.Decode(args[i+1])
+		if err != nil {
+			c.WriteError(msgCorruptObject)
+			return
+		}
+		entries = append(entries, replica.Entry{Key: args[i], Object: obj})
+	}
+	if err := bm.MergeMany(c.srv.ctx, entries); err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteOK()
+}
+
+// TreeSource serves levels of the local Merkle trees
+// (antientropy.Trees): DKV.TREE needs Config.Trees.
+type TreeSource interface {
+	Layout() antientropy.Layout
+	Level(partition, depth, from, to int) ([]antientropy.Hash, error)
+}
+
+// cmdPeerTree is DKV.TREE partition leaves depth from to: the hashes of
+// nodes [from, to) at depth of the local tree of partition, concatenated
+// 16 bytes each (antientropy.Hash.AppendBinary). A peer whose trees have
+// another number of leaves gets an error naming both shapes.
+func cmdPeerTree(c *Conn, args [][]byte) {
+	ts := c.srv.cfg.Trees
+	if ts == nil {
+		c.WriteError("ERR anti-entropy is off on this node")
+		return
+	}
+	var n [5]int64
+	for i := range n {
+		v, ok := parseStrictInt(args[1+i])
+		if !ok {
+			c.WriteError(msgNotInt)
+			return
+		}
+		n[i] = v
+	}
+	l := ts.Layout()
+	if n[0] < 0 || n[0] >= int64(l.Partitions()) || n[1] != int64(l.Leaves()) {
+		c.WriteError(fmt.Sprintf("ERR tree shape mismatch: asked partition %d with %d leaves, this node has %d partitions of %d leaves",
+			n[0], n[1], l.Partitions(), l.Leaves()))
+		return
+	}
+	if n[3] < 0 || n[4] < n[3] || n[4]-n[3] > maxPeerScanCount {
+		c.WriteError("ERR invalid tree node range")
+		return
+	}
+	hs, err := ts.Level(int(n[0]), int(n[2]), int(n[3]), int(n[4]))
+	if err != nil {
+		c.WriteError("ERR " + err.Error())
+		return
+	}
+	b := make([]byte, 0, 16*len(hs))
+	for _, h := range hs {
+		b = h.AppendBinary(b)
+	}
+	c.WriteBulk(b)
 }

@@ -1,0 +1,258 @@
+package antientropy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// ErrPeer reports a failed call to the other replica of an exchange.
+var ErrPeer = errors.New("antientropy: peer call failed")
+
+// Peer is the other replica of an exchange: the network side of another
+// node's trees and store (RemotePeer), or a local one in tests.
+type Peer interface {
+	// ID names the peer node.
+	ID() string
+	// TreeLevel returns nodes [from, to) at depth of the peer's tree of
+	// partition, which must have leaves leaves (else an error wrapping
+	// ErrShape).
+	TreeLevel(ctx context.Context, partition, leaves, depth, from, to int) ([]Hash, error)
+	// ScanRanges pages through the peer's objects at the positions of
+	// ranges (replica.Store.ScanRanges).
+	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
+	// MergeMany merges each entry into the peer's copy of its key.
+	MergeMany(ctx context.Context, entries []replica.Entry) error
+}
+
+// Local is this node's replica in an exchange: replica.Store.
+type Local interface {
+	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
+	// MergeMany merges each entry into the local copy of its key, durably,
+	// sharing fsyncs.
+	MergeMany(ctx context.Context, entries []replica.Entry) error
+}
+
+// Options tune an exchange.
+type Options struct {
+	// Page is the most keys fetched from either side in one call; 0 means
+	// 500.
+	Page int
+	// Throttle, if set, is called before n keys are compared and may wait
+	// (a rate limiter); its error ends the exchange.
+	Throttle func(ctx context.Context, n int) error
+}
+
+// Result is what an exchange found and did.
+type Result struct {
+	// DifferingLeaves is the number of leaves whose hashes differed.
+	DifferingLeaves int
+	// Hashes is the number of tree hashes fetched from the peer.
+	Hashes int
+	// Keys is the number of keys read from either side in differing
+	// leaves.
+	Keys int
+	// Pulled counts keys whose local copy changed by merging the peer's;
+	// Pushed counts keys sent to the peer because its copy lacked
+	// something.
+	Pulled, Pushed int
+	// BytesIn and BytesOut count the payload exchanged: 16 bytes per hash,
+	// and key plus encoded object per entry fetched or sent.
+	BytesIn, BytesOut int64
+}
+
+// Repaired returns the number of keys repaired on either side.
+func (r Result) Repaired() int { return r.Pulled + r.Pushed }
+
+// Add adds o's counts to r.
+func (r *Result) Add(o Result) {
+	r.DifferingLeaves += o.DifferingLeaves
+	r.Hashes += o.Hashes
+	r.Keys += o.Keys
+	r.Pulled += o.Pulled
+	r.Pushed += o.Pushed
+	r.BytesIn += o.BytesIn
+	r.BytesOut += o.BytesOut
+}
+
+// Exchange compares partition p of trees (kept by local's store) with the
+// peer's and repairs every differing key both ways: it walks the two trees
+// top-down (Diff) to the differing leaves, reads both sides' objects in
+// each run of differing leaves, merges each key's two objects with
+// dvv.Merge, stores the merge locally where it adds something and sends it
+// to the peer where the peer's lacks something. A converged partition
+// costs one hash. Writes racing with the exchange are safe (merges are
+// idempotent and commutative); they may leave a difference for the next
+// exchange.
+func Exchange(ctx context.Context, trees *Trees, p int, local Local, peer Peer, opt Options) (Result, error) {
+	var res Result
+	if opt.Page <= 0 {
+		opt.Page = 500
+	}
+	l := trees.Layout()
+	remote := levelSource{ctx: ctx, peer: peer, p: p, leaves: l.Leaves()}
+	leaves, fetched, err := Diff(trees.Snapshot(p), &remote, 0)
+	res.Hashes = fetched
+	res.BytesIn = int64(fetched) * 16
+	res.DifferingLeaves = len(leaves)
+	if err != nil {
+		return res, err
+	}
+	b := &batch{local: local, peer: peer, opt: opt, res: &res}
+	var runs []replica.Range
+	for i := 0; i < len(leaves); {
+		j := i + 1
+		for j < len(leaves) && leaves[j] == leaves[j-1]+1 {
+			j++
+		}
+		lo, hi := l.LeafRange(p, leaves[i], leaves[j-1]+1)
+		runs = append(runs, replica.Range{From: lo, To: hi})
+		i = j
+	}
+	for len(runs) > 0 {
+		group := runs[:min(len(runs), maxRuns)]
+		runs = runs[len(group):]
+		if err := b.repairRanges(ctx, group); err != nil {
+			return res, err
+		}
+	}
+	return res, b.flush(ctx)
+}
+
+// maxRuns bounds the runs of differing leaves read in one peer call.
+const maxRuns = 1024
+
+// batch gathers an exchange's repairs across runs of differing leaves, so
+// that sparse differences (a key here and there) cost one local fsync and
+// one peer call per Page keys rather than per run.
+type batch struct {
+	local      Local
+	peer       Peer
+	opt        Options
+	res        *Result
+	push, pull []replica.Entry
+}
+
+// flush stores the pulls locally and sends the pushes to the peer.
+func (b *batch) flush(ctx context.Context) error {
+	if len(b.pull) > 0 {
+		if err := b.local.MergeMany(ctx, b.pull); err != nil {
+			return err
+		}
+		b.res.Pulled += len(b.pull)
+		b.pull = b.pull[:0]
+	}
+	if len(b.push) > 0 {
+		if err := b.peer.MergeMany(ctx, b.push); err != nil {
+			return fmt.Errorf("%w: merge into %s: %w", ErrPeer, b.peer.ID(), err)
+		}
+		b.res.Pushed += len(b.push)
+		for _, e := range b.push {
+			b.res.BytesOut += entrySize(e.Key, e.Object)
+		}
+		b.push = b.push[:0]
+	}
+	return nil
+}
+
+func (b *batch) maybeFlush(ctx context.Context) error {
+	if len(b.push) >= b.opt.Page || len(b.pull) >= b.opt.Page {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// levelSource is a LevelSource over a Peer's partition.
+type levelSource struct {
+	ctx       context.Context
+	peer      Peer
+	p, leaves int
+}
+
+func (s *levelSource) Level(depth, from, to int) ([]Hash, error) {
+	return s.peer.TreeLevel(s.ctx, s.p, s.leaves, depth, from, to)
+}
+
+// repairRanges repairs the keys at the positions of ranges page by page:
+// a page of the peer's keys, then every local key in the span that page
+// covers.
+func (b *batch) repairRanges(ctx context.Context, ranges []replica.Range) error {
+	local, peer, opt, res := b.local, b.peer, b.opt, b.res
+	for len(ranges) > 0 {
+		next, theirs, err := peer.ScanRanges(ctx, ranges, opt.Page)
+		if err != nil {
+			return fmt.Errorf("%w: scan %s: %w", ErrPeer, peer.ID(), err)
+		}
+		covered := ranges
+		if next != 0 {
+			covered = replica.RangesBefore(ranges, next)
+		}
+		if err := throttle(ctx, opt, len(theirs)); err != nil {
+			return err
+		}
+		remote := make(map[string]dvv.Object, len(theirs))
+		for _, e := range theirs {
+			remote[string(e.Key)] = e.Object
+			res.BytesIn += entrySize(e.Key, e.Object)
+		}
+		res.Keys += len(theirs)
+		for len(covered) > 0 {
+			lnext, mine, err := local.ScanRanges(ctx, covered, opt.Page)
+			if err != nil {
+				return err
+			}
+			if err := throttle(ctx, opt, len(mine)); err != nil {
+				return err
+			}
+			res.Keys += len(mine)
+			for _, e := range mine {
+				r, ok := remote[string(e.Key)]
+				delete(remote, string(e.Key))
+				if !ok {
+					b.push = append(b.push, e)
+					continue
+				}
+				merged := dvv.Merge(e.Object, r)
+				if !dvv.Equal(merged, e.Object) {
+					b.pull = append(b.pull, replica.Entry{Key: e.Key, Object: r})
+				}
+				if !dvv.Equal(merged, r) {
+					b.push = append(b.push, replica.Entry{Key: e.Key, Object: merged})
+				}
+			}
+			if err := b.maybeFlush(ctx); err != nil {
+				return err
+			}
+			if lnext == 0 {
+				break
+			}
+			covered = replica.ResumeRanges(covered, lnext)
+		}
+		// What is left the peer has and this replica lacks.
+		for k, o := range remote {
+			b.pull = append(b.pull, replica.Entry{Key: []byte(k), Object: o})
+		}
+		if err := b.maybeFlush(ctx); err != nil {
+			return err
+		}
+		if next == 0 {
+			return nil
+		}
+		ranges = replica.ResumeRanges(ranges, next)
+	}
+	return nil
+}
+
+func throttle(ctx context.Context, opt Options, n int) error {
+	if opt.Throttle == nil || n == 0 {
+		return nil
+	}
+	return opt.Throttle(ctx, n)
+}
+
+func entrySize(key []byte, o dvv.Object) int64 {
+	return int64(len(key) + len(o.Encode()))
+}
