@@ -23,7 +23,7 @@ import (
 // ring marks it moving (ring.State.Moving) and keeps serving it from its
 // old replicas. One of them, the sender (the first of the old set that is
 // alive), streams the partition's keys to each incoming replica in
-// batches (DKV.MERGEN, merged with dvv, so keys written meanwhile — which
+// batches (DKV.MERGEMANY, merged with dvv, so keys written meanwhile — which
 // the incoming replicas also get from coordinators — are never lost),
 // throttled to Config.HandoffRate keys per second. Its progress, the
 // cursor of the last batch acknowledged per (partition, receiver), is
@@ -49,7 +49,7 @@ const (
 const (
 	// DefaultHandoffRate is the default throttle, in keys per second.
 	DefaultHandoffRate = 20000
-	// DefaultHandoffBatch is the default number of keys per DKV.MERGEN:
+	// DefaultHandoffBatch is the default number of keys per DKV.MERGEMANY:
 	// also the granularity of the saved progress.
 	DefaultHandoffBatch = 256
 	maxHandoffBatch     = 100000
@@ -104,7 +104,7 @@ type handoffs struct {
 	n      *Node
 	log    *slog.Logger
 	rate   int       // keys per second, 0: unthrottled
-	batch  int       // keys per DKV.MERGEN
+	batch  int       // keys per DKV.MERGEMANY
 	paceAt time.Time // when the keys paced so far may all have been sent (loop goroutine only)
 	dir    string
 
@@ -366,7 +366,7 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 		}
 		if len(entries) > 0 {
 			cctx, cancel := context.WithTimeout(ctx, h.n.cfg.Timeout+time.Duration(len(entries))*time.Millisecond)
-			err = peer.MergeBatch(cctx, entries)
+			err = peer.MergeMany(cctx, entries)
 			cancel()
 			if err != nil {
 				return err

@@ -36,8 +36,8 @@
 //     (asked without the key's lock, since it may ask other nodes) and the
 //     object has not changed since it was asked about.
 //
-// Ownership handoff uses MergeBatch (many merges sharing their fsyncs;
-// DKV.MERGEN over the network) and DropSlots, a local physical delete of a
+// Ownership handoff uses MergeMany (many merges sharing their fsyncs;
+// DKV.MERGEMANY over the network) and DropSlots, a local physical delete of a
 // partition's data keys and their 'e' entries that writes no tombstones
 // (the keys live on elsewhere).
 //

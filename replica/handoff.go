@@ -2,45 +2,14 @@ package replica
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
-// Ownership handoff support: a batch merge for the receiving side, and the
-// drop of a partition a node no longer holds.
-
-// MergeBatch merges every entry into the store, as Merge does for one, and
-// returns once all of them are durable (their fsyncs are shared). It stops
-// at the first error; the entries before it are merged.
-func (s *Store) MergeBatch(_ context.Context, entries []Entry) error {
-	for _, e := range entries {
-		if err := e.Object.Validate(); err != nil {
-			return fmt.Errorf("replica: merge %q: %w", e.Key, err)
-		}
-	}
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.life.RUnlock()
-	waits := make([]func() error, 0, len(entries))
-	var err error
-	for _, e := range entries {
-		var wait func() error
-		if _, wait, err = s.mergeLocked(e.Key, e.Object); err != nil {
-			break
-		}
-		waits = append(waits, wait)
-	}
-	for _, w := range waits {
-		if e := w(); e != nil && err == nil {
-			err = e
-		}
-	}
-	return err
-}
+// Ownership handoff support: the drop of a partition a node no longer
+// holds. (The receiving side merges with MergeMany.)
 
 // DropSlots deletes this replica's copy of every key of the slots
 // [from, to) and its expiry index entries: a local, physical delete for a

@@ -10,10 +10,10 @@ import (
 	"github.com/dynakv/dynakv/ring"
 )
 
-// TestMergeBatchAndDropSlots: a batch merges like single merges (a newer
+// TestMergeManyAndDropSlots: a batch merges like single merges (a newer
 // local version is kept beside it); DropSlots deletes exactly the keys of
 // its slots, expiring ones included, and writes no tombstones.
-func TestMergeBatchAndDropSlots(t *testing.T) {
+func TestMergeManyAndDropSlots(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
 	src := openMem(t, vfs.NewMem(), clock, nil)
@@ -28,7 +28,7 @@ func TestMergeBatchAndDropSlots(t *testing.T) {
 		entries = append(entries, Entry{Key: []byte(k), Object: set(t, src, k, "v"+k, exp)})
 	}
 	local := set(t, dst, "k1", "newer", 0)
-	if err := dst.MergeBatch(ctx, entries); err != nil {
+	if err := dst.MergeMany(ctx, entries); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
@@ -37,11 +37,11 @@ func TestMergeBatchAndDropSlots(t *testing.T) {
 			want = dvv.Merge(local, e.Object)
 		}
 		if got := get(t, dst, string(e.Key)); !dvv.Equal(got, want) {
-			t.Fatalf("%s after MergeBatch = %+v, want %+v", e.Key, got, want)
+			t.Fatalf("%s after MergeMany = %+v, want %+v", e.Key, got, want)
 		}
 	}
-	if err := dst.MergeBatch(ctx, []Entry{{Key: []byte("bad"), Object: dvv.Object{Siblings: []dvv.Sibling{{}}}}}); err == nil {
-		t.Error("MergeBatch took an invalid object")
+	if err := dst.MergeMany(ctx, []Entry{{Key: []byte("bad"), Object: dvv.Object{Siblings: []dvv.Sibling{{}}}}}); err == nil {
+		t.Error("MergeMany took an invalid object")
 	}
 
 	// Drop the keys of partition 3 of 16.

@@ -104,7 +104,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 		}
 	}
 	if cfg.ClusterSecret != "" {
-		for _, cmd := range append(peerCommands(), handoffPeerCommands()...) {
+		for _, cmd := range peerCommands() {
 			if err := s.register(cmd, false, true); err != nil {
 				panic(err) // a bug in the internal table
 			}
