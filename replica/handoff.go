@@ -2,20 +2,21 @@ package replica
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // Ownership handoff support: the drop of a partition a node no longer
 // holds. (The receiving side merges with MergeMany.)
 
 // DropSlots deletes this replica's copy of every key of the slots
-// [from, to) and its expiry index entries: a local, physical delete for a
+// [from, to) and its expiry index entry: a local, physical delete for a
 // partition handed off to other nodes. It writes no tombstones (nothing is
 // deleted anywhere else), does not fsync (a drop lost in a crash is done
-// again) and returns the number of keys dropped.
+// again), tells the Observer of each key, and returns the number of keys
+// dropped.
 func (s *Store) DropSlots(from, to int) (int, error) {
 	if err := s.enter(); err != nil {
 		return 0, err
@@ -28,41 +29,53 @@ func (s *Store) DropSlots(from, to int) (int, error) {
 	}
 	defer it.Close()
 	n := 0
-	b := s.db.NewBatch()
-	flush := func() error {
-		defer b.Close()
-		if b.Empty() {
-			return nil
-		}
-		return b.Commit(pebble.NoSync)
-	}
 	for it.First(); it.Valid(); it.Next() {
 		dk := bytes.Clone(it.Key())
 		if len(dk) < dataHeader {
 			continue
 		}
-		if o, err := dvv.Decode(it.Value()); err == nil {
-			if t := s.nextEvent(o); t != 0 {
-				_ = b.Delete(eventKey(t, dk), nil)
-			}
+		dropped, err := s.dropKey(dk)
+		if err != nil {
+			return n, err
 		}
-		_ = b.Delete(dk, nil)
-		n++
-		if b.Len() > 1<<20 {
-			if err := flush(); err != nil {
-				return n, fmt.Errorf("replica: drop: %w", err)
-			}
-			b = s.db.NewBatch()
+		if dropped {
+			n++
 		}
 	}
 	if err := it.Error(); err != nil {
-		b.Close()
-		return n, fmt.Errorf("replica: drop: %w", err)
-	}
-	if err := flush(); err != nil {
 		return n, fmt.Errorf("replica: drop: %w", err)
 	}
 	return n, nil
+}
+
+// dropKey deletes data key dk and its index entry under the key's lock,
+// telling the observer; an undecodable object is deleted too.
+func (s *Store) dropKey(dk []byte) (bool, error) {
+	mu := s.lock(userKey(dk))
+	mu.Lock()
+	defer mu.Unlock()
+	prev, raw, err := s.get(dk)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		return false, err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err == nil {
+		if raw == nil {
+			return false, nil // gone meanwhile
+		}
+		if t := s.nextEvent(prev); t != 0 {
+			_ = b.Delete(eventKey(t, dk), nil)
+		}
+	}
+	_ = b.Delete(dk, nil)
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return false, fmt.Errorf("replica: drop: %w", err)
+	}
+	if s.cfg.Observer != nil && raw != nil {
+		s.cfg.Observer.Observe(cursorOf(dk), userKey(dk), raw, nil)
+	}
+	return true, nil
 }
 
 // HasSlots reports whether the store holds any key of the slots [from, to).

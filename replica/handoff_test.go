@@ -17,7 +17,8 @@ func TestMergeManyAndDropSlots(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
 	src := openMem(t, vfs.NewMem(), clock, nil)
-	dst := openMem(t, vfs.NewMem(), clock, func(c *Config) { c.NodeID = "n2" })
+	obs := &dropObserver{}
+	dst := openMem(t, vfs.NewMem(), clock, func(c *Config) { c.NodeID = "n2"; c.Observer = obs })
 	var entries []Entry
 	for i := range 200 {
 		k := fmt.Sprintf("k%d", i)
@@ -62,6 +63,9 @@ func TestMergeManyAndDropSlots(t *testing.T) {
 	if has, _ := dst.HasSlots(from, to); has {
 		t.Error("keys left after DropSlots")
 	}
+	if obs.removed != inRange {
+		t.Errorf("the observer saw %d keys removed, want %d", obs.removed, inRange)
+	}
 	for _, e := range entries {
 		got := get(t, dst, string(e.Key))
 		if s := int(ring.Slot(e.Key)); from <= s && s < to {
@@ -74,5 +78,14 @@ func TestMergeManyAndDropSlots(t *testing.T) {
 	}
 	if inRange == 0 {
 		t.Fatal("no key in the dropped range: the test proves nothing")
+	}
+}
+
+// dropObserver counts the keys the store reports removed.
+type dropObserver struct{ removed int }
+
+func (o *dropObserver) Observe(_ Cursor, _, old, new []byte) {
+	if old != nil && new == nil {
+		o.removed++
 	}
 }

@@ -220,13 +220,14 @@ func (l *load) verify(t *testing.T, c *redis.Client) {
 // dropped their copies.
 func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 	t.Helper()
-	ctx := ctxT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	byAddr := map[string]*redis.Client{}
 	for _, p := range procs {
 		byAddr[p.Addr] = p.Client(t)
 	}
 	slots := must(byAddr[procs[0].Addr].ClusterSlots(ctx).Result())(t)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for _, k := range keys {
 		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, k).Result())(t))
 		var nodes []string
@@ -243,10 +244,22 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 		for addr, c := range byAddr {
 			replica := slices.Contains(nodes, addr)
 			for {
-				if _, vals := vget(t, c, k, "LOCAL"); (len(vals) > 0) == replica {
+				res, err := c.Do(ctx, "VGET", k, "LOCAL").Slice()
+				if err != nil || len(res) != 2 {
+					t.Fatalf("VGET %s LOCAL on %s: %v %v", k, addr, res, err)
+				}
+				if vals, _ := res[1].([]any); (len(vals) > 0) == replica {
 					break
 				}
 				if time.Now().After(deadline) {
+					part := fmt.Sprintf("partition=%d ", slot/(16384/scalePartitions))
+					for _, p := range procs {
+						for _, l := range strings.Split(p.Log(), "\n") {
+							if strings.Contains(l, part) {
+								t.Log(p.ID, p.Addr, l)
+							}
+						}
+					}
 					t.Fatalf("%s (slot %d): on %s %v, replicas %v", k, slot, addr, !replica, nodes)
 				}
 				time.Sleep(20 * time.Millisecond)
