@@ -11,7 +11,13 @@
 //   - a write is acknowledged only after W replicas stored it; otherwise
 //     the caller gets ErrNoQuorum, and the write may have partly landed (its
 //     outcome is unknown, as in Dynamo);
-//   - a read returns the dvv.Merge of at least R replies, never less.
+//   - a read returns the dvv.Merge of at least R replies, never less;
+//   - while a key's partition is handed off to new replicas, its
+//     preference list (RingPlacement: ring.State.ServingList) starts with
+//     the old replicas, which keep serving reads and write quorums, and a
+//     Placement that is also Receivers names the new ones: every write is
+//     sent to them as well, outside the quorum, with a hint kept here for
+//     one that cannot be reached.
 //
 // Concurrency: a Coordinator is safe for concurrent use; each request fans
 // out to replicas in goroutines and returns as soon as its quorum is met

@@ -232,8 +232,12 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		}
 	}
 	prev, next, err = c.local.Update(ctx, key, fn)
-	if err != nil || len(ids) == 1 {
+	if err != nil {
 		return prev, next, err
+	}
+	c.sendIncoming(ctx, key, ids, next)
+	if len(ids) == 1 {
+		return prev, next, nil
 	}
 	dests, reserve, localHints := c.writeDests(prefs, w)
 	for _, target := range append(slices.Clone(localHints), reserve...) {
@@ -319,6 +323,45 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
 	}
 	return prev, next, nil
+}
+
+// Receivers is a Placement that also names, for a key whose partition is
+// being handed off to new replicas, those replicas (ring.State.Incoming):
+// they get every write besides the key's replicas, so that no write made
+// during the handoff is missing when they take over.
+type Receivers interface {
+	Incoming(key []byte) []string
+}
+
+// sendIncoming sends a write to the key's incoming replicas (see
+// Receivers) other than those in ids, in the background: they do not count
+// toward W, and one that cannot be reached gets a hint kept here.
+func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string, obj dvv.Object) {
+	rc, ok := c.place.(Receivers)
+	if !ok {
+		return
+	}
+	for _, id := range rc.Incoming(key) {
+		if id == c.self || slices.Contains(ids, id) {
+			continue
+		}
+		rep := c.replica(id)
+		c.bg.Add(1)
+		go func() {
+			defer c.bg.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+			defer cancel()
+			if rep != nil && c.healthy(id) {
+				if err := rep.Merge(sctx, key, obj); err == nil {
+					return
+				}
+			}
+			// NB: should even the hint fail, the new replica misses this
+			// write unless the handoff stream has yet to pass the key;
+			// read repair brings it once the replica serves reads.
+			_ = c.local.PutHint(sctx, id, key, obj)
+		}()
+	}
 }
 
 // dest is where one copy of a write goes: a replica itself (hintFor

@@ -181,8 +181,13 @@ func (a *antiEntropy) loop(ctx context.Context) {
 // exchange runs one job and records its result.
 func (a *antiEntropy) exchange(ctx context.Context, job aeJob) {
 	st := a.n.cluster.current()
-	if st == nil || !slices.Contains(st.PreferenceList(job.p, st.Replicas()), job.peer) {
-		return // the ring moved on
+	if st == nil {
+		return
+	}
+	if prefs := st.PreferenceList(job.p, st.Replicas()); !slices.Contains(prefs, job.peer) || !slices.Contains(prefs, a.n.cluster.self) {
+		// The ring moved on: NB, a node that handed the partition off has
+		// dropped its copy, and an exchange would pull it back.
+		return
 	}
 	if !a.n.cluster.alive(string(job.peer)) {
 		a.mu.Lock()
@@ -309,6 +314,11 @@ func (a *antiEntropy) info() resp.InfoSection {
 func (n *Node) canReap(key []byte, o dvv.Object) bool {
 	st := n.cluster.current()
 	if st == nil {
+		return false
+	}
+	if _, moving := st.Moving(st.KeyPartition(key)); moving {
+		// NB: the key has old and new replicas while its partition is
+		// handed off; keep the tombstone until the move is over.
 		return false
 	}
 	now := time.Now().UnixMilli()

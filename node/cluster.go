@@ -32,6 +32,9 @@ const stateFile = "ring.state"
 type meta struct {
 	Addr   string `json:"a"` // RESP address
 	Weight int    `json:"w"`
+	// Left is set by CLUSTER LEAVE: the leader must not admit the node
+	// again once it is removed.
+	Left bool `json:"l,omitempty"`
 }
 
 // cluster is the node's view of the ring: the current ring state (persisted
@@ -47,8 +50,11 @@ type cluster struct {
 	secret string
 	weight int
 	addr   string // our RESP address, as advertised
-	path   string
-	log    *slog.Logger
+	// leaving is set before startGossip if this node is leaving (it then
+	// gossips meta.Left from the start).
+	leaving bool
+	path    string
+	log     *slog.Logger
 
 	mu    sync.RWMutex
 	state *ring.State // nil until this node is in a ring
@@ -104,7 +110,7 @@ func newCluster(cfg Config, addr string, log *slog.Logger) (*cluster, error) {
 
 // startGossip starts memberlist and the reconciler.
 func (c *cluster) startGossip(ctx context.Context, cfg Config) error {
-	mb, err := json.Marshal(meta{Addr: c.addr, Weight: c.weight})
+	mb, err := json.Marshal(meta{Addr: c.addr, Weight: c.weight, Left: c.leaving})
 	if err != nil {
 		return err
 	}
@@ -308,7 +314,7 @@ func (c *cluster) reconcile() {
 			continue
 		}
 		var md meta
-		if err := json.Unmarshal(gm.Meta, &md); err != nil || md.Addr == "" {
+		if err := json.Unmarshal(gm.Meta, &md); err != nil || md.Addr == "" || md.Left {
 			continue
 		}
 		want := ring.Member{ID: ring.NodeID(gm.ID), Addr: md.Addr, GossipAddr: gm.GossipAddr, Weight: max(md.Weight, 1)}
@@ -353,9 +359,34 @@ func (c *cluster) isLeader(st *ring.State, ml *member.Membership) bool {
 	return false
 }
 
-// Replicas returns the key's top-N node IDs.
+// announceLeaving gossips meta.Left, so that the leader does not admit
+// this node again once it has left.
+func (c *cluster) announceLeaving() error {
+	mb, err := json.Marshal(meta{Addr: c.addr, Weight: c.weight, Left: true})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.leaving = true
+	c.mu.Unlock()
+	if ml := c.membership(); ml != nil {
+		if err := ml.SetMeta(mb, 5*time.Second); err != nil {
+			return fmt.Errorf("%w: %w", ErrLeave, err)
+		}
+	}
+	return nil
+}
+
+// replicasOf returns the key's replicas: the top N of its serving list
+// (its old replicas while its partition is handed off).
 func (c *cluster) replicasOf(st *ring.State, key []byte) []ring.NodeID {
-	return st.PreferenceList(st.KeyPartition(key), st.Replicas())
+	return serving(st, st.KeyPartition(key))
+}
+
+// serving returns the top N of partition p's serving list.
+func serving(st *ring.State, p int) []ring.NodeID {
+	l := st.ServingList(p)
+	return l[:min(len(l), st.Replicas())]
 }
 
 // peer returns the Remote of node id (dialled lazily), nil if unknown.

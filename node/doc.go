@@ -9,10 +9,27 @@
 // and spread by gossip (ring/member): any node that learns a state merges
 // it with ring.Merge, so all nodes converge on one table. Membership
 // changes only by explicit act: a node started with --join is admitted by
-// the alive joined member with the smallest ID (the reconciler), and
+// the alive joined member with the smallest ID (the reconciler), CLUSTER
+// LEAVE makes a node hand its partitions off and remove itself, and
 // CLUSTER FORGET removes a dead node. Failure never changes ownership; a
 // dead node is routed around. Gossip and node-to-node calls require the
 // cluster secret (memberlist encryption key and DKV.AUTH).
+//
+// Ownership handoff (handoff.go). A ring change marks the partitions whose
+// replicas change as moving (ring pending ownership); their old replicas
+// serve them until the handoff is confirmed. For each moving partition
+// the first alive node of its old set streams it, batched and throttled
+// (--handoff-rate), to each incoming replica, saving the cursor of every
+// acknowledged batch in <data>/handoff.json, so either side may crash and
+// the stream resumes; it then confirms the move with a new ring version
+// (ring.State.Complete), and every node that no longer holds a partition
+// drops its copy. Ring changes made concurrently on several nodes are
+// settled by ring.Merge; the loser's change is made again on the next
+// round (the reconciler re-admits, the handoff loop re-confirms, a leaving
+// node re-marks itself). CLUSTER LEAVE is persisted in <data>/leaving and
+// gossiped in the node's meta so that, once removed, it is not admitted
+// again; its data directory must be wiped for it to join again. INFO
+// handoff shows the progress; a log line marks each partition sent.
 //
 // Anti-entropy (antientropy.go). The store keeps a Merkle tree per
 // partition (antientropy.Trees as its Observer, rebuilt when it opens).
@@ -26,15 +43,24 @@
 // replica of its key answers with nothing or with the tombstone itself
 // (a value, an uncovered version, or a replica that is down or silent
 // keeps it), so an exchange can never bring a deleted value back from a
-// replica that missed the delete.
+// replica that missed the delete; while the key's partition is handed off,
+// no tombstone of it is reaped.
 //
 // Invariants: a Node owns everything it starts; Start returns only once
 // the node is in a ring; Close stops accepting clients first, lets
 // in-flight requests finish, leaves gossip, then closes the store, so every
 // acknowledged write is on disk when Close returns.
 //
+// Invariants of the handoff: a partition's old replicas never drop it
+// before a ring version confirms that every incoming replica received all
+// of it (ring.State.Holds); the sender sends from its own replica and
+// merges with dvv, so resending is harmless; writes made during the move
+// reach the incoming replicas through the coordinators (or hints).
+//
 // Concurrency: Start and Close must not race each other; everything else on
-// a running Node is safe for concurrent use. The cluster's state is an
+// a running Node is safe for concurrent use. The handoff runs in one
+// goroutine (one partition at a time per sender); its progress and
+// counters are guarded by a mutex, read by INFO. The cluster's state is an
 // immutable *ring.State swapped under a mutex; readers take the current
 // pointer and use it without locks.
 package node

@@ -41,6 +41,12 @@ type Config struct {
 	// HintMaxBytes bounds the hints this node keeps for others (0: 1 GiB).
 	HintMaxBytes int64
 	Weight       int // relative capacity: share of partitions
+	// HandoffRate throttles ownership handoff: the most keys per second
+	// this node streams to new replicas (0: unthrottled).
+	HandoffRate int
+	// HandoffBatch is the number of keys per handoff call, and how often
+	// the progress is saved (0: DefaultHandoffBatch).
+	HandoffBatch int
 
 	// AEInterval is the anti-entropy period: each partition this node
 	// replicates is compared with each other replica once per interval (0:
@@ -82,17 +88,19 @@ type Config struct {
 func DefaultConfig() Config {
 	cc := coordinator.DefaultConfig()
 	return Config{
-		Listen:      "127.0.0.1:6379",
-		Gossip:      "127.0.0.1:7946",
-		Weight:      1,
-		Replicas:    cc.N,
-		ReadQuorum:  cc.R,
-		WriteQuorum: cc.W,
-		Partitions:  ring.DefaultPartitions,
-		Timeout:     cc.Timeout,
-		JoinTimeout: 30 * time.Second,
-		MaxClients:  resp.DefaultConfig().MaxClients,
-		LogLevel:    "info",
+		Listen:       "127.0.0.1:6379",
+		Gossip:       "127.0.0.1:7946",
+		Weight:       1,
+		HandoffRate:  DefaultHandoffRate,
+		HandoffBatch: DefaultHandoffBatch,
+		Replicas:     cc.N,
+		ReadQuorum:   cc.R,
+		WriteQuorum:  cc.W,
+		Partitions:   ring.DefaultPartitions,
+		Timeout:      cc.Timeout,
+		JoinTimeout:  30 * time.Second,
+		MaxClients:   resp.DefaultConfig().MaxClients,
+		LogLevel:     "info",
 	}
 }
 
@@ -102,8 +110,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: --id is required", ErrConfig)
 	case c.DataDir == "":
 		return fmt.Errorf("%w: --data is required", ErrConfig)
-	case c.Weight < 1:
-		return fmt.Errorf("%w: --weight must be at least 1", ErrConfig)
+	case c.Weight < 1 || c.Weight > ring.MaxWeight:
+		return fmt.Errorf("%w: --weight must be in 1..%d", ErrConfig, ring.MaxWeight)
+	case c.HandoffRate < 0:
+		return fmt.Errorf("%w: --handoff-rate must be at least 0", ErrConfig)
+	case c.HandoffBatch < 0 || c.HandoffBatch > maxHandoffBatch:
+		return fmt.Errorf("%w: --handoff-batch must be in 1..%d", ErrConfig, maxHandoffBatch)
 	case c.ClusterSecret == "" && (len(c.Join) > 0 || c.Replicas > 1):
 		return fmt.Errorf("%w: a cluster (--join or --replicas > 1) needs --cluster-secret, the same on every node", ErrConfig)
 	}
@@ -112,6 +124,9 @@ func (c *Config) validate() error {
 	}
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = 30 * time.Second
+	}
+	if c.HandoffBatch == 0 {
+		c.HandoffBatch = DefaultHandoffBatch
 	}
 	return nil
 }
@@ -122,7 +137,7 @@ type Node struct {
 	log     *slog.Logger
 	store   *replica.Store
 	cluster *cluster
-	xfer    *transfers
+	handoff *handoffs
 	ae      *antiEntropy // nil when anti-entropy is off
 	coord   *coordinator.Coordinator
 	srv     *resp.Server
@@ -161,11 +176,15 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.cluster, err = newCluster(cfg, addr, log); err != nil {
 		return nil, err
 	}
-	n.xfer = newTransfers()
+	if n.handoff, err = newHandoffs(n); err != nil {
+		return nil, err
+	}
+	n.cluster.leaving = n.handoff.leaving
 	n.cluster.onChange = func(old, next *ring.State) {
-		if k := n.xfer.plan(n.cluster.self, old, next); k > 0 {
-			log.Info("ring change: pushing partitions to their new replicas", "transfers", k)
+		if k := len(next.MovingPartitions()); k > 0 {
+			log.Info("ring change: partitions moving", "moving", k, "version", next.Version())
 		}
+		n.handoff.wake()
 	}
 	if err = n.cluster.startGossip(ctx, cfg); err != nil {
 		return nil, err
@@ -213,8 +232,8 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
 	respCfg.Peer = n.store
-	respCfg.Cluster = respCluster{c: n.cluster, ae: n.ae}
-	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}
+	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff, ae: n.ae}
+	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster(), n.handoff.info()}
 	if n.ae != nil {
 		respCfg.Trees = trees
 		respCfg.InfoSections = append(respCfg.InfoSections, n.ae.info())
@@ -222,7 +241,7 @@ func Start(cfg Config) (n *Node, err error) {
 	}
 	n.srv = resp.New(respCfg, n.coord, log)
 	go n.handoffLoop(ctx)
-	go n.transferLoop(ctx)
+	go n.handoff.loop(ctx)
 	go func() {
 		err := n.srv.Serve(n.ln)
 		if err != nil && !errors.Is(err, resp.ErrServerClosed) {
@@ -292,10 +311,7 @@ func (n *Node) infoReplication() resp.InfoSection {
 			per = append(per, id+"="+strconv.Itoa(c))
 		}
 		slices.Sort(per)
-		xp, xk := n.xfer.stats()
 		return append(f,
-			resp.InfoField{Name: "transfers_pending", Value: strconv.Itoa(xp)},
-			resp.InfoField{Name: "transfer_keys_sent", Value: strconv.FormatInt(xk, 10)},
 			resp.InfoField{Name: "hints_pending", Value: strconv.Itoa(pending)},
 			resp.InfoField{Name: "hints_pending_by_target", Value: strings.Join(per, ",")},
 			resp.InfoField{Name: "hints_stored", Value: strconv.FormatInt(hs.Stored, 10)},

@@ -17,6 +17,7 @@ var ErrForget = errors.New("node: cannot forget node")
 // write forwarding).
 type respCluster struct {
 	c  *cluster
+	h  *handoffs
 	ae *antiEntropy // nil when anti-entropy is off
 }
 
@@ -73,7 +74,7 @@ func (r respCluster) Shards() []resp.Shard {
 	var out []resp.Shard
 	var last []ring.NodeID
 	for p := 0; p < q; p++ {
-		ids := r.healthyFirst(st.PreferenceList(p, st.Replicas()))
+		ids := r.healthyFirst(serving(st, p))
 		start, end := ring.SlotRange(p, q)
 		if len(out) > 0 && slices.Equal(ids, last) {
 			out[len(out)-1].End = end - 1
@@ -156,6 +157,10 @@ func (r respCluster) Forget(_ context.Context, id string) error {
 	}
 	return r.c.change(next)
 }
+
+// Leave starts handing this node's partitions off and then removes it
+// from the ring (CLUSTER LEAVE); it returns once the leave is under way.
+func (r respCluster) Leave(context.Context) error { return r.h.startLeave() }
 
 // RouteVia routes a versioned write to via, the replica that answered its
 // token's read first, if via is a healthy replica of key (Dynamo §6.4);

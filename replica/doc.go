@@ -36,6 +36,11 @@
 //     (asked without the key's lock, since it may ask other nodes) and the
 //     object has not changed since it was asked about.
 //
+// Ownership handoff uses MergeMany (many merges sharing their fsyncs;
+// DKV.MERGEMANY over the network) and DropSlots, a local physical delete of a
+// partition's data keys and their 'e' entries that writes no tombstones
+// (the keys live on elsewhere).
+//
 // Concurrency: a Store is safe for concurrent use. Writers of one key are
 // serialised by a striped lock; reads take no lock (a pebble read of one key
 // is atomic). The sweeper runs in its own goroutine until Close.

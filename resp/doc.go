@@ -75,7 +75,8 @@
 // to [from to …] (keys at the replica.Cursor positions of sorted, disjoint
 // ranges) and DKV.MERGEMANY
 // key object … (merges sharing fsyncs; all or nothing on a corrupt
-// object). On any other connection DKV.GET, DKV.MERGE, DKV.SCAN and every FlagPeer
+// object; ownership handoff streams partitions with it too). On any
+// other connection DKV.GET, DKV.MERGE, DKV.SCAN and every FlagPeer
 // command reply "-NOPERM this command is reserved for cluster peers" and
 // do nothing. COMMAND does not list them; without a secret
 // they do not exist.
@@ -87,7 +88,9 @@
 // clients (go-redis ClusterClient, redis-cli -c and --cluster check)
 // route each key to one of its replicas: CLUSTER SLOTS, SHARDS, NODES and
 // REPLICAS show each slot range's first healthy replica as its master and
-// the others as replicas; INFO, MYID, FORGET, HELP and KEYSLOT; READONLY
+// the others as replicas; INFO, MYID, FORGET, HELP and KEYSLOT; LEAVE
+// (if the Cluster is a Leaver) replies +OK once this node has started to
+// hand its partitions off and leave the ring; READONLY
 // and READWRITE reply +OK. Node IDs are the ring's IDs as they are ("n1"):
 // ring IDs hold no space or control character, and neither go-redis nor
 // redis-cli needs Redis's 40 hex digits. Without a Cluster the CLUSTER
@@ -109,7 +112,9 @@
 // "-CROSSSLOT". A node that cannot be reached yields "-NOQUORUM cannot
 // reach replica <id> of key: <error>" (the write may have landed). A
 // write arriving on a peer connection is never forwarded again: it runs
-// here if Route says so, else gets "-ERR forwarding loop".
+// here if Route says so, else gets "-ERR forwarding loop"; the client's
+// node then routes it again, up to five times over about a second (two
+// rings disagree only while a change spreads), before relaying the error.
 //
 // # Errors
 //

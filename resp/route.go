@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -37,8 +38,31 @@ type ViaRouter interface {
 //
 // A peer connection never forwards (the loop guard): a write that arrives
 // from another node for a key this node does not coordinate either (the
-// two nodes' rings disagree) gets "-ERR forwarding loop".
+// two nodes' rings disagree) gets "-ERR forwarding loop". The client's
+// node then routes the write again after a pause (see forwardRetries),
+// since rings disagree only while a change spreads by gossip; the refused
+// write did not run anywhere, so running it again is safe.
 func (c *Conn) routeWrite(cmd *Command, args [][]byte) {
+	if c.peer {
+		c.routeWriteOnce(cmd, args)
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		rep := c.capture(func() { c.routeWriteOnce(cmd, args) })
+		if attempt == len(forwardRetries) || rep.kind != '-' || rep.text != msgForwardLoop || c.srv.ctx.Err() != nil {
+			c.out = append(c.out, rep.raw...)
+			return
+		}
+		c.srv.sleep(forwardRetries[attempt])
+	}
+}
+
+// forwardRetries are the pauses before routing again a write that met a
+// forwarding loop: about a second in all, several gossip rounds.
+var forwardRetries = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond}
+
+// routeWriteOnce is one routing of a write (see routeWrite).
+func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 	cl := c.srv.cfg.Cluster
 	pos := keyPositions(cmd, len(args))
 	if len(pos) == 0 {
@@ -298,5 +322,15 @@ func (c *Conn) writeForwarded(v any, status bool) {
 		c.WriteError(v.Error())
 	default:
 		c.WriteBulkString(fmt.Sprint(v))
+	}
+}
+
+// sleep pauses for d, or until the server closes.
+func (s *Server) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
 	}
 }

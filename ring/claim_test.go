@@ -192,7 +192,7 @@ func windowViolations(owners []NodeID, w int) int {
 
 // checkClaim verifies res = Claim(cur, members, n) against the properties
 // documented on Claim, computing each independently, and returns the
-// extra moves (Moved - MinMoved).
+// number of windows that repeat an owner.
 func checkClaim(t *testing.T, cur []NodeID, members []Member, n int, res ClaimResult) int {
 	t.Helper()
 	q := len(cur)
@@ -269,58 +269,54 @@ func checkClaim(t *testing.T, cur []NodeID, members []Member, n int, res ClaimRe
 	if res.Window != w || res.Feasible != feasible || res.Violations != v {
 		t.Errorf("Window, Feasible, Violations = %d, %v, %d, want %d, %v, %d", res.Window, res.Feasible, res.Violations, w, feasible, v)
 	}
-	if feasible && v > 0 {
-		t.Errorf("%d windows of %d repeat an owner, though distinct windows are feasible", v, w)
+	// A ring built from nothing has no moves to save: its fresh layout has
+	// distinct windows when they are feasible. Any other claim moves
+	// exactly the minimum, and keeps windows distinct only as a best effort.
+	fresh := !slices.ContainsFunc(cur, func(id NodeID) bool { return id != "" })
+	if fresh && feasible && v > 0 {
+		t.Errorf("%d windows of %d repeat an owner in a new ring, though distinct windows are feasible", v, w)
 	}
-	if !feasible && moved != minMoved {
-		t.Errorf("infeasible: moved %d, want the minimum %d", moved, minMoved)
-	}
-	// The bound on moves from the best rotation of a fresh layout.
-	if feasible {
-		keep := 0
-		for id, c := range before {
-			keep += c * count[id]
-		}
-		if bound := q - (keep+q-1)/q; moved > bound {
-			t.Errorf("moved %d, more than the fresh-layout bound %d", moved, bound)
-		}
+	if !fresh && moved != minMoved {
+		t.Errorf("moved %d, want the minimum %d", moved, minMoved)
 	}
 	// Claiming the result again changes nothing.
 	if again, err := Claim(res.Owners, members, n); err != nil || again.Moved != 0 {
 		t.Errorf("reclaiming the result moves %d partitions (err %v)", again.Moved, err)
 	}
-	return moved - minMoved
+	return v
 }
 
 func node(i int) NodeID { return NodeID(fmt.Sprintf("n%d", i)) }
 
-// claimStats sums the extra moves (Moved - MinMoved) over many claims.
+// claimStats sums the windows that repeat an owner over many claims
+// where distinct windows were feasible.
 type claimStats struct {
-	claims, feasible, extraClaims, extraMoves, maxExtra int
+	claims, feasible, repeatClaims, repeats, maxRepeats int
 }
 
-func (s *claimStats) add(feasible bool, extra int) {
+func (s *claimStats) add(feasible bool, repeats int) {
 	s.claims++
-	if feasible {
-		s.feasible++
+	if !feasible {
+		return
 	}
-	if extra > 0 {
-		s.extraClaims++
-		s.extraMoves += extra
-		s.maxExtra = max(s.maxExtra, extra)
+	s.feasible++
+	if repeats > 0 {
+		s.repeatClaims++
+		s.repeats += repeats
+		s.maxRepeats = max(s.maxRepeats, repeats)
 	}
 }
 
 func (s claimStats) String() string {
-	return fmt.Sprintf("%d claims, %d feasible; %d with extra moves, %d in all, at most %d in one",
-		s.claims, s.feasible, s.extraClaims, s.extraMoves, s.maxExtra)
+	return fmt.Sprintf("%d claims, %d feasible; of these %d leave repeated windows, %d windows in all, at most %d in one",
+		s.claims, s.feasible, s.repeatClaims, s.repeats, s.maxRepeats)
 }
 
 // TestClaimSequences runs random sequences of joins (sometimes several at
 // once), leaves and forgets, with weights 1..3 and N = 3, and checks every
-// claim with checkClaim. In roomy rings (at least 2N+2 members before and
-// after, no share above Q/(2N)) it also checks Moved - MinMoved ≤ Q/32+2;
-// over 100 runs the most seen was 2 at Q=64, 4 at Q=256, 7 at Q=1024.
+// claim with checkClaim (every claim moves exactly MinMoved), and logs
+// how many windows repeat an owner, overall and in roomy rings (at least
+// 2N+2 members before and after, no share above Q/(2N)).
 func TestClaimSequences(t *testing.T) {
 	const n = 3
 	rng := testRand(t)
@@ -376,12 +372,10 @@ func TestClaimSequences(t *testing.T) {
 					}
 					extra := checkClaim(t, cur, members, n, res)
 					all.add(res.Feasible, extra)
-					now := 0
-					for _, m := range members {
-						if m.Status == StatusJoined {
-							now++
-						}
+					if res.Moved != res.MinMoved {
+						t.Errorf("%d members → %d: moved %d, minimum %d", was, now(members), res.Moved, res.MinMoved)
 					}
+					now := now(members)
 					// Rings with room: at least 2N+2 members before and
 					// after, every share at most half the most a member
 					// can own with distinct windows (Q/N).
@@ -392,9 +386,6 @@ func TestClaimSequences(t *testing.T) {
 					}
 					if roomy {
 						big.add(res.Feasible, extra)
-						if extra > q/32+2 {
-							t.Errorf("%d members → %d: %d extra moves, more than Q/32+2", was, now, extra)
-						}
 					}
 					if t.Failed() {
 						t.Fatalf("members %v\ncur %v\nnew %v", members, cur, res.Owners)
@@ -406,6 +397,17 @@ func TestClaimSequences(t *testing.T) {
 			t.Logf("roomy rings: %v", big)
 		})
 	}
+}
+
+// now counts the joined members.
+func now(members []Member) int {
+	k := 0
+	for _, m := range members {
+		if m.Status != StatusLeaving {
+			k++
+		}
+	}
+	return k
 }
 
 // TestClaimEqualWeights: with equal weights and at least 2N+1 members
@@ -432,30 +434,20 @@ func TestClaimEqualWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			extra := checkClaim(t, cur, members, n, res)
-			// NB: at Q = 64 a leave can need one extra move: a maximum
-			// matching of the leaver's partitions to members below their
-			// share, each without a repeat, can fall one short.
-			if allowed := btoi(q < 256); min(was, len(members)) >= 2*n+1 && extra > allowed {
-				t.Errorf("q=%d, %d → %d members: moved %d, want at most %d", q, was, len(members), res.Moved, res.MinMoved+allowed)
+			checkClaim(t, cur, members, n, res)
+			if was > 0 && res.Moved != res.MinMoved {
+				t.Errorf("q=%d, %d → %d members: moved %d, want %d", q, was, len(members), res.Moved, res.MinMoved)
 			}
 			cur = res.Owners
 		}
 	}
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // TestJoinOneAtATimeMovesAboutQOverS is the paper's incremental
 // scalability claim for a ring grown one equal node at a time (Q=256, N=3):
 // each join moves the new node's share Q/S, taken from the others, and no
-// more — except 3→4, where keeping any 3 consecutive partitions on distinct
-// nodes costs a few extra moves (bounded here at 25%).
+// more (3→4 included: distinct windows are a best effort, never paid for
+// with moves).
 func TestJoinOneAtATimeMovesAboutQOverS(t *testing.T) {
 	const q = 256
 	var members []Member
@@ -470,12 +462,8 @@ func TestJoinOneAtATimeMovesAboutQOverS(t *testing.T) {
 		if res.MinMoved != q/s && res.MinMoved != q/s+1 {
 			t.Errorf("join %d→%d: minimum %d, want Q/S = %d (±1)", s-1, s, res.MinMoved, q/s)
 		}
-		limit := res.MinMoved
-		if s == 4 {
-			limit = res.MinMoved * 5 / 4
-		}
-		if res.Moved > limit {
-			t.Errorf("join %d→%d: moved %d partitions, want at most %d", s-1, s, res.Moved, limit)
+		if s > 1 && res.Moved != res.MinMoved {
+			t.Errorf("join %d→%d: moved %d partitions, want %d", s-1, s, res.Moved, res.MinMoved)
 		}
 		for _, p := range res.Owners {
 			if p == "" {
@@ -484,7 +472,7 @@ func TestJoinOneAtATimeMovesAboutQOverS(t *testing.T) {
 		}
 		// Only partitions that went to the new node moved.
 		for p := range cur {
-			if cur[p] != "" && cur[p] != res.Owners[p] && res.Owners[p] != node(s) && s != 4 {
+			if cur[p] != "" && cur[p] != res.Owners[p] && res.Owners[p] != node(s) {
 				t.Errorf("join %d→%d: partition %d moved between old nodes", s-1, s, p)
 			}
 		}

@@ -28,12 +28,14 @@
 //   - members are sorted by ID, IDs are distinct and valid (1..MaxIDLen
 //     bytes, no space or control character), weights are 1..MaxWeight;
 //   - at least one member is joined, and every partition is owned by a
-//     joined member; leaving members own nothing.
+//     joined member; leaving members own nothing;
+//   - a moving partition's old set is a non-empty list of distinct
+//     members.
 //
 // The table itself comes from Claim, which gives each joined member a share
-// of the partitions proportional to its weight (±1), moves as few
-// partitions as it can when members change, and, when there are at least N
-// members and the shares allow it, keeps any N consecutive partitions on N
+// of the partitions proportional to its weight (±1), moves exactly the
+// fewest partitions that achieve this when members change, and, as a best
+// effort that never costs a move, keeps any N consecutive partitions on N
 // distinct nodes. Claim's documentation states its guarantees, its
 // trade-offs and their measured cost.
 //
@@ -46,6 +48,19 @@
 // drops a dead node for good; Update changes a member's addresses or
 // weight. Each returns a new State with Version one higher, and the
 // ClaimResult telling how many partitions moved.
+//
+// # Pending ownership
+//
+// A change that gives a partition's keys a replica that did not hold them
+// makes the partition moving: the State keeps its old set (the replicas it
+// was served from) until Complete confirms that every Incoming replica has
+// received all of its keys. ServingList puts the old set first, so reads
+// and write quorums stay on replicas that hold the data; Incoming replicas
+// get every write besides the handoff stream; Holds tells a node whether
+// it may drop its copy. A further change keeps a moving partition's old
+// set (minus forgotten nodes): the data is still there. A leaving member
+// cannot be removed while it is in an old set (ErrMoving). States without
+// moving partitions encode exactly as before pending ownership existed.
 //
 // Nodes spread States by gossip and keep, with Merge, the one that Newer
 // prefers: the higher Version, and between different States of equal
@@ -69,6 +84,6 @@
 //
 // Errors wrap one of the package's sentinels (ErrInvalidPartitions,
 // ErrInvalidReplicas, ErrInvalidMember, ErrDuplicateMember,
-// ErrUnknownMember, ErrNoMembers, ErrNotLeaving, ErrInvalidState) with %w;
+// ErrUnknownMember, ErrNoMembers, ErrNotLeaving, ErrMoving, ErrInvalidState) with %w;
 // test them with errors.Is.
 package ring

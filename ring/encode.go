@@ -19,6 +19,16 @@ type wireState struct {
 	Replicas int      `json:"replicas"`
 	Members  []Member `json:"members"`
 	Owners   []int32  `json:"owners"`
+	// Pending lists the moving partitions, by partition, each with its old
+	// set as member indexes. Absent when nothing moves, so a State without
+	// moves encodes as before pending ownership existed.
+	Pending []wirePending `json:"pending,omitempty"`
+}
+
+// wirePending is one moving partition and its old set.
+type wirePending struct {
+	P   int     `json:"p"`
+	Old []int32 `json:"old"`
 }
 
 // Encode returns the canonical encoding of s (JSON): equal States encode to
@@ -31,12 +41,26 @@ func (s *State) Encode() []byte {
 		Replicas: s.replicas,
 		Members:  s.members,
 		Owners:   s.owners,
+		Pending:  s.wirePending(),
 	})
 	if err != nil {
 		// NB: unreachable: wireState holds only strings, ints and slices.
 		panic("ring: encode: " + err.Error())
 	}
 	return b
+}
+
+// wirePending returns the moving partitions in encoding order.
+func (s *State) wirePending() []wirePending {
+	var out []wirePending
+	for _, p := range s.MovingPartitions() {
+		old := make([]int32, len(s.pending[p]))
+		for k, id := range s.pending[p] {
+			old[k] = s.index[id]
+		}
+		out = append(out, wirePending{P: p, Old: old})
+	}
+	return out
 }
 
 // Decode parses an encoding made by Encode and checks every invariant of a
@@ -67,7 +91,24 @@ func Decode(b []byte) (*State, error) {
 		}
 		owners[p] = w.Members[i].ID
 	}
-	s, err := build(w.Version, w.Replicas, w.Members, owners)
+	var pending map[int][]NodeID
+	for i, wp := range w.Pending {
+		if i > 0 && w.Pending[i-1].P >= wp.P {
+			return nil, fmt.Errorf("%w: moving partitions not sorted", ErrInvalidState)
+		}
+		if pending == nil {
+			pending = map[int][]NodeID{}
+		}
+		old := make([]NodeID, len(wp.Old))
+		for k, i := range wp.Old {
+			if i < 0 || int(i) >= len(w.Members) {
+				return nil, fmt.Errorf("%w: moving partition %d: index %d out of range", ErrInvalidState, wp.P, i)
+			}
+			old[k] = w.Members[i].ID
+		}
+		pending[wp.P] = old
+	}
+	s, err := buildPending(w.Version, w.Replicas, w.Members, owners, pending)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidState, err)
 	}

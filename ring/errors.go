@@ -22,6 +22,9 @@ var (
 	ErrNoMembers = errors.New("ring: no joined members")
 	// ErrNotLeaving: Remove of a member that is still joined.
 	ErrNotLeaving = errors.New("ring: member is not leaving")
+	// ErrMoving: Remove of a leaving member whose partitions are still
+	// being handed off (it is in the old set of a moving partition).
+	ErrMoving = errors.New("ring: member still hands partitions off")
 	// ErrInvalidState: bytes given to Decode that are not a valid encoded
 	// State.
 	ErrInvalidState = errors.New("ring: invalid state")

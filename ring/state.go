@@ -119,7 +119,10 @@ type State struct {
 	members  []Member
 	index    map[NodeID]int32 // member ID → index in members
 	owners   []int32          // partition → index in members
-	digest   [sha256.Size]byte
+	// pending maps each moving partition to its old set (see Moving);
+	// nil or empty when nothing moves.
+	pending map[int][]NodeID
+	digest  [sha256.Size]byte
 }
 
 // New returns the first version (Version 1) of a ring whose members are
@@ -186,9 +189,11 @@ func build(version uint64, replicas int, members []Member, owners []NodeID) (*St
 		}
 		s.owners[p] = i
 	}
-	s.digest = sha256.Sum256(s.Encode())
+	s.digest = digestOf(s)
 	return s, nil
 }
+
+func digestOf(s *State) [sha256.Size]byte { return sha256.Sum256(s.Encode()) }
 
 // Version returns the version of the ring: it grows by one with every
 // change.
@@ -328,6 +333,7 @@ func (s *State) Clone() *State {
 	for k, v := range s.index {
 		c.index[k] = v
 	}
+	c.pending = s.clonePending()
 	return &c
 }
 
@@ -377,7 +383,8 @@ func (s *State) Leave(id NodeID) (*State, ClaimResult, error) {
 
 // Remove returns the ring without the leaving member id, once it has handed
 // its data off. Ownership does not change. The error wraps
-// ErrUnknownMember or ErrNotLeaving.
+// ErrUnknownMember, ErrNotLeaving, or ErrMoving if id is still in the old
+// set of a moving partition.
 func (s *State) Remove(id NodeID) (*State, error) {
 	i, ok := s.index[id]
 	if !ok {
@@ -386,8 +393,11 @@ func (s *State) Remove(id NodeID) (*State, error) {
 	if s.members[i].Status != StatusLeaving {
 		return nil, fmt.Errorf("%w: %q", ErrNotLeaving, id)
 	}
+	if s.Involved(id) {
+		return nil, fmt.Errorf("%w: %q", ErrMoving, id)
+	}
 	ms := slices.Delete(slices.Clone(s.members), int(i), int(i)+1)
-	return build(s.version+1, s.replicas, ms, s.Owners())
+	return buildPending(s.version+1, s.replicas, ms, s.Owners(), s.clonePending())
 }
 
 // Forget returns the ring without member id (joined or leaving), its
@@ -420,7 +430,7 @@ func (s *State) Update(m Member) (*State, ClaimResult, error) {
 	ms[i] = m
 	if m.Weight == s.members[i].Weight {
 		owners := s.Owners()
-		ns, err := build(s.version+1, s.replicas, ms, owners)
+		ns, err := buildPending(s.version+1, s.replicas, ms, owners, s.clonePending())
 		if err != nil {
 			return nil, ClaimResult{}, err
 		}
@@ -430,13 +440,18 @@ func (s *State) Update(m Member) (*State, ClaimResult, error) {
 }
 
 // reclaim runs Claim on the current table with members ms and builds the
-// next version.
+// next version, with the partitions whose replicas change moving (see
+// Moving).
 func (s *State) reclaim(ms []Member) (*State, ClaimResult, error) {
 	res, err := Claim(s.Owners(), ms, s.replicas)
 	if err != nil {
 		return nil, ClaimResult{}, err
 	}
-	ns, err := build(s.version+1, s.replicas, ms, res.Owners)
+	pending, err := s.nextPending(ms, res.Owners)
+	if err != nil {
+		return nil, ClaimResult{}, err
+	}
+	ns, err := buildPending(s.version+1, s.replicas, ms, res.Owners, pending)
 	if err != nil {
 		return nil, ClaimResult{}, err
 	}

@@ -31,7 +31,54 @@ func StartCluster(t *testing.T, n int, extra ...string) []*Proc {
 		procs = append(procs, StartServer(t, fmt.Sprintf("n%d", i), append(common, "--join", first.Gossip())...))
 	}
 	waitMembers(t, procs, n)
+	waitSettled(t, procs)
 	return procs
+}
+
+// procInfo returns field name of the process's INFO section, "" if absent
+// or unreachable.
+func procInfo(p *Proc, section, name string) string {
+	c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
+	defer c.Close()
+	info, err := c.Info(context.Background(), section).Result()
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitSettled polls until no partition is moving in any process's ring
+// (every ownership handoff confirmed) and all agree on the ring version.
+func waitSettled(t testing.TB, procs []*Proc) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		settled := true
+		version := ""
+		for i, p := range procs {
+			v := procInfo(p, "cluster", "ring_version")
+			if procInfo(p, "handoff", "handoff_partitions_moving") != "0" || i > 0 && v != version {
+				settled = false
+				break
+			}
+			version = v
+		}
+		if settled {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range procs {
+				t.Logf("%s: moving %s, ring version %s", p.ID, procInfo(p, "handoff", "handoff_partitions_moving"), procInfo(p, "cluster", "ring_version"))
+			}
+			t.Fatalf("handoffs not finished after 60s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Gossip returns the process's gossip address.
@@ -377,6 +424,7 @@ func TestJoinPushesDataToNewReplicas(t *testing.T) {
 		"--write-quorum", "2", "--partitions", "64", "--timeout", "1s", "--join", procs[0].Gossip()}
 	procs = append(procs, StartServer(t, "n4", common...))
 	waitMembers(t, procs, 4)
+	waitSettled(t, procs)
 	byAddr := map[string]*redis.Client{}
 	for _, p := range procs {
 		byAddr[p.Addr] = p.Client(t)

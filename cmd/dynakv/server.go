@@ -19,6 +19,8 @@ func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.IntVar(&d.Partitions, "partitions", d.Partitions, "Q: ring partitions, a power of two dividing 16384")
 	fs.StringVar(&d.RequirePass, "requirepass", "", "password clients must AUTH with (empty: none)")
 	fs.IntVar(&d.Weight, "weight", d.Weight, "relative capacity: the node's share of partitions is proportional to it")
+	fs.IntVar(&d.HandoffRate, "handoff-rate", d.HandoffRate, "most keys per second this node streams to new replicas when partitions move (0: unthrottled)")
+	fs.IntVar(&d.HandoffBatch, "handoff-batch", d.HandoffBatch, "keys per handoff call; progress is saved after each")
 	fs.BoolVar(&d.NoSync, "nosync", false, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
 	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
 	fs.DurationVar(&d.HintInterval, "hint-interval", time.Second, "how often hints are handed off to nodes that are back")

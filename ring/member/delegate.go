@@ -33,13 +33,17 @@ var (
 	_ memberlist.PingDelegate  = (*delegate)(nil)
 )
 
-// NodeMeta implements memberlist.Delegate: Config.Meta, validated at Start
-// to fit limit.
+// NodeMeta implements memberlist.Delegate: the Meta of the last SetMeta,
+// else Config.Meta (validated at Start to fit limit).
 func (d *delegate) NodeMeta(limit int) []byte {
-	if len(d.m.cfg.Meta) > limit {
+	meta := d.m.cfg.Meta
+	if p := d.m.meta.Load(); p != nil {
+		meta = *p
+	}
+	if len(meta) > limit {
 		return nil
 	}
-	return d.m.cfg.Meta
+	return meta
 }
 
 // NotifyMsg implements memberlist.Delegate: one of our messages arrived by

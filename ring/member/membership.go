@@ -45,6 +45,8 @@ type Membership struct {
 	pullMu sync.Mutex
 	pulls  map[digest]time.Time // recent state requests, by digest wanted
 
+	meta atomic.Pointer[[]byte] // set by SetMeta; nil: Config.Meta
+
 	selfLeaving atomic.Bool
 	leaveAcks   atomic.Pointer[chan string] // set while Leave awaits acks
 
@@ -177,6 +179,18 @@ func (m *Membership) Broadcast() {
 		msg = encodeNotice(digestOf(state), m.cfg.NodeID)
 	}
 	m.queue.QueueBroadcast(&stateBroadcast{msg: msg})
+}
+
+// SetMeta replaces this node's Meta (at most memberlist's meta limit, 512
+// bytes) and gossips it, waiting up to timeout for the update to be sent.
+// Members see it in Member.Meta once it reaches them.
+func (m *Membership) SetMeta(meta []byte, timeout time.Duration) error {
+	b := bytes.Clone(meta)
+	m.meta.Store(&b)
+	if err := m.ml.Load().UpdateNode(timeout); err != nil {
+		return fmt.Errorf("member: update meta: %w", err)
+	}
+	return nil
 }
 
 // Join contacts the given "host:port" gossip addresses and merges their
