@@ -76,7 +76,7 @@ func newAntiEntropy(n *Node, trees *antientropy.Trees) *antiEntropy {
 	}
 	return &antiEntropy{
 		n: n, trees: trees, interval: every, log: n.log,
-		limit:  newLimiter(float64(rate), time.Now),
+		limit:  newLimiter(float64(rate), float64(rate), time.Now),
 		status: map[aeJob]aeStatus{},
 		poke:   make(chan struct{}, 1),
 	}
@@ -344,44 +344,6 @@ func (n *Node) canReap(key []byte, o dvv.Object) bool {
 		}
 	}
 	return true
-}
-
-// limiter is a token bucket of rate tokens per second (burst: one second's
-// worth) whose wait may take more than it has and then sleeps off the debt.
-type limiter struct {
-	rate float64
-	now  func() time.Time
-
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(rate float64, now func() time.Time) *limiter {
-	return &limiter{rate: rate, now: now, tokens: rate, last: now()}
-}
-
-// wait takes n tokens, sleeping while the bucket is in debt.
-func (l *limiter) wait(ctx context.Context, n int) error {
-	l.mu.Lock()
-	t := l.now()
-	l.tokens = min(l.rate, l.tokens+t.Sub(l.last).Seconds()*l.rate)
-	l.last = t
-	l.tokens -= float64(n)
-	debt := -l.tokens
-	l.mu.Unlock()
-	if debt <= 0 {
-		return nil
-	}
-	d := time.Duration(debt / l.rate * float64(time.Second))
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }
 
 // The store answers the peer commands of exchanges (DKV.RANGE and

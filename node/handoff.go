@@ -101,12 +101,12 @@ type progressEntry struct {
 
 // handoffs is the node's ownership handoff.
 type handoffs struct {
-	n      *Node
-	log    *slog.Logger
-	rate   int       // keys per second, 0: unthrottled
-	batch  int       // keys per DKV.MERGEMANY
-	paceAt time.Time // when the keys paced so far may all have been sent (loop goroutine only)
-	dir    string
+	n     *Node
+	log   *slog.Logger
+	rate  int      // keys per second, 0: unthrottled
+	batch int      // keys per DKV.MERGEMANY
+	limit *limiter // rate keys per second over every partition and receiver, bursts of a batch
+	dir   string
 
 	mu       sync.Mutex
 	prog     map[task]*progress
@@ -138,6 +138,7 @@ func newHandoffs(n *Node) (*handoffs, error) {
 		prog:  map[task]*progress{},
 		poke:  make(chan struct{}, 1),
 	}
+	h.limit = newLimiter(float64(h.rate), float64(h.batch), time.Now)
 	b, err := os.ReadFile(filepath.Join(h.dir, progressFile))
 	switch {
 	case err == nil:
@@ -357,7 +358,7 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 		if err != nil {
 			return err
 		}
-		if err := h.pace(ctx, len(entries)); err != nil {
+		if err := h.limit.wait(ctx, len(entries)); err != nil {
 			return err
 		}
 		var size int64
@@ -395,33 +396,6 @@ func (h *handoffs) stream(ctx context.Context, tk task) error {
 			return nil
 		}
 		cur = next
-	}
-}
-
-// pace is the throttle: it waits until k more keys may be sent without
-// exceeding rate keys per second over this node's whole handoff (every
-// partition and receiver), allowing a burst of one batch.
-func (h *handoffs) pace(ctx context.Context, k int) error {
-	if h.rate <= 0 || k == 0 {
-		return nil
-	}
-	now := time.Now()
-	burst := time.Duration(float64(h.batch) / float64(h.rate) * float64(time.Second))
-	if h.paceAt.Before(now.Add(-burst)) {
-		h.paceAt = now.Add(-burst)
-	}
-	h.paceAt = h.paceAt.Add(time.Duration(float64(k) / float64(h.rate) * float64(time.Second)))
-	d := h.paceAt.Sub(now)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

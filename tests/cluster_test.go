@@ -186,14 +186,7 @@ func TestClusterReplicasArePreferenceList(t *testing.T) {
 		key := fmt.Sprintf("key:%d", i)
 		must(byAddr[procs[i%4].Addr].Set(ctx, key, "v", 0).Result())(t)
 		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, key).Result())(t))
-		var want []string
-		for _, s := range slots {
-			if s.Start <= slot && slot <= s.End {
-				for _, n := range s.Nodes {
-					want = append(want, n.Addr)
-				}
-			}
-		}
+		want := slotReplicas(slots, slot)
 		if len(want) != 3 {
 			t.Fatalf("CLUSTER SLOTS lists %d nodes for slot %d: %v", len(want), slot, want)
 		}
@@ -357,17 +350,7 @@ func TestClusterForget(t *testing.T) {
 		t.Fatalf("FORGET of a live node: want a refusal, got %v", err)
 	}
 	procs[3].Kill()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := c.ClusterForget(ctx, "n4").Err()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("FORGET of a killed node still refused after 30s: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond) // memberlist has to notice the death
-	}
+	forgetDead(t, c, "n4")
 	waitMembers(t, procs[:3], 3)
 	for i := 0; i < 30; i++ {
 		k := fmt.Sprintf("after-forget:%d", i)
@@ -458,4 +441,34 @@ func TestJoinPushesDataToNewReplicas(t *testing.T) {
 		t.Fatal("the joined node replicates none of the keys: the test proves nothing")
 	}
 	t.Logf("%d of %d keys now also replicated on the new node", moved, len(keys))
+}
+
+// slotReplicas returns the addresses CLUSTER SLOTS lists for slot, in
+// order.
+func slotReplicas(slots []redis.ClusterSlot, slot int) []string {
+	var addrs []string
+	for _, s := range slots {
+		if s.Start <= slot && slot <= s.End {
+			for _, n := range s.Nodes {
+				addrs = append(addrs, n.Addr)
+			}
+		}
+	}
+	return addrs
+}
+
+// forgetDead runs CLUSTER FORGET id through c until it is accepted: the
+// node was just killed, and memberlist has to notice its death first.
+func forgetDead(t *testing.T, c *redis.Client, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		err := c.ClusterForget(ctxT(t), id).Err()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("FORGET of killed %s still refused after 30s: %v", id, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

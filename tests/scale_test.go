@@ -230,14 +230,7 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 	deadline := time.Now().Add(60 * time.Second)
 	for _, k := range keys {
 		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, k).Result())(t))
-		var nodes []string
-		for _, s := range slots {
-			if s.Start <= slot && slot <= s.End {
-				for _, n := range s.Nodes {
-					nodes = append(nodes, n.Addr)
-				}
-			}
-		}
+		nodes := slotReplicas(slots, slot)
 		if len(nodes) != 3 {
 			t.Fatalf("slot %d of %s has replicas %v, want 3", slot, k, nodes)
 		}
@@ -536,20 +529,9 @@ func finished(log, to string) map[string]bool {
 func TestScaleForgetRestoresReplicas(t *testing.T) {
 	procs := StartCluster(t, 4, "--timeout", "2s")
 	keys := preload(t, procs, "pre", 500)
-	ctx := ctxT(t)
 	procs[3].Kill()
 	c := procs[0].Client(t)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := c.ClusterForget(ctx, "n4").Err()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("FORGET of a killed node refused: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond) // polling: memberlist has to notice the death
-	}
+	forgetDead(t, c, "n4")
 	procs = procs[:3]
 	waitMembers(t, procs, 3)
 	waitSettled(t, procs)
