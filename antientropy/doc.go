@@ -88,4 +88,18 @@
 // differing again. Options.Throttle is the caller's rate limit.
 // Scheduling, liveness and tombstone reaping are the node's (package
 // node).
+//
+// # Where this refines DESIGN.md
+//
+//   - Leaves are cursor ranges (slot, then key hash), not buckets of the key
+//     hash alone, so a differing leaf is one range scan instead of one per
+//     slot of the partition.
+//   - Every replica runs exchanges for each of its partitions with each
+//     other replica (a converged pair is compared from both ends, one hash
+//     each), which keeps INFO's "last compared" true on every node and
+//     needs no agreement on who starts.
+//   - The wire cost of a sparse difference is dominated by the path of
+//     hashes (2 per level per differing leaf); fewer leaves per tree would
+//     trade hash bytes for keys read per differing key. Leaves per tree are
+//     fixed by DefaultLeavesFor and must agree across replicas.
 package antientropy
