@@ -161,9 +161,12 @@ func Start(cfg Config) (n *Node, err error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1)}
+	// NB: the error returns below set the named result n to nil, so the
+	// cleanup keeps its own reference.
+	started := n
 	defer func() {
 		if err != nil {
-			n.teardown()
+			started.teardown()
 		}
 	}()
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
