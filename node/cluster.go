@@ -153,13 +153,26 @@ func (c *cluster) startGossip(ctx context.Context, cfg Config) error {
 
 // waitJoined blocks until this node is in the ring state.
 func (c *cluster) waitJoined(ctx context.Context, timeout time.Duration) error {
-	select {
-	case <-c.joined:
-		return nil
-	case <-time.After(timeout):
-		return fmt.Errorf("%w after %v: is a node at --join reachable?", ErrNotJoined, timeout)
-	case <-ctx.Done():
-		return ctx.Err()
+	deadline := time.After(timeout)
+	// NB: the state that admits this node reaches it by a gossiped notice
+	// and a pull, or by the next push/pull (30 s apart); a lost notice or
+	// pull must not cost the whole timeout, so ask the members every
+	// second until admitted.
+	ask := time.NewTicker(time.Second)
+	defer ask.Stop()
+	for {
+		select {
+		case <-c.joined:
+			return nil
+		case <-ask.C:
+			if ml := c.membership(); ml != nil {
+				ml.RequestState()
+			}
+		case <-deadline:
+			return fmt.Errorf("%w after %v: is a node at --join reachable?", ErrNotJoined, timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -286,6 +286,20 @@ func TestStateSpreads(t *testing.T) {
 	}
 }
 
+// TestRequestStatePulls: with push/pull out of the way and no broadcast, a
+// member that asks (RequestState, what a node waiting to be admitted does)
+// gets the newer state of the others.
+func TestRequestStatePulls(t *testing.T) {
+	t.Parallel()
+	nodes := cluster(t, membertest.NewNetwork(), 3, func(c *Config) {
+		c.PushPullInterval = time.Hour
+	})
+	p := payload(20 << 10)
+	nodes[1].state.set(9, p) // changed without Broadcast: nobody is told
+	nodes[0].m.RequestState()
+	eventually(t, "requested state arrives", hasVersion(nodes[:1], 9, p))
+}
+
 func TestBroadcastChoosesInlineOrNotice(t *testing.T) {
 	t.Parallel()
 	n := start(t, membertest.NewNetwork(), "n1", "127.0.0.1:7001", nil, nil)

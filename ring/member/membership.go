@@ -546,6 +546,26 @@ func (m *Membership) pull(sender string, d digest) {
 	})
 }
 
+// RequestState asks every other alive member for its state over TCP,
+// without waiting for the answers (they are merged as they come). A node
+// that waits to appear in the cluster state calls it periodically, so it
+// does not depend on one gossiped notice or on the next push/pull.
+func (m *Membership) RequestState() {
+	for _, mem := range m.Members() {
+		if mem.ID == m.cfg.NodeID || mem.State != Alive {
+			continue
+		}
+		id := mem.ID
+		m.spawn(func() {
+			if n := m.node(id); n != nil {
+				if err := m.ml.Load().SendReliable(n, encodeID(kindPull, m.cfg.NodeID)); err != nil {
+					m.log.Debug("state request failed", "to", id, "err", err)
+				}
+			}
+		})
+	}
+}
+
 // sendState sends the local state to member id over TCP.
 func (m *Membership) sendState(id string) {
 	n := m.node(id)
