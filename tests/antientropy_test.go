@@ -52,48 +52,62 @@ func stored(t *testing.T, c *redis.Client, keys []string) []string {
 	return out
 }
 
-// loadKeys writes prefix:0 … prefix:n-1 = "v"+key through p, pipelined.
-func loadKeys(t *testing.T, p *Proc, prefix string, n int) []string {
+// loadKeys writes prefix:0 … prefix:n-1 = "v"+key through procs (setKeys).
+func loadKeys(t *testing.T, procs []*Proc, prefix string, n int) []string {
 	t.Helper()
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%s:%d", prefix, i)
 	}
-	setKeys(t, p, keys, func(k string) string { return "v" + k })
+	setKeys(t, procs, keys, func(k string) string { return "v" + k })
 	return keys
 }
 
-// setKeys sets every key to value(key) through p, 16 pipelines of 50 at a
-// time (a connection's commands run one after another, so a long pipeline
-// of fsynced writes would outlast the client's read timeout).
-func setKeys(t *testing.T, p *Proc, keys []string, value func(string) string) {
+// setKeys sets every key to value(key): 32 connections at once send
+// pipelines of 200 SETs, spread over the procs (a node fsyncs each write,
+// so concurrent connections share group commits). Clients wait up to a
+// minute for a reply: a connection runs its commands one after another.
+func setKeys(t *testing.T, procs []*Proc, keys []string, value func(string) string) {
 	t.Helper()
-	const workers, batch = 16, 50
-	c := p.Client(t, func(o *redis.Options) { o.ReadTimeout, o.PoolSize = 30*time.Second, workers })
-	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	const batch, workers = 200, 32
+	var clients []*redis.Client
+	for _, p := range procs {
+		clients = append(clients, p.Client(t, func(o *redis.Options) { o.PoolSize, o.ReadTimeout = workers, time.Minute }))
+	}
+	chunks := make(chan int)
 	errs := make(chan error, workers)
-	for w := range workers {
+	var wg sync.WaitGroup
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for lo := w * batch; lo < len(keys); lo += workers * batch {
-				_, err := c.Pipelined(context.Background(), func(p redis.Pipeliner) error {
-					for _, k := range keys[lo:min(lo+batch, len(keys))] {
-						p.Set(context.Background(), k, value(k), 0)
-					}
-					return nil
-				})
-				if err != nil {
+			for i := range chunks {
+				pipe := clients[(i/batch)%len(clients)].Pipeline()
+				for _, k := range keys[i:min(len(keys), i+batch)] {
+					pipe.Set(ctx, k, value(k), 0)
+				}
+				if _, err := pipe.Exec(ctx); err != nil {
 					errs <- err
 					return
 				}
 			}
 		}()
 	}
+	for i := 0; i < len(keys); i += batch {
+		select {
+		case chunks <- i:
+		case err := <-errs:
+			t.Fatalf("writing %d keys: %v", len(keys), err)
+		}
+	}
+	close(chunks)
 	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	select {
+	case err := <-errs:
 		t.Fatalf("writing %d keys: %v", len(keys), err)
+	default:
 	}
 }
 
@@ -207,7 +221,7 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 		nkeys, _ = strconv.Atoi(v)
 	}
 	procs := StartCluster(t, 3, "--ae-interval", "2s", "--hint-interval", "1h", "--ae-rate", "1000000")
-	keys := loadKeys(t, procs[0], "wiped", nkeys)
+	keys := loadKeys(t, procs[:1], "wiped", nkeys)
 	waitConverged(t, procs, keys, 2*time.Minute)
 	if n := quiesce(t, procs); n != 0 {
 		t.Fatalf("converged cluster: exchanges repaired %d keys, want 0", n)
@@ -273,12 +287,12 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 // exchanges repair nothing.
 func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	procs := StartCluster(t, 3, "--ae-interval", "1h", "--hint-interval", "1h", "--write-quorum", "1", "--read-quorum", "1")
-	base := loadKeys(t, procs[0], "base", 5000)
+	base := loadKeys(t, procs[:1], "base", 5000)
 	waitConverged(t, procs, base, 2*time.Minute)
 	ctx := ctxT(t)
 
 	procs[2].Kill() // n3 cut off: n1 and n2 take writes it misses
-	a := loadKeys(t, procs[0], "a", 100)
+	a := loadKeys(t, procs[:1], "a", 100)
 	for _, k := range base[:20] {
 		if err := procs[0].Client(t).Set(ctx, k, "left", 0).Err(); err != nil {
 			t.Fatal(err)
@@ -291,7 +305,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	procs[2].Restart()
 	waitAlive(t, procs, 3)
 	procs[1].Kill() // now n2: n1 and n3 take writes it misses
-	b := loadKeys(t, procs[2], "b", 100)
+	b := loadKeys(t, procs[2:3], "b", 100)
 	for _, k := range base[:20] { // blind writes: concurrent with "left"
 		if err := procs[2].Client(t).Set(ctx, k, "right", 0).Err(); err != nil {
 			t.Fatal(err)
@@ -337,7 +351,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
 	const grace = time.Second
 	procs := StartCluster(t, 3, "--ae-interval", "1h", "--hint-interval", "1h", "--tombstone-grace", grace.String())
-	keys := loadKeys(t, procs[0], "del", 200)
+	keys := loadKeys(t, procs[:1], "del", 200)
 	waitConverged(t, procs, keys, time.Minute)
 	ctx := ctxT(t)
 	procs[2].Kill()
@@ -417,10 +431,10 @@ func TestAntiEntropyDiffCost(t *testing.T) {
 		t.Fatalf("DYNAKV_AE_DIFF=%q: want total,differing", spec)
 	}
 	procs := StartCluster(t, 3, "--partitions", "256", "--ae-interval", "1h", "--hint-interval", "1h", "--ae-rate", "1000000")
-	keys := loadKeys(t, procs[0], "k", total)
+	keys := loadKeys(t, procs[:1], "k", total)
 	waitConverged(t, procs, keys, 10*time.Minute)
 	procs[2].Kill()
-	setKeys(t, procs[0], keys[:differing], func(string) string { return "changed" })
+	setKeys(t, procs[:1], keys[:differing], func(string) string { return "changed" })
 	waitHints(t, procs[0], "n3", differing)
 	procs[2].Restart()
 	waitAlive(t, procs, 3)

@@ -113,12 +113,7 @@ func TestReadRepairWithRealProcesses(t *testing.T) {
 	}
 	// One quorum read, through n1; wait until n1 sees n3 alive so the
 	// read asks it.
-	for deadline := time.Now().Add(30 * time.Second); infoField(t, procs[0].Client(t), "cluster", "nodes_alive") != "3"; {
-		if time.Now().After(deadline) {
-			t.Fatal("n1 does not see n3 alive again")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAlive(t, procs[:1], 3)
 	if got := must(procs[0].Client(t).Get(ctx, "rr").Result())(t); got != "v" {
 		t.Fatalf("GET = %q", got)
 	}

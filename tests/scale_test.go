@@ -266,58 +266,6 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 	}
 }
 
-// preload writes n keys through procs, in pipelines of 200 from 32
-// connections at once (a node fsyncs each write, so concurrent
-// connections share group commits), and returns them.
-func preload(t *testing.T, procs []*Proc, prefix string, n int) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("%s:%d", prefix, i)
-	}
-	const batch, workers = 200, 32
-	var clients []*redis.Client
-	for _, p := range procs {
-		clients = append(clients, p.Client(t, func(o *redis.Options) { o.PoolSize, o.ReadTimeout = workers, time.Minute }))
-	}
-	chunks := make(chan int)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range chunks {
-				pipe := clients[(i/batch)%len(clients)].Pipeline()
-				for _, k := range keys[i:min(n, i+batch)] {
-					pipe.Set(ctx, k, "v"+k, 0)
-				}
-				if _, err := pipe.Exec(ctx); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i += batch {
-		select {
-		case chunks <- i:
-		case err := <-errs:
-			t.Fatalf("preload: %v", err)
-		}
-	}
-	close(chunks)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		t.Fatalf("preload: %v", err)
-	default:
-	}
-	return keys
-}
-
 // leaveNode sends CLUSTER LEAVE to p and waits until it is out of every
 // other node's ring and nothing moves; then it stops the process.
 func leaveNode(t *testing.T, procs []*Proc, p *Proc) []*Proc {
@@ -352,7 +300,7 @@ const scaleErrorBudget = 0
 // acknowledged write is readable and the errors are within the budget.
 func TestScaleGrowAndShrinkUnderLoad(t *testing.T) {
 	procs := StartCluster(t, 3, "--timeout", "2s")
-	keys := preload(t, procs, "pre", 600)
+	keys := loadKeys(t, procs, "pre", 600)
 	l := startLoad(t, procs, 4, 200)
 	weights := map[string]int{"n1": 1, "n2": 1, "n3": 1}
 	step := func(what string, change func() []*Proc) []*Proc {
@@ -408,7 +356,7 @@ func TestScaleWeightTwoGetsTwice(t *testing.T) {
 func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
 	flags := []string{"--handoff-rate", "300", "--handoff-batch", "16"} // keys per second per sender; per call
 	procs := StartCluster(t, 3, append([]string{"--timeout", "2s"}, flags...)...)
-	keys := preload(t, procs, "pre", 4000)
+	keys := loadKeys(t, procs, "pre", 4000)
 	n4 := StartServer(t, "n4", scaleFlags(append(flags, "--join", procs[0].Gossip())...)...)
 	all := append(slices.Clone(procs), n4)
 	waitMembers(t, all, 4)
@@ -469,7 +417,7 @@ func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
 func TestScaleHandoffResumesAfterSenderKilled(t *testing.T) {
 	flags := []string{"--handoff-rate", "300", "--handoff-batch", "16"}
 	procs := StartCluster(t, 3, append([]string{"--timeout", "2s"}, flags...)...)
-	keys := preload(t, procs, "pre", 4000)
+	keys := loadKeys(t, procs, "pre", 4000)
 	n4 := StartServer(t, "n4", scaleFlags(append(flags, "--join", procs[0].Gossip())...)...)
 	all := append(slices.Clone(procs), n4)
 	waitMembers(t, all, 4)
@@ -528,7 +476,7 @@ func finished(log, to string) map[string]bool {
 // again (here: every one of the three survivors).
 func TestScaleForgetRestoresReplicas(t *testing.T) {
 	procs := StartCluster(t, 4, "--timeout", "2s")
-	keys := preload(t, procs, "pre", 500)
+	keys := loadKeys(t, procs, "pre", 500)
 	procs[3].Kill()
 	c := procs[0].Client(t)
 	forgetDead(t, c, "n4")
@@ -564,7 +512,7 @@ func TestScaleAddFourthNodeMeasure(t *testing.T) {
 	}
 	procs := StartCluster(t, 3, flags...)
 	start := time.Now()
-	preload(t, procs, "k", nkeys)
+	loadKeys(t, procs, "k", nkeys)
 	t.Logf("loaded %d keys in %v", nkeys, time.Since(start).Round(time.Second))
 	l := startLoad(t, procs, 4, 1000)
 	time.Sleep(2 * time.Second) // NB: a baseline of load before the join, for the latency figures
