@@ -139,12 +139,7 @@ func cmdPeerScan(c *Conn, args [][]byte) {
 		c.WriteErr(err)
 		return
 	}
-	c.WriteArray(1 + 2*len(entries))
-	c.WriteBulkString(strconv.FormatUint(uint64(next), 10))
-	for _, e := range entries {
-		c.WriteBulk(e.Key)
-		c.WriteBulk(e.Object.Encode())
-	}
+	writeEntries(c, next, entries)
 }
 
 // RangesScanner is a replica that pages through cursor ranges
@@ -196,6 +191,8 @@ func cmdPeerRange(c *Conn, args [][]byte) {
 	writeEntries(c, next, entries)
 }
 
+// writeEntries writes a page of entries as DKV.SCAN and DKV.RANGE reply:
+// [next-cursor, key, object, key, object, …], objects encoded.
 func writeEntries(c *Conn, next replica.Cursor, entries []replica.Entry) {
 	c.WriteArray(1 + 2*len(entries))
 	c.WriteBulkString(strconv.FormatUint(uint64(next), 10))
