@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/ring"
 )
 
 // Layout places the keys of Q partitions in the leaves of their trees by
@@ -22,8 +23,8 @@ type Layout struct {
 // NewLayout returns the layout of partitions (Q, a power of two dividing
 // 16384) trees of leaves leaves each (0: DefaultLeavesFor(partitions)).
 func NewLayout(partitions, leaves int) (Layout, error) {
-	if partitions < 1 || partitions > 1<<14 || partitions&(partitions-1) != 0 {
-		return Layout{}, fmt.Errorf("%w: %d partitions", ErrRange, partitions)
+	if err := ring.ValidatePartitions(partitions); err != nil {
+		return Layout{}, fmt.Errorf("%w: %w", ErrRange, err)
 	}
 	if leaves == 0 {
 		leaves = DefaultLeavesFor(partitions)
