@@ -4,14 +4,14 @@ import (
 	"context"
 	"sync"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // HintQueue is the local store's side of hinted handoff (replica.Store).
 type HintQueue interface {
 	HintTargets() (map[string]int, error)
-	Hints(target string, limit int) ([]replica.Hint, error)
+	Hints(target string, limit int) ([]peer.Hint, error)
 	DeleteHint(target string, key []byte, delivered dvv.Object, dropped bool) error
 }
 
@@ -47,7 +47,7 @@ func (c *Coordinator) Handoff(ctx context.Context, batch int, maxAgeMs int64, is
 			return st, err
 		}
 		rep := c.replica(target)
-		var live []replica.Hint
+		var live []peer.Hint
 		for _, h := range hints {
 			if gone || maxAgeMs > 0 && now-h.CreatedMs > maxAgeMs {
 				if err := q.DeleteHint(target, h.Key, h.Object, true); err != nil {
@@ -78,7 +78,7 @@ const handoffParallel = 16
 // deliver merges hints into rep, handoffParallel at a time, deleting each
 // one the target acknowledged. After a failure it starts no more (the
 // target is not taking them now; the next pass retries).
-func (c *Coordinator) deliver(ctx context.Context, q HintQueue, rep replica.Replica, target string, hints []replica.Hint) (delivered, failed int, err error) {
+func (c *Coordinator) deliver(ctx context.Context, q HintQueue, rep peer.Store, target string, hints []peer.Hint) (delivered, failed int, err error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, handoffParallel)

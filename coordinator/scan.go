@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -20,18 +20,12 @@ type Partitioned interface {
 	PartitionAt(slot int) (from, to int, prefs []string)
 }
 
-// RangeScanner is a replica that serves paged scans of a slot range (the
-// local Store and the network Remote do).
-type RangeScanner interface {
-	ScanRange(ctx context.Context, from, to int, c replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
-}
-
 const (
-	slotShift = 50 // replica.Cursor keeps the slot in its top 14 bits
+	slotShift = 50 // peer.Cursor keeps the slot in its top 14 bits
 	numSlots  = 1 << 14
 )
 
-// Scan visits the keys of the whole store from cursor (a replica.Cursor),
+// Scan visits the keys of the whole store from cursor (a peer.Cursor),
 // calling fn with each key and the merge of its replicas' objects, until
 // about count keys were visited; it returns the cursor to resume from, 0 at
 // the end. In a cluster it pages through each partition on every reachable
@@ -41,7 +35,7 @@ const (
 func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
 	part, ok := c.place.(Partitioned)
 	if !ok {
-		next, err := c.local.Scan(replica.Cursor(cursor), count, fn)
+		next, err := c.local.Scan(peer.Cursor(cursor), count, fn)
 		return uint64(next), err
 	}
 	count = max(count, 1)
@@ -50,7 +44,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 		slot := int(cursor >> slotShift)
 		from, to, prefs := part.PartitionAt(slot)
 		ids := prefs[:min(len(prefs), c.cfg.N)]
-		next, entries, err := c.scanPartition(ctx, ids, from, to, replica.Cursor(cursor), count-seen)
+		next, entries, err := c.scanPartition(ctx, ids, from, to, peer.Cursor(cursor), count-seen)
 		if err != nil {
 			return 0, err
 		}
@@ -64,7 +58,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 			if to >= numSlots {
 				return 0, nil
 			}
-			next = replica.Cursor(uint64(to) << slotShift)
+			next = peer.Cursor(uint64(to) << slotShift)
 		}
 		cursor = uint64(next)
 		if seen >= count {
@@ -76,20 +70,20 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 // scanPartition reads one page of a partition from every replica in ids
 // and returns the union of their keys up to the smallest cursor any of them
 // stopped at (so the page is complete), and that cursor (0: partition done).
-func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to int, cur replica.Cursor, count int) (replica.Cursor, []replica.Entry, error) {
+func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to int, cur peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	type page struct {
-		next    replica.Cursor
-		entries []replica.Entry
+		next    peer.Cursor
+		entries []peer.Entry
 		err     error
 	}
 	pages := make([]page, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
-		rs, ok := c.replica(id).(RangeScanner)
-		if !ok {
-			pages[i].err = fmt.Errorf("coordinator: %s cannot scan", id)
+		rs := c.replica(id)
+		if rs == nil {
+			pages[i].err = fmt.Errorf("coordinator: no route to %s", id)
 			continue
 		}
 		wg.Add(1)
@@ -100,7 +94,7 @@ func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to 
 		}()
 	}
 	wg.Wait()
-	var limit replica.Cursor // 0: no replica stopped early
+	var limit peer.Cursor // 0: no replica stopped early
 	ok := 0
 	var lastErr error
 	for _, p := range pages {
@@ -118,13 +112,13 @@ func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to 
 	}
 	// Each key's cursor position is computed once (it hashes the key).
 	type item struct {
-		pos replica.Cursor
+		pos peer.Cursor
 		obj dvv.Object
 	}
 	merged := map[string]item{}
 	for _, p := range pages {
 		for _, e := range p.entries {
-			pos := replica.CursorOf(e.Key)
+			pos := peer.CursorOf(e.Key)
 			if limit != 0 && pos >= limit {
 				continue
 			}
@@ -142,9 +136,9 @@ func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to 
 		}
 		return strings.Compare(a, b)
 	})
-	out := make([]replica.Entry, len(keys))
+	out := make([]peer.Entry, len(keys))
 	for i, k := range keys {
-		out[i] = replica.Entry{Key: []byte(k), Object: merged[k].obj}
+		out[i] = peer.Entry{Key: []byte(k), Object: merged[k].obj}
 	}
 	return limit, out, nil
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/resp/resptest"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/redis/go-redis/v9"

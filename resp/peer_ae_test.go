@@ -7,7 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -28,10 +28,10 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 	defer store.Close()
 	ts := startServer(t, Config{ClusterSecret: testSecret, Peer: store, Trees: trees})
 	remote := newRemote(t, ts.addr, testSecret)
-	var entries []replica.Entry
+	var entries []peer.Entry
 	for i := range 300 {
 		k := fmt.Appendf(nil, "k%d", i)
-		entries = append(entries, replica.Entry{Key: k, Object: dvv.Update(dvv.Object{}, nil,
+		entries = append(entries, peer.Entry{Key: k, Object: dvv.Update(dvv.Object{}, nil,
 			dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: uint64(i + 1)}, Value: k})})
 	}
 	if err := remote.MergeMany(bg, entries); err != nil {
@@ -46,7 +46,7 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 				t.Fatalf("ScanRanges: %v", err)
 			}
 			for _, e := range es {
-				if q, _ := layout.Locate(replica.CursorOf(e.Key)); q != p || string(e.Object.Siblings[0].Value) != string(e.Key) {
+				if q, _ := layout.Locate(peer.CursorOf(e.Key)); q != p || string(e.Object.Siblings[0].Value) != string(e.Key) {
 					t.Fatalf("partition %d scan returned %q (partition %d) = %+v", p, e.Key, q, e.Object)
 				}
 			}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -48,7 +48,7 @@ func (r *mapReplica) Merge(_ context.Context, key []byte, obj dvv.Object) error 
 
 // ScanRange pages through the keys of slots [from, to) in key order; the
 // cursor is an index into them, plus one.
-func (r *mapReplica) ScanRange(_ context.Context, from, to int, c replica.Cursor, count int) (replica.Cursor, []replica.Entry, error) {
+func (r *mapReplica) ScanRange(_ context.Context, from, to int, c peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var keys []string
@@ -59,14 +59,14 @@ func (r *mapReplica) ScanRange(_ context.Context, from, to int, c replica.Cursor
 	}
 	slices.Sort(keys)
 	i := max(int(c)-1, 0)
-	var out []replica.Entry
+	var out []peer.Entry
 	for ; i < len(keys) && len(out) < count; i++ {
-		out = append(out, replica.Entry{Key: []byte(keys[i]), Object: r.objs[keys[i]]})
+		out = append(out, peer.Entry{Key: []byte(keys[i]), Object: r.objs[keys[i]]})
 	}
 	if i >= len(keys) {
 		return 0, out, nil
 	}
-	return replica.Cursor(i + 1), out, nil
+	return peer.Cursor(i + 1), out, nil
 }
 
 func (r *mapReplica) object(key string) dvv.Object {
@@ -245,7 +245,7 @@ func TestPeerScan(t *testing.T) {
 	ts := startServer(t, Config{ClusterSecret: testSecret, Peer: peer})
 	r := newRemote(t, ts.addr, testSecret)
 	got := map[string]bool{}
-	var cur replica.Cursor
+	var cur peer.Cursor
 	for pages := 0; ; pages++ {
 		next, entries, err := r.ScanRange(bg, 0, 8192, cur, 7)
 		if err != nil || pages > 50 {
