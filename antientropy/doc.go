@@ -61,7 +61,7 @@
 // # Trees of a store
 //
 // Layout places a key in its partition's tree by its position in the
-// store's key order (replica.Cursor: slot, then key hash) rather than by
+// store's key order (peer.Cursor: slot, then key hash) rather than by
 // LeafOf: partition p's cursor range is split into Leaves equal parts, so
 // a run of leaves is one contiguous range that either replica pages
 // through (replica.Store.ScanRanges). Trees holds one Tree per partition (allocated

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/antientropy"
-	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
@@ -204,7 +203,7 @@ func (a *antiEntropy) exchange(ctx context.Context, job aeJob) {
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, aeTimeout)
 	start := time.Now()
-	res, err := antientropy.Exchange(ctx, a.trees, job.p, a.n.store, antientropy.RemotePeer{Remote: remote},
+	res, err := antientropy.Exchange(ctx, a.trees, job.p, a.n.store, remote,
 		antientropy.Options{Page: aePage, Throttle: a.limit.wait})
 	cancel()
 	now := time.Now()
@@ -345,10 +344,3 @@ func (n *Node) canReap(key []byte, o dvv.Object) bool {
 	}
 	return true
 }
-
-// The store answers the peer commands of exchanges (DKV.RANGE and
-// DKV.MERGEMANY) as resp.Config.Peer.
-var (
-	_ resp.RangesScanner = (*replica.Store)(nil)
-	_ resp.BatchMerger   = (*replica.Store)(nil)
-)

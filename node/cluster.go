@@ -16,7 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
@@ -48,8 +49,10 @@ type meta struct {
 type cluster struct {
 	self   ring.NodeID
 	secret string
-	weight int
-	addr   string // our RESP address, as advertised
+	// timeout bounds a peer call whose context has no deadline (--timeout).
+	timeout time.Duration
+	weight  int
+	addr    string // our RESP address, as advertised
 	// leaving is set before startGossip if this node is leaving (it then
 	// gossips meta.Left from the start).
 	leaving bool
@@ -58,7 +61,7 @@ type cluster struct {
 
 	mu    sync.RWMutex
 	state *ring.State // nil until this node is in a ring
-	peers map[string]*replica.Remote
+	peers map[string]*peerclient.Client
 	ml    *member.Membership
 
 	// onChange, if set, is told of every installed state after the first
@@ -74,11 +77,12 @@ func newCluster(cfg Config, addr string, log *slog.Logger) (*cluster, error) {
 	c := &cluster{
 		self:    ring.NodeID(cfg.ID),
 		secret:  cfg.ClusterSecret,
+		timeout: cfg.Timeout,
 		weight:  cfg.Weight,
 		addr:    addr,
 		path:    filepath.Join(cfg.DataDir, stateFile),
 		log:     log,
-		peers:   map[string]*replica.Remote{},
+		peers:   map[string]*peerclient.Client{},
 		changed: make(chan struct{}, 1),
 		joined:  make(chan struct{}),
 	}
@@ -402,8 +406,8 @@ func serving(st *ring.State, p int) []ring.NodeID {
 	return l[:min(len(l), st.Replicas())]
 }
 
-// peer returns the Remote of node id (dialled lazily), nil if unknown.
-func (c *cluster) peer(id string) *replica.Remote {
+// peer returns the client of node id (dialled lazily), nil if unknown.
+func (c *cluster) peer(id string) *peerclient.Client {
 	c.mu.RLock()
 	r := c.peers[id]
 	st := c.state
@@ -418,14 +422,19 @@ func (c *cluster) peer(id string) *replica.Remote {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r = c.peers[id]; r == nil {
-		r = replica.NewRemote(replica.RemoteConfig{ID: id, Addr: m.Addr, Secret: c.secret})
+		pc, err := peerclient.New(peerclient.Config{ID: id, Addr: m.Addr, Secret: c.secret, Timeout: c.timeout})
+		if err != nil {
+			c.log.Warn("peer client", "node", id, "err", err)
+			return nil
+		}
+		r = pc
 		c.peers[id] = r
 	}
 	return r
 }
 
 // Peers implements coordinator.Peers.
-func (c *cluster) Peers(id string) replica.Replica {
+func (c *cluster) Peers(id string) peer.Replica {
 	if r := c.peer(id); r != nil {
 		return r
 	}

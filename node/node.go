@@ -14,6 +14,8 @@ import (
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peerserver"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
@@ -234,15 +236,22 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.MaxClients = cfg.MaxClients
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
-	respCfg.Peer = n.store
 	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff, ae: n.ae}
 	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster(), n.handoff.info()}
 	if n.ae != nil {
-		respCfg.Trees = trees
 		respCfg.InfoSections = append(respCfg.InfoSections, n.ae.info())
 		go n.ae.loop(ctx)
 	}
 	n.srv = resp.New(respCfg, n.coord, log)
+	if cfg.ClusterSecret != "" {
+		local := peer.Local{Store: n.store}
+		if trees != nil {
+			local.Trees = trees
+		}
+		if err := peerserver.Register(n.srv, local); err != nil {
+			return nil, err
+		}
+	}
 	go n.handoffLoop(ctx)
 	go n.handoff.loop(ctx)
 	go func() {

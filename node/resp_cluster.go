@@ -124,17 +124,26 @@ func (r respCluster) Route(key []byte) (string, bool) {
 	return string(r.healthyFirst(ids)[0]), false
 }
 
-// Forward sends a client command to node to.
-func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) (any, error) {
+// forward sends a client command to node to on a peer connection and
+// returns its reply as one complete raw RESP2 reply (error replies
+// included); an error means to could not be reached or did not answer.
+// Without a deadline in ctx it waits twice the request timeout: the far
+// node's own quorum wait, plus as long again to carry the command and its
+// reply (a value of up to 512 MiB).
+//
+// It is resp.Cluster.Forward once that takes raw replies; until then
+// Forward (forward_bridge.go) decodes its bytes.
+func (r respCluster) forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
 	p := r.c.peer(to)
 	if p == nil {
 		return nil, fmt.Errorf("node: no route to %s", to)
 	}
-	as := make([]any, len(args))
-	for i, a := range args {
-		as[i] = a
+	if _, ok := ctx.Deadline(); !ok && r.c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*r.c.timeout)
+		defer cancel()
 	}
-	return p.Do(ctx, as...).Result()
+	return p.Forward(ctx, args)
 }
 
 // Forget removes a dead node from the ring for good.

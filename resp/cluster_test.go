@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/resp/resptest"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/redis/go-redis/v9"
+	"github.com/tidwall/redcon"
 )
 
 // staticCluster is a fixed cluster view, for the CLUSTER commands' formats.
@@ -74,7 +75,7 @@ func threeNodes() *staticCluster {
 
 func startClusterServer(t *testing.T, cl Cluster) *testServer {
 	t.Helper()
-	return startServer(t, Config{Cluster: cl, ClusterSecret: testSecret, Peer: newMapReplica("n1")})
+	return startServer(t, Config{Cluster: cl, ClusterSecret: testSecret})
 }
 
 func TestClusterFormats(t *testing.T) {
@@ -240,12 +241,12 @@ func TestClusterStateFail(t *testing.T) {
 
 // parityCluster is one node's view of a two-node fake cluster: even slots
 // are ids[0]'s, odd ones ids[1]'s, each with the other as its replica.
-// Forward goes through replica.Remote, the node-to-node client.
+// Forward goes through peerclient, the node-to-node client.
 type parityCluster struct {
 	me      string
 	ids     [2]string
 	nodes   map[string]ClusterNode
-	remotes map[string]*replica.Remote
+	remotes map[string]*peerclient.Client
 	shards  []Shard
 
 	forwards atomic.Int64 // calls of Forward
@@ -270,11 +271,55 @@ func (p *parityCluster) Forward(ctx context.Context, to string, args [][]byte) (
 	if r == nil {
 		return nil, fmt.Errorf("no route to %s", to)
 	}
-	a := make([]any, len(args))
-	for i, b := range args {
-		a[i] = b
+	raw, err := r.Forward(ctx, args)
+	if err != nil {
+		return nil, err
 	}
-	return r.Do(ctx, a...).Result()
+	return decodeForwarded(raw)
+}
+
+// decodeForwarded decodes a raw reply as go-redis does, as Forward still
+// returns it: strings, int64, []any, redis.Nil for a null reply and an
+// error reply as a redis.Error.
+func decodeForwarded(raw []byte) (any, error) {
+	_, v := redcon.ReadNextRESP(raw)
+	switch {
+	case isNullReply(v):
+		return nil, redis.Nil
+	case v.Type == redcon.Error:
+		return nil, forwardedError(v.Data)
+	}
+	return decodeValue(v), nil
+}
+
+// forwardedError is an error reply, as go-redis reports one.
+type forwardedError string
+
+func (e forwardedError) Error() string { return string(e) }
+func (forwardedError) RedisError()     {}
+
+func isNullReply(v redcon.RESP) bool {
+	return (v.Type == redcon.Bulk || v.Type == redcon.Array) && len(v.Raw) > 1 && v.Raw[1] == '-'
+}
+
+func decodeValue(v redcon.RESP) any {
+	switch {
+	case isNullReply(v):
+		return nil
+	case v.Type == redcon.Integer:
+		n, _ := strconv.ParseInt(string(v.Data), 10, 64)
+		return n
+	case v.Type == redcon.Error:
+		return forwardedError(v.Data)
+	case v.Type == redcon.Array:
+		out := make([]any, 0, v.Count)
+		v.ForEach(func(e redcon.RESP) bool {
+			out = append(out, decodeValue(e))
+			return true
+		})
+		return out
+	}
+	return string(v.Data)
 }
 
 func (p *parityCluster) Forget(context.Context, string) error { return errors.New("not here") }
@@ -302,12 +347,12 @@ func startPair(t *testing.T) (n1, n2 *testServer, cls [2]*parityCluster) {
 	var ts [2]*testServer
 	for i := range lns {
 		other := ids[1-i]
-		cls[i] = &parityCluster{me: ids[i], ids: ids, nodes: nodes, shards: shards, remotes: map[string]*replica.Remote{
+		cls[i] = &parityCluster{me: ids[i], ids: ids, nodes: nodes, shards: shards, remotes: map[string]*peerclient.Client{
 			other: newRemote(t, lns[1-i].Addr().String(), testSecret),
 		}}
 		clock := resptest.NewClock(startMs)
 		b := resptest.NewBackend(ids[i], clock.NowMs)
-		s := New(Config{Cluster: cls[i], ClusterSecret: testSecret, Peer: newMapReplica(ids[i])}, b, nil)
+		s := New(Config{Cluster: cls[i], ClusterSecret: testSecret}, b, nil)
 		done := make(chan error, 1)
 		go func(ln net.Listener) { done <- s.Serve(ln) }(lns[i])
 		t.Cleanup(func() {
