@@ -76,7 +76,7 @@
 //
 // Exchange compares one partition with one Peer: Diff on a Snapshot of
 // the local tree against the peer's levels (DKV.TREE over the network,
-// RemotePeer), then pages through the peer's keys in the runs of differing
+// peerclient), then pages through the peer's keys in the runs of differing
 // leaves (DKV.RANGE, many runs a call) and the local keys of the same
 // span, merges each
 // key's two objects with dvv.Merge, stores the merge locally where it adds

@@ -13,7 +13,8 @@ import (
 var ErrPeer = errors.New("antientropy: peer call failed")
 
 // Peer is the other replica of an exchange: the network side of another
-// node's trees and store (RemotePeer), or a local one in tests.
+// node's trees and store (a peer.Replica: peerclient over the network,
+// peertest in tests).
 type Peer interface {
 	// ID names the peer node.
 	ID() string

@@ -15,9 +15,10 @@
 //     resp.Server;
 //   - peertest: an in-process network of Replicas with seeded faults.
 //
-// Invariants: every Replica operation is idempotent or commutative at the
-// receiver (Merge and MergeMany are dvv.Merge, PutHint replaces the hint of
-// the key), so a caller may retry any call whose outcome it did not learn.
+// Invariants: every Replica operation is idempotent at the receiver (Merge
+// and MergeMany are dvv.Merge, PutHint merges into the pending hint of the
+// key, the rest only read), so a caller may retry any call whose outcome
+// it did not learn.
 // A Cursor is comparable across nodes (slot in the top 14 bits, then the
 // top 50 bits of the key's xxhash64), which is what lets ScanRange,
 // ScanRanges and the Merkle trees of antientropy line up across replicas.

@@ -21,8 +21,8 @@ type Store interface {
 	// durably, sharing fsyncs; an empty batch is a no-op.
 	MergeMany(ctx context.Context, entries []Entry) error
 	// PutHint keeps obj for node target, to hand it to target once it is
-	// back (Dynamo §4.6 hinted handoff); it replaces an older hint of key
-	// for target by their merge.
+	// back (Dynamo §4.6 hinted handoff), merged into any pending hint of
+	// key for target; durable when it returns.
 	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
 	// ScanRange returns up to about count entries of slots [from, to),
 	// starting at cursor c, and the cursor to resume from: 0 when the

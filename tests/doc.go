@@ -13,6 +13,7 @@
 // equal to the preference list, NOQUORUM instead of wrong answers, and
 // cluster-aware clients (go-redis ClusterClient, redis-cli -c).
 //
-// The in-process tier (seeded, over the fault-injecting replica/faultnet
-// network) lives beside the coordinator: coordinator/coordinator_test.go.
+// The in-process tier (seeded, over the fault-injecting peer/peertest
+// network) lives beside the packages it tests: coordinator/coordinator_test.go,
+// peer/peertest.
 package tests

@@ -309,18 +309,25 @@ func itoa(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 // roundTrip sends one command and reads its raw reply, within ctx's
 // deadline (or Config.Timeout when it has none).
 func (c *Client) roundTrip(ctx context.Context, op string, args [][]byte) ([]byte, error) {
+	deadline, fromCtx := ctx.Deadline()
+	if !fromCtx {
+		deadline = time.Now().Add(c.cfg.Timeout)
+	}
 	fail := func(err error) ([]byte, error) {
-		if ce := ctx.Err(); ce != nil && !errors.Is(err, ce) {
+		ce := ctx.Err()
+		var ne net.Error
+		if ce == nil && fromCtx && errors.As(err, &ne) && ne.Timeout() {
+			// NB: the socket deadline is the context's, and may expire
+			// a moment before the context reports it.
+			ce = context.DeadlineExceeded
+		}
+		if ce != nil && !errors.Is(err, ce) {
 			err = fmt.Errorf("%w (%w)", err, ce)
 		}
 		return nil, fmt.Errorf("%w: %s %s: %w", peer.ErrRemote, c.cfg.ID, op, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
-	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(c.cfg.Timeout)
 	}
 	cn, err := c.get(ctx, deadline)
 	if err != nil {
