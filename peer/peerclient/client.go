@@ -307,16 +307,19 @@ func (c *Client) malformed(op, format string, args ...any) error {
 func itoa(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
 // roundTrip sends one command and reads its raw reply, within ctx's
-// deadline (or Config.Timeout when it has none).
+// deadline (or Config.Timeout when it has none): waiting for a pooled
+// connection, dialling, authenticating, writing and reading all count.
 func (c *Client) roundTrip(ctx context.Context, op string, args [][]byte) ([]byte, error) {
-	deadline, fromCtx := ctx.Deadline()
-	if !fromCtx {
-		deadline = time.Now().Add(c.cfg.Timeout)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
 	}
+	deadline, _ := ctx.Deadline()
 	fail := func(err error) ([]byte, error) {
 		ce := ctx.Err()
 		var ne net.Error
-		if ce == nil && fromCtx && errors.As(err, &ne) && ne.Timeout() {
+		if ce == nil && errors.As(err, &ne) && ne.Timeout() {
 			// NB: the socket deadline is the context's, and may expire
 			// a moment before the context reports it.
 			ce = context.DeadlineExceeded

@@ -284,3 +284,32 @@ func TestConfig(t *testing.T) {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
+
+// TestPoolWaitBounded: with every pooled connection busy, a call waits
+// for one no longer than its deadline (here Config.Timeout, as its
+// context has none).
+func TestPoolWaitBounded(t *testing.T) {
+	_, addr := node(t, time.Hour)
+	c, err := peerclient.New(peerclient.Config{ID: "n1", Addr: addr, Secret: secret, Timeout: 200 * time.Millisecond, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	busy := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, []byte("k")) // holds the one connection
+		busy <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // NB: lets the first call take the connection
+	start := time.Now()
+	if err := c.Merge(context.Background(), []byte("k"), object("n2", []byte("v"))); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Merge waiting for a busy pool: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Merge waited %v for a connection, Timeout 200ms", d)
+	}
+	cancel()
+	<-busy
+}
