@@ -65,7 +65,7 @@ func newRingClusterClock(t *testing.T, seed uint64, cfg coordinator.Config, n in
 		}
 		t.Cleanup(func() { s.Close() })
 		c.stores[id] = s
-		c.net.Add(peer.Local{Store: s})
+		c.net.Add(s)
 	}
 	for id, s := range c.stores {
 		co, err := coordinator.New(cfg, s, place, c.net.Peers(id))

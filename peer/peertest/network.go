@@ -70,12 +70,18 @@ func New(seed uint64) *Network {
 	}
 }
 
-// Add registers a node's replica under r.ID(), replacing any earlier one.
-// A store without trees joins as peer.Local{Store: s}.
-func (n *Network) Add(r peer.Replica) {
+// Add registers a node's replica under its ID, replacing any earlier one:
+// a full peer.Replica (peer.Local{Store: store, Trees: trees}), or a store
+// alone (a *replica.Store), whose TreeLevel then fails with
+// peer.ErrNoTrees.
+func (n *Network) Add(r peer.Store) {
+	rep, ok := r.(peer.Replica)
+	if !ok {
+		rep = peer.Local{Store: r}
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.nodes[r.ID()] = r
+	n.nodes[r.ID()] = rep
 }
 
 // Peer returns node from's view of node to: every call goes through the

@@ -96,6 +96,14 @@ func TestEveryOpDelivered(t *testing.T) {
 	if net.Calls("n1") != 0 {
 		t.Error("calls to n2 counted on n1")
 	}
+	// A store added alone serves everything but trees.
+	net.Add(nodes["n1"].store)
+	if _, err := net.Peer("n2", "n1").TreeLevel(bg, 0, layout.Leaves(), 0, 0, 1); !errors.Is(err, peer.ErrNoTrees) {
+		t.Errorf("TreeLevel of a store added alone: %v, want ErrNoTrees", err)
+	}
+	if _, err := net.Peer("n2", "n1").Get(bg, []byte("k")); err != nil {
+		t.Errorf("Get of a store added alone: %v", err)
+	}
 }
 
 // TestFaultsCoverEveryOp: a downed target, a partition, a cut link and a
