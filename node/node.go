@@ -248,7 +248,7 @@ func Start(cfg Config) (n *Node, err error) {
 		if trees != nil {
 			local.Trees = trees
 		}
-		if err := peerserver.Register(n.srv, local); err != nil {
+		if err = peerserver.Register(n.srv, local); err != nil {
 			return nil, err
 		}
 	}
