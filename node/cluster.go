@@ -65,9 +65,12 @@ func newCluster(cfg Config, addr string, log *slog.Logger) (*nodeCluster, error)
 // changed drops connections to nodes that left or moved (new ones dial
 // lazily) and passes the change on.
 func (c *nodeCluster) changed(old, next *ring.State) {
+	// NB: OnChange calls may arrive out of order; judge by the installed
+	// state, not next, so a late call never keeps a stale address.
+	st := c.Current()
 	c.mu.Lock()
 	for id, r := range c.peers {
-		m, ok := next.Member(ring.NodeID(id))
+		m, ok := st.Member(ring.NodeID(id))
 		if !ok || m.Addr != r.Addr() {
 			r.Close()
 			delete(c.peers, id)
