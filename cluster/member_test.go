@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,43 @@ func waitFor(t *testing.T, what string, cond func() error) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// CLUSTER LEAVE over real gossip: the leaving mark reaches the reconciler
+// in the node's Meta, so once the node is out of the ring the reconciler
+// does not admit it again although it is still alive in gossip.
+func TestLeftNodeIsNotReadmitted(t *testing.T) {
+	nw := membertest.NewNetwork()
+	a := startGossip(t, nw, "n1", true, nil)
+	b := startGossip(t, nw, "n2", false, []string{"10.0.0.1:7946"})
+	if err := b.c.WaitJoined(t.Context(), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.c.MarkLeaving(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "n1 sees n2 leaving", func() error {
+		for _, m := range a.ml.Members() {
+			if m.ID == "n2" && strings.Contains(string(m.Meta), `"l":true`) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no Left in n2's meta")
+	})
+	// Its partitions handed off (not modelled here), n2 is removed.
+	if _, err := a.c.Update(func(cur *ring.State) (*ring.State, error) {
+		next, _, err := cur.Forget("n2")
+		return next, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if n := a.c.Reconcile(); n != 0 {
+			t.Fatalf("the reconciler made %d changes: n2 readmitted", n)
+		}
+	}
+	if _, ok := a.c.Current().Member("n2"); ok {
+		t.Fatal("n2 is back in the ring")
 	}
 }
