@@ -34,10 +34,11 @@ const (
 // Scan visits the keys of the whole store from cursor (a replica.Cursor),
 // calling fn with each key and the merge of its replicas' objects, until
 // about count keys were visited; it returns the cursor to resume from, 0 at
-// the end. In a cluster it pages through each partition on every reachable
-// replica of it and visits the union of their keys, so a key that reached
-// any live replica is seen; a partition none of whose replicas answers
-// fails the scan with ErrNoQuorum.
+// the end. In a cluster it pages through each partition on every healthy
+// replica of it (see scanPartition: a replica under suspicion is asked but
+// not waited for) and visits the union of their keys, so a key that
+// reached any live replica is seen; a partition none of whose replicas
+// answers within the timeout fails the scan with ErrNoQuorum.
 func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
 	part, ok := c.place.(Partitioned)
 	if !ok {
