@@ -3,9 +3,10 @@
 // peers), the coordinator and the RESP server, starts them, and shuts them
 // down in reverse order.
 //
-// Cluster layer (cluster.go). A lone node is a ring of one member. The
-// ring state (ring.State: members, weights, partition owners, N) is
-// versioned, persisted atomically in <data>/ring.state before it is used,
+// Cluster layer (package cluster, wired in cluster.go). A lone node is a
+// ring of one member. The ring state (ring.State: members, weights,
+// partition owners, N) is versioned, persisted crash-safely in
+// <data>/ring.state before it is used,
 // and spread by gossip (ring/member): any node that learns a state merges
 // it with ring.Merge, so all nodes converge on one table. Membership
 // changes only by explicit act: a node started with --join is admitted by
@@ -61,6 +62,6 @@
 // a running Node is safe for concurrent use. The handoff runs in one
 // goroutine (one partition at a time per sender); its progress and
 // counters are guarded by a mutex, read by INFO. The cluster's state is an
-// immutable *ring.State swapped under a mutex; readers take the current
-// pointer and use it without locks.
+// immutable *ring.State installed by package cluster under one writer
+// lock; readers take the current pointer and use it without locks.
 package node

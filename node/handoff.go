@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
@@ -42,7 +43,6 @@ import (
 // Files in the data directory.
 const (
 	progressFile = "handoff.json"
-	leavingFile  = "leaving"
 )
 
 // Defaults of the handoff.
@@ -60,7 +60,7 @@ const (
 )
 
 // ErrLeave reports a CLUSTER LEAVE that cannot be done.
-var ErrLeave = errors.New("node: cannot leave")
+var ErrLeave = cluster.ErrLeave
 
 // task is one partition to stream to one incoming replica.
 type task struct {
@@ -162,9 +162,7 @@ func newHandoffs(n *Node) (*handoffs, error) {
 		}
 		h.log.Info("handoff progress loaded", "tasks", len(h.prog), "done", done)
 	}
-	if _, err := os.Stat(filepath.Join(h.dir, leavingFile)); err == nil {
-		h.leaving = true
-	}
+	h.leaving = n.cluster.Leaving()
 	return h, nil
 }
 
@@ -476,25 +474,10 @@ func (h *handoffs) drop(st *ring.State) {
 	}
 }
 
-// startLeave persists the intent to leave and announces it in gossip.
+// startLeave persists the intent to leave and announces it in gossip
+// (cluster.MarkLeaving).
 func (h *handoffs) startLeave() error {
-	st := h.n.cluster.current()
-	if st == nil {
-		return fmt.Errorf("%w: not in a ring", ErrLeave)
-	}
-	switch m, ok := st.Member(h.n.cluster.self); {
-	case !ok:
-		return fmt.Errorf("%w: not in the ring", ErrLeave)
-	case m.Status == ring.StatusJoined:
-		// The last joined member cannot leave: nobody would take its data.
-		if _, _, err := st.Leave(h.n.cluster.self); err != nil {
-			return fmt.Errorf("%w: %w", ErrLeave, err)
-		}
-	}
-	if err := writeFileAtomic(filepath.Join(h.dir, leavingFile), []byte("leaving\n")); err != nil {
-		return fmt.Errorf("node: persist leave: %w", err)
-	}
-	if err := h.n.cluster.announceLeaving(); err != nil {
+	if err := h.n.cluster.MarkLeaving(); err != nil {
 		return err
 	}
 	h.mu.Lock()

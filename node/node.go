@@ -136,7 +136,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	store   *replica.Store
-	cluster *cluster
+	cluster *nodeCluster
 	handoff *handoffs
 	ae      *antiEntropy // nil when anti-entropy is off
 	coord   *coordinator.Coordinator
@@ -182,7 +182,6 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.handoff, err = newHandoffs(n); err != nil {
 		return nil, err
 	}
-	n.cluster.leaving = n.handoff.leaving
 	n.cluster.onChange = func(old, next *ring.State) {
 		if k := len(next.MovingPartitions()); k > 0 {
 			log.Info("ring change: partitions moving", "moving", k, "version", next.Version())

@@ -2,21 +2,21 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
+	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 )
 
 // ErrForget reports a CLUSTER FORGET that cannot be done.
-var ErrForget = errors.New("node: cannot forget node")
+var ErrForget = cluster.ErrForget
 
 // respCluster presents the cluster to the RESP layer (CLUSTER commands and
 // write forwarding).
 type respCluster struct {
-	c  *cluster
+	c  *nodeCluster
 	h  *handoffs
 	ae *antiEntropy // nil when anti-entropy is off
 }
@@ -137,26 +137,8 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) (any
 	return p.Do(ctx, as...).Result()
 }
 
-// Forget removes a dead node from the ring for good.
-func (r respCluster) Forget(_ context.Context, id string) error {
-	st := r.c.current()
-	switch {
-	case st == nil:
-		return fmt.Errorf("%w: not in a ring", ErrForget)
-	case ring.NodeID(id) == r.c.self:
-		return fmt.Errorf("%w: I tried hard but I can't forget myself", ErrForget)
-	case r.c.alive(id):
-		return fmt.Errorf("%w: %s is alive; stop it first (or CLUSTER LEAVE on it)", ErrForget, id)
-	}
-	if _, ok := st.Member(ring.NodeID(id)); !ok {
-		return fmt.Errorf("%w: unknown node %s", ErrForget, id)
-	}
-	next, _, err := st.Forget(ring.NodeID(id))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrForget, err)
-	}
-	return r.c.change(next)
-}
+// Forget removes a dead node from the ring for good (cluster.Forget).
+func (r respCluster) Forget(_ context.Context, id string) error { return r.c.Forget(id) }
 
 // Leave starts handing this node's partitions off and then removes it
 // from the ring (CLUSTER LEAVE); it returns once the leave is under way.
