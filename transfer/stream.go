@@ -269,6 +269,9 @@ func (t *Transfer) stream(ctx context.Context, tk Task) error {
 		if !Still(t.d.Ring.Current(), t.d.Self, t.d.Alive, tk) {
 			return fmt.Errorf("%w: partition %d to %s", ErrStale, tk.Partition, tk.To)
 		}
+		if !t.d.Alive(tk.To) {
+			return fmt.Errorf("%w: %s is down", ErrNoRoute, tk.To)
+		}
 		next, entries, err := t.d.Local.ScanRange(ctx, from, to, cur, t.cfg.Batch)
 		if err != nil {
 			return err
