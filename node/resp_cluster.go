@@ -8,6 +8,7 @@ import (
 	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/transfer"
 )
 
 // ErrForget reports a CLUSTER FORGET that cannot be done.
@@ -17,7 +18,7 @@ var ErrForget = cluster.ErrForget
 // write forwarding).
 type respCluster struct {
 	c  *nodeCluster
-	h  *handoffs
+	t  *transfer.Transfer
 	ae *antiEntropy // nil when anti-entropy is off
 }
 
@@ -142,7 +143,7 @@ func (r respCluster) Forget(_ context.Context, id string) error { return r.c.For
 
 // Leave starts handing this node's partitions off and then removes it
 // from the ring (CLUSTER LEAVE); it returns once the leave is under way.
-func (r respCluster) Leave(context.Context) error { return r.h.startLeave() }
+func (r respCluster) Leave(context.Context) error { return r.t.StartLeave() }
 
 // RouteVia routes a versioned write to via, the replica that answered its
 // token's read first, if via is a healthy replica of key (Dynamo §6.4);

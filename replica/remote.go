@@ -184,7 +184,11 @@ func (r *Remote) MergeMany(ctx context.Context, entries []Entry) error {
 	args := make([]any, 0, 1+2*len(entries))
 	args = append(args, CmdMergeMany)
 	for _, e := range entries {
-		args = append(args, e.Key, e.Object.Encode())
+		enc := e.Encoded
+		if enc == nil {
+			enc = e.Object.Encode()
+		}
+		args = append(args, e.Key, enc)
 	}
 	if err := r.c.Do(ctx, args...).Err(); err != nil {
 		return fmt.Errorf("%w: %s merge: %w", ErrRemote, r.id, err)

@@ -23,6 +23,10 @@ func (s *Store) Scan(c Cursor, count int, fn func(key []byte, o dvv.Object) bool
 type Entry struct {
 	Key    []byte
 	Object dvv.Object
+	// Encoded, if not nil, is Object's encoding (Object.Encode()), made
+	// once by a sender that also counts its bytes; MergeMany clients send
+	// it instead of encoding Object again. Nil means encode Object.
+	Encoded []byte
 }
 
 // CursorOf returns the cursor position of key: the order Scan visits keys

@@ -207,6 +207,24 @@ func (l *link) ScanRange(ctx context.Context, from, to int, c replica.Cursor, co
 	return rs.ScanRange(ctx, from, to, c, count)
 }
 
+// mergeManyer is a replica that merges batches (replica.Store).
+type mergeManyer interface {
+	MergeMany(ctx context.Context, entries []replica.Entry) error
+}
+
+// MergeMany forwards a batch merge through the network's faults.
+func (l *link) MergeMany(ctx context.Context, entries []replica.Entry) error {
+	r, err := l.n.route(ctx, l.from, l.to)
+	if err != nil {
+		return err
+	}
+	mm, ok := r.(mergeManyer)
+	if !ok {
+		return fmt.Errorf("%w: %s cannot merge batches", ErrUnreachable, l.to)
+	}
+	return mm.MergeMany(ctx, entries)
+}
+
 // hintStore is a replica that keeps hints for other nodes.
 type hintStore interface {
 	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
