@@ -49,7 +49,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 	for {
 		slot := int(cursor >> slotShift)
 		from, to, prefs := part.PartitionAt(slot)
-		ids := prefs[:min(len(prefs), c.cfg.N)]
+		ids := c.topN(prefs)
 		next, entries, err := c.scanPartition(ctx, ids, from, to, replica.Cursor(cursor), count-seen)
 		if err != nil {
 			return 0, err
