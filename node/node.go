@@ -235,7 +235,7 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
 	respCfg.Peer = n.store
-	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff, ae: n.ae}
+	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff, ae: n.ae, co: n.coord, fw: newForwarder(ctx, cfg.ClusterSecret)}
 	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster(), n.handoff.info()}
 	if n.ae != nil {
 		respCfg.Trees = trees
