@@ -110,6 +110,23 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	replies := make(chan reply, len(top))
 	c.fanOutTo(fanCtx, replies, ids, op)
 	sent := len(ids)
+	// Fault 3 of issue 10: while a replica of the key is unhealthy (or
+	// fails this read), an acknowledged write may live only on the
+	// replicas not asked and as hints on fallbacks (Dynamo §4.6); the
+	// fallbacks' hints for the key are read too and merged in, outside R.
+	var hintIDs []string
+	hintsAsked := false
+	hints := make(chan reply, c.cfg.N)
+	askHints := func() {
+		if !hintsAsked {
+			hintsAsked = true
+			hintIDs = c.hintSources(key)
+			c.fanOutTo(fanCtx, hints, hintIDs, hintsOp(key))
+		}
+	}
+	if slices.ContainsFunc(top, func(id string) bool { return !c.Healthy(id) }) {
+		askHints()
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var merged dvv.Object
@@ -134,6 +151,7 @@ wait:
 			if rp.err != nil {
 				failed++
 				lastErr = rp.err
+				askHints()
 				continue
 			}
 			merged = dvv.Merge(merged, rp.obj)
@@ -146,8 +164,17 @@ wait:
 			break wait
 		}
 	}
+	due := sent - len(answered) - failed
+	if len(answered) >= r && len(hintIDs) > 0 {
+		// The hints count toward nothing, but the read waits for them (up
+		// to its timeout) and read repair writes them to the replicas.
+		if h := collectHints(waitCtx, hints, len(hintIDs)); !h.IsZero() {
+			merged = dvv.Merge(merged, h)
+			answered = append(answered, reply{obj: h}) // no id: not repaired itself
+		}
+	}
 	c.bg.Add(1)
-	go c.readRepair(fanCtx, cancelFan, key, replies, sent-len(answered)-failed, answered, top)
+	go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
 	if len(answered) < r {
 		return dvv.Object{}, noQuorum("read", len(answered), r, len(top), lastErr)
 	}

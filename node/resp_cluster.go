@@ -21,7 +21,7 @@ var ErrForget = errors.New("node: cannot forget node")
 type respCluster struct {
 	c  *cluster
 	h  *handoffs
-	ae *antiEntropy              // nil when anti-entropy is off
+	ae *antiEntropy             // nil when anti-entropy is off
 	co *coordinator.Coordinator // routing, top N and the one notion of healthy
 	fw *forwarder               // raw RESP connections for Forward
 }
@@ -162,4 +162,3 @@ func (r respCluster) Forget(_ context.Context, id string) error {
 // Leave starts handing this node's partitions off and then removes it
 // from the ring (CLUSTER LEAVE); it returns once the leave is under way.
 func (r respCluster) Leave(context.Context) error { return r.h.startLeave() }
-
