@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -150,6 +151,111 @@ func TestDegradedReadSeesFallbackHints(t *testing.T) {
 			if got := liveValues(o); len(got) != 0 {
 				t.Errorf("deleted key %s reads %q through %s once n1 and the hints are back", k, got, reader)
 			}
+		}
+	}
+}
+
+// TestRouteUsesTopNAndOneHealth: Route keeps a write here on a replica of
+// the key and otherwise names its first healthy replica, where healthy is
+// gossip's verdict and this coordinator's suspicion together; RouteVia
+// honours the token's via node only when it is a healthy replica (Dynamo
+// §6.4).
+func TestRouteUsesTopNAndOneHealth(t *testing.T) {
+	// The clock stands still, so the suspicion does not run out mid-test.
+	frozen := time.UnixMilli(1_700_000_000_000)
+	c := newRingClusterClock(t, seed(t), cfg323(), 4, nil, func() time.Time { return frozen })
+	ctx := context.Background()
+	k := []byte("route-key")
+	top := c.replicasOf(string(k))
+	var other string
+	for id := range c.coords {
+		if !slices.Contains(top, id) {
+			other = id
+		}
+	}
+	co := c.coords[other]
+	if got := co.Replicas(k); !slices.Equal(got, top) {
+		t.Fatalf("Replicas = %v, want %v", got, top)
+	}
+	if to, local := c.coords[top[1]].Route(k); to != "" || !local {
+		t.Errorf("Route on replica %s = %q, %v; want local", top[1], to, local)
+	}
+	if to, local := co.Route(k); to != top[0] || local {
+		t.Errorf("Route on %s = %q, %v; want %s", other, to, local, top[0])
+	}
+	// Gossip says top[0] is up, but calls from other to it fail: after one
+	// failed read it is suspected, and routing avoids it like coordination.
+	c.net.Partition([]string{top[0]})
+	if _, err := co.Get(ctx, k, coordinator.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	co.Wait() // the failed call's reply is drained (and its suspicion recorded)
+	if co.Healthy(top[0]) || !co.Healthy(top[1]) || !co.Healthy(other) {
+		t.Fatalf("Healthy after a failed call to %s: %v %v %v", top[0], co.Healthy(top[0]), co.Healthy(top[1]), co.Healthy(other))
+	}
+	if to, local := co.Route(k); to != top[1] || local {
+		t.Errorf("Route with %s suspected = %q, %v; want %s", top[0], to, local, top[1])
+	}
+	for _, tc := range []struct{ on, via, to string }{
+		{other, top[0], top[1]}, // via suspected: as Route
+		{other, top[2], top[2]}, // via a healthy replica
+		{other, other, top[1]},  // via not a replica: as Route
+		{other, "", top[1]},     // no via
+		{top[1], top[2], top[2]},
+		{top[2], top[2], ""}, // via is this node: local
+	} {
+		to, local := c.coords[tc.on].RouteVia(k, tc.via)
+		if to != tc.to || local != (tc.to == "") {
+			t.Errorf("RouteVia on %s via %q = %q, %v; want %q", tc.on, tc.via, to, local, tc.to)
+		}
+	}
+	c.net.SetDown(top[1], true) // gossip's verdict
+	if to, _ := co.Route(k); to != top[2] {
+		t.Errorf("Route with %s suspected and %s down = %q, want %s", top[0], top[1], to, top[2])
+	}
+}
+
+// TestReadAllAsksEveryReplica: ReadAll returns every replica's object, and
+// ErrReadAll (with the answers it got) when one replica does not answer.
+func TestReadAllAsksEveryReplica(t *testing.T) {
+	c := newRingCluster(t, seed(t), cfg323(), 4, nil)
+	ctx := context.Background()
+	k := []byte("readall-key")
+	top := c.replicasOf(string(k))
+	if _, _, err := c.coords[top[0]].Update(ctx, k, coordinator.WriteOptions{W: 3}, setFn("v")); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{top[0], "n1", "n2", "n3", "n4"} {
+		got, err := c.coords[from].ReadAll(ctx, k)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("ReadAll through %s = %d objects, %v; want 3", from, len(got), err)
+		}
+		for _, id := range top {
+			if v := liveValues(got[id]); !slices.Equal(v, []string{"v"}) {
+				t.Errorf("ReadAll through %s: %s holds %q", from, id, v)
+			}
+		}
+	}
+	c.net.SetDown(top[2], true)
+	got, err := c.coords[top[0]].ReadAll(ctx, k)
+	if !errors.Is(err, coordinator.ErrReadAll) || len(got) != 2 {
+		t.Fatalf("ReadAll with %s down = %d objects, %v; want 2 and ErrReadAll", top[2], len(got), err)
+	}
+	if _, ok := got[top[2]]; ok {
+		t.Errorf("ReadAll returned an object for the down replica")
+	}
+}
+
+// TestSlotReplicasMatchesKeyReplicas: the slot table's replicas of a
+// key's slot are the key's replicas.
+func TestSlotReplicasMatchesKeyReplicas(t *testing.T) {
+	c := newRingCluster(t, seed(t), cfg323(), 4, nil)
+	for i := range 50 {
+		k := fmt.Sprintf("slot-%d", i)
+		slot := int(ring.Slot([]byte(k)))
+		from, to, ids := c.coords["n1"].SlotReplicas(slot)
+		if from > slot || slot >= to || !slices.Equal(ids, c.replicasOf(k)) {
+			t.Errorf("SlotReplicas(%d) = [%d,%d) %v; key %s has replicas %v", slot, from, to, ids, k, c.replicasOf(k))
 		}
 	}
 }
