@@ -110,7 +110,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	replies := make(chan reply, len(top))
 	c.fanOutTo(fanCtx, replies, ids, op)
 	sent := len(ids)
-	// Fault 3 of issue 10: while a replica of the key is unhealthy (or
+	// While a replica of the key is unhealthy (or
 	// fails this read), an acknowledged write may live only on the
 	// replicas not asked and as hints on fallbacks (Dynamo §4.6); the
 	// fallbacks' hints for the key are read too and merged in, outside R.

@@ -294,7 +294,7 @@ type HintReader interface {
 
 // cmdPeerHintGet is DKV.HINTGET key: the merge of the hints this node
 // holds for key, for any target, encoded (the zero object when there is
-// none). Degraded reads ask it of a key's fallbacks (fault 3 of issue 10).
+// none). Degraded reads ask it of a key's fallbacks (Dynamo §4.6).
 func cmdPeerHintGet(c *Conn, args [][]byte) {
 	hr, ok := c.srv.cfg.Peer.(HintReader)
 	if !ok {

@@ -35,9 +35,9 @@ type ViaRouter interface {
 // the token's "via" node: the node that forwarded the write already chose
 // this one, so if this node is one of the key's replicas it coordinates
 // the write itself (any replica may, Dynamo §4.5), even when its own
-// view of health would have picked another replica (fault 5 of issue 10:
-// two nodes that disagreed on a third's health refused a write a quorum
-// could serve). A write for a key this node does not replicate at all
+// view of health would have picked another replica (otherwise two nodes
+// that disagree on a third's health refuse a write a quorum could serve).
+// A write for a key this node does not replicate at all
 // (the two nodes' rings disagree) gets the forwarding-loop reply, error
 // code codeForwardLoop. The client's node then routes the write again
 // after a pause (see forwardRetries), since rings disagree only while a
