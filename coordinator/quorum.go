@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -72,15 +71,7 @@ func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []stri
 		}
 		go func() {
 			o, err := op(ctx, r)
-			if err == nil {
-				c.susp.ok(id)
-			} else if !errors.Is(err, context.Canceled) {
-				now := c.local.NowMs()
-				if !c.susp.avoided(id, now) {
-					c.stats.Suspicions.Add(1)
-				}
-				c.susp.failed(id, now)
-			}
+			c.ObserveCall(id, err)
 			out <- reply{id: id, obj: o, err: err}
 		}()
 	}

@@ -59,6 +59,29 @@ func (c *Coordinator) Healthy(id string) bool {
 	return c.gossipAlive(id) && !c.susp.avoided(id, c.local.NowMs())
 }
 
+// ObserveCall records the outcome of a call this node made to node id
+// outside the coordinator (a forwarded write) in the coordinator's local
+// failure detector, as its own calls are: a failure (other than a
+// cancellation) makes id suspected for a backoff, a success clears the
+// suspicion (see suspect.go). So routing, which reads Healthy, stops
+// choosing a node its forwards cannot reach even while gossip calls it
+// alive (Dynamo §4.6's local notion of failure).
+func (c *Coordinator) ObserveCall(id string, err error) {
+	if id == c.self {
+		return
+	}
+	switch {
+	case err == nil:
+		c.susp.ok(id)
+	case !errors.Is(err, context.Canceled):
+		now := c.local.NowMs()
+		if !c.susp.avoided(id, now) {
+			c.stats.Suspicions.Add(1)
+		}
+		c.susp.failed(id, now)
+	}
+}
+
 // Route tells where a write of key is coordinated: here (local) when this
 // node is one of the key's replicas, which may coordinate it (Dynamo
 // §4.5), else the first healthy replica (or the first replica when none is

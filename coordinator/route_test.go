@@ -259,3 +259,29 @@ func TestSlotReplicasMatchesKeyReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveCallFeedsRouting: a failed call reported from outside the
+// coordinator (a forwarded write) makes routing avoid the node, and a
+// successful one makes it healthy again.
+func TestObserveCallFeedsRouting(t *testing.T) {
+	frozen := time.UnixMilli(1_700_000_000_000)
+	c := newRingClusterClock(t, seed(t), cfg323(), 4, nil, func() time.Time { return frozen })
+	k := []byte("observe-key")
+	top := c.replicasOf(string(k))
+	var other string
+	for id := range c.coords {
+		if !slices.Contains(top, id) {
+			other = id
+		}
+	}
+	co := c.coords[other]
+	co.ObserveCall(top[0], errors.New("connection refused"))
+	if to, _ := co.Route(k); to != top[1] || co.Healthy(top[0]) {
+		t.Errorf("Route after a failed forward to %s = %q (healthy %v), want %s", top[0], to, co.Healthy(top[0]), top[1])
+	}
+	co.ObserveCall(top[0], context.Canceled) // not the node's fault: no change
+	co.ObserveCall(top[0], nil)
+	if to, _ := co.Route(k); to != top[0] || !co.Healthy(top[0]) {
+		t.Errorf("Route after a successful call to %s = %q, want it back", top[0], to)
+	}
+}

@@ -135,7 +135,9 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 	}
 	// NB: the other node coordinates the write and may wait its whole
 	// request timeout for a quorum before replying; allow for that.
-	return r.fw.do(ctx, m.Addr, r.co.Config().Timeout+time.Second, args)
+	rep, err := r.fw.do(ctx, m.Addr, r.co.Config().Timeout+time.Second, args)
+	r.co.ObserveCall(to, err) // routing avoids a node forwards cannot reach
+	return rep, err
 }
 
 // Forget removes a dead node from the ring for good.
