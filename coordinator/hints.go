@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -39,14 +38,21 @@ func (c *Coordinator) hintSources(key []byte) []string {
 	return out
 }
 
-// hintsOp is the fan-out operation reading a node's hints for key.
-func hintsOp(key []byte) func(ctx context.Context, r replica.Replica) (dvv.Object, error) {
-	return func(ctx context.Context, r replica.Replica) (dvv.Object, error) {
-		hr, ok := r.(HintReader)
+// askHints reads the hints each node in ids holds for key, concurrently,
+// each reply going to out (sized for them). Unlike fanOutTo it leaves the
+// failure detector alone: a node that cannot list hints (one running an
+// older version, say) is no less a healthy replica for writes.
+func (c *Coordinator) askHints(ctx context.Context, out chan<- reply, ids []string, key []byte) {
+	for _, id := range ids {
+		hr, ok := c.replica(id).(HintReader)
 		if !ok {
-			return dvv.Object{}, fmt.Errorf("coordinator: %s cannot list hints", r.ID())
+			out <- reply{id: id, err: fmt.Errorf("coordinator: %s cannot list hints", id)}
+			continue
 		}
-		return hr.HintsFor(ctx, key)
+		go func() {
+			o, err := hr.HintsFor(ctx, key)
+			out <- reply{id: id, obj: o, err: err}
+		}()
 	}
 }
 

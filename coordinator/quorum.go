@@ -112,7 +112,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 		if !hintsAsked {
 			hintsAsked = true
 			hintIDs = c.hintSources(key)
-			c.fanOutTo(fanCtx, hints, hintIDs, hintsOp(key))
+			c.askHints(fanCtx, hints, hintIDs, key)
 		}
 	}
 	if slices.ContainsFunc(top, func(id string) bool { return !c.Healthy(id) }) {

@@ -104,6 +104,15 @@ func TestDegradedReadSeesFallbackHints(t *testing.T) {
 	ctx := context.Background()
 	getKeys := c.keysReplicatedBy("get-", 5, "n1", "n2", "n3")
 	delKeys := c.keysReplicatedBy("del-", 5, "n1", "n2", "n3")
+	// While every replica is healthy a read asks no fallback.
+	before := c.net.Attempts("n4")
+	if _, err := c.coords["n2"].Get(ctx, getKeys[0], coordinator.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.coords["n2"].Wait()
+	if n := c.net.Attempts("n4") - before; n != 0 {
+		t.Fatalf("a read with every replica healthy made %d calls to the fallback n4", n)
+	}
 	v.setCut([]string{"n1", "n4"}, []string{"n2", "n3"})
 	for _, k := range append(slices.Clone(getKeys), delKeys...) {
 		if _, _, err := c.coords["n1"].Update(ctx, k, coordinator.WriteOptions{}, setFn("v")); err != nil {
