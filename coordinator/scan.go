@@ -50,7 +50,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 	for {
 		slot := int(cursor >> slotShift)
 		from, to, prefs := part.PartitionAt(slot)
-		ids := prefs[:min(len(prefs), c.cfg.N)]
+		ids := c.topN(prefs)
 		next, entries, err := c.scanPartition(ctx, ids, from, to, replica.Cursor(cursor), count-seen)
 		if err != nil {
 			return 0, err
@@ -96,7 +96,7 @@ func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to 
 	}
 	var asked []string
 	for _, id := range ids {
-		if c.healthy(id) {
+		if c.Healthy(id) {
 			asked = append(asked, id)
 		}
 	}

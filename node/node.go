@@ -228,7 +228,7 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
 	respCfg.Peer = n.store
-	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae}
+	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae, co: n.coord, fw: newForwarder(ctx, cfg.ClusterSecret)}
 	respCfg.InfoSections = append([]resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}, infoTransfer(n.transfer)...)
 	if n.ae != nil {
 		respCfg.Trees = trees

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/dynakv/dynakv/coordinator"
 
 	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/resp"
@@ -19,7 +22,9 @@ var ErrForget = cluster.ErrForget
 type respCluster struct {
 	c  *nodeCluster
 	t  *transfer.Transfer
-	ae *antiEntropy // nil when anti-entropy is off
+	ae *antiEntropy             // nil when anti-entropy is off
+	co *coordinator.Coordinator // routing, top N and the one notion of healthy
+	fw *forwarder               // raw RESP connections for Forward
 }
 
 // Repair queues anti-entropy exchanges now (CLUSTER REPAIR).
@@ -41,42 +46,43 @@ func (r respCluster) Version() uint64 {
 	return 0
 }
 
-// healthyFirst orders a preference list with the alive nodes first, each
-// group in preference order: the first is what clients see as master.
-func (r respCluster) healthyFirst(ids []ring.NodeID) []ring.NodeID {
-	out := make([]ring.NodeID, 0, len(ids))
+// healthyFirst orders a replica list with the healthy nodes
+// (coordinator.Healthy: gossip and the coordinator's suspicion) first,
+// each group in preference order: the first is what clients see as master.
+func (r respCluster) healthyFirst(ids []string) []string {
+	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if r.c.alive(string(id)) {
+		if r.co.Healthy(id) {
 			out = append(out, id)
 		}
 	}
 	for _, id := range ids {
-		if !r.c.alive(string(id)) {
+		if !r.co.Healthy(id) {
 			out = append(out, id)
 		}
 	}
 	return out
 }
 
-func (r respCluster) node(st *ring.State, id ring.NodeID) resp.ClusterNode {
-	m, _ := st.Member(id)
+func (r respCluster) node(st *ring.State, id string) resp.ClusterNode {
+	m, _ := st.Member(ring.NodeID(id))
 	host, port := splitHostPort(m.Addr)
-	return resp.ClusterNode{ID: string(id), Host: host, Port: port, Alive: r.c.alive(string(id)), Myself: id == r.c.self}
+	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.co.Healthy(id), Myself: ring.NodeID(id) == r.c.self}
 }
 
 // Shards returns each run of partitions with the same (healthy-first)
-// replicas as one slot range.
+// replicas, the coordinator's top N, as one slot range.
 func (r respCluster) Shards() []resp.Shard {
 	st := r.c.current()
 	if st == nil {
 		return nil
 	}
-	q := st.Partitions()
 	var out []resp.Shard
-	var last []ring.NodeID
-	for p := 0; p < q; p++ {
-		ids := r.healthyFirst(serving(st, p))
-		start, end := ring.SlotRange(p, q)
+	var last []string
+	for slot := 0; slot < ring.Slots; {
+		start, end, top := r.co.SlotReplicas(slot)
+		slot = end
+		ids := r.healthyFirst(top)
 		if len(out) > 0 && slices.Equal(ids, last) {
 			out[len(out)-1].End = end - 1
 			continue
@@ -100,7 +106,7 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	shards := r.Shards()
 	var out []resp.ClusterNode
 	for _, m := range st.Members() {
-		n := r.node(st, m.ID)
+		n := r.node(st, string(m.ID))
 		for _, sh := range shards {
 			if len(sh.Replicas) > 0 && sh.Replicas[0].ID == n.ID {
 				n.Slots = append(n.Slots, [2]int{sh.Start, sh.End})
@@ -111,31 +117,28 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	return out
 }
 
-// Route reports whether this node replicates key; otherwise the first
-// healthy replica to forward a write to.
-func (r respCluster) Route(key []byte) (string, bool) {
+// Route is coordinator.Route.
+func (r respCluster) Route(key []byte) (string, bool) { return r.co.Route(key) }
+
+// RouteVia is coordinator.RouteVia.
+func (r respCluster) RouteVia(key []byte, via string) (string, bool) { return r.co.RouteVia(key, via) }
+
+// Forward sends a client command to node to on a peer connection and
+// returns its raw RESP2 reply (see resp.Cluster.Forward).
+func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
 	st := r.c.current()
 	if st == nil {
-		return "", false
+		return nil, fmt.Errorf("node: no route to %s: not in a ring", to)
 	}
-	ids := r.c.replicasOf(st, key)
-	if slices.Contains(ids, r.c.self) {
-		return "", true
-	}
-	return string(r.healthyFirst(ids)[0]), false
-}
-
-// Forward sends a client command to node to.
-func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) (any, error) {
-	p := r.c.peer(to)
-	if p == nil {
+	m, ok := st.Member(ring.NodeID(to))
+	if !ok {
 		return nil, fmt.Errorf("node: no route to %s", to)
 	}
-	as := make([]any, len(args))
-	for i, a := range args {
-		as[i] = a
-	}
-	return p.Do(ctx, as...).Result()
+	// NB: the other node coordinates the write and may wait its whole
+	// request timeout for a quorum before replying; allow for that.
+	rep, err := r.fw.do(ctx, m.Addr, r.co.Config().Timeout+time.Second, args)
+	r.co.ObserveCall(to, err) // routing avoids a node forwards cannot reach
+	return rep, err
 }
 
 // Forget removes a dead node from the ring for good (cluster.Forget).
@@ -144,17 +147,3 @@ func (r respCluster) Forget(_ context.Context, id string) error { return r.c.For
 // Leave starts handing this node's partitions off and then removes it
 // from the ring (CLUSTER LEAVE); it returns once the leave is under way.
 func (r respCluster) Leave(context.Context) error { return r.t.StartLeave() }
-
-// RouteVia routes a versioned write to via, the replica that answered its
-// token's read first, if via is a healthy replica of key (Dynamo §6.4);
-// otherwise as Route.
-func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
-	st := r.c.current()
-	if st != nil && slices.Contains(r.c.replicasOf(st, key), ring.NodeID(via)) && r.c.alive(via) {
-		if ring.NodeID(via) == r.c.self {
-			return "", true
-		}
-		return via, false
-	}
-	return r.Route(key)
-}

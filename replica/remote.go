@@ -195,3 +195,25 @@ func (r *Remote) MergeMany(ctx context.Context, entries []Entry) error {
 	}
 	return nil
 }
+
+// CmdHintGet reads the hints a node holds for a key, for every target:
+// DKV.HINTGET key → bulk: the encoded merge of them (dvv.Object.Encode;
+// the zero object when there is none).
+const CmdHintGet = "DKV.HINTGET"
+
+// HintsFor returns the merge of the hints the remote node holds for key
+// (Store.HintsFor).
+func (r *Remote) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
+	s, err := r.c.Do(ctx, CmdHintGet, key).Text()
+	if err != nil {
+		return dvv.Object{}, fmt.Errorf("%w: %s hintget: %w", ErrRemote, r.id, err)
+	}
+	if len(s) == 0 {
+		return dvv.Object{}, nil
+	}
+	o, err := dvv.Decode([]byte(s))
+	if err != nil {
+		return dvv.Object{}, fmt.Errorf("%w: %s hintget: %w", ErrRemote, r.id, err)
+	}
+	return o, nil
+}

@@ -31,6 +31,7 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(replica.CmdRange), Arity: -4, Flags: FlagPeer, Handler: cmdPeerRange},
 		{Name: strings.ToLower(replica.CmdMergeMany), Arity: -3, Flags: FlagPeer | FlagDenyOOM, Handler: cmdPeerMergeMany},
 		{Name: strings.ToLower(antientropy.CmdTree), Arity: 6, Flags: FlagPeer, Handler: cmdPeerTree},
+		{Name: strings.ToLower(replica.CmdHintGet), Arity: 2, Flags: FlagPeer | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerHintGet},
 	}
 }
 
@@ -283,4 +284,27 @@ func cmdPeerTree(c *Conn, args [][]byte) {
 		b = h.AppendBinary(b)
 	}
 	c.WriteBulk(b)
+}
+
+// HintReader is a replica that lists the hints it holds for a key
+// (replica.Store): DKV.HINTGET needs Config.Peer to be one.
+type HintReader interface {
+	HintsFor(ctx context.Context, key []byte) (dvv.Object, error)
+}
+
+// cmdPeerHintGet is DKV.HINTGET key: the merge of the hints this node
+// holds for key, for any target, encoded (the zero object when there is
+// none). Degraded reads ask it of a key's fallbacks (Dynamo §4.6).
+func cmdPeerHintGet(c *Conn, args [][]byte) {
+	hr, ok := c.srv.cfg.Peer.(HintReader)
+	if !ok {
+		c.WriteError("ERR this node keeps no hints")
+		return
+	}
+	obj, err := hr.HintsFor(c.srv.ctx, args[1])
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteBulk(obj.Encode())
 }

@@ -243,6 +243,24 @@ func (l *link) PutHint(ctx context.Context, target string, key []byte, obj dvv.O
 	return hs.PutHint(ctx, target, key, obj)
 }
 
+// hintReader is a replica that lists its hints for a key.
+type hintReader interface {
+	HintsFor(ctx context.Context, key []byte) (dvv.Object, error)
+}
+
+// HintsFor forwards a hint lookup through the network's faults.
+func (l *link) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
+	r, err := l.n.route(ctx, l.from, l.to)
+	if err != nil {
+		return dvv.Object{}, err
+	}
+	hr, ok := r.(hintReader)
+	if !ok {
+		return dvv.Object{}, fmt.Errorf("%w: %s keeps no hints", ErrUnreachable, l.to)
+	}
+	return hr.HintsFor(ctx, key)
+}
+
 // Up reports whether node id is reachable at all (not down); a liveness
 // oracle for coordinators in tests.
 func (n *Network) Up(id string) bool {
