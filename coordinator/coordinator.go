@@ -32,8 +32,10 @@ type Config struct {
 	// Timeout bounds one request's wait for its quorum; 0 means 2s.
 	Timeout time.Duration
 	// Healthy reports whether a node is believed up (liveness from gossip);
-	// nil means every node is. Writes stand in for unhealthy replicas with
-	// hinted fallbacks; reads ask the first N healthy nodes.
+	// nil means every node is. Coordinator.Healthy combines it with the
+	// coordinator's own suspicion: writes stand in for unhealthy replicas
+	// with hinted fallbacks, reads ask the healthy replicas (and the
+	// fallbacks' hints), and routing prefers healthy replicas.
 	Healthy func(id string) bool
 }
 

@@ -17,7 +17,19 @@
 //     the old replicas, which keep serving reads and write quorums, and a
 //     Placement that is also Receivers names the new ones: every write is
 //     sent to them as well, outside the quorum, with a hint kept here for
-//     one that cannot be reached.
+//     one that cannot be reached;
+//   - routing is decided here, from the same top N (topN) and the same
+//     notion of healthy (Healthy: the failure detector's verdict and this
+//     coordinator's own suspicion after failed calls) that coordination
+//     uses: Route and RouteVia name the node to coordinate a write, and
+//     the slot table's masters follow Healthy too;
+//   - both quorum waits (Get's R, Update's W) are decided by one pure
+//     Tally (tally.go), never by arithmetic of their own;
+//   - while a replica of a key is unhealthy, a read also merges the hints
+//     the fallbacks after the top N hold for the key (outside R), so a
+//     write acknowledged by a fallback is not missed (Dynamo §4.6);
+//   - ReadAll is the R = N read of tombstone reaping: it fails with
+//     ErrReadAll unless every replica answered.
 //
 // Concurrency: a Coordinator is safe for concurrent use; each request fans
 // out to replicas in goroutines and returns as soon as its quorum is met

@@ -39,7 +39,7 @@ func (c *Coordinator) Handoff(ctx context.Context, batch int, maxAgeMs int64, is
 	now := c.local.NowMs()
 	for target := range targets {
 		gone := isMember != nil && !isMember(target)
-		if !gone && !c.healthy(target) {
+		if !gone && !c.Healthy(target) {
 			continue
 		}
 		hints, err := q.Hints(target, batch)

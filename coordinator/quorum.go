@@ -2,26 +2,12 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
-
-// replicas returns the key's top-N preference list.
-func (c *Coordinator) replicas(key []byte) []string {
-	prefs := c.place.Preference(key)
-	return prefs[:min(len(prefs), c.cfg.N)]
-}
-
-func (c *Coordinator) healthy(id string) bool {
-	if id == c.self {
-		return true
-	}
-	return (c.cfg.Healthy == nil || c.cfg.Healthy(id)) && !c.susp.avoided(id, c.local.NowMs())
-}
 
 // readTargets returns the replicas a read of key asks: the healthy ones of
 // its top N, or all of the top N when fewer than r are healthy (the
@@ -35,7 +21,7 @@ func (c *Coordinator) healthy(id string) bool {
 func (c *Coordinator) readTargets(key []byte, r int) (targets, top []string) {
 	top = c.replicas(key)
 	for _, id := range top {
-		if c.healthy(id) {
+		if c.Healthy(id) {
 			targets = append(targets, id)
 		}
 	}
@@ -85,15 +71,7 @@ func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []stri
 		}
 		go func() {
 			o, err := op(ctx, r)
-			if err == nil {
-				c.susp.ok(id)
-			} else if !errors.Is(err, context.Canceled) {
-				now := c.local.NowMs()
-				if !c.susp.avoided(id, now) {
-					c.stats.Suspicions.Add(1)
-				}
-				c.susp.failed(id, now)
-			}
+			c.ObserveCall(id, err)
 			out <- reply{id: id, obj: o, err: err}
 		}()
 	}
@@ -123,27 +101,48 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	replies := make(chan reply, len(top))
 	c.fanOutTo(fanCtx, replies, ids, op)
 	sent := len(ids)
+	// While a replica of the key is unhealthy (or
+	// fails this read), an acknowledged write may live only on the
+	// replicas not asked and as hints on fallbacks (Dynamo §4.6); the
+	// fallbacks' hints for the key are read too and merged in, outside R.
+	var hintIDs []string
+	hintsAsked := false
+	hints := make(chan reply, c.cfg.N)
+	askHints := func() {
+		if !hintsAsked {
+			hintsAsked = true
+			hintIDs = c.hintSources(key)
+			c.askHints(fanCtx, hints, hintIDs, key)
+		}
+	}
+	if slices.ContainsFunc(top, func(id string) bool { return !c.Healthy(id) }) {
+		askHints()
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var merged dvv.Object
 	var answered []reply
 	failed := 0
 	var lastErr error
-	for len(answered) < r && waitCtx.Err() == nil {
-		if sent-failed < r {
-			if len(skipped) == 0 {
-				break
-			}
+wait:
+	for {
+		t := Tally{Need: r, Sent: sent, Acked: len(answered), Failed: failed, Reserve: len(skipped)}
+		switch t.Result() {
+		case Won, Lost:
+			break wait
+		case NeedReserve:
 			// The replicas asked cannot make R: ask the suspected ones too.
 			c.fanOutTo(fanCtx, replies, skipped, op)
 			sent += len(skipped)
 			skipped = nil
+			continue
 		}
 		select {
 		case rp := <-replies:
 			if rp.err != nil {
 				failed++
 				lastErr = rp.err
+				askHints()
 				continue
 			}
 			merged = dvv.Merge(merged, rp.obj)
@@ -153,10 +152,20 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 			answered = append(answered, rp)
 		case <-waitCtx.Done():
 			lastErr = waitCtx.Err()
+			break wait
+		}
+	}
+	due := sent - len(answered) - failed
+	if len(answered) >= r && len(hintIDs) > 0 {
+		// The hints count toward nothing, but the read waits for them (up
+		// to its timeout) and read repair writes them to the replicas.
+		if h := collectHints(waitCtx, hints, len(hintIDs)); !h.IsZero() {
+			merged = dvv.Merge(merged, h)
+			answered = append(answered, reply{obj: h}) // no id: not repaired itself
 		}
 	}
 	c.bg.Add(1)
-	go c.readRepair(fanCtx, cancelFan, key, replies, sent-len(answered)-failed, answered, top)
+	go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
 	if len(answered) < r {
 		return dvv.Object{}, noQuorum("read", len(answered), r, len(top), lastErr)
 	}
@@ -216,7 +225,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		return prev, next, err
 	}
 	prefs := c.place.Preference(key)
-	ids := prefs[:min(len(prefs), c.cfg.N)]
+	ids := c.topN(prefs)
 	if !slices.Contains(ids, c.self) {
 		return prev, next, fmt.Errorf("%w: %q", ErrNotReplica, key)
 	}
@@ -239,7 +248,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if len(ids) == 1 {
 		return prev, next, nil
 	}
-	dests, reserve, localHints := c.writeDests(prefs, w)
+	dests, reserve, localHints := c.writeDests(prefs, ids, w)
 	for _, target := range append(slices.Clone(localHints), reserve...) {
 		// No healthy fallback: this replica keeps the hint for the dead one.
 		if err := c.local.PutHint(ctx, target, key, next); err != nil {
@@ -293,16 +302,20 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		}()
 	}()
 	var lastErr error
-	for acks < w {
-		if 1+sent-failed < w {
-			if len(reserve) == 0 {
-				break
-			}
+	for {
+		t := Tally{Need: w, Sent: 1 + sent, Acked: acks, Failed: failed, Reserve: len(reserve)}
+		switch t.Result() {
+		case Won:
+			return prev, next, nil
+		case Lost:
+			return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
+		case NeedReserve:
 			// The sends under way cannot make W: try the replicas we
 			// suspected too (their hints stay here until delivered).
 			c.fanOutTo(sendCtx, replies, reserve, op)
 			sent += len(reserve)
 			reserve = nil
+			continue
 		}
 		select {
 		case rp := <-replies:
@@ -317,10 +330,6 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 			return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
 		}
 	}
-	if acks < w {
-		return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
-	}
-	return prev, next, nil
 }
 
 // Receivers is a Placement that also names, for a key whose partition is
@@ -349,7 +358,7 @@ func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string
 			defer c.bg.Done()
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 			defer cancel()
-			if rep != nil && c.healthy(id) {
+			if rep != nil && c.Healthy(id) {
 				if err := rep.Merge(sctx, key, obj); err == nil {
 					return
 				}
@@ -366,26 +375,26 @@ func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string
 // empty), or a fallback that keeps a hint for replica hintFor.
 type dest struct{ node, hintFor string }
 
-// writeDests chooses, from a key's preference list prefs, where the
+// writeDests chooses, from a key's preference list prefs (whose top N
+// is top), where the
 // coordinator sends a write besides its own store (Dynamo's sloppy quorum):
 // each healthy replica of the top N, and for each unhealthy one the next
 // healthy node beyond the top N, which keeps a hint for it. Of the unhealthy replicas with no fallback left,
 // those gossip calls alive but this coordinator suspects are in reserve
 // (probed only if the write cannot reach W without them), and the rest in
 // localHints; the coordinator keeps hints for both.
-func (c *Coordinator) writeDests(prefs []string, w int) (dests []dest, reserve, localHints []string) {
-	top := prefs[:min(len(prefs), c.cfg.N)]
+func (c *Coordinator) writeDests(prefs, top []string, w int) (dests []dest, reserve, localHints []string) {
 	next := len(top)
 	var suspected []string
 	for _, id := range top {
 		if id == c.self {
 			continue
 		}
-		if c.healthy(id) {
+		if c.Healthy(id) {
 			dests = append(dests, dest{node: id})
 			continue
 		}
-		for next < len(prefs) && !c.healthy(prefs[next]) {
+		for next < len(prefs) && !c.Healthy(prefs[next]) {
 			next++
 		}
 		if next < len(prefs) {
@@ -393,7 +402,7 @@ func (c *Coordinator) writeDests(prefs []string, w int) (dests []dest, reserve, 
 			next++
 			continue
 		}
-		if c.cfg.Healthy == nil || c.cfg.Healthy(id) {
+		if c.gossipAlive(id) {
 			suspected = append(suspected, id)
 			continue
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
+	"github.com/dynakv/dynakv/transfer"
 )
 
 // ErrConfig reports an invalid Config.
@@ -43,12 +44,9 @@ type Config struct {
 	// HintMaxBytes bounds the hints this node keeps for others (0: 1 GiB).
 	HintMaxBytes int64
 	Weight       int // relative capacity: share of partitions
-	// HandoffRate throttles ownership handoff: the most keys per second
-	// this node streams to new replicas (0: unthrottled).
-	HandoffRate int
-	// HandoffBatch is the number of keys per handoff call, and how often
-	// the progress is saved (0: DefaultHandoffBatch).
-	HandoffBatch int
+	// Transfer tunes ownership transfer (--transfer-rate, --transfer-batch);
+	// its Timeout is taken from Timeout.
+	Transfer transfer.Config
 
 	// AEInterval is the anti-entropy period: each partition this node
 	// replicates is compared with each other replica once per interval (0:
@@ -90,19 +88,18 @@ type Config struct {
 func DefaultConfig() Config {
 	cc := coordinator.DefaultConfig()
 	return Config{
-		Listen:       "127.0.0.1:6379",
-		Gossip:       "127.0.0.1:7946",
-		Weight:       1,
-		HandoffRate:  DefaultHandoffRate,
-		HandoffBatch: DefaultHandoffBatch,
-		Replicas:     cc.N,
-		ReadQuorum:   cc.R,
-		WriteQuorum:  cc.W,
-		Partitions:   ring.DefaultPartitions,
-		Timeout:      cc.Timeout,
-		JoinTimeout:  30 * time.Second,
-		MaxClients:   resp.DefaultConfig().MaxClients,
-		LogLevel:     "info",
+		Listen:      "127.0.0.1:6379",
+		Gossip:      "127.0.0.1:7946",
+		Weight:      1,
+		Transfer:    transfer.DefaultConfig(),
+		Replicas:    cc.N,
+		ReadQuorum:  cc.R,
+		WriteQuorum: cc.W,
+		Partitions:  ring.DefaultPartitions,
+		Timeout:     cc.Timeout,
+		JoinTimeout: 30 * time.Second,
+		MaxClients:  resp.DefaultConfig().MaxClients,
+		LogLevel:    "info",
 	}
 }
 
@@ -114,38 +111,35 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: --data is required", ErrConfig)
 	case c.Weight < 1 || c.Weight > ring.MaxWeight:
 		return fmt.Errorf("%w: --weight must be in 1..%d", ErrConfig, ring.MaxWeight)
-	case c.HandoffRate < 0:
-		return fmt.Errorf("%w: --handoff-rate must be at least 0", ErrConfig)
-	case c.HandoffBatch < 0 || c.HandoffBatch > maxHandoffBatch:
-		return fmt.Errorf("%w: --handoff-batch must be in 1..%d", ErrConfig, maxHandoffBatch)
 	case c.ClusterSecret == "" && (len(c.Join) > 0 || c.Replicas > 1):
 		return fmt.Errorf("%w: a cluster (--join or --replicas > 1) needs --cluster-secret, the same on every node", ErrConfig)
 	}
 	if err := ring.ValidatePartitions(c.Partitions); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if err := c.Transfer.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	c.Transfer.EnsureDefaults()
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = 30 * time.Second
-	}
-	if c.HandoffBatch == 0 {
-		c.HandoffBatch = DefaultHandoffBatch
 	}
 	return nil
 }
 
 // Node is a running dynakv node.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *replica.Store
-	cluster *cluster
-	handoff *handoffs
-	ae      *antiEntropy // nil when anti-entropy is off
-	coord   *coordinator.Coordinator
-	srv     *resp.Server
-	ln      net.Listener
-	cancel  context.CancelFunc
-	done    chan error
+	cfg      Config
+	log      *slog.Logger
+	store    *replica.Store
+	cluster  *nodeCluster
+	transfer *transfer.Transfer
+	ae       *antiEntropy // nil when anti-entropy is off
+	coord    *coordinator.Coordinator
+	srv      *resp.Server
+	ln       net.Listener
+	cancel   context.CancelFunc
+	done     chan error
 }
 
 // Start builds and starts a node. It returns once the node is in a ring
@@ -181,15 +175,14 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.cluster, err = newCluster(cfg, addr, log); err != nil {
 		return nil, err
 	}
-	if n.handoff, err = newHandoffs(n); err != nil {
+	if n.transfer, err = newTransfer(n); err != nil {
 		return nil, err
 	}
-	n.cluster.leaving = n.handoff.leaving
 	n.cluster.onChange = func(old, next *ring.State) {
 		if k := len(next.MovingPartitions()); k > 0 {
 			log.Info("ring change: partitions moving", "moving", k, "version", next.Version())
 		}
-		n.handoff.wake()
+		n.transfer.Wake()
 	}
 	if err = n.cluster.startGossip(ctx, cfg); err != nil {
 		return nil, err
@@ -236,8 +229,8 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.MaxClients = cfg.MaxClients
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
-	respCfg.Cluster = respCluster{c: n.cluster, h: n.handoff, ae: n.ae}
-	respCfg.InfoSections = []resp.InfoSection{n.infoReplication(), n.cluster.infoCluster(), n.handoff.info()}
+	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae, co: n.coord}
+	respCfg.InfoSections = append([]resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}, infoTransfer(n.transfer)...)
 	if n.ae != nil {
 		respCfg.InfoSections = append(respCfg.InfoSections, n.ae.info())
 		go n.ae.loop(ctx)
@@ -253,7 +246,7 @@ func Start(cfg Config) (n *Node, err error) {
 		}
 	}
 	go n.handoffLoop(ctx)
-	go n.handoff.loop(ctx)
+	go n.transfer.Run(ctx)
 	go func() {
 		err := n.srv.Serve(n.ln)
 		if err != nil && !errors.Is(err, resp.ErrServerClosed) {

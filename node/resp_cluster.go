@@ -2,23 +2,27 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
+	"github.com/dynakv/dynakv/coordinator"
+
+	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/transfer"
 )
 
 // ErrForget reports a CLUSTER FORGET that cannot be done.
-var ErrForget = errors.New("node: cannot forget node")
+var ErrForget = cluster.ErrForget
 
 // respCluster presents the cluster to the RESP layer (CLUSTER commands and
 // write forwarding).
 type respCluster struct {
-	c  *cluster
-	h  *handoffs
-	ae *antiEntropy // nil when anti-entropy is off
+	c  *nodeCluster
+	t  *transfer.Transfer
+	ae *antiEntropy             // nil when anti-entropy is off
+	co *coordinator.Coordinator // routing, top N and the one notion of healthy
 }
 
 // Repair queues anti-entropy exchanges now (CLUSTER REPAIR).
@@ -40,42 +44,43 @@ func (r respCluster) Version() uint64 {
 	return 0
 }
 
-// healthyFirst orders a preference list with the alive nodes first, each
-// group in preference order: the first is what clients see as master.
-func (r respCluster) healthyFirst(ids []ring.NodeID) []ring.NodeID {
-	out := make([]ring.NodeID, 0, len(ids))
+// healthyFirst orders a replica list with the healthy nodes
+// (coordinator.Healthy: gossip and the coordinator's suspicion) first,
+// each group in preference order: the first is what clients see as master.
+func (r respCluster) healthyFirst(ids []string) []string {
+	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if r.c.alive(string(id)) {
+		if r.co.Healthy(id) {
 			out = append(out, id)
 		}
 	}
 	for _, id := range ids {
-		if !r.c.alive(string(id)) {
+		if !r.co.Healthy(id) {
 			out = append(out, id)
 		}
 	}
 	return out
 }
 
-func (r respCluster) node(st *ring.State, id ring.NodeID) resp.ClusterNode {
-	m, _ := st.Member(id)
+func (r respCluster) node(st *ring.State, id string) resp.ClusterNode {
+	m, _ := st.Member(ring.NodeID(id))
 	host, port := splitHostPort(m.Addr)
-	return resp.ClusterNode{ID: string(id), Host: host, Port: port, Alive: r.c.alive(string(id)), Myself: id == r.c.self}
+	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.co.Healthy(id), Myself: ring.NodeID(id) == r.c.self}
 }
 
 // Shards returns each run of partitions with the same (healthy-first)
-// replicas as one slot range.
+// replicas, the coordinator's top N, as one slot range.
 func (r respCluster) Shards() []resp.Shard {
 	st := r.c.current()
 	if st == nil {
 		return nil
 	}
-	q := st.Partitions()
 	var out []resp.Shard
-	var last []ring.NodeID
-	for p := 0; p < q; p++ {
-		ids := r.healthyFirst(serving(st, p))
-		start, end := ring.SlotRange(p, q)
+	var last []string
+	for slot := 0; slot < ring.Slots; {
+		start, end, top := r.co.SlotReplicas(slot)
+		slot = end
+		ids := r.healthyFirst(top)
 		if len(out) > 0 && slices.Equal(ids, last) {
 			out[len(out)-1].End = end - 1
 			continue
@@ -99,7 +104,7 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	shards := r.Shards()
 	var out []resp.ClusterNode
 	for _, m := range st.Members() {
-		n := r.node(st, m.ID)
+		n := r.node(st, string(m.ID))
 		for _, sh := range shards {
 			if len(sh.Replicas) > 0 && sh.Replicas[0].ID == n.ID {
 				n.Slots = append(n.Slots, [2]int{sh.Start, sh.End})
@@ -110,77 +115,36 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	return out
 }
 
-// Route reports whether this node replicates key; otherwise the first
-// healthy replica to forward a write to.
-func (r respCluster) Route(key []byte) (string, bool) {
-	st := r.c.current()
-	if st == nil {
-		return "", false
-	}
-	ids := r.c.replicasOf(st, key)
-	if slices.Contains(ids, r.c.self) {
-		return "", true
-	}
-	return string(r.healthyFirst(ids)[0]), false
-}
+// Route is coordinator.Route.
+func (r respCluster) Route(key []byte) (string, bool) { return r.co.Route(key) }
 
-// forward sends a client command to node to on a peer connection and
-// returns its reply as one complete raw RESP2 reply (error replies
-// included); an error means to could not be reached or did not answer.
-// Without a deadline in ctx it waits twice the request timeout: the far
-// node's own quorum wait, plus as long again to carry the command and its
-// reply (a value of up to 512 MiB).
-//
-// It is resp.Cluster.Forward once that takes raw replies; until then
-// Forward (forward_bridge.go) decodes its bytes.
-func (r respCluster) forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
+// RouteVia is coordinator.RouteVia.
+func (r respCluster) RouteVia(key []byte, via string) (string, bool) { return r.co.RouteVia(key, via) }
+
+// Forward sends a client command to node to on a peer connection and
+// returns its raw RESP2 reply (see resp.Cluster.Forward).
+func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
 	p := r.c.peer(to)
 	if p == nil {
 		return nil, fmt.Errorf("node: no route to %s", to)
 	}
-	if _, ok := ctx.Deadline(); !ok && r.c.timeout > 0 {
+	// NB: the other node coordinates the write and may wait its whole
+	// request timeout for a quorum before replying, after receiving a
+	// command of up to 512 MiB: without a deadline in ctx, allow twice the
+	// request timeout.
+	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 2*r.c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, 2*r.co.Config().Timeout)
 		defer cancel()
 	}
-	return p.Forward(ctx, args)
+	rep, err := p.Forward(ctx, args)
+	r.co.ObserveCall(to, err) // routing avoids a node forwards cannot reach
+	return rep, err
 }
 
-// Forget removes a dead node from the ring for good.
-func (r respCluster) Forget(_ context.Context, id string) error {
-	st := r.c.current()
-	switch {
-	case st == nil:
-		return fmt.Errorf("%w: not in a ring", ErrForget)
-	case ring.NodeID(id) == r.c.self:
-		return fmt.Errorf("%w: I tried hard but I can't forget myself", ErrForget)
-	case r.c.alive(id):
-		return fmt.Errorf("%w: %s is alive; stop it first (or CLUSTER LEAVE on it)", ErrForget, id)
-	}
-	if _, ok := st.Member(ring.NodeID(id)); !ok {
-		return fmt.Errorf("%w: unknown node %s", ErrForget, id)
-	}
-	next, _, err := st.Forget(ring.NodeID(id))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrForget, err)
-	}
-	return r.c.change(next)
-}
+// Forget removes a dead node from the ring for good (cluster.Forget).
+func (r respCluster) Forget(_ context.Context, id string) error { return r.c.Forget(id) }
 
 // Leave starts handing this node's partitions off and then removes it
 // from the ring (CLUSTER LEAVE); it returns once the leave is under way.
-func (r respCluster) Leave(context.Context) error { return r.h.startLeave() }
-
-// RouteVia routes a versioned write to via, the replica that answered its
-// token's read first, if via is a healthy replica of key (Dynamo §6.4);
-// otherwise as Route.
-func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
-	st := r.c.current()
-	if st != nil && slices.Contains(r.c.replicasOf(st, key), ring.NodeID(via)) && r.c.alive(via) {
-		if ring.NodeID(via) == r.c.self {
-			return "", true
-		}
-		return via, false
-	}
-	return r.Route(key)
-}
+func (r respCluster) Leave(context.Context) error { return r.t.StartLeave() }

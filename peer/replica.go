@@ -24,6 +24,10 @@ type Store interface {
 	// back (Dynamo §4.6 hinted handoff), merged into any pending hint of
 	// key for target; durable when it returns.
 	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
+	// HintsFor returns the merge of the hints the node holds for key, for
+	// every target (the zero Object if none): a degraded read asks a key's
+	// fallbacks for what they hold for its replicas (Dynamo §4.6).
+	HintsFor(ctx context.Context, key []byte) (dvv.Object, error)
 	// ScanRange returns up to about count entries of slots [from, to),
 	// starting at cursor c, and the cursor to resume from: 0 when the
 	// range is exhausted. A page never splits the keys of one cursor

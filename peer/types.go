@@ -63,6 +63,10 @@ func RangesBefore(ranges []Range, end Cursor) []Range {
 type Entry struct {
 	Key    []byte
 	Object dvv.Object
+	// Encoded, if not nil, is Object's encoding (Object.Encode()), made
+	// once by a sender that also counts its bytes; MergeMany clients send
+	// it instead of encoding Object again. Nil means encode Object.
+	Encoded []byte
 }
 
 // Hint is one pending hint: an object kept for a node that could not take

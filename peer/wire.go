@@ -20,6 +20,10 @@ const (
 	// CmdHint stores a hint for another node (Dynamo §4.6):
 	// DKV.HINT target key object → +OK.
 	CmdHint = "DKV.HINT"
+	// CmdHintGet reads the hints a node holds for a key, for every target:
+	// DKV.HINTGET key → bulk: the encoded merge of them (the zero object
+	// when there is none).
+	CmdHintGet = "DKV.HINTGET"
 	// CmdScan pages through a slot range:
 	// DKV.SCAN from to cursor count → [next-cursor, key, object, …].
 	CmdScan = "DKV.SCAN"

@@ -224,3 +224,42 @@ func prefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+// HintsFor returns the merge of the hints this store holds for key, for
+// every target (the zero Object when there is none): what a degraded read
+// adds to its replies, so that a write acknowledged by a fallback is not
+// missed while a replica of the key is down (Dynamo §4.6). Hints are keyed
+// by target first, so this seeks once per target holding hints. Hints that
+// do not decode are skipped (Hints drops them).
+func (s *Store) HintsFor(_ context.Context, key []byte) (dvv.Object, error) {
+	if err := s.enter(); err != nil {
+		return dvv.Object{}, err
+	}
+	defer s.life.RUnlock()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHint}, UpperBound: []byte{prefixHint + 1}})
+	if err != nil {
+		return dvv.Object{}, err
+	}
+	defer it.Close()
+	var out dvv.Object
+	for valid := it.First(); valid; {
+		k := it.Key()
+		if len(k) < 2 || len(k) < 2+int(k[1]) {
+			valid = it.Next()
+			continue
+		}
+		p := bytes.Clone(k[:2+int(k[1])])
+		hk := append(bytes.Clone(p), key...)
+		if it.SeekGE(hk) && bytes.Equal(it.Key(), hk) {
+			if _, o, err := decodeHint(it.Value()); err == nil {
+				out = dvv.Merge(out, o)
+			}
+		}
+		end := prefixEnd(p)
+		if end == nil {
+			break
+		}
+		valid = it.SeekGE(end)
+	}
+	return out, it.Error()
+}

@@ -39,15 +39,16 @@ type Cluster interface {
 	// in the key's top N); if not, to names the node to forward it to.
 	Route(key []byte) (to string, local bool)
 	// Forward sends a client command to node to on a peer connection (one
-	// authenticated with the cluster secret) and returns its reply as
-	// go-redis decodes RESP2: string, int64, []any, nil for a null reply
-	// (or the error redis.Nil), or an error: a redis.Error for an error
-	// reply, whose text is written back verbatim (unless it refuses the
-	// peer connection itself: WRONGPASS, NOAUTH, NOPERM); any other error
-	// means the node could not be reached (or did not answer), and the
-	// client gets "-NOQUORUM cannot reach replica <to> of key: <error>".
-	// Timeouts are Forward's own; ctx is cancelled when the server closes.
-	Forward(ctx context.Context, to string, args [][]byte) (any, error)
+	// authenticated with the cluster secret) and returns its reply: one
+	// complete raw RESP2 reply, which the client gets byte for byte (a
+	// null converted for RESP3 clients). Error replies are replies too,
+	// relayed verbatim, except those refusing the peer connection itself
+	// (codes WRONGPASS, NOAUTH, NOPERM). A Go error means only that the
+	// node could not be reached or did not answer; the client then gets
+	// "-NOQUORUM cannot reach replica <to> of key: <error>" (the write may
+	// have landed). Timeouts are Forward's own; ctx is cancelled when the
+	// server closes.
+	Forward(ctx context.Context, to string, args [][]byte) ([]byte, error)
 	// Forget removes a node from the ring for good (CLUSTER FORGET).
 	Forget(ctx context.Context, id string) error
 }

@@ -1,9 +1,11 @@
 package resp
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"slices"
@@ -14,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynakv/dynakv/peer/peerclient"
+	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp/resptest"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/redis/go-redis/v9"
-	"github.com/tidwall/redcon"
 )
 
 // staticCluster is a fixed cluster view, for the CLUSTER commands' formats.
@@ -38,7 +39,7 @@ func (s *staticCluster) Version() uint64                 { return s.version }
 func (s *staticCluster) Shards() []Shard                 { return s.shards }
 func (s *staticCluster) Nodes() []ClusterNode            { return s.nodes }
 func (s *staticCluster) Route(key []byte) (string, bool) { return "", true }
-func (s *staticCluster) Forward(context.Context, string, [][]byte) (any, error) {
+func (s *staticCluster) Forward(context.Context, string, [][]byte) ([]byte, error) {
 	return nil, errors.New("static cluster: no forwarding")
 }
 
@@ -241,12 +242,12 @@ func TestClusterStateFail(t *testing.T) {
 
 // parityCluster is one node's view of a two-node fake cluster: even slots
 // are ids[0]'s, odd ones ids[1]'s, each with the other as its replica.
-// Forward goes through peerclient, the node-to-node client.
+// Forward goes through rawPeer, a raw peer connection.
 type parityCluster struct {
 	me      string
 	ids     [2]string
 	nodes   map[string]ClusterNode
-	remotes map[string]*peerclient.Client
+	remotes map[string]rawPeer
 	shards  []Shard
 
 	forwards atomic.Int64 // calls of Forward
@@ -265,67 +266,56 @@ func (p *parityCluster) Route(key []byte) (string, bool) {
 	return o, o == p.me
 }
 
-func (p *parityCluster) Forward(ctx context.Context, to string, args [][]byte) (any, error) {
+func (p *parityCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
 	p.forwards.Add(1)
-	r := p.remotes[to]
-	if r == nil {
+	r, ok := p.remotes[to]
+	if !ok {
 		return nil, fmt.Errorf("no route to %s", to)
 	}
-	raw, err := r.Forward(ctx, args)
+	return r.do(ctx, args)
+}
+
+// rawPeer forwards a command to a node on a new peer connection and
+// returns its raw reply, as Cluster.Forward must.
+type rawPeer struct{ addr, secret string }
+
+func (r rawPeer) do(ctx context.Context, args [][]byte) ([]byte, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", r.addr)
 	if err != nil {
 		return nil, err
 	}
-	return decodeForwarded(raw)
-}
-
-// decodeForwarded decodes a raw reply as go-redis does, as Forward still
-// returns it: strings, int64, []any, redis.Nil for a null reply and an
-// error reply as a redis.Error.
-func decodeForwarded(raw []byte) (any, error) {
-	_, v := redcon.ReadNextRESP(raw)
-	switch {
-	case isNullReply(v):
-		return nil, redis.Nil
-	case v.Type == redcon.Error:
-		return nil, forwardedError(v.Data)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(conn)
+	if _, err := io.WriteString(conn, multibulk("DKV.AUTH", r.secret)); err != nil {
+		return nil, err
 	}
-	return decodeValue(v), nil
-}
-
-// forwardedError is an error reply, as go-redis reports one.
-type forwardedError string
-
-func (e forwardedError) Error() string { return string(e) }
-func (forwardedError) RedisError()     {}
-
-func isNullReply(v redcon.RESP) bool {
-	return (v.Type == redcon.Bulk || v.Type == redcon.Array) && len(v.Raw) > 1 && v.Raw[1] == '-'
-}
-
-func decodeValue(v redcon.RESP) any {
-	switch {
-	case isNullReply(v):
-		return nil
-	case v.Type == redcon.Integer:
-		n, _ := strconv.ParseInt(string(v.Data), 10, 64)
-		return n
-	case v.Type == redcon.Error:
-		return forwardedError(v.Data)
-	case v.Type == redcon.Array:
-		out := make([]any, 0, v.Count)
-		v.ForEach(func(e redcon.RESP) bool {
-			out = append(out, decodeValue(e))
-			return true
-		})
-		return out
+	if rep, err := readReply(br); err != nil || rep != "+OK\r\n" {
+		return nil, fmt.Errorf("peer connection refused: %q %v", rep, err)
 	}
-	return string(v.Data)
+	strs := make([]string, len(args))
+	for i, a := range args {
+		strs[i] = string(a)
+	}
+	if _, err := io.WriteString(conn, multibulk(strs...)); err != nil {
+		return nil, err
+	}
+	rep, err := readReply(br)
+	return []byte(rep), err
 }
 
 func (p *parityCluster) Forget(context.Context, string) error { return errors.New("not here") }
 
 // startPair serves two fake nodes, n1 and n2, of a parity cluster.
 func startPair(t *testing.T) (n1, n2 *testServer, cls [2]*parityCluster) {
+	t.Helper()
+	return startPairWith(t, func(p *parityCluster) Cluster { return p })
+}
+
+// startPairWith is startPair with each node's Cluster made by wrap from
+// its parityCluster.
+func startPairWith(t *testing.T, wrap func(*parityCluster) Cluster) (n1, n2 *testServer, cls [2]*parityCluster) {
 	t.Helper()
 	var lns [2]net.Listener
 	nodes := map[string]ClusterNode{}
@@ -347,12 +337,12 @@ func startPair(t *testing.T) (n1, n2 *testServer, cls [2]*parityCluster) {
 	var ts [2]*testServer
 	for i := range lns {
 		other := ids[1-i]
-		cls[i] = &parityCluster{me: ids[i], ids: ids, nodes: nodes, shards: shards, remotes: map[string]*peerclient.Client{
-			other: newRemote(t, lns[1-i].Addr().String(), testSecret),
+		cls[i] = &parityCluster{me: ids[i], ids: ids, nodes: nodes, shards: shards, remotes: map[string]rawPeer{
+			other: {lns[1-i].Addr().String(), testSecret},
 		}}
 		clock := resptest.NewClock(startMs)
 		b := resptest.NewBackend(ids[i], clock.NowMs)
-		s := New(Config{Cluster: cls[i], ClusterSecret: testSecret}, b, nil)
+		s := New(Config{Cluster: wrap(cls[i]), ClusterSecret: testSecret}, b, nil)
 		done := make(chan error, 1)
 		go func(ln net.Listener) { done <- s.Serve(ln) }(lns[i])
 		t.Cleanup(func() {
@@ -513,9 +503,9 @@ func TestForwardLoopGuard(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"SET", theirs[0], "v"}, "-ERR forwarding loop\r\n"},
+		{[]string{"SET", theirs[0], "v"}, "-" + msgForwardLoop + "\r\n"},
 		{[]string{"SET", mine[0], "v"}, "+OK\r\n"},
-		{[]string{"DEL", mine[0], theirs[0], mine[1]}, "-ERR forwarding loop\r\n"},
+		{[]string{"DEL", mine[0], theirs[0], mine[1]}, "-" + msgForwardLoop + "\r\n"},
 		{[]string{"MSET", mine[1], "v", mine[0], "w"}, "+OK\r\n"},
 	} {
 		if got := raw.do(tc.args...); got != tc.want {
@@ -527,6 +517,38 @@ func TestForwardLoopGuard(t *testing.T) {
 	}
 }
 
+// viaParity is a parityCluster whose RouteVia sends every versioned write
+// to its token's via node, as a node does that believes via is a healthy
+// replica of the key.
+type viaParity struct{ *parityCluster }
+
+func (v viaParity) RouteVia(_ []byte, via string) (string, bool) { return via, via == v.me }
+
+// TestPeerWriteRunsOnReplica is fault 5 of issue 10: node A forwards a
+// VSET to replica B because A judges the token's via node X unhealthy,
+// while B still routes it to X. B received it on a peer connection, where
+// it may not forward, and refused it with a forwarding loop although it
+// replicates the key. B must coordinate it itself; a key B does not
+// replicate still gets the forwarding-loop reply.
+func TestPeerWriteRunsOnReplica(t *testing.T) {
+	n1, _, _ := startPairWith(t, func(p *parityCluster) Cluster { return viaParity{p} })
+	mine, theirs := keysOf(1)
+	tok := dvv.EncodeTokenVia(dvv.VV{"x": 1}, "x") // read first answered by node x
+	raw := dialRaw(t, n1.addr)
+	if got := raw.do("DKV.AUTH", testSecret); got != "+OK\r\n" {
+		t.Fatalf("DKV.AUTH: %q", got)
+	}
+	if got := raw.do("VSET", mine[0], tok, "v"); !strings.HasPrefix(got, "$") {
+		t.Errorf("VSET of a key this replica holds, via x, on a peer connection = %q, want a token", got)
+	}
+	if n1.value(mine[0]) != "v" {
+		t.Errorf("VSET did not land on the replica: %q", n1.value(mine[0]))
+	}
+	if got := raw.do("VSET", theirs[0], tok, "v"); got != "-"+msgForwardLoop+"\r\n" {
+		t.Errorf("VSET of a key this node does not replicate, on a peer connection = %q, want the forwarding loop", got)
+	}
+}
+
 func TestForwardUnreachable(t *testing.T) {
 	n1, _, cls := startPair(t)
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
@@ -535,7 +557,7 @@ func TestForwardUnreachable(t *testing.T) {
 	}
 	addr := dead.Addr().String()
 	dead.Close()
-	cls[0].remotes["n2"] = newRemote(t, addr, testSecret)
+	cls[0].remotes["n2"] = rawPeer{addr, testSecret}
 	mine, theirs := keysOf(1)
 	c := n1.client(t, 2, "")
 	if err := c.Set(bg, theirs[0], "v", 0).Err(); !strings.HasPrefix(errText(err), "NOQUORUM cannot reach replica n2 of key: ") {
@@ -548,7 +570,7 @@ func TestForwardUnreachable(t *testing.T) {
 		t.Errorf("local part of MSET: %q", n1.value(mine[0]))
 	}
 	// A node that refuses our secret is unreachable too.
-	cls[0].remotes["n2"] = newRemote(t, cls[0].nodes["n2"].Host+":"+strconv.Itoa(cls[0].nodes["n2"].Port), "wrong")
+	cls[0].remotes["n2"] = rawPeer{cls[0].nodes["n2"].Host + ":" + strconv.Itoa(cls[0].nodes["n2"].Port), "wrong"}
 	if err := c.Set(bg, theirs[0], "v", 0).Err(); !strings.HasPrefix(errText(err), "NOQUORUM cannot reach replica n2 of key: ") ||
 		!strings.Contains(errText(err), "WRONGPASS invalid cluster secret") {
 		t.Errorf("SET through a wrong secret: %v", err)

@@ -275,6 +275,12 @@ func (c *Conn) del(key []byte) (old dvv.Sibling, found bool, err error) {
 
 func cmdGetDel(c *Conn, args [][]byte) { c.replyLookup(c.del(args[1])) }
 
+// cmdDel is DEL key [key …]: the number of keys that had a live value.
+// Each key is deleted by a read-first update, and the coordinator's read
+// also merges the hints fallbacks hold for the key while one of its
+// replicas is down, so a key counts (and gets its tombstone) when an
+// acknowledged write may hold a value for it, even one that reached only a
+// replica the read cannot ask.
 func cmdDel(c *Conn, args [][]byte) {
 	countKeys(c, args[1:], func(key []byte) (bool, error) {
 		_, found, err := c.del(key)

@@ -94,8 +94,8 @@
 //
 // A write (FlagWrite) for a key this node may not coordinate
 // (Cluster.Route) is forwarded to the node Route names, on a peer
-// connection (Cluster.Forward), and its reply relayed in the client's
-// protocol; reads are never forwarded (the coordinator reads from any
+// connection (Cluster.Forward), and its raw RESP2 reply relayed byte for
+// byte (a null as RESP3's null to a RESP3 client); reads are never forwarded (the coordinator reads from any
 // node). A multi-key write made only of key groups (DEL, UNLINK, MSET)
 // whose keys go different ways is split into one command per key group
 // (DEL k, MSET k v), run here or forwarded in order, stopping at the first
@@ -103,8 +103,9 @@
 // +OK. Any other multi-key write whose keys go different ways gets
 // "-CROSSSLOT". A node that cannot be reached yields "-NOQUORUM cannot
 // reach replica <id> of key: <error>" (the write may have landed). A
-// write arriving on a peer connection is never forwarded again: it runs
-// here if Route says so, else gets "-ERR forwarding loop"; the client's
+// write arriving on a peer connection is never forwarded again, and is
+// routed without its token's via node: it runs here if Route says so,
+// else gets "-TRYAGAIN forwarding loop: …" (code TRYAGAIN); the client's
 // node then routes it again, up to five times over about a second (two
 // rings disagree only while a change spreads), before relaying the error.
 //

@@ -41,7 +41,6 @@ const (
 	msgNoPerm        = "NOPERM this command is reserved for cluster peers"
 	msgBadSecret     = "WRONGPASS invalid cluster secret"
 	msgCorruptObject = "ERR corrupt object"
-	msgForwardLoop   = "ERR forwarding loop"
 	msgCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
 	msgNoCluster     = "ERR This instance has cluster support disabled"
 	msgForgetMyself  = "ERR I tried hard but I can't forget myself..."

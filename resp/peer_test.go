@@ -3,23 +3,9 @@ package resp
 import (
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/dynakv/dynakv/peer/peerclient"
 )
 
 const testSecret = "s3cret"
-
-// newRemote returns a peer client of the server at addr.
-func newRemote(t *testing.T, addr, secret string) *peerclient.Client {
-	t.Helper()
-	r, err := peerclient.New(peerclient.Config{ID: "peer", Addr: addr, Secret: secret, Timeout: 5 * time.Second, PoolSize: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
-}
 
 // echoPeer is an internal command as package peerserver registers them:
 // DKV.ECHO x → x, for peers only.

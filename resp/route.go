@@ -2,15 +2,10 @@ package resp
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"github.com/dynakv/dynakv/replica/dvv"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // route is where one key's write runs: here (local), or on node to.
@@ -36,12 +31,18 @@ type ViaRouter interface {
 // any other multi-key write whose keys go different ways is refused with
 // CROSSSLOT, as Redis Cluster does.
 //
-// A peer connection never forwards (the loop guard): a write that arrives
-// from another node for a key this node does not coordinate either (the
-// two nodes' rings disagree) gets "-ERR forwarding loop". The client's
-// node then routes the write again after a pause (see forwardRetries),
-// since rings disagree only while a change spreads by gossip; the refused
-// write did not run anywhere, so running it again is safe.
+// A peer connection never forwards (the loop guard), and routes without
+// the token's "via" node: the node that forwarded the write already chose
+// this one, so if this node is one of the key's replicas it coordinates
+// the write itself (any replica may, Dynamo §4.5), even when its own
+// view of health would have picked another replica (otherwise two nodes
+// that disagree on a third's health refuse a write a quorum could serve).
+// A write for a key this node does not replicate at all
+// (the two nodes' rings disagree) gets the forwarding-loop reply, error
+// code codeForwardLoop. The client's node then routes the write again
+// after a pause (see forwardRetries), since rings disagree only while a
+// change spreads by gossip; the refused write did not run anywhere, so
+// running it again is safe.
 func (c *Conn) routeWrite(cmd *Command, args [][]byte) {
 	if c.peer {
 		c.routeWriteOnce(cmd, args)
@@ -49,12 +50,38 @@ func (c *Conn) routeWrite(cmd *Command, args [][]byte) {
 	}
 	for attempt := 0; ; attempt++ {
 		rep := c.capture(func() { c.routeWriteOnce(cmd, args) })
-		if attempt == len(forwardRetries) || rep.kind != '-' || rep.text != msgForwardLoop || c.srv.ctx.Err() != nil {
+		if attempt == len(forwardRetries) || !isForwardLoop(rep.raw) || c.srv.ctx.Err() != nil {
 			c.out = append(c.out, rep.raw...)
 			return
 		}
 		c.srv.sleep(forwardRetries[attempt])
 	}
+}
+
+// codeForwardLoop is the error code of the reply to a write that reached,
+// on a peer connection, a node that does not replicate its key (see
+// routeWrite). It is Redis Cluster's TRYAGAIN (a request to retry while
+// the cluster's layout changes), which Redis cluster clients retry by
+// themselves; the node that forwarded the write recognises the loop by
+// this code alone (isForwardLoop), never by the message text.
+const codeForwardLoop = "TRYAGAIN"
+
+// msgForwardLoop is the whole forwarding-loop error reply, without '-'.
+const msgForwardLoop = codeForwardLoop + " forwarding loop: this node does not replicate the key either (the ring is changing)"
+
+// isForwardLoop reports whether raw is an error reply with the
+// forwarding-loop code.
+func isForwardLoop(raw []byte) bool { return errorCode(raw) == codeForwardLoop }
+
+// errorCode returns the code (the first word) of a raw error reply, ""
+// for any other reply.
+func errorCode(raw []byte) string {
+	if len(raw) == 0 || raw[0] != '-' {
+		return ""
+	}
+	line, _, _ := bytes.Cut(raw[1:], []byte("\r\n"))
+	code, _, _ := bytes.Cut(line, []byte(" "))
+	return string(code)
 }
 
 // forwardRetries are the pauses before routing again a write that met a
@@ -72,9 +99,10 @@ func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 	routes := make([]route, len(pos))
 	uniform := true
 	routeKey := cl.Route
-	if vr, ok := cl.(ViaRouter); ok && cmd.TokenArg > 0 && cmd.TokenArg < len(args) {
+	if vr, ok := cl.(ViaRouter); ok && !c.peer && cmd.TokenArg > 0 && cmd.TokenArg < len(args) {
 		// Dynamo §6.4: the replica that answered the token's read first
-		// coordinates the write, if it may.
+		// coordinates the write, if it may. (Not on a peer connection:
+		// see routeWrite.)
 		if _, via, err := dvv.DecodeTokenVia(string(args[cmd.TokenArg])); err == nil && via != "" {
 			routeKey = func(key []byte) (string, bool) { return vr.RouteVia(key, via) }
 		}
@@ -124,7 +152,7 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 	case c.peer:
 		c.WriteError(msgForwardLoop)
 	default:
-		c.forward(cmd, args, r.to)
+		c.forward(args, r.to)
 	}
 }
 
@@ -204,125 +232,36 @@ func (c *Conn) combine(replies []subReply) {
 	}
 }
 
-// forward sends args to node to and writes its reply, converted to the
-// connection's protocol.
-func (c *Conn) forward(cmd *Command, args [][]byte, to string) {
-	v, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, to, args)
-	if err != nil {
-		c.writeForwardError(to, err)
-		return
-	}
-	c.writeForwarded(v, !valueReply(cmd, args))
-}
-
-// writeForwardError writes the reply for a Forward error: a null for
-// redis.Nil, an error reply's text verbatim, and for a node that could not
-// be reached (or refused the peer connection) NOQUORUM: the write may or
-// may not have landed.
-func (c *Conn) writeForwardError(to string, err error) {
-	var re redis.Error
+// forward sends args to node to and relays its reply (Cluster.Forward: one
+// raw RESP2 reply) byte for byte, except that a null is written in the
+// connection's protocol (RESP3's _ for a RESP3 client). A node that could not be reached, that refused
+// the peer connection (WRONGPASS, NOAUTH or NOPERM: about the link, not
+// the command) or whose reply is not one RESP reply yields NOQUORUM: the
+// write may or may not have landed.
+func (c *Conn) forward(args [][]byte, to string) {
+	rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, to, args)
 	switch {
-	case errors.Is(err, redis.Nil):
-		c.WriteNull()
-	case errors.As(err, &re) && !peerLinkError(re.Error()):
-		c.WriteError(re.Error())
-	case c.srv.ctx.Err() != nil:
+	case err != nil && c.srv.ctx.Err() != nil:
 		c.WriteError(msgShuttingDown)
-	default:
+	case err != nil:
 		c.WriteError("NOQUORUM cannot reach replica " + to + " of key: " + err.Error())
+	case len(rep) < 3 || !bytes.HasSuffix(rep, []byte("\r\n")):
+		c.WriteError("NOQUORUM cannot reach replica " + to + " of key: malformed reply " + strconv.Quote(string(rep)))
+	case peerLinkError(errorCode(rep)):
+		line, _, _ := bytes.Cut(rep[1:], []byte("\r\n"))
+		c.WriteError("NOQUORUM cannot reach replica " + to + " of key: " + string(line))
+	case c.proto == 3 && (bytes.Equal(rep, []byte("$-1\r\n")) || bytes.Equal(rep, []byte("*-1\r\n"))):
+		c.WriteNull()
+	default:
+		c.WriteRaw(rep)
 	}
 }
 
-// peerLinkError reports whether an error reply is about the peer
+// peerLinkError reports whether an error code is about the peer
 // connection itself (the other node refused the cluster secret), not
 // about the forwarded command.
-func peerLinkError(msg string) bool {
-	for _, p := range []string{"WRONGPASS ", "NOAUTH ", "NOPERM "} {
-		if strings.HasPrefix(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// valueReply reports whether cmd, called with args, replies with a stored
-// value (which may read "OK") rather than a status: go-redis decodes both
-// "+OK" and "$2\r\nOK" as "OK", and a forwarded "OK" is written back as a
-// status unless the command returns values.
-func valueReply(cmd *Command, args [][]byte) bool {
-	switch cmd.Name {
-	case "getset", "getdel", "getex", "vset", "vdel":
-		return true
-	case "set":
-		for _, a := range args[min(3, len(args)):] {
-			if equalFold(a, "get") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// writeForwarded writes a reply decoded by go-redis in the connection's
-// protocol; status says whether a top-level "OK" is the status +OK.
-func (c *Conn) writeForwarded(v any, status bool) {
-	switch v := v.(type) {
-	case nil:
-		c.WriteNull()
-	case string:
-		if status && v == "OK" {
-			c.WriteOK()
-		} else {
-			c.WriteBulkString(v)
-		}
-	case []byte:
-		c.WriteBulk(v)
-	case int64:
-		c.WriteInt(v)
-	case int:
-		c.WriteInt(int64(v))
-	case bool:
-		switch {
-		case c.proto == 3 && v:
-			c.WriteRaw([]byte("#t\r\n"))
-		case c.proto == 3:
-			c.WriteRaw([]byte("#f\r\n"))
-		case v:
-			c.WriteInt(1)
-		default:
-			c.WriteInt(0)
-		}
-	case float64:
-		s := strconv.FormatFloat(v, 'g', -1, 64)
-		switch {
-		case math.IsInf(v, 1):
-			s = "inf"
-		case math.IsInf(v, -1):
-			s = "-inf"
-		case math.IsNaN(v):
-			s = "nan"
-		}
-		if c.proto == 3 {
-			c.WriteRaw([]byte("," + s + "\r\n"))
-		} else {
-			c.WriteBulkString(s)
-		}
-	case []any:
-		c.WriteArray(len(v))
-		for _, e := range v {
-			c.writeForwarded(e, false)
-		}
-	case map[any]any:
-		c.WriteMap(len(v))
-		for k, e := range v {
-			c.writeForwarded(k, false)
-			c.writeForwarded(e, false)
-		}
-	case error: // an error element of an array
-		c.WriteError(v.Error())
-	default:
-		c.WriteBulkString(fmt.Sprint(v))
-	}
+func peerLinkError(code string) bool {
+	return code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM"
 }
 
 // sleep pauses for d, or until the server closes.

@@ -132,19 +132,25 @@ func (c *Client) Close() error {
 
 // Get fetches the key's object from the remote replica (peer.CmdGet).
 func (c *Client) Get(ctx context.Context, key []byte) (dvv.Object, error) {
-	r, err := c.call(ctx, "get", []byte(peer.CmdGet), key)
+	return c.object(ctx, "get", []byte(peer.CmdGet), key)
+}
+
+// object runs a command whose reply is one encoded object (empty: the
+// zero object).
+func (c *Client) object(ctx context.Context, op string, args ...[]byte) (dvv.Object, error) {
+	r, err := c.call(ctx, op, args...)
 	if err != nil {
 		return dvv.Object{}, err
 	}
 	if r.Type != redcon.Bulk {
-		return dvv.Object{}, c.malformed("get", "reply of type %q", r.Type)
+		return dvv.Object{}, c.malformed(op, "reply of type %q", r.Type)
 	}
 	if len(r.Data) == 0 {
 		return dvv.Object{}, nil
 	}
 	o, err := dvv.Decode(r.Data)
 	if err != nil {
-		return dvv.Object{}, c.malformed("get", "%v", err)
+		return dvv.Object{}, c.malformed(op, "%v", err)
 	}
 	return o, nil
 }
@@ -164,7 +170,11 @@ func (c *Client) MergeMany(ctx context.Context, entries []peer.Entry) error {
 	args := make([][]byte, 0, 1+2*len(entries))
 	args = append(args, []byte(peer.CmdMergeMany))
 	for _, e := range entries {
-		args = append(args, e.Key, e.Object.Encode())
+		enc := e.Encoded
+		if enc == nil {
+			enc = e.Object.Encode()
+		}
+		args = append(args, e.Key, enc)
 	}
 	return c.ok(ctx, "mergemany", args...)
 }
@@ -173,6 +183,12 @@ func (c *Client) MergeMany(ctx context.Context, entries []peer.Entry) error {
 // (peer.CmdHint).
 func (c *Client) PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error {
 	return c.ok(ctx, "hint", []byte(peer.CmdHint), []byte(target), key, obj.Encode())
+}
+
+// HintsFor returns the merge of the hints the remote node holds for key
+// (peer.CmdHintGet).
+func (c *Client) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
+	return c.object(ctx, "hintget", []byte(peer.CmdHintGet), key)
 }
 
 // ScanRange pages through the remote replica's keys of slots [from, to)

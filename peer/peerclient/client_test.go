@@ -84,7 +84,8 @@ func object(actor string, v []byte) dvv.Object {
 // TestCallHonoursRequestDeadline is issue 10's fault 1: a peer that
 // answers after 1.5 s serves a request whose deadline is 3 s away, though
 // the client's own timeout (for calls without a deadline) is the old fixed
-// 1 s. replica.Remote failed it at 1 s, its socket timeout.
+// 1 s. The old go-redis client (replica.Remote) failed it at 1 s, its
+// socket timeout.
 func TestCallHonoursRequestDeadline(t *testing.T) {
 	store, addr := node(t, 1500*time.Millisecond)
 	want := object("n2", []byte("v"))
@@ -240,6 +241,11 @@ func TestReadReply(t *testing.T) {
 		{in: "$-1\r\n", want: "$-1\r\n"},
 		{in: "*-1\r\n", want: "*-1\r\n"},
 		{in: "*2\r\n*1\r\n:1\r\n$0\r\n\r\n+next\r\n", want: "*2\r\n*1\r\n:1\r\n$0\r\n\r\n"},
+		{in: "$4\r\na\r\nb\r\n", want: "$4\r\na\r\nb\r\n"}, // CRLF inside a bulk
+		{in: "*3\r\n$1\r\nx\r\n*2\r\n:1\r\n$-1\r\n+s\r\n", want: "*3\r\n$1\r\nx\r\n*2\r\n:1\r\n$-1\r\n+s\r\n"},
+		{in: "*0\r\n", want: "*0\r\n"},
+		{in: "?x\r\n", bad: true},
+		{in: "$5\r\nab\r\n", bad: true},
 		{in: "$4\r\nabcd\r\n", max: 3, bad: true},
 		{in: "$3\r\nabcd\r\n", bad: true},
 		{in: "$-2\r\n", bad: true},

@@ -146,6 +146,19 @@ func (r *mapReplica) PutHint(_ context.Context, target string, key []byte, obj d
 	return r.err
 }
 
+// HintsFor merges the hints held for key, for any target.
+func (r *mapReplica) HintsFor(_ context.Context, key []byte) (dvv.Object, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out dvv.Object
+	for k, o := range r.hints {
+		if _, rest, _ := strings.Cut(k, "/"); rest == string(key) {
+			out = dvv.Merge(out, o)
+		}
+	}
+	return out, r.err
+}
+
 // ScanRange pages through the keys of slots [from, to) in key order; the
 // cursor is an index into them, plus one.
 func (r *mapReplica) ScanRange(_ context.Context, from, to int, c peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {

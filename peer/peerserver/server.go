@@ -41,6 +41,7 @@ func Commands(localReplica peer.Replica) []resp.Command {
 		{Name: name(peer.CmdMerge), Arity: 3, Flags: resp.FlagPeer | resp.FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: h.merge},
 		{Name: name(peer.CmdMergeMany), Arity: -3, Flags: resp.FlagPeer | resp.FlagDenyOOM, Handler: h.mergeMany},
 		{Name: name(peer.CmdHint), Arity: 4, Flags: resp.FlagPeer | resp.FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: h.hint},
+		{Name: name(peer.CmdHintGet), Arity: 2, Flags: resp.FlagPeer | resp.FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: h.hintGet},
 		{Name: name(peer.CmdScan), Arity: 5, Flags: resp.FlagPeer, Handler: h.scan},
 		{Name: name(peer.CmdRange), Arity: -4, Flags: resp.FlagPeer, Handler: h.ranges},
 		{Name: name(peer.CmdTree), Arity: 6, Flags: resp.FlagPeer, Handler: h.tree},
@@ -114,6 +115,18 @@ func (h handlers) hint(c *resp.Conn, args [][]byte) {
 		return
 	}
 	c.WriteOK()
+}
+
+// hintGet is DKV.HINTGET key: the merge of the hints this node holds for
+// key, for any target, encoded (the zero object when there is none).
+// Degraded reads ask it of a key's fallbacks (Dynamo §4.6).
+func (h handlers) hintGet(c *resp.Conn, args [][]byte) {
+	obj, err := h.r.HintsFor(c.Context(), args[1])
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteBulk(obj.Encode())
 }
 
 // scan is DKV.SCAN from to cursor count: a page of the local replica's

@@ -143,3 +143,24 @@ func TestPeerScan(t *testing.T) {
 		t.Errorf("DKV.SCAN from a client: %q", got)
 	}
 }
+
+// TestPeerHintGet: DKV.HINTGET returns the merge of the hints a node holds
+// for a key, for every target, through the client; nothing for a key
+// without hints; and it is for peers only.
+func TestPeerHintGet(t *testing.T) {
+	local := newMapReplica("n1")
+	a := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 3}, Timestamp: 7, Value: []byte("a")})
+	b := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n4", Counter: 1}, Timestamp: 8, Value: []byte("b")})
+	local.hints["n3/k"], local.hints["n5/k"], local.hints["n3/other"] = a, b, b
+	addr := startServer(t, resp.Config{ClusterSecret: testSecret}, peer.Local{Store: local})
+	r := newClient(t, addr, testSecret)
+	if got, err := r.HintsFor(bg, []byte("k")); err != nil || !dvv.Equal(got, dvv.Merge(a, b)) {
+		t.Errorf("HintsFor(k) = %+v, %v", got, err)
+	}
+	if got, err := r.HintsFor(bg, []byte("none")); err != nil || !got.IsZero() {
+		t.Errorf("HintsFor(none) = %+v, %v", got, err)
+	}
+	if got := dialRaw(t, addr).do("DKV.HINTGET", "k"); !strings.HasPrefix(got, "-NOPERM") {
+		t.Errorf("DKV.HINTGET without the cluster secret = %q", got)
+	}
+}

@@ -1,9 +1,9 @@
 // Package peertest is an in-process network of peer.Replicas for tests
 // (the successor of replica/faultnet): it hands each node a view of the
 // other nodes' replicas through which every peer operation (Get, Merge,
-// MergeMany, PutHint, ScanRange, ScanRanges, TreeLevel) can be dropped
-// (seeded, replayable), cut between groups (partitions) or between two
-// nodes, refused by downed nodes, delayed on an injectable clock, held
+// MergeMany, PutHint, HintsFor, ScanRange, ScanRanges, TreeLevel) can be
+// dropped (seeded, replayable), cut between groups (partitions) or between
+// two nodes, refused by downed nodes, delayed on an injectable clock, held
 // until released (a slow replica, without sleeps), or delivered with its
 // reply lost; and it counts attempted and delivered calls per node and per
 // operation.

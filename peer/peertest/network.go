@@ -25,13 +25,14 @@ const (
 	OpMerge      Op = "merge"
 	OpMergeMany  Op = "mergemany"
 	OpPutHint    Op = "hint"
+	OpHintsFor   Op = "hintget"
 	OpScanRange  Op = "scan"
 	OpScanRanges Op = "range"
 	OpTreeLevel  Op = "tree"
 )
 
 // Ops lists every Op.
-var Ops = []Op{OpGet, OpMerge, OpMergeMany, OpPutHint, OpScanRange, OpScanRanges, OpTreeLevel}
+var Ops = []Op{OpGet, OpMerge, OpMergeMany, OpPutHint, OpHintsFor, OpScanRange, OpScanRanges, OpTreeLevel}
 
 // Network connects replicas by node ID. Build it with New.
 type Network struct {
@@ -339,6 +340,18 @@ func (l *link) PutHint(ctx context.Context, target string, key []byte, obj dvv.O
 		return err
 	}
 	return l.finish(OpPutHint, lose, r.PutHint(ctx, target, key, obj))
+}
+
+func (l *link) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
+	r, lose, err := l.n.route(ctx, OpHintsFor, l.from, l.to)
+	if err != nil {
+		return dvv.Object{}, err
+	}
+	o, err := r.HintsFor(ctx, key)
+	if err = l.finish(OpHintsFor, lose, err); err != nil {
+		return dvv.Object{}, err
+	}
+	return o, nil
 }
 
 func (l *link) ScanRange(ctx context.Context, from, to int, c peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {
