@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -18,7 +19,7 @@ var ErrForget = errors.New("node: cannot forget node")
 type respCluster struct {
 	c  *cluster
 	h  *handoffs
-	ae *antiEntropy // nil when anti-entropy is off
+	ae *antientropy.Scheduler // nil when anti-entropy is off
 }
 
 // Repair queues anti-entropy exchanges now (CLUSTER REPAIR).
@@ -26,7 +27,11 @@ func (r respCluster) Repair(p int) (int, error) {
 	if r.ae == nil {
 		return 0, resp.ErrNoRepair
 	}
-	return r.ae.Repair(p)
+	n, err := r.ae.Enqueue(p)
+	if errors.Is(err, antientropy.ErrPartition) {
+		err = fmt.Errorf("%w: %w", resp.ErrBadPartition, err)
+	}
+	return n, err
 }
 
 // MyID returns this node's ID.
