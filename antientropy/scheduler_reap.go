@@ -96,7 +96,8 @@ type ReaperDeps struct {
 //     live value and nothing the tombstone does not cover (so anti-entropy
 //     can bring nothing back);
 //  4. every ring member is alive and reports a hint horizon after
-//     T + Grace: no member holds a hint created before then. A hint created
+//     T + Grace: no member holds a hint with a value created before then
+//     (replica.Store.HintHorizon). A hint created
 //     before the delete may carry a version the delete covers; delivered
 //     after the tombstone is gone, it would bring the key back (issue 10,
 //     fault 2). The Grace margin covers the writes still in flight when

@@ -20,8 +20,9 @@
 // target gone). Delivery is a dvv.Merge, so delivering a hint twice, or
 // after anti-entropy already brought its versions, is harmless. A hint never
 // recreates a key whose tombstone was reaped: see antientropy.Reaper, which
-// reaps a tombstone only once every ring member's hint horizon (oldest
-// pending hint, replica.Store.HintHorizon) is past the delete.
+// reaps a tombstone only once every ring member's hint horizon (its oldest
+// pending hint holding a value, replica.Store.HintHorizon) is past the
+// delete plus the grace period; the argument is in antientropy's doc.
 //
 // Time: the package reads no clock of its own. Hint ages are measured on
 // the queue's clock (Queue.NowMs, the store's), and the loop (Run) makes a

@@ -21,13 +21,19 @@ import (
 // is deleted only after the target acknowledged it, and only if no newer
 // hint merged into it meanwhile.
 //
-// An age index orders pending hints by creation time, so the oldest one
-// (the hint horizon, see HintHorizon) is one seek away:
+// An age index orders by creation time the pending hints that hold a value
+// (a sibling that is not a tombstone), so the oldest one (the hint
+// horizon, see HintHorizon) is one seek away:
 //
 //	'H' created-at (8, BE ms) hint-key → empty
 //
-// It is written in the same batch as the hint it indexes; an entry whose
-// hint is gone (an undecodable hint was dropped) is removed when met.
+// It is written in the same batch as the hint it indexes, when the hint
+// is created with a value or a merge first gives it one (the hint's time
+// then restarts from now); a hint whose value a merged delete superseded
+// stays indexed until it is delivered (conservative). An entry whose hint
+// is gone (an undecodable hint was dropped) is removed when met. Hints of
+// tombstones only are not indexed: delivered after the tombstone was
+// reaped, they recreate a tombstone, no value.
 
 const (
 	prefixHint    = 'h'
@@ -86,25 +92,27 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 		return err
 	}
 	b := s.db.NewBatch()
-	locked := false
-	if created == 0 {
-		// NB: a new hint's time is drawn and its age entry made visible
-		// under hintMu, so HintHorizon never answers a time above that of a
-		// hint about to appear.
-		s.hintMu.Lock()
-		locked = true
+	next := dvv.Merge(prev, obj)
+	// NB: a hint's time is drawn, and its age entry made visible, under
+	// hintMu, so HintHorizon never answers a time above that of a hint
+	// about to be indexed. A hint of tombstones only that gains a value
+	// starts again from now: its age is that of its oldest value.
+	s.hintMu.Lock()
+	if created == 0 || holdsValue(next) && !holdsValue(prev) {
+		if created != 0 {
+			_ = b.Delete(hintAgeKey(created, hk), nil)
+		}
 		s.hintLast = max(s.hintLast, s.NowMs())
 		created = s.hintLast
-		_ = b.Set(hintAgeKey(created, hk), nil, nil)
+		if holdsValue(next) {
+			_ = b.Set(hintAgeKey(created, hk), nil, nil)
+		}
 	}
-	next := dvv.Merge(prev, obj)
 	v := binary.BigEndian.AppendUint64(nil, uint64(created))
 	v = next.AppendEncode(v)
 	_ = b.Set(hk, v, nil)
 	wait, err := s.commit(b)
-	if locked {
-		s.hintMu.Unlock()
-	}
+	s.hintMu.Unlock()
 	if err == nil {
 		err = wait()
 	}
@@ -248,10 +256,13 @@ func (s *Store) loadHintBytes() error {
 	var n int64
 	for it.First(); it.Valid(); it.Next() {
 		n += int64(len(it.Value()))
-		if v := it.Value(); len(v) >= 8 {
-			created := int64(binary.BigEndian.Uint64(v))
+		created, o, err := decodeHint(it.Value())
+		if err != nil {
+			continue // dropped when Hints meets it
+		}
+		s.hintLast = max(s.hintLast, created)
+		if holdsValue(o) {
 			_ = b.Set(hintAgeKey(created, it.Key()), nil, nil)
-			s.hintLast = max(s.hintLast, created)
 		}
 	}
 	if err := it.Error(); err != nil {
@@ -264,12 +275,23 @@ func (s *Store) loadHintBytes() error {
 	return b.Commit(pebble.Sync)
 }
 
+// holdsValue reports whether o has a sibling that is not a tombstone.
+func holdsValue(o dvv.Object) bool {
+	for _, sib := range o.Siblings {
+		if !sib.Tombstone {
+			return true
+		}
+	}
+	return false
+}
+
 // HintHorizon returns this node's hint horizon (Unix ms, store clock): the
-// creation time of its oldest pending hint, or, when it holds none, the
-// current time. Every hint it holds now or will ever create was created at
-// or after the horizon, and the horizon never decreases (while the store
-// is open; hint creation times never run behind a reported horizon), so an
-// answer stays a valid lower bound after it was given.
+// creation time of its oldest pending hint that holds a value (a sibling
+// that is not a tombstone), or, when it holds none, the current time.
+// Every such hint it holds now or will hold was created at or after the
+// horizon, and the horizon never decreases (while the store is open: hint
+// creation times never run behind a reported horizon), so an answer stays
+// a valid lower bound after it was given.
 //
 // Tombstone reaping uses it: a hint created before a delete may carry a
 // version the delete covers, and must be delivered before the tombstone

@@ -150,3 +150,37 @@ func TestHintHorizon(t *testing.T) {
 		t.Fatalf("after a clock step back: horizon %d, want %d", h, now)
 	}
 }
+
+// TestHintHorizonCountsOnlyValues: a hint of tombstones only cannot bring
+// a value back, so it does not hold the horizon; once a merge gives it a
+// value, it counts from then on.
+func TestHintHorizonCountsOnlyValues(t *testing.T) {
+	clock := newFakeClock()
+	s := openMem(t, vfs.NewMem(), clock, nil)
+	defer s.Close()
+	ctx := context.Background()
+	set(t, s, "k", "v", 0)
+	_, del, err := s.Update(ctx, []byte("k"), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutHint(ctx, "n3", []byte("k"), del); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if h, _ := s.HintHorizon(ctx); h != clock.Now().UnixMilli() {
+		t.Fatalf("a tombstone-only hint holds the horizon at %d (now %d)", h, clock.Now().UnixMilli())
+	}
+	clock.Advance(time.Second)
+	again := set(t, s, "k", "v2", 0)
+	if err := s.PutHint(ctx, "n3", []byte("k"), again); err != nil {
+		t.Fatal(err)
+	}
+	gained := clock.Now().UnixMilli()
+	clock.Advance(time.Second)
+	if h, _ := s.HintHorizon(ctx); h != gained {
+		t.Fatalf("horizon %d, want the time the hint gained a value %d", h, gained)
+	}
+}

@@ -69,7 +69,8 @@ type HintHorizoner interface {
 }
 
 // cmdPeerHintHorizon is DKV.HINTHORIZON: the creation time (Unix ms) of
-// this node's oldest pending hint, or its current time when it holds none.
+// this node's oldest pending hint that holds a value, or its current time
+// when it holds none (replica.Store.HintHorizon).
 func cmdPeerHintHorizon(c *Conn, _ [][]byte) {
 	hh, ok := c.srv.cfg.Peer.(HintHorizoner)
 	if !ok {
