@@ -87,7 +87,7 @@ func DefaultConfig() Config {
 		Weight:         1,
 		HandoffRate:    DefaultHandoffRate,
 		HandoffBatch:   DefaultHandoffBatch,
-		Hints:          hints.DefaultConfig(),
+		Hints:          hintsDefaults(),
 		AE:             antientropy.DefaultSchedulerConfig(),
 		TombstoneGrace: antientropy.DefaultReaperConfig().Grace,
 		Replicas:       cc.N,
@@ -99,6 +99,14 @@ func DefaultConfig() Config {
 		MaxClients:     resp.DefaultConfig().MaxClients,
 		LogLevel:       "info",
 	}
+}
+
+// hintsDefaults is hints.DefaultConfig with Timeout left 0, so that hint
+// merges take --timeout (set in validate).
+func hintsDefaults() hints.Config {
+	h := hints.DefaultConfig()
+	h.Timeout = 0
+	return h
 }
 
 func (c *Config) validate() error {
@@ -118,6 +126,9 @@ func (c *Config) validate() error {
 	}
 	if err := ring.ValidatePartitions(c.Partitions); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if c.Hints.Timeout == 0 {
+		c.Hints.Timeout = c.Timeout // each hint merge is a node-to-node call of a request
 	}
 	c.Hints.EnsureDefaults()
 	if err := c.Hints.Validate(); err != nil {
