@@ -25,6 +25,9 @@ type ReaperConfig struct {
 	// Timeout bounds each call the decision makes (reads of the replicas,
 	// hint horizons).
 	Timeout time.Duration
+	// Recheck is how long a member whose horizon blocked a reap is not
+	// asked again (the tombstones it blocks wait meanwhile).
+	Recheck time.Duration
 }
 
 // DefaultReaperConfig returns the defaults, each explained where set.
@@ -32,6 +35,7 @@ func DefaultReaperConfig() ReaperConfig {
 	return ReaperConfig{
 		Grace:   time.Minute,     // ≫ the 2 s request timeout and ordinary NTP skew
 		Timeout: 2 * time.Second, // as the coordinator's default request timeout
+		Recheck: time.Second,     // a blocking member costs one call a second, not one per tombstone
 	}
 }
 
@@ -44,6 +48,9 @@ func (c *ReaperConfig) EnsureDefaults() {
 	if c.Timeout == 0 {
 		c.Timeout = d.Timeout
 	}
+	if c.Recheck == 0 {
+		c.Recheck = d.Recheck
+	}
 }
 
 // Validate rejects negative durations; call it after EnsureDefaults.
@@ -53,6 +60,8 @@ func (c *ReaperConfig) Validate() error {
 		return fmt.Errorf("%w: grace %v is negative", ErrReaperConfig, c.Grace)
 	case c.Timeout < 0:
 		return fmt.Errorf("%w: timeout %v is negative", ErrReaperConfig, c.Timeout)
+	case c.Recheck < 0:
+		return fmt.Errorf("%w: recheck %v is negative", ErrReaperConfig, c.Recheck)
 	}
 	return nil
 }
@@ -115,7 +124,8 @@ type Reaper struct {
 	deps ReaperDeps
 
 	mu      sync.Mutex
-	horizon map[string]int64 // largest horizon each member reported
+	horizon map[string]int64     // largest horizon each member reported
+	asked   map[string]time.Time // when each member was last asked
 }
 
 // NewReaper returns a Reaper; cfg gets EnsureDefaults and must Validate.
@@ -127,7 +137,7 @@ func NewReaper(cfg ReaperConfig, deps ReaperDeps) (*Reaper, error) {
 	if deps.Self == "" || deps.Clock == nil || deps.Ring == nil || deps.Liveness == nil || deps.ReadAll == nil || deps.Horizon == nil {
 		return nil, ErrSchedulerDeps
 	}
-	return &Reaper{cfg: cfg, deps: deps, horizon: map[string]int64{}}, nil
+	return &Reaper{cfg: cfg, deps: deps, horizon: map[string]int64{}, asked: map[string]time.Time{}}, nil
 }
 
 // TombstoneTime returns when o's newest tombstone was written (Unix ms,
@@ -187,29 +197,35 @@ func (r *Reaper) CanReap(key []byte, o dvv.Object) bool {
 }
 
 // horizonsPast reports whether every member's hint horizon is after ms,
-// asking only members whose last answer was not.
+// asking only members whose last answer was not, and none of them more
+// than once per Recheck.
 func (r *Reaper) horizonsPast(members []string, ms int64) bool {
 	members = slices.Clone(members)
 	slices.Sort(members)
 	for _, id := range members {
+		now := r.deps.Clock.Now()
 		r.mu.Lock()
-		h := r.horizon[id]
+		h, asked := r.horizon[id], r.asked[id]
+		recent := !asked.IsZero() && now.Sub(asked) < r.cfg.Recheck
 		r.mu.Unlock()
 		if h > ms {
 			continue
 		}
-		if id != r.deps.Self && !r.deps.Liveness.Alive(id) {
+		if recent || id != r.deps.Self && !r.deps.Liveness.Alive(id) {
 			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
 		h, err := r.deps.Horizon(ctx, id)
 		cancel()
+		r.mu.Lock()
+		r.asked[id] = now
+		if err == nil {
+			r.horizon[id] = max(r.horizon[id], h)
+		}
+		r.mu.Unlock()
 		if err != nil {
 			return false
 		}
-		r.mu.Lock()
-		r.horizon[id] = max(r.horizon[id], h)
-		r.mu.Unlock()
 		if h <= ms {
 			return false
 		}

@@ -124,7 +124,8 @@ func TestReaperRule(t *testing.T) {
 
 // TestReaperCachesHorizons: horizons only grow, so once every member
 // answered past a tombstone's delete + grace, older tombstones are decided
-// without asking again; a newer one asks again.
+// without asking again; a newer one asks again, but a member that blocked
+// is asked again only after Recheck.
 func TestReaperCachesHorizons(t *testing.T) {
 	f, r := newReapFakes(t)
 	old := tombObj(f.clock.Now().UnixMilli())
@@ -148,6 +149,17 @@ func TestReaperCachesHorizons(t *testing.T) {
 	}
 	if f.hzCalls != 5 {
 		t.Fatalf("%d horizon calls, want one more (stopping at the first short member)", f.hzCalls)
+	}
+	// The blocking member is asked again only after Recheck.
+	if r.CanReap([]byte("k3"), newest) || f.hzCalls != 5 {
+		t.Fatalf("asked a blocking member again within Recheck (%d calls)", f.hzCalls)
+	}
+	f.clock.Advance(antientropy.DefaultReaperConfig().Recheck)
+	for _, id := range f.Members() {
+		f.horizons[id] = f.clock.Now().UnixMilli()
+	}
+	if !r.CanReap([]byte("k3"), newest) || f.hzCalls != 9 {
+		t.Fatalf("after Recheck: %d horizon calls, want 9 and reaped", f.hzCalls)
 	}
 }
 
