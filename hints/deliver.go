@@ -51,9 +51,10 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// PassStats is what one pass did: hints delivered (acknowledged and
-// deleted), dropped (too old, or their target left the ring) and failed
-// (the merge did not succeed; the hint stays).
+// PassStats is what one pass did: hints delivered (acknowledged by their
+// target, and deleted unless a newer write merged into them meanwhile),
+// dropped (too old, or their target left the ring) and failed (the merge
+// did not succeed; the hint stays).
 type PassStats struct {
 	Delivered, Dropped, Failed int
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -297,5 +298,37 @@ func TestConfigValidate(t *testing.T) {
 	c.EnsureDefaults()
 	if c != hints.DefaultConfig() || c.Validate() != nil {
 		t.Fatalf("zero Config with defaults = %+v, want DefaultConfig", c)
+	}
+}
+
+// TestHintThatGrewDuringDeliveryStays: a write merged into a hint while
+// its delivery is in flight (held on the network) keeps the hint: the
+// acknowledged copy is not the stored one, so the next pass delivers the
+// grown hint, and only then is it deleted.
+func TestHintThatGrewDuringDeliveryStays(t *testing.T) {
+	w := newWorld(t, hints.Config{})
+	first := w.hint(t, "n3", "k", "v1")
+	w.net.Hold("n3")
+	done := make(chan hints.PassStats)
+	go func() {
+		st, err := w.d.Pass(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	for w.net.Attempts("n3") == 0 { // the merge is on its way, held
+		runtime.Gosched()
+	}
+	grown := w.hint(t, "n3", "k", "v2") // a newer write for n3 merges in
+	w.net.Release("n3")
+	if st := <-done; st.Delivered != 1 {
+		t.Fatalf("first pass = %+v, want the held merge acknowledged", st)
+	}
+	if w.pending(t, "n3") != 1 || !w.holds(t, "n3", "k", first) || w.holds(t, "n3", "k", grown) {
+		t.Fatal("want n3 to hold the first write only and the grown hint still pending")
+	}
+	if st := w.pass(t); st.Delivered != 1 || w.pending(t, "n3") != 0 || !w.holds(t, "n3", "k", grown) {
+		t.Fatalf("second pass = %+v: the grown hint was not delivered and deleted", st)
 	}
 }
