@@ -366,6 +366,7 @@ func (n *Node) infoReplication() resp.InfoSection {
 			resp.InfoField{Name: "hints_stored", Value: strconv.FormatInt(hs.Stored, 10)},
 			resp.InfoField{Name: "hints_delivered", Value: strconv.FormatInt(hs.Delivered, 10)},
 			resp.InfoField{Name: "hints_dropped", Value: strconv.FormatInt(hs.Dropped, 10)},
+			resp.InfoField{Name: "hints_delivery_failures", Value: strconv.FormatInt(n.hints.Stats().Failed, 10)},
 		)
 	}}
 }
