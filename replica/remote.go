@@ -217,3 +217,16 @@ func (r *Remote) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
 	}
 	return o, nil
 }
+
+// CmdHintHorizon asks a node for its hint horizon (Store.HintHorizon):
+// DKV.HINTHORIZON → integer, Unix ms on that node's clock.
+const CmdHintHorizon = "DKV.HINTHORIZON"
+
+// HintHorizon returns the remote node's hint horizon (Store.HintHorizon).
+func (r *Remote) HintHorizon(ctx context.Context) (int64, error) {
+	h, err := r.c.Do(ctx, CmdHintHorizon).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s hint horizon: %w", ErrRemote, r.id, err)
+	}
+	return h, nil
+}

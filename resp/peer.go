@@ -28,6 +28,7 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(replica.CmdMerge), Arity: 3, Flags: FlagPeer | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPeerMerge},
 		{Name: strings.ToLower(replica.CmdScan), Arity: 5, Flags: FlagPeer, Handler: cmdPeerScan},
 		{Name: strings.ToLower(replica.CmdHint), Arity: 4, Flags: FlagPeer | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: cmdPeerHint},
+		{Name: strings.ToLower(replica.CmdHintHorizon), Arity: 1, Flags: FlagPeer | FlagFast, Handler: cmdPeerHintHorizon},
 		{Name: strings.ToLower(replica.CmdRange), Arity: -4, Flags: FlagPeer, Handler: cmdPeerRange},
 		{Name: strings.ToLower(replica.CmdMergeMany), Arity: -3, Flags: FlagPeer | FlagDenyOOM, Handler: cmdPeerMergeMany},
 		{Name: strings.ToLower(antientropy.CmdTree), Arity: 6, Flags: FlagPeer, Handler: cmdPeerTree},
@@ -60,6 +61,29 @@ func cmdPeerHint(c *Conn, args [][]byte) {
 		return
 	}
 	c.WriteOK()
+}
+
+// HintHorizoner is a replica that reports its hint horizon
+// (replica.Store.HintHorizon): DKV.HINTHORIZON needs Config.Peer to be one.
+type HintHorizoner interface {
+	HintHorizon(ctx context.Context) (int64, error)
+}
+
+// cmdPeerHintHorizon is DKV.HINTHORIZON: the creation time (Unix ms) of
+// this node's oldest pending hint that holds a value, or its current time
+// when it holds none (replica.Store.HintHorizon).
+func cmdPeerHintHorizon(c *Conn, _ [][]byte) {
+	hh, ok := c.srv.cfg.Peer.(HintHorizoner)
+	if !ok {
+		c.WriteError("ERR this node keeps no hints")
+		return
+	}
+	h, err := hh.HintHorizon(c.srv.ctx)
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteInt(h)
 }
 
 // cmdPeerAuth is DKV.AUTH secret: with the cluster secret (compared in

@@ -261,6 +261,24 @@ func (l *link) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
 	return hr.HintsFor(ctx, key)
 }
 
+// hintHorizoner is a replica that reports its hint horizon.
+type hintHorizoner interface {
+	HintHorizon(ctx context.Context) (int64, error)
+}
+
+// HintHorizon forwards a hint-horizon query through the network's faults.
+func (l *link) HintHorizon(ctx context.Context) (int64, error) {
+	r, err := l.n.route(ctx, l.from, l.to)
+	if err != nil {
+		return 0, err
+	}
+	hh, ok := r.(hintHorizoner)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s keeps no hints", ErrUnreachable, l.to)
+	}
+	return hh.HintHorizon(ctx)
+}
+
 // Up reports whether node id is reachable at all (not down); a liveness
 // oracle for coordinators in tests.
 func (n *Network) Up(id string) bool {
