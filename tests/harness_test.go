@@ -92,23 +92,18 @@ func (p *Proc) start() {
 	}
 	p.done = make(chan struct{})
 	go func() { p.cmd.Wait(); close(p.done) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
+	eventually(p.t, p.ID+" listening", 15*time.Second, func() error {
 		select {
 		case <-p.done:
 			p.t.Fatalf("%s exited during start-up:\n%s", p.ID, p.log.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s not listening after 15s:\n%s", p.ID, p.log.String())
+		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
+		if err != nil {
+			return fmt.Errorf("%w\n%s", err, p.log.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return c.Close()
+	})
 }
 
 // Kill sends SIGKILL and waits for the process to die.
@@ -163,8 +158,16 @@ func (p *Proc) Client(t testing.TB, mod ...func(*redis.Options)) *redis.Client {
 	return c
 }
 
+// stepTimeout bounds the requests of one step of a test (see ctxT).
+const stepTimeout = 30 * time.Second
+
+// ctxT returns a context for the requests of one step of a test, ending
+// stepTimeout from now (and at cleanup). Make one per step, after the waits
+// that precede it, never once per test: starting, joining and settling a
+// cluster can take longer than stepTimeout on a loaded machine, and a
+// context made before them would expire under the step's first request.
 func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }
