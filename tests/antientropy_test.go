@@ -303,7 +303,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	waitAlive(t, procs, 3)
 	procs[1].Kill() // now n2: n1 and n3 take writes it misses
 	b := loadKeys(t, procs[2:3], "b", 100)
-	ctx = ctxT(t) // a step: writes with n2 down
+	ctx = ctxT(t)                 // a step: writes with n2 down
 	for _, k := range base[:20] { // blind writes: concurrent with "left"
 		if err := procs[2].Client(t).Set(ctx, k, "right", 0).Err(); err != nil {
 			t.Fatal(err)
