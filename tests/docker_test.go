@@ -44,9 +44,9 @@ func startDockerCluster(t *testing.T) *dockerCluster {
 		t.Skip("not root: the host may not reach container networks; skipping")
 	}
 	d := &dockerCluster{t: t, tag: fmt.Sprintf("dkvtest%d", os.Getpid())}
-	// The image: the static binary TestMain built, in a scratch image.
+	// The image: the static binary of the harness, in a scratch image.
 	ctx := t.TempDir()
-	bin, err := os.ReadFile(binary)
+	bin, err := os.ReadFile(dynakvBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,11 @@ package tests
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,10 +23,14 @@ import (
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/internal/testseed"
+	"github.com/dynakv/dynakv/node"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/replica/faultnet"
 	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/ring/member"
+	"github.com/dynakv/dynakv/ring/member/membertest"
+	"github.com/redis/go-redis/v9"
 )
 
 // paperPartitions is Q of the rings of these tests.
@@ -638,4 +645,160 @@ func TestDynamoMembershipChangesOnlyByExplicitAct(t *testing.T) {
 			}
 		}
 	}
+}
+
+// startNodes starts k in-process nodes n1..nk (N=3 R=2 W=2, Q=64) with
+// node.Start, gossiping over an in-memory memberlist network (membertest)
+// with short intervals, their RESP listeners on free loopback ports (port
+// 0), anti-entropy off; it returns once every node sees all k in its ring
+// and nothing moves. They are closed at cleanup.
+func startNodes(t *testing.T, k int) []*node.Node {
+	t.Helper()
+	gossip := membertest.NewNetwork()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var nodes []*node.Node
+	for i := 1; i <= k; i++ {
+		cfg := node.DefaultConfig()
+		cfg.ID = fmt.Sprintf("n%d", i)
+		cfg.Listen = "127.0.0.1:0"
+		cfg.Gossip = fmt.Sprintf("10.0.0.%d:7946", i)
+		cfg.DataDir = t.TempDir()
+		cfg.ClusterSecret = testSecret
+		cfg.Replicas, cfg.ReadQuorum, cfg.WriteQuorum, cfg.Partitions = 3, 2, 2, paperPartitions
+		cfg.NoSync, cfg.AEInterval, cfg.Logger = true, -1, logger
+		if i > 1 {
+			cfg.Join = []string{"10.0.0.1:7946"}
+		}
+		addr := cfg.Gossip
+		cfg.GossipTuning = func(mc *member.Config) {
+			mc.Transport = gossip.MustListen(addr)
+			mc.ProbeInterval, mc.ProbeTimeout = 100*time.Millisecond, 50*time.Millisecond
+			mc.GossipInterval, mc.PushPullInterval = 20*time.Millisecond, time.Second
+		}
+		n, err := node.Start(cfg)
+		if err != nil {
+			t.Fatalf("start %s: %v", cfg.ID, err)
+		}
+		t.Cleanup(func() { n.Close() })
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: n.Addr(), MaxRetries: -1})
+		t.Cleanup(func() { c.Close() })
+		eventually(t, fmt.Sprintf("%s sees %d members alive, nothing moving", n.ID(), k), 30*time.Second, func() error {
+			ctx := ctxT(t)
+			cl, err := c.Info(ctx, "cluster").Result()
+			if err != nil {
+				return err
+			}
+			ho, err := c.Info(ctx, "handoff").Result()
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(cl, fmt.Sprintf("nodes_alive:%d\r\n", k)) || !strings.Contains(cl, fmt.Sprintf("ring_members:%d\r\n", k)) ||
+				!strings.Contains(ho, "handoff_partitions_moving:0\r\n") {
+				return fmt.Errorf("INFO cluster:\n%s\nINFO handoff:\n%s", cl, ho)
+			}
+			return nil
+		})
+	}
+	return nodes
+}
+
+// TestDynamoReadsFirstReplierCoordinatesWrite: "the coordinator for a
+// write is chosen to be the node that replied fastest to the previous read
+// operation which is stored in the context information of the request.
+// This optimization enables us to pick the node that has the data that
+// was read by the preceding read operation thereby increasing the chances
+// of getting 'read-your-writes' consistency." Two parts. (1) The
+// coordinator reports as the read's replier the replica that answered
+// first: with the key's other replicas held back on the fault network, a
+// read through a node that is not a replica names the one that answered.
+// (2) The routing: in an in-process cluster of four nodes (node.Start,
+// real RESP on loopback ports, gossip in memory), VGET's token names the
+// replier, and a VSET with that token sent to any node is coordinated by
+// it (node/resp_cluster.go RouteVia in this tree): only its counter
+// advances in the new version's context.
+// Reference: §6.4
+func TestDynamoReadsFirstReplierCoordinatesWrite(t *testing.T) {
+	t.Run("replier", func(t *testing.T) {
+		c := newMemCluster(t, 4, cfgN3R2W2())
+		ctx := context.Background()
+		for i := range 12 {
+			key := fmt.Sprintf("k%d", i)
+			walk := c.prefs(key)
+			top, outsider := walk[:3], walk[3]
+			if _, _, err := c.coords[top[0]].Update(ctx, []byte(key), coordinator.WriteOptions{W: 3}, overwrite("v")); err != nil {
+				t.Fatal(err)
+			}
+			fastest := top[i%3]
+			for _, id := range top {
+				if id != fastest {
+					c.net.Hold(id)
+				}
+			}
+			var replier string
+			o, err := c.coords[outsider].Get(ctx, []byte(key), coordinator.ReadOptions{R: 1, Replier: &replier})
+			for _, id := range top {
+				c.net.Release(id)
+			}
+			if err != nil || !slices.Equal(liveValues(o), []string{"v"}) {
+				t.Fatalf("read of %s: %q %v", key, liveValues(o), err)
+			}
+			if replier != fastest {
+				t.Fatalf("read of %s answered first by %s (the others held back): replier %q", key, fastest, replier)
+			}
+		}
+	})
+	t.Run("routing", func(t *testing.T) {
+		nodes := startNodes(t, 4)
+		clients := make([]*redis.Client, len(nodes))
+		for i, n := range nodes {
+			clients[i] = redis.NewClient(&redis.Options{Addr: n.Addr(), MaxRetries: -1})
+			t.Cleanup(func() { clients[i].Close() })
+		}
+		coordinated, elsewhere := map[string]bool{}, 0
+		for i := range 12 {
+			ctx := ctxT(t)
+			key := fmt.Sprintf("cart:%d", i)
+			if err := clients[0].Do(ctx, "VSET", key, "", "a").Err(); err != nil {
+				t.Fatal(err)
+			}
+			reader, writer := clients[i%4], clients[(i+1)%4]
+			writerID := nodes[(i+1)%4].ID()
+			res, err := reader.Do(ctx, "VGET", key).Slice()
+			if err != nil || len(res) != 2 {
+				t.Fatalf("VGET %s: %v %v", key, res, err)
+			}
+			tok, _ := res[0].(string)
+			before, via, err := dvv.DecodeTokenVia(tok)
+			if err != nil || via == "" {
+				t.Fatalf("VGET %s token %q: via %q, %v", key, tok, via, err)
+			}
+			next, err := writer.Do(ctx, "VSET", key, tok, "b").Text()
+			if err != nil {
+				t.Fatalf("VSET %s: %v", key, err)
+			}
+			after, err := dvv.DecodeToken(next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for actor, n := range after {
+				if n > before[actor] && actor != via {
+					t.Fatalf("%s: the VSET was coordinated by %s; the token named %s", key, actor, via)
+				}
+			}
+			if after[via] <= before[via] {
+				t.Fatalf("%s: %s, named by the token, did not coordinate the VSET (%v → %v)", key, via, before, after)
+			}
+			coordinated[via] = true
+			if writerID != via {
+				elsewhere++
+			}
+		}
+		if elsewhere == 0 {
+			t.Fatal("every VSET went to the node its token named: the routing was never exercised")
+		}
+		t.Logf("%d of 12 VSETs sent to another node than the token's; coordinated by %d distinct first repliers", elsewhere, len(coordinated))
+	})
 }

@@ -16,8 +16,26 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// binary is the dynakv executable built by TestMain.
-var binary string
+// The dynakv executable, built into binDir (made by TestMain) by the first
+// test that starts a process: a run of in-process tests only (go test -run
+// TestDynamo ./tests) builds nothing.
+var (
+	binDir   string
+	binOnce  sync.Once
+	binPath  string
+	binError error
+)
+
+// dynakvBinary returns the path of the dynakv executable, building it on
+// the first call.
+func dynakvBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() { binPath, binError = buildBinary(binDir) })
+	if binError != nil {
+		t.Fatal(binError)
+	}
+	return binPath
+}
 
 // buildBinary compiles ./cmd/dynakv into dir.
 func buildBinary(dir string) (string, error) {
@@ -84,7 +102,7 @@ func StartServer(t testing.TB, id string, extra ...string) *Proc {
 
 func (p *Proc) start() {
 	p.t.Helper()
-	p.cmd = exec.Command(binary, append(p.args, "--listen", p.Addr)...)
+	p.cmd = exec.Command(dynakvBinary(p.t), append(p.args, "--listen", p.Addr)...)
 	p.log = &syncBuffer{}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -173,18 +191,12 @@ func ctxT(t testing.TB) context.Context {
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "dynakv-test-bin-")
-	if err != nil {
+	var err error
+	if binDir, err = os.MkdirTemp("", "dynakv-test-bin-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = buildBinary(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	os.RemoveAll(binDir)
 	os.Exit(code)
 }
