@@ -18,7 +18,7 @@ const e2eVar = "DYNAKV_E2E"
 func heavy(t *testing.T) {
 	t.Helper()
 	if os.Getenv(e2eVar) != "1" {
-		t.Skipf("heavy multi-process tier: set %s=1 to run it (.ci/run does)", e2eVar)
+		t.Skipf("heavy tier (multi-process and Docker tests): set %s=1 to run it (.ci/run does)", e2eVar)
 	}
 }
 
