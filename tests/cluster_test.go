@@ -171,6 +171,7 @@ func TestClusterReplicasArePreferenceList(t *testing.T) {
 	}
 	slots := must(byAddr[procs[0].Addr].ClusterSlots(ctx).Result())(t)
 	for i := 0; i < 50; i++ {
+		ctx := ctxT(t) // a step: one key (its wait below may take 10 s)
 		key := fmt.Sprintf("key:%d", i)
 		must(byAddr[procs[i%4].Addr].Set(ctx, key, "v", 0).Result())(t)
 		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, key).Result())(t))
