@@ -157,13 +157,16 @@ func cfgN3R2W2() coordinator.Config {
 	return coordinator.Config{N: 3, R: 2, W: 2, Timeout: 5 * time.Second}
 }
 
-// TestDynamoIncrementalScalability: "Dynamo should be able to scale out
-// one storage host (henceforth, referred to as "node") at a time, with
-// minimal impact on both operators of the system and the system itself";
-// when a node is added, "each node ... transfer[s] a subset of its keys"
-// to it, and only those. Adding a node to a ring of Q partitions moves
-// exactly the new node's share of them, every moved partition goes to the
-// new node, and every other partition keeps its owner.
+// TestDynamoIncrementalScalability: "One of the key design requirements
+// for Dynamo is that it must scale incrementally. This requires a
+// mechanism to dynamically partition the data over the set of nodes ...
+// The principle advantage of consistent hashing is that departure or
+// arrival of a node only affects its immediate neighbors and other nodes
+// remain unaffected" (with Q equal partitions, §6.2's third strategy, the
+// new node takes its share from the others). Adding a node to a ring of Q
+// partitions moves exactly the new node's share of them, the fewest that
+// can give it its share; every moved partition goes to the new node, and
+// every other partition keeps its owner.
 // Reference: §4.2
 func TestDynamoIncrementalScalability(t *testing.T) {
 	st := paperRing(t, 3)
@@ -250,9 +253,9 @@ func TestDynamoPreferenceListHasNDistinctNodes(t *testing.T) {
 // object ... If the counters on the first object's clock are less-than-or-
 // equal to all of the nodes in the second clock, then the first is an
 // ancestor of the second and can be forgotten. Otherwise, the two changes
-// are considered to be in conflict and require reconciliation", and "the
-// client must specify which version it is updating by passing the context
-// it obtained from an earlier read". Two writes made with the same context
+// are considered to be in conflict and require reconciliation"; a client
+// "must specify which version it is updating ... by passing the context it
+// obtained from an earlier read operation". Two writes made with the same context
 // on two replicas both survive their exchange, as siblings; a write with
 // the context of the merged read supersedes both.
 // Reference: §4.4
@@ -370,7 +373,7 @@ func TestDynamoReadQuorumOverlapsWriteQuorum(t *testing.T) {
 // during a write operation then a replica that would normally have lived
 // on A will now be sent to node D ... The replica sent to D will have a
 // hint in its metadata that suggests which node was the intended recipient
-// ... Once such an event is detected, D will attempt to deliver the
+// ... Upon detecting that A has recovered, D will attempt to deliver the
 // replica to A. Once the transfer succeeds, D may delete the object from
 // its local store." Five nodes, N=3, W=3: with one replica down the write
 // is still acknowledged, because the next node of the walk holds a hint
