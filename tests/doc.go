@@ -19,7 +19,8 @@
 //     test included (it also skips without a Docker engine or root).
 //
 // The process harness (harness_test.go) builds ./cmd/dynakv once per run,
-// when a test first starts a process; starts each process on a free
+// when a test first starts a process (with go's default settings, so it
+// reuses the build cache; the Docker test builds a static one); starts each process on a free
 // 127.0.0.1 port with its own data directory under t.TempDir(), waits for
 // it to answer, and kills it at cleanup. Tests that need redis-cli skip
 // with a message when it is not installed.

@@ -46,7 +46,7 @@ func startDockerCluster(t *testing.T) *dockerCluster {
 	d := &dockerCluster{t: t, tag: fmt.Sprintf("dkvtest%d", os.Getpid())}
 	// The image: the static binary of the harness, in a scratch image.
 	ctx := t.TempDir()
-	bin, err := os.ReadFile(dynakvBinary(t))
+	bin, err := os.ReadFile(staticBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}

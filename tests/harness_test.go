@@ -16,32 +16,48 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The dynakv executable, built into binDir (made by TestMain) by the first
-// test that starts a process: a run of in-process tests only (go test -run
+// The dynakv executables, built into binDir (made by TestMain) by the
+// first test that needs each: a run of in-process tests only (go test -run
 // TestDynamo ./tests) builds nothing.
 var (
-	binDir   string
-	binOnce  sync.Once
-	binPath  string
-	binError error
+	binDir              string
+	binOnce, staticOnce sync.Once
+	binPath, staticPath string
+	binErr, staticErr   error
 )
 
-// dynakvBinary returns the path of the dynakv executable, building it on
-// the first call.
+// dynakvBinary returns the path of the dynakv executable the process tests
+// run, building it on the first call with go's default settings, so that
+// it reuses the build cache of `go build ./...` and of the test binaries.
 func dynakvBinary(t testing.TB) string {
 	t.Helper()
-	binOnce.Do(func() { binPath, binError = buildBinary(binDir) })
-	if binError != nil {
-		t.Fatal(binError)
+	binOnce.Do(func() { binPath, binErr = buildBinary(binDir, "dynakv", false) })
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
 	return binPath
 }
 
-// buildBinary compiles ./cmd/dynakv into dir.
-func buildBinary(dir string) (string, error) {
-	out := filepath.Join(dir, "dynakv")
+// staticBinary returns the path of a statically linked dynakv executable
+// (CGO_ENABLED=0), for the FROM scratch image of the Docker tests,
+// building it on the first call.
+func staticBinary(t testing.TB) string {
+	t.Helper()
+	staticOnce.Do(func() { staticPath, staticErr = buildBinary(binDir, "dynakv-static", true) })
+	if staticErr != nil {
+		t.Fatal(staticErr)
+	}
+	return staticPath
+}
+
+// buildBinary compiles ./cmd/dynakv into dir/name, statically linked if
+// static.
+func buildBinary(dir, name string, static bool) (string, error) {
+	out := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-o", out, "../cmd/dynakv")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if static {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, b)
 	}
