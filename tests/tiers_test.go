@@ -22,19 +22,24 @@ func heavy(t *testing.T) {
 	}
 }
 
-// pollEvery is how often eventually re-checks its condition.
-const pollEvery = 20 * time.Millisecond
+// eventually's polling: first after pollFirst, then twice as long each
+// time up to pollMax, so that a quick condition is seen at once and a slow
+// one (a scan of a thousand keys on every node) does not keep a loaded
+// machine busy.
+const (
+	pollFirst = 10 * time.Millisecond
+	pollMax   = 250 * time.Millisecond
+)
 
-// eventually calls cond every pollEvery until it returns nil, and fails t
-// with what, the timeout and cond's last error once timeout has passed
-// without that. cond may itself fail t (t.Fatal) on a condition that can
-// never come true. It is the one polling loop of the multi-process tier:
-// processes converge in the background, so tests wait for a condition,
-// never for a fixed time.
+// eventually calls cond until it returns nil, and fails t with what, the
+// timeout and cond's last error once timeout has passed without that. cond
+// may itself fail t (t.Fatal) on a condition that can never come true. It
+// is the one polling loop of the multi-process tier: processes converge in
+// the background, so tests wait for a condition, never for a fixed time.
 func eventually(t testing.TB, what string, timeout time.Duration, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for {
+	for wait := pollFirst; ; wait = min(2*wait, pollMax) {
 		err := cond()
 		if err == nil {
 			return
@@ -42,6 +47,6 @@ func eventually(t testing.TB, what string, timeout time.Duration, cond func() er
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: still not so after %v: %v", what, timeout, err)
 		}
-		time.Sleep(pollEvery)
+		time.Sleep(wait)
 	}
 }
