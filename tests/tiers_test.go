@@ -23,12 +23,12 @@ func heavy(t *testing.T) {
 }
 
 // eventually's polling: first after pollFirst, then twice as long each
-// time up to pollMax, so that a quick condition is seen at once and a slow
+// time up to pollMax (100 ms: a test that acts on a condition, such as killing a node in mid-handoff, acts soon after it holds), so that a quick condition is seen at once and a slow
 // one (a scan of a thousand keys on every node) does not keep a loaded
 // machine busy.
 const (
 	pollFirst = 10 * time.Millisecond
-	pollMax   = 250 * time.Millisecond
+	pollMax   = 100 * time.Millisecond
 )
 
 // eventually calls cond until it returns nil, and fails t with what, the
