@@ -23,9 +23,10 @@ func heavy(t *testing.T) {
 }
 
 // eventually's polling: first after pollFirst, then twice as long each
-// time up to pollMax (100 ms: a test that acts on a condition, such as killing a node in mid-handoff, acts soon after it holds), so that a quick condition is seen at once and a slow
-// one (a scan of a thousand keys on every node) does not keep a loaded
-// machine busy.
+// time up to pollMax. A quick condition is seen at once; a slow one (a scan
+// of a thousand keys on every node) does not keep a loaded machine busy;
+// and a test that acts once a condition holds (killing a node in
+// mid-handoff) acts within 100 ms of it.
 const (
 	pollFirst = 10 * time.Millisecond
 	pollMax   = 100 * time.Millisecond
