@@ -167,7 +167,7 @@ func (v value) sum(now int64, w view) (n number, ok bool) {
 			continue
 		}
 		n.i += i
-		if f != 0 || c.finc != 0 || c.fdec != 0 {
+		if f != 0 {
 			n.isFloat = true
 			n.f += f
 		}
