@@ -392,7 +392,11 @@ func Decode(b []byte) (Object, error) {
 		if err != nil {
 			return Object{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		return FromDVV(o), nil
+		c := FromDVV(o)
+		if err := c.Validate(); err != nil { // NB: dvv allows an empty actor name
+			return Object{}, err
+		}
+		return c, nil
 	}
 	d := &decoder{b: b}
 	if v := d.byte(); d.err == nil && v != formatCRDT {
@@ -413,7 +417,10 @@ func Decode(b []byte) (Object, error) {
 	last := -1
 	for i := 0; i < n && d.err == nil; i++ {
 		idx, c := d.u64(), d.u64()
-		if d.err == nil && (idx >= uint64(len(d.actors)) || int(idx) <= last || c == 0) {
+		if d.err != nil {
+			break
+		}
+		if idx >= uint64(len(d.actors)) || int(idx) <= last || c == 0 {
 			d.fail("context not canonical")
 			break
 		}
@@ -437,16 +444,26 @@ func Decode(b []byte) (Object, error) {
 		prevTag = tag
 		switch tag {
 		case tagStr:
-			o.str = d.value()
+			if o.str = d.value(); o.str.empty() {
+				d.fail("empty string section")
+			}
 		case tagExp:
-			o.exp = d.exps()
+			if o.exp = d.exps(); len(o.exp) == 0 {
+				d.fail("empty expiry section")
+			}
 		case tagHash:
 			n := d.count(4)
+			if n == 0 {
+				d.fail("empty hash section")
+			}
 			for i := 0; i < n && d.err == nil; i++ {
 				o.hash = append(o.hash, field{name: string(d.bytes()), v: d.value(), exp: d.exps()})
 			}
 		case tagSet:
 			n := d.count(3)
+			if n == 0 {
+				d.fail("empty set section")
+			}
 			for i := 0; i < n && d.err == nil; i++ {
 				m := member{name: string(d.bytes())}
 				k := d.count(2)
@@ -470,6 +487,9 @@ func Decode(b []byte) (Object, error) {
 	}
 	if o.legacy() {
 		return Object{}, corruptf("plain string object in format 3")
+	}
+	if !slices.Equal(o.actors(), d.actors) {
+		return Object{}, corruptf("actor table not canonical")
 	}
 	return o, nil
 }
