@@ -87,7 +87,7 @@ func TestDecodeRejectsHostileInput(t *testing.T) {
 		nil,
 		{9},
 		{formatCRDT},
-		{formatCRDT, 0xff, 0xff, 0xff, 0xff, 0x0f},   // a huge actor count
+		{formatCRDT, 0xff, 0xff, 0xff, 0xff, 0x0f},     // a huge actor count
 		{formatCRDT, 1, 1, 'a', 1, 0, 1, 0, 0, tagEnd}, // a context entry of an unknown actor
 		{formatCRDT, 0, 0, 0, tagSet, 0xff, 0xff, 0x7f},
 	} {

@@ -147,6 +147,14 @@ func (o Object) Context() dvv.VV { return o.ctx.vv.Join(nil) }
 // §5 "dot stores"): an entry survives if both sides hold it, or if the other
 // side has not seen its dot. same picks between two entries with one dot.
 func joinDots[T any](a, b []T, actx, bctx context, dot func(*T) dvv.Dot, same func(x, y T) T) []T {
+	// NB: the common cases of a replica's merge (an entry on one side only,
+	// not superseded) share the input instead of copying it.
+	if len(b) == 0 && !anyCovered(a, bctx, dot) {
+		return a
+	}
+	if len(a) == 0 && !anyCovered(b, actx, dot) {
+		return b
+	}
 	var out []T
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
@@ -177,6 +185,15 @@ func joinDots[T any](a, b []T, actx, bctx context, dot func(*T) dvv.Dot, same fu
 		}
 	}
 	return out
+}
+
+func anyCovered[T any](xs []T, ctx context, dot func(*T) dvv.Dot) bool {
+	for i := range xs {
+		if ctx.covers(dot(&xs[i])) {
+			return true
+		}
+	}
+	return false
 }
 
 func regDot(r *reg) dvv.Dot     { return r.dot }
@@ -256,10 +273,14 @@ func mergeValue(a, b value, actx, bctx context) value {
 	// An entry a record has passed was removed (normally already gone by
 	// the dot rule; this keeps the invariant on any input).
 	if len(out.recs) > 0 && len(out.ctrs) > 0 {
-		out.ctrs = slices.DeleteFunc(out.ctrs, func(c ctr) bool {
+		passed := func(c ctr) bool {
 			r, ok := out.rec(c.dot.Actor)
 			return ok && !c.after(r)
-		})
+		}
+		if slices.ContainsFunc(out.ctrs, passed) {
+			// NB: a copy: out.ctrs may share an input's array.
+			out.ctrs = slices.DeleteFunc(slices.Clone(out.ctrs), passed)
+		}
 	}
 	return out
 }
@@ -330,6 +351,10 @@ func mergeMembers(a, b []member, actx, bctx context) []member {
 			i++
 		case i == len(a) || a[i].name > b[j].name:
 			m = member{name: b[j].name, dots: joinDots(nil, b[j].dots, actx, bctx, dotDot, sameDot)}
+			j++
+		case slices.Equal(a[i].dots, b[j].dots):
+			m = a[i]
+			i++
 			j++
 		default:
 			m = member{name: a[i].name, dots: joinDots(a[i].dots, b[j].dots, actx, bctx, dotDot, sameDot)}

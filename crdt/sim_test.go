@@ -73,7 +73,11 @@ func (s *sim) do(i int, op opFn) {
 	rep := s.reps[i]
 	s.clock++
 	st := Stamp{Dot: dvv.Dot{Actor: rep.actor, Counter: s.clock}, Now: s.now, Nanos: int64(s.clock)}
+	before := rep.o.Encode()
 	d, rec, ok := op(s, rep, st)
+	if string(rep.o.Encode()) != string(before) {
+		s.t.Fatalf("a mutator modified its input object")
+	}
 	if !ok {
 		return
 	}
@@ -141,7 +145,12 @@ func subset(a, b map[int]bool) bool {
 
 func (s *sim) recv(m message) {
 	rep := s.reps[m.to]
-	rep.o = Merge(rep.o, m.o)
+	ea, eb := rep.o.Encode(), m.o.Encode()
+	next := Merge(rep.o, m.o)
+	if string(rep.o.Encode()) != string(ea) || string(m.o.Encode()) != string(eb) {
+		s.t.Fatalf("Merge modified its input")
+	}
+	rep.o = next
 	maps.Copy(rep.known, m.known)
 	s.states = append(s.states, rep.o)
 }
