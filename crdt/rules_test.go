@@ -706,3 +706,25 @@ func TestDeltaMergesLikeTheWholeObject(t *testing.T) {
 		prior = full
 	}
 }
+
+func TestGetSetAndTTL(t *testing.T) {
+	n := nodes(t, 1)[0]
+	if TTL(n.o, now) != -2 {
+		t.Fatal("TTL of a missing key")
+	}
+	d, old, had, _ := GetSet(n.o, n.st(now), []byte("a"))
+	n.apply(d)
+	if had || old != nil || TTL(n.o, now) != -1 {
+		t.Fatal("GETSET on a missing key")
+	}
+	d, _ = Expire(n.o, n.st(now), now+1500, ExpireAlways)
+	n.apply(d)
+	d, old, had, _ = GetSet(n.o, n.st(now), []byte("b"))
+	if TTL(n.o, now) != 1500 {
+		t.Fatal("TTL")
+	}
+	n.apply(d)
+	if !had || string(old) != "a" || TTL(n.o, now) != -1 || get(t, n.o) != "b" {
+		t.Fatal("GETSET keeps no TTL and returns the old value")
+	}
+}

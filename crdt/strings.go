@@ -281,3 +281,9 @@ func Persist(o Object, st Stamp) (Object, bool) {
 	w.setExp(0)
 	return w.delta(), true
 }
+
+// GetSet is GETSET: SET with GET (the old string value, ok false if none).
+func GetSet(o Object, st Stamp, val []byte) (Object, []byte, bool, error) {
+	d, r, err := Set(o, st, val, SetOptions{Get: true})
+	return d, r.Old, r.HadOld, err
+}

@@ -303,3 +303,16 @@ func DeletedAt(o Object) int64 {
 	}
 	return t
 }
+
+// TTL returns the key's remaining time to live at now in ms, or Redis's
+// codes: -2 if the key does not exist, -1 if it has no expiry.
+func TTL(o Object, now int64) int64 {
+	if !Live(o, now) {
+		return -2
+	}
+	at, ok := Expiry(o, now)
+	if !ok {
+		return -1
+	}
+	return max(at-now, 0)
+}
