@@ -104,9 +104,11 @@
 // Expiry: a key (or field) past its deadline reads as absent; a write to it
 // first supersedes everything it held (a fresh key, as in Redis). Collect is
 // the sweeper's transition: it clears expired content under the existing
-// context without a new dot, so replicas agree; an EXPIRE extending the
-// deadline concurrently on another replica is lost once a replica has
-// collected the content (as with dvv today).
+// context without a new dot, so replicas that collect agree. It is local:
+// its effect reaches a replica that has not collected only in a whole
+// state (read repair, anti-entropy, handoff), and an EXPIRE or PERSIST made
+// concurrently with the deadline on another replica loses to it once merged
+// (as with dvv today): until then that replica may still read the key.
 //
 // Tombstones: an object with a non-empty context and no live content. DEL
 // writes a tombstone register whose timestamp (DeletedAt) dates it for the
