@@ -84,6 +84,7 @@ func (o Object) AppendEncode(dst []byte) []byte {
 		return d.AppendEncode(dst)
 	}
 	actors := o.actors()
+	dst = slices.Grow(dst, o.sizeHint())
 	e := encoder{b: dst, idx: make(map[string]int, len(actors))}
 	for i, a := range actors {
 		e.idx[a] = i
@@ -141,6 +142,26 @@ func (o Object) AppendEncode(dst []byte) []byte {
 		}
 	}
 	return append(e.b, tagEnd)
+}
+
+// sizeHint estimates the encoding's size in bytes (to allocate once).
+func (o Object) sizeHint() int {
+	n := 64 + 24*len(o.ctx.vv) + 16*len(o.ctx.cloud) + valueHint(o.str) + 12*len(o.exp)
+	for _, f := range o.hash {
+		n += 4 + len(f.name) + valueHint(f.v) + 12*len(f.exp)
+	}
+	for _, m := range o.set {
+		n += 2 + len(m.name) + 10*len(m.dots)
+	}
+	return n
+}
+
+func valueHint(v value) int {
+	n := 3 + 40*(len(v.ctrs)+len(v.recs))
+	for _, r := range v.regs {
+		n += 24 + len(r.val)
+	}
+	return n
 }
 
 // actors returns every actor o names, sorted.
