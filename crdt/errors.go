@@ -6,7 +6,7 @@ import "errors"
 // reply (the text after "crdt: " is Redis's own message).
 var (
 	// ErrWrongType: the key holds another type (Redis's WRONGTYPE).
-	ErrWrongType = errors.New("crdt: WRONGTYPE Operation against a key holding the wrong kind of value")
+	ErrWrongType = errors.New("crdt: operation against a key holding the wrong kind of value")
 	// ErrNotInteger: a string value or increment is not an int64.
 	ErrNotInteger = errors.New("crdt: value is not an integer or out of range")
 	// ErrNotFloat: a string value or increment is not a float.
