@@ -22,6 +22,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/node"
 	"github.com/dynakv/dynakv/replica"
@@ -406,11 +407,11 @@ func TestDynamoSloppyQuorumAndHintedHandoff(t *testing.T) {
 		if got := c.stored(t, fallback, key); len(got) != 0 {
 			t.Fatalf("%s: fallback %s stored the key in its own replica: %q", key, fallback, got)
 		}
-		if st, err := c.coords[fallback].Handoff(ctx, 100, 0, nil); err != nil || st.Delivered != 0 {
+		if st, err := c.handoff(t, fallback).Pass(ctx); err != nil || st.Delivered != 0 {
 			t.Fatalf("%s: handoff to %s while it is down: %+v %v", key, down, st, err)
 		}
 		c.net.SetDown(down, false)
-		if st, err := c.coords[fallback].Handoff(ctx, 100, 0, nil); err != nil || st.Delivered != 1 {
+		if st, err := c.handoff(t, fallback).Pass(ctx); err != nil || st.Delivered != 1 {
 			t.Fatalf("%s: handoff to %s once it is back: %+v %v, want 1 delivered", key, down, st, err)
 		}
 		if got := c.stored(t, down, key); !slices.Equal(got, []string{"v"}) {
@@ -420,6 +421,22 @@ func TestDynamoSloppyQuorumAndHintedHandoff(t *testing.T) {
 			t.Fatalf("%s: %d hints left on %s after delivery", key, h, fallback)
 		}
 	}
+}
+
+// handoff returns node id's hinted-handoff deliverer over the fault
+// network.
+func (c *memCluster) handoff(t *testing.T, id string) *hints.Deliverer {
+	peers := c.net.Peers(id)
+	d, err := hints.New(hints.Config{}, hints.Deps{Queue: c.stores[id], Healthy: c.net.Up, Peers: func(to string) hints.Target {
+		if r := peers(to); r != nil {
+			return r
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // aeNode is one replica of the anti-entropy harness (the minimum of
@@ -664,13 +681,13 @@ func startNodes(t *testing.T, k int) []*node.Node {
 		cfg := node.DefaultConfig()
 		cfg.ID = fmt.Sprintf("n%d", i)
 		cfg.Listen = "127.0.0.1:0"
-		cfg.Gossip = fmt.Sprintf("10.0.0.%d:7946", i)
+		cfg.Gossip = fmt.Sprintf("127.0.1.%d:7946", i)
 		cfg.DataDir = t.TempDir()
 		cfg.ClusterSecret = testSecret
 		cfg.Replicas, cfg.ReadQuorum, cfg.WriteQuorum, cfg.Partitions = 3, 2, 2, paperPartitions
-		cfg.NoSync, cfg.AEInterval, cfg.Logger = true, -1, logger
+		cfg.NoSync, cfg.AE.Interval, cfg.Logger = true, -1, logger
 		if i > 1 {
-			cfg.Join = []string{"10.0.0.1:7946"}
+			cfg.Join = []string{"127.0.1.1:7946"}
 		}
 		addr := cfg.Gossip
 		cfg.GossipTuning = func(mc *member.Config) {
