@@ -1,7 +1,9 @@
-// Package antientropy holds the pure core of dynakv's anti-entropy (Dynamo
-// §4.7): a Merkle tree per partition, kept current as writes land, and the
-// top-down comparison of two such trees. It does no I/O, reads no clock and
-// starts no goroutines.
+// Package antientropy holds dynakv's anti-entropy (Dynamo §4.7): a pure
+// core — a Merkle tree per partition, kept current as writes land, and the
+// top-down comparison of two such trees, which do no I/O, read no clock and
+// start no goroutines — and its drivers, the exchange, the Scheduler and
+// the tombstone Reaper, which reach other nodes only through injected
+// interfaces and read time only from an injected Clock.
 //
 // # The tree
 //
@@ -86,8 +88,61 @@
 // each differing key). Merge is commutative and idempotent, so repairs
 // racing with writes are safe: at worst the next exchange finds the leaf
 // differing again. Options.Throttle is the caller's rate limit.
-// Scheduling, liveness and tombstone reaping are the node's (package
-// node).
+//
+// # Scheduler (scheduler.go)
+//
+// Scheduler spreads exchanges over SchedulerConfig.Interval: a round is
+// every partition this node replicates with each other replica, one job
+// Interval/len(round) after the previous ends; jobs with a peer that is not
+// alive are skipped and counted, jobs the ring no longer supports are
+// dropped; Enqueue (CLUSTER REPAIR) runs jobs ahead of the round; keys read
+// pass through an injected Limiter (golang.org/x/time/rate, shared with
+// other throttled work); Status renders INFO antientropy. Step is the
+// whole decision on an injected Clock (tests drive it by hand); Run only
+// sleeps between Steps.
+//
+// # Tombstone reaping (scheduler_reap.go)
+//
+// A tombstone is the only memory of a delete: once it is gone, any older
+// version of the key that arrives is taken as new. Reaper (the store's
+// CanReap) removes a tombstone written at T only when no older version can
+// still arrive: through anti-entropy (every other replica holds nothing it
+// does not cover), through ownership transfer (no transfer of the
+// partition under way), through writes in flight (T + Grace has passed,
+// and Grace exceeds the request timeout that bounds every node-to-node
+// send), and through hinted handoff: every ring member reports a hint
+// horizon (the creation time of its oldest pending hint that holds a
+// value, or its clock when it holds none) after T + Grace. Hints of
+// tombstones only do not count: delivered late, they recreate a
+// tombstone, never a value. This is Cassandra's "gc_grace ≥ hint
+// window" made exact: instead of waiting out the longest a hint may live
+// (--hint-max-age, 24 h), the reaper asks whether any hint that old still
+// exists anywhere.
+//
+// Why a hint can then never recreate a reaped key. A hint that could carry
+// a version V the tombstone covers holds V since V's write, made before
+// the delete; the hint was created when V's coordinator sent it to the
+// fallback (or, after a failed send, kept it itself), at most one request
+// timeout after the write, so before T + Grace on any clock within Grace
+// of the deleter's. While such a hint is pending, its holder's horizon is
+// at most its creation time, so no tombstone of the key is reaped; if its
+// holder is down or silent, nothing is reaped either. Once delivered, V is
+// on a replica of the key, which then holds a value the tombstone covers
+// and blocks the reap until anti-entropy or read repair has brought the
+// tombstone there too; from then on V is superseded wherever it is. A hint
+// created later (a newer write, merged into no older hint) holds only
+// versions written after the delete was visible, which the tombstone does
+// not cover and which must survive anyway. So no guard is needed at
+// delivery, and none exact is cheap: the target of a late hint no longer
+// has the tombstone to compare against.
+//
+// NB, the limits of that argument: clocks more than Grace apart (the
+// deleter behind the hint holder), a peer call that outlives the request
+// timeout, and a node outside the ring still holding hints for members
+// (it is not asked for its horizon), and a hint delivered to a target
+// that is no longer a replica of its key. Horizons are monotone, so the Reaper
+// keeps each member's largest answer and asks again only when a tombstone
+// is newer than it.
 //
 // # Where this refines DESIGN.md
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
@@ -456,11 +457,21 @@ func (c *cluster) pendingHints(t *testing.T, target string) int {
 	return n
 }
 
-// handoffAll runs one handoff pass on every node.
-func (c *cluster) handoffAll(t *testing.T) coordinator.HandoffStats {
-	var sum coordinator.HandoffStats
-	for _, co := range c.coords {
-		st, err := co.Handoff(context.Background(), 1000, 0, nil)
+// handoffAll runs one hinted-handoff pass on every node.
+func (c *cluster) handoffAll(t *testing.T) hints.PassStats {
+	var sum hints.PassStats
+	for id, s := range c.stores {
+		peers := c.net.Peers(id)
+		d, err := hints.New(hints.Config{}, hints.Deps{Queue: s, Healthy: c.net.Up, Peers: func(id string) hints.Target {
+			if r := peers(id); r != nil {
+				return r
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := d.Pass(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

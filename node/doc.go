@@ -31,20 +31,18 @@
 // again. INFO transfer (alias: INFO handoff, with the old field names)
 // shows the progress.
 //
-// Anti-entropy (antientropy.go). The store keeps a Merkle tree per
-// partition (antientropy.Trees as its Observer, rebuilt when it opens).
-// A loop compares each partition this node replicates with each other
-// replica, one exchange at a time, spread evenly over --ae-interval, and
-// repairs differing keys both ways by DVV merge; keys read are throttled
-// to --ae-rate per second; exchanges with a replica that is not alive are
-// skipped; CLUSTER REPAIR [partition] queues exchanges ahead of the
-// schedule; INFO antientropy (not in the default INFO) reports them. With
-// N > 1 a tombstone past --tombstone-grace is reaped only when every other
-// replica of its key answers with nothing or with the tombstone itself
-// (a value, an uncovered version, or a replica that is down or silent
-// keeps it), so an exchange can never bring a deleted value back from a
-// replica that missed the delete; while the key's partition is handed off,
-// no tombstone of it is reaped.
+// Anti-entropy (antientropy.go) is antientropy.Scheduler over the
+// cluster: the store keeps a Merkle tree per partition (antientropy.Trees
+// as its Observer, rebuilt when it opens) and the scheduler compares each
+// partition this node replicates with each other replica, spread over
+// --ae-interval, throttled to --ae-rate keys per second by a
+// golang.org/x/time/rate limiter; CLUSTER REPAIR queues exchanges
+// (Scheduler.Enqueue). With N > 1 a tombstone is reaped by
+// antientropy.Reaper's rule: past --tombstone-grace, no transfer of its
+// partition under way, every other replica holding nothing the tombstone
+// does not cover, and every ring member's hint horizon past the delete
+// plus the grace. Hinted handoff is hints.Deliverer, one pass per
+// --hint-interval tick.
 //
 // Invariants: a Node owns everything it starts; Start returns only once
 // the node is in a ring; Close stops accepting clients first, lets

@@ -10,10 +10,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peerserver"
 	"github.com/dynakv/dynakv/replica"
@@ -37,27 +39,20 @@ type Config struct {
 	DataDir         string   // data directory
 	Join            []string // gossip addresses of nodes to join
 	ClusterSecret   string   // shared secret of node-to-node calls
-	// HintMaxAge drops hints older than this (0: 24h); HintInterval is
-	// the handoff loop's period (0: 1s).
-	HintMaxAge   time.Duration
-	HintInterval time.Duration
-	// HintMaxBytes bounds the hints this node keeps for others (0: 1 GiB).
-	HintMaxBytes int64
-	Weight       int // relative capacity: share of partitions
+	// Hints configures hinted handoff (flags --hint-*).
+	Hints  hints.Config
+	Weight int // relative capacity: share of partitions
 	// Transfer tunes ownership transfer (--transfer-rate, --transfer-batch);
 	// its Timeout is taken from Timeout.
 	Transfer transfer.Config
 
-	// AEInterval is the anti-entropy period: each partition this node
-	// replicates is compared with each other replica once per interval (0:
-	// DefaultAEInterval; negative: anti-entropy off, no trees kept).
-	AEInterval time.Duration
-	// AERate bounds the keys anti-entropy reads per second (0:
-	// DefaultAERate).
-	AERate int
+	// AE configures the anti-entropy scheduler (flags --ae-*). A negative
+	// AE.Interval turns anti-entropy off (no trees kept).
+	AE antientropy.SchedulerConfig
 	// TombstoneGrace is how long a deleted key's tombstone is kept at
-	// least (0: 1 minute); with N > 1 it goes only once every replica has
-	// it.
+	// least; with N > 1 it goes only once every replica has it and no
+	// member holds a hint older than the delete plus the grace
+	// (antientropy.Reaper).
 	TombstoneGrace time.Duration
 
 	// Replicas (N) and Partitions (Q) shape a new ring; a node that joins
@@ -88,19 +83,30 @@ type Config struct {
 func DefaultConfig() Config {
 	cc := coordinator.DefaultConfig()
 	return Config{
-		Listen:      "127.0.0.1:6379",
-		Gossip:      "127.0.0.1:7946",
-		Weight:      1,
-		Transfer:    transfer.DefaultConfig(),
-		Replicas:    cc.N,
-		ReadQuorum:  cc.R,
-		WriteQuorum: cc.W,
-		Partitions:  ring.DefaultPartitions,
-		Timeout:     cc.Timeout,
-		JoinTimeout: 30 * time.Second,
-		MaxClients:  resp.DefaultConfig().MaxClients,
-		LogLevel:    "info",
+		Listen:         "127.0.0.1:6379",
+		Gossip:         "127.0.0.1:7946",
+		Weight:         1,
+		Transfer:       transfer.DefaultConfig(),
+		Hints:          hintsDefaults(),
+		AE:             antientropy.DefaultSchedulerConfig(),
+		TombstoneGrace: antientropy.DefaultReaperConfig().Grace,
+		Replicas:       cc.N,
+		ReadQuorum:     cc.R,
+		WriteQuorum:    cc.W,
+		Partitions:     ring.DefaultPartitions,
+		Timeout:        cc.Timeout,
+		JoinTimeout:    30 * time.Second,
+		MaxClients:     resp.DefaultConfig().MaxClients,
+		LogLevel:       "info",
 	}
+}
+
+// hintsDefaults is hints.DefaultConfig with Timeout left 0, so that hint
+// merges take --timeout (set in validate).
+func hintsDefaults() hints.Config {
+	h := hints.DefaultConfig()
+	h.Timeout = 0
+	return h
 }
 
 func (c *Config) validate() error {
@@ -121,6 +127,25 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	c.Transfer.EnsureDefaults()
+	if c.Hints.Timeout == 0 {
+		c.Hints.Timeout = c.Timeout // each hint merge is a node-to-node call of a request
+	}
+	c.Hints.EnsureDefaults()
+	if err := c.Hints.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if c.AE.Interval >= 0 {
+		c.AE.EnsureDefaults()
+		if err := c.AE.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	rc := antientropy.ReaperConfig{Grace: c.TombstoneGrace}
+	rc.EnsureDefaults()
+	if err := rc.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	c.TombstoneGrace = rc.Grace
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = 30 * time.Second
 	}
@@ -134,8 +159,10 @@ type Node struct {
 	store    *replica.Store
 	cluster  *nodeCluster
 	transfer *transfer.Transfer
-	ae       *antiEntropy // nil when anti-entropy is off
+	ae       *antientropy.Scheduler // nil when anti-entropy is off
+	hints    *hints.Deliverer
 	coord    *coordinator.Coordinator
+	co       atomic.Pointer[coordinator.Coordinator] // coord, for the store's sweeper (set once built)
 	srv      *resp.Server
 	ln       net.Listener
 	cancel   context.CancelFunc
@@ -191,17 +218,21 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	st := n.cluster.current()
-	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, MaxHintBytes: cfg.HintMaxBytes,
-		TombstoneGrace: cfg.TombstoneGrace, Logger: log}
+	rc := replica.Config{Dir: cfg.DataDir, NodeID: cfg.ID, NoSync: cfg.NoSync, MaxHintBytes: cfg.Hints.MaxBytes,
+		TombstoneGrace: cfg.TombstoneGrace, Logger: log, Now: time.Now}
 	if st.Replicas() == 1 {
 		// The only replica of every key: a tombstone past its grace period
 		// can go.
 		rc.CanReap = func([]byte, dvv.Object) bool { return true }
 	} else {
-		rc.CanReap = n.canReap
+		reaper, err := n.newReaper(rc.Now)
+		if err != nil {
+			return nil, err
+		}
+		rc.CanReap = reaper.CanReap
 	}
 	var trees *antientropy.Trees
-	if cfg.AEInterval >= 0 {
+	if cfg.AE.Interval >= 0 {
 		layout, err := antientropy.NewLayout(st.Partitions(), 0)
 		if err != nil {
 			return nil, fmt.Errorf("node: anti-entropy: %w", err)
@@ -215,7 +246,9 @@ func Start(cfg Config) (n *Node, err error) {
 	}
 	if trees != nil {
 		log.Info("anti-entropy trees built", "partitions", st.Partitions(), "leaves", trees.Layout().Leaves(), "took", time.Since(t0).Round(time.Millisecond))
-		n.ae = newAntiEntropy(n, trees)
+		if n.ae, err = n.newScheduler(trees); err != nil {
+			return nil, err
+		}
 	}
 	cc := coordinator.Config{N: st.Replicas(), R: cfg.ReadQuorum, W: cfg.WriteQuorum, Timeout: cfg.Timeout, Healthy: n.cluster.alive}
 	if st.Replicas() != cfg.Replicas {
@@ -224,6 +257,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.coord, err = coordinator.New(cc, n.store, coordinator.RingPlacement(n.cluster.current), n.cluster.Peers); err != nil {
 		return nil, err
 	}
+	n.co.Store(n.coord)
 	respCfg := resp.DefaultConfig()
 	respCfg.RequirePass = cfg.RequirePass
 	respCfg.MaxClients = cfg.MaxClients
@@ -232,8 +266,8 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae, co: n.coord}
 	respCfg.InfoSections = append([]resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}, infoTransfer(n.transfer)...)
 	if n.ae != nil {
-		respCfg.InfoSections = append(respCfg.InfoSections, n.ae.info())
-		go n.ae.loop(ctx)
+		respCfg.InfoSections = append(respCfg.InfoSections, infoAE(n.ae))
+		go n.ae.Run(ctx)
 	}
 	n.srv = resp.New(respCfg, n.coord, log)
 	if cfg.ClusterSecret != "" {
@@ -245,7 +279,22 @@ func Start(cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	go n.handoffLoop(ctx)
+	if n.hints, err = hints.New(cfg.Hints, hints.Deps{
+		Queue: n.store, Healthy: n.coord.Healthy, IsMember: n.cluster.isMember, Logger: log,
+		Peers: func(id string) hints.Target {
+			if r := n.cluster.peer(id); r != nil {
+				return r
+			}
+			return nil
+		},
+	}); err != nil {
+		return nil, err
+	}
+	go func() {
+		t := time.NewTicker(cfg.Hints.Interval)
+		defer t.Stop()
+		n.hints.Run(ctx, t.C)
+	}()
 	go n.transfer.Run(ctx)
 	go func() {
 		err := n.srv.Serve(n.ln)
@@ -322,39 +371,7 @@ func (n *Node) infoReplication() resp.InfoSection {
 			resp.InfoField{Name: "hints_stored", Value: strconv.FormatInt(hs.Stored, 10)},
 			resp.InfoField{Name: "hints_delivered", Value: strconv.FormatInt(hs.Delivered, 10)},
 			resp.InfoField{Name: "hints_dropped", Value: strconv.FormatInt(hs.Dropped, 10)},
+			resp.InfoField{Name: "hints_delivery_failures", Value: strconv.FormatInt(n.hints.Stats().Failed, 10)},
 		)
 	}}
-}
-
-// handoffLoop delivers hints to nodes that are back, every HintInterval.
-func (n *Node) handoffLoop(ctx context.Context) {
-	every, maxAge := n.cfg.HintInterval, n.cfg.HintMaxAge
-	if every == 0 {
-		every = time.Second
-	}
-	if maxAge == 0 {
-		maxAge = 24 * time.Hour
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for {
-			st, err := n.coord.Handoff(ctx, 1000, maxAge.Milliseconds(), n.cluster.isMember)
-			if err != nil {
-				n.log.Warn("hinted handoff", "err", err)
-				break
-			}
-			if st.Delivered+st.Dropped > 0 {
-				n.log.Info("hinted handoff", "delivered", st.Delivered, "dropped", st.Dropped, "failed", st.Failed)
-			}
-			if st.Delivered+st.Dropped == 0 || st.Failed > 0 {
-				break // nothing more to do now
-			}
-		}
-	}
 }

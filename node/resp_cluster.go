@@ -2,12 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
-	"github.com/dynakv/dynakv/coordinator"
-
+	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/cluster"
+	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/transfer"
@@ -21,7 +22,7 @@ var ErrForget = cluster.ErrForget
 type respCluster struct {
 	c  *nodeCluster
 	t  *transfer.Transfer
-	ae *antiEntropy             // nil when anti-entropy is off
+	ae *antientropy.Scheduler   // nil when anti-entropy is off
 	co *coordinator.Coordinator // routing, top N and the one notion of healthy
 }
 
@@ -30,7 +31,11 @@ func (r respCluster) Repair(p int) (int, error) {
 	if r.ae == nil {
 		return 0, resp.ErrNoRepair
 	}
-	return r.ae.Repair(p)
+	n, err := r.ae.Enqueue(p)
+	if errors.Is(err, antientropy.ErrPartition) {
+		err = fmt.Errorf("%w: %w", resp.ErrBadPartition, err)
+	}
+	return n, err
 }
 
 // MyID returns this node's ID.

@@ -24,6 +24,9 @@ const (
 	// DKV.HINTGET key → bulk: the encoded merge of them (the zero object
 	// when there is none).
 	CmdHintGet = "DKV.HINTGET"
+	// CmdHintHorizon asks a node for its hint horizon:
+	// DKV.HINTHORIZON → integer, Unix ms on that node's clock.
+	CmdHintHorizon = "DKV.HINTHORIZON"
 	// CmdScan pages through a slot range:
 	// DKV.SCAN from to cursor count → [next-cursor, key, object, …].
 	CmdScan = "DKV.SCAN"

@@ -21,8 +21,32 @@ import (
 // A second hint for the same target and key merges into the first. A hint
 // is deleted only after the target acknowledged it, and only if no newer
 // hint merged into it meanwhile.
+//
+// An age index orders by creation time the pending hints that hold a value
+// (a sibling that is not a tombstone), so the oldest one (the hint
+// horizon, see HintHorizon) is one seek away:
+//
+//	'H' created-at (8, BE ms) hint-key → empty
+//
+// It is written in the same batch as the hint it indexes, when the hint
+// is created with a value or a merge first gives it one (the hint's time
+// then restarts from now); a hint whose value a merged delete superseded
+// stays indexed until it is delivered (conservative). An entry whose hint
+// is gone (an undecodable hint was dropped) is removed when met. Hints of
+// tombstones only are not indexed: delivered after the tombstone was
+// reaped, they recreate a tombstone, no value.
 
-const prefixHint = 'h'
+const (
+	prefixHint    = 'h'
+	prefixHintAge = 'H'
+)
+
+func hintAgeKey(created int64, hk []byte) []byte {
+	k := make([]byte, 9, 9+len(hk))
+	k[0] = prefixHintAge
+	binary.BigEndian.PutUint64(k[1:], uint64(created))
+	return append(k, hk...)
+}
 
 // ErrHintLimit reports a hint refused because the store holds too many
 // hint bytes already.
@@ -68,15 +92,28 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 	if err != nil {
 		return err
 	}
-	if created == 0 {
-		created = s.NowMs()
-	}
+	b := s.db.NewBatch()
 	next := dvv.Merge(prev, obj)
+	// NB: a hint's time is drawn, and its age entry made visible, under
+	// hintMu, so HintHorizon never answers a time above that of a hint
+	// about to be indexed. A hint of tombstones only that gains a value
+	// starts again from now: its age is that of its oldest value.
+	s.hintMu.Lock()
+	if created == 0 || holdsValue(next) && !holdsValue(prev) {
+		if created != 0 {
+			_ = b.Delete(hintAgeKey(created, hk), nil)
+		}
+		s.hintLast = max(s.hintLast, s.NowMs())
+		created = s.hintLast
+		if holdsValue(next) {
+			_ = b.Set(hintAgeKey(created, hk), nil, nil)
+		}
+	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(created))
 	v = next.AppendEncode(v)
-	b := s.db.NewBatch()
 	_ = b.Set(hk, v, nil)
 	wait, err := s.commit(b)
+	s.hintMu.Unlock()
 	if err == nil {
 		err = wait()
 	}
@@ -155,11 +192,15 @@ func (s *Store) DeleteHint(target string, key []byte, delivered dvv.Object, drop
 	mu := s.lock(hk)
 	mu.Lock()
 	defer mu.Unlock()
-	_, cur, size, err := s.getHint(hk)
+	created, cur, size, err := s.getHint(hk)
 	if err != nil || cur.IsZero() || !dvv.Equal(cur, delivered) {
 		return err
 	}
-	if err := s.db.Delete(hk, s.wo); err != nil {
+	b := s.db.NewBatch()
+	defer b.Close()
+	_ = b.Delete(hk, nil)
+	_ = b.Delete(hintAgeKey(created, hk), nil)
+	if err := b.Commit(s.wo); err != nil {
 		return fmt.Errorf("replica: delete hint: %w", err)
 	}
 	s.hintBytes.Add(-size)
@@ -198,19 +239,103 @@ func (s *Store) HintStats() HintStats {
 	return HintStats{Stored: s.hintStored.Load(), Delivered: s.hintDelivered.Load(), Dropped: s.hintDropped.Load()}
 }
 
-// loadHintBytes sums the pending hints' sizes at open.
+// loadHintBytes sums the pending hints' sizes at open, and indexes by age
+// any hint that has no age entry (stores written before the index
+// existed; setting an existing entry again is harmless).
 func (s *Store) loadHintBytes() error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHint}, UpperBound: []byte{prefixHint + 1}})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
+	b := s.db.NewBatch()
+	defer b.Close()
 	var n int64
 	for it.First(); it.Valid(); it.Next() {
 		n += int64(len(it.Value()))
+		created, o, err := decodeHint(it.Value())
+		if err != nil {
+			continue // dropped when Hints meets it
+		}
+		s.hintLast = max(s.hintLast, created)
+		if holdsValue(o) {
+			_ = b.Set(hintAgeKey(created, it.Key()), nil, nil)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
 	}
 	s.hintBytes.Store(n)
-	return it.Error()
+	if b.Empty() {
+		return nil
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// holdsValue reports whether o has a sibling that is not a tombstone.
+func holdsValue(o dvv.Object) bool {
+	for _, sib := range o.Siblings {
+		if !sib.Tombstone {
+			return true
+		}
+	}
+	return false
+}
+
+// HintHorizon returns this node's hint horizon (Unix ms, store clock): the
+// creation time of its oldest pending hint that holds a value (a sibling
+// that is not a tombstone), or, when it holds none, the current time.
+// Every such hint it holds now or will hold was created at or after the
+// horizon, and the horizon never decreases (while the store is open: hint
+// creation times never run behind a reported horizon), so an answer stays
+// a valid lower bound after it was given.
+//
+// Tombstone reaping uses it: a hint created before a delete may carry a
+// version the delete covers, and must be delivered before the tombstone
+// goes (see antientropy.Reaper).
+func (s *Store) HintHorizon(context.Context) (int64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.life.RUnlock()
+	// NB: hintMu orders this read against PutHint: a hint created after
+	// the answer gets a time at or after it (hintLast).
+	s.hintMu.Lock()
+	defer s.hintMu.Unlock()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHintAge}, UpperBound: []byte{prefixHintAge + 1}})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) < 9 {
+			continue
+		}
+		created, hk := int64(binary.BigEndian.Uint64(k[1:])), k[9:]
+		v, closer, err := s.db.Get(hk)
+		if errors.Is(err, pebble.ErrNotFound) {
+			// A stale entry (its hint was dropped undecodable): remove it.
+			_ = s.db.Delete(bytes.Clone(k), s.wo)
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("replica: hint horizon: %w", err)
+		}
+		same := len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) == created
+		closer.Close()
+		if !same {
+			_ = s.db.Delete(bytes.Clone(k), s.wo)
+			continue
+		}
+		s.hintLast = max(s.hintLast, created)
+		return created, nil
+	}
+	if err := it.Error(); err != nil {
+		return 0, err
+	}
+	s.hintLast = max(s.hintLast, s.NowMs())
+	return s.hintLast, nil
 }
 
 // prefixEnd returns the smallest key greater than every key with prefix p.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -75,5 +76,111 @@ func TestHintStoreIsBounded(t *testing.T) {
 	}
 	if refused == 0 || s.HintStats().Dropped != int64(refused) {
 		t.Fatalf("refused %d hints, dropped counter %d", refused, s.HintStats().Dropped)
+	}
+}
+
+// TestHintHorizon: the horizon is the creation time of the oldest pending
+// hint (a merge into a pending hint keeps its time), the store's now when
+// none is pending, never decreases, and survives a crash (the age index is
+// written with the hint).
+func TestHintHorizon(t *testing.T) {
+	clock := newFakeClock()
+	fs := vfs.NewCrashableMem()
+	s := openMem(t, fs, clock, nil)
+	ctx := context.Background()
+	horizon := func() int64 {
+		t.Helper()
+		h, err := s.HintHorizon(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	t0 := clock.Now().UnixMilli()
+	if h := horizon(); h != t0 {
+		t.Fatalf("empty store: horizon %d, want now %d", h, t0)
+	}
+	a := set(t, s, "a", "1", 0)
+	if err := s.PutHint(ctx, "n3", []byte("a"), a); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	b := set(t, s, "b", "1", 0)
+	if err := s.PutHint(ctx, "n4", []byte("b"), b); err != nil {
+		t.Fatal(err)
+	}
+	a2 := set(t, s, "a", "2", 0)
+	if err := s.PutHint(ctx, "n3", []byte("a"), a2); err != nil { // merges, keeps t0
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if h := horizon(); h != t0 {
+		t.Fatalf("horizon %d, want the oldest hint's time %d", h, t0)
+	}
+	crashed := fs.CrashClone(vfs.CrashCloneCfg{})
+	s.Close()
+	s = openMem(t, crashed, clock, nil)
+	defer s.Close()
+	if h := horizon(); h != t0 {
+		t.Fatalf("after crash: horizon %d, want %d", h, t0)
+	}
+	hs, _ := s.Hints("n3", 10)
+	if len(hs) != 1 || s.DeleteHint("n3", hs[0].Key, hs[0].Object, false) != nil {
+		t.Fatalf("hints for n3: %+v", hs)
+	}
+	if h := horizon(); h != t0+1000 {
+		t.Fatalf("after delivering a: horizon %d, want b's time %d", h, t0+1000)
+	}
+	hs, _ = s.Hints("n4", 10)
+	if len(hs) != 1 || s.DeleteHint("n4", hs[0].Key, hs[0].Object, false) != nil {
+		t.Fatalf("hints for n4: %+v", hs)
+	}
+	now := clock.Now().UnixMilli()
+	if h := horizon(); h != now {
+		t.Fatalf("no hints: horizon %d, want now %d", h, now)
+	}
+	// The clock steps back: neither the horizon nor a new hint's time
+	// goes below what was reported.
+	clock.Advance(-10 * time.Second)
+	c := set(t, s, "c", "1", 0)
+	if err := s.PutHint(ctx, "n3", []byte("c"), c); err != nil {
+		t.Fatal(err)
+	}
+	if h := horizon(); h != now {
+		t.Fatalf("after a clock step back: horizon %d, want %d", h, now)
+	}
+}
+
+// TestHintHorizonCountsOnlyValues: a hint of tombstones only cannot bring
+// a value back, so it does not hold the horizon; once a merge gives it a
+// value, it counts from then on.
+func TestHintHorizonCountsOnlyValues(t *testing.T) {
+	clock := newFakeClock()
+	s := openMem(t, vfs.NewMem(), clock, nil)
+	defer s.Close()
+	ctx := context.Background()
+	set(t, s, "k", "v", 0)
+	_, del, err := s.Update(ctx, []byte("k"), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutHint(ctx, "n3", []byte("k"), del); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if h, _ := s.HintHorizon(ctx); h != clock.Now().UnixMilli() {
+		t.Fatalf("a tombstone-only hint holds the horizon at %d (now %d)", h, clock.Now().UnixMilli())
+	}
+	clock.Advance(time.Second)
+	again := set(t, s, "k", "v2", 0)
+	if err := s.PutHint(ctx, "n3", []byte("k"), again); err != nil {
+		t.Fatal(err)
+	}
+	gained := clock.Now().UnixMilli()
+	clock.Advance(time.Second)
+	if h, _ := s.HintHorizon(ctx); h != gained {
+		t.Fatalf("horizon %d, want the time the hint gained a value %d", h, gained)
 	}
 }

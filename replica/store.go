@@ -126,6 +126,8 @@ type Store struct {
 	stats Stats
 
 	hintBytes                              atomic.Int64
+	hintMu                                 sync.Mutex // orders new hints' times and HintHorizon
+	hintLast                               int64      // latest hint time given out or reported, Unix ms
 	hintStored, hintDelivered, hintDropped atomic.Int64
 
 	// life guards the db against Close: operations hold it shared, Close

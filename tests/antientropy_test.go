@@ -36,9 +36,10 @@ func stored(t *testing.T, c *redis.Client, keys []string) []string {
 	out := make([]string, len(keys))
 	for lo := 0; lo < len(keys); lo += 500 {
 		hi := min(lo+500, len(keys))
-		cmds, err := c.Pipelined(ctxT(t), func(p redis.Pipeliner) error {
+		ctx := ctxT(t)
+		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range keys[lo:hi] {
-				p.Do(ctxT(t), "DKV.GET", k)
+				p.Do(ctx, "DKV.GET", k)
 			}
 			return nil
 		})
@@ -115,32 +116,29 @@ func setKeys(t *testing.T, procs []*Proc, keys []string, value func(string) stri
 func waitAlive(t *testing.T, procs []*Proc, n int) {
 	t.Helper()
 	for _, p := range procs {
-		for deadline := time.Now().Add(30 * time.Second); infoField(t, p.Client(t), "cluster", "nodes_alive") != strconv.Itoa(n); {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s does not see %d nodes alive: %s", p.ID, n, infoField(t, p.Client(t), "cluster", "nodes"))
+		eventually(t, fmt.Sprintf("%s sees %d nodes alive", p.ID, n), 30*time.Second, func() error {
+			if alive := infoField(t, p.Client(t), "cluster", "nodes_alive"); alive != strconv.Itoa(n) {
+				return fmt.Errorf("nodes_alive:%s (%s)", alive, infoField(t, p.Client(t), "cluster", "nodes"))
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 }
 
 // waitHints polls until p holds at least n hints for target.
 func waitHints(t *testing.T, p *Proc, target string, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	eventually(t, fmt.Sprintf("%s holds %d hints for %s", p.ID, n, target), 30*time.Second, func() error {
 		by := infoField(t, p.Client(t), "replication", "hints_pending_by_target")
 		for _, f := range strings.Split(by, ",") {
 			if id, c, ok := strings.Cut(f, "="); ok && id == target {
 				if v, _ := strconv.Atoi(c); v >= n {
-					return
+					return nil
 				}
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s holds hints %q, want %d for %s", p.ID, by, n, target)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("hints_pending_by_target:%s", by)
+	})
 }
 
 // aeCounter sums an INFO antientropy counter over procs.
@@ -166,7 +164,7 @@ func waitConverged(t *testing.T, procs []*Proc, keys []string, limit time.Durati
 	for i, p := range procs {
 		clients[i] = peerClient(t, p)
 	}
-	for {
+	eventually(t, "replicas store identical objects", limit, func() error {
 		ref := stored(t, clients[0], keys)
 		diff := 0
 		for _, c := range clients[1:] {
@@ -176,14 +174,12 @@ func waitConverged(t *testing.T, procs []*Proc, keys []string, limit time.Durati
 				}
 			}
 		}
-		if diff == 0 {
-			return time.Since(start)
+		if diff > 0 {
+			return fmt.Errorf("%d key copies differ", diff)
 		}
-		if time.Since(start) > limit {
-			t.Fatalf("replicas still differ on %d key copies after %v", diff, limit)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+	return time.Since(start)
 }
 
 // quiesce queues an exchange of every partition on every node (CLUSTER
@@ -200,13 +196,14 @@ func quiesce(t *testing.T, procs []*Proc) int64 {
 		want[i] = n
 	}
 	for i, p := range procs {
-		for deadline := time.Now().Add(60 * time.Second); infoField(t, p.Client(t), "antientropy", "exchanges_queued") != "0" ||
-			infoField(t, p.Client(t), "antientropy", "exchange_running") != "false"; {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d queued exchanges did not finish", p.ID, want[i])
+		eventually(t, fmt.Sprintf("%s ran its %d queued exchanges", p.ID, want[i]), 60*time.Second, func() error {
+			queued := infoField(t, p.Client(t), "antientropy", "exchanges_queued")
+			running := infoField(t, p.Client(t), "antientropy", "exchange_running")
+			if queued != "0" || running != "false" {
+				return fmt.Errorf("exchanges_queued:%s exchange_running:%s", queued, running)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	return aeCounter(t, procs, "keys_repaired") - before
 }
@@ -216,6 +213,7 @@ func quiesce(t *testing.T, procs []*Proc) int64 {
 // anti-entropy alone gives it back every key of its partitions, as VGET
 // LOCAL on n3 shows. DYNAKV_AE_KEYS=100000 measures a bigger restore.
 func TestAntiEntropyRestoresWipedNode(t *testing.T) {
+	heavy(t)
 	nkeys := 1000
 	if v := os.Getenv("DYNAKV_AE_KEYS"); v != "" {
 		nkeys, _ = strconv.Atoi(v)
@@ -235,12 +233,13 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 	procs[2].Restart()
 	waitAlive(t, procs, 3)
 	local := procs[2].Client(t)
-	for deadline := time.Now().Add(5 * time.Minute); ; {
+	eventually(t, "n3 holds every key again", 5*time.Minute, func() error {
 		missing := 0
 		for lo := 0; lo < len(keys); lo += 500 {
-			cmds, err := local.Pipelined(ctxT(t), func(p redis.Pipeliner) error {
+			ctx := ctxT(t)
+			cmds, err := local.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for _, k := range keys[lo:min(lo+500, len(keys))] {
-					p.Do(ctxT(t), "VGET", k, "LOCAL")
+					p.Do(ctx, "VGET", k, "LOCAL")
 				}
 				return nil
 			})
@@ -254,14 +253,11 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 				}
 			}
 		}
-		if missing == 0 {
-			break
+		if missing > 0 {
+			return fmt.Errorf("n3 lacks %d of %d keys\n%s", missing, len(keys), procs[2].Log())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("n3 still lacks %d of %d keys\n%s", missing, len(keys), procs[2].Log())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	took := time.Since(start)
 	for _, p := range procs {
 		if d := infoField(t, p.Client(t), "replication", "hints_delivered"); d != "0" {
@@ -286,13 +282,14 @@ func TestAntiEntropyRestoresWipedNode(t *testing.T) {
 // about the differing ones, not the 5,000 others; and once converged,
 // exchanges repair nothing.
 func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
+	heavy(t)
 	procs := StartCluster(t, 3, "--ae-interval", "1h", "--hint-interval", "1h", "--write-quorum", "1", "--read-quorum", "1")
 	base := loadKeys(t, procs[:1], "base", 5000)
 	waitConverged(t, procs, base, 2*time.Minute)
-	ctx := ctxT(t)
 
 	procs[2].Kill() // n3 cut off: n1 and n2 take writes it misses
 	a := loadKeys(t, procs[:1], "a", 100)
+	ctx := ctxT(t) // a step: writes with n3 down
 	for _, k := range base[:20] {
 		if err := procs[0].Client(t).Set(ctx, k, "left", 0).Err(); err != nil {
 			t.Fatal(err)
@@ -306,6 +303,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	waitAlive(t, procs, 3)
 	procs[1].Kill() // now n2: n1 and n3 take writes it misses
 	b := loadKeys(t, procs[2:3], "b", 100)
+	ctx = ctxT(t)                 // a step: writes with n2 down
 	for _, k := range base[:20] { // blind writes: concurrent with "left"
 		if err := procs[2].Client(t).Set(ctx, k, "right", 0).Err(); err != nil {
 			t.Fatal(err)
@@ -330,6 +328,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	if compared > 16*differing {
 		t.Fatalf("exchanges read %d keys for %d differing of %d: not confined to the differing leaves", compared, differing, len(all))
 	}
+	ctx = ctxT(t) // a step: reads after convergence
 	for _, k := range base[:20] {
 		vals := must(procs[0].Client(t).Do(ctx, "VGET", k, "LOCAL").Slice())(t)
 		if got := fmt.Sprint(vals[1]); got != "[left right]" && got != "[right left]" {
@@ -349,12 +348,13 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 // gives it the tombstones, every replica reaps them, and no deleted value
 // comes back through later exchanges.
 func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
+	heavy(t)
 	const grace = time.Second
 	procs := StartCluster(t, 3, "--ae-interval", "1h", "--hint-interval", "1h", "--tombstone-grace", grace.String())
 	keys := loadKeys(t, procs[:1], "del", 200)
 	waitConverged(t, procs, keys, time.Minute)
-	ctx := ctxT(t)
 	procs[2].Kill()
+	ctx := ctxT(t) // a step: deletes with n3 down
 	deleted, kept := keys[:100], keys[100:]
 	for _, k := range deleted {
 		if err := procs[0].Client(t).Del(ctx, k).Err(); err != nil {
@@ -376,7 +376,7 @@ func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
 	quiesce(t, procs)
 	// Every replica now has the tombstones and reaps them.
 	clients := []*redis.Client{peerClient(t, procs[0]), peerClient(t, procs[1]), peerClient(t, procs[2])}
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	eventually(t, "every tombstone copy reaped", 30*time.Second, func() error {
 		left := 0
 		for _, c := range clients {
 			for _, o := range stored(t, c, deleted) {
@@ -385,15 +385,13 @@ func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
 				}
 			}
 		}
-		if left == 0 {
-			break
+		if left > 0 {
+			return fmt.Errorf("%d tombstone copies not reaped", left)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d tombstone copies not reaped", left)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	quiesce(t, procs)
+	ctx = ctxT(t) // a step: reads after reaping
 	for _, p := range procs {
 		c := p.Client(t)
 		for _, k := range deleted {
@@ -422,6 +420,7 @@ func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
 // and reports what one round of exchanges on every node (CLUSTER REPAIR)
 // reads and sends to converge.
 func TestAntiEntropyDiffCost(t *testing.T) {
+	heavy(t)
 	spec := os.Getenv("DYNAKV_AE_DIFF")
 	if spec == "" {
 		t.Skip("a measurement: set DYNAKV_AE_DIFF=total,differing (e.g. 100000,1000)")

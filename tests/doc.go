@@ -1,19 +1,43 @@
-// Package tests holds dynakv's end-to-end tests: real dynakv processes
-// built from ./cmd/dynakv, driven by real clients (go-redis, redis-cli,
-// raw TCP), killed with SIGKILL and restarted.
+// Package tests holds dynakv's end-to-end tests and the tests of the
+// Dynamo paper's claims.
 //
-// The harness (harness_test.go) builds the binary once per test run (TestMain),
-// starts each process on a free 127.0.0.1 port with its own data directory
-// under t.TempDir(), waits for it to answer PING, and stops it at cleanup.
-// Tests that need redis-cli skip with a message when it is not installed.
+// Tiers. `go test ./...` runs, from this package, the paper tests and a
+// short slice of the multi-process tier; the rest is the heavy tier, run
+// only with DYNAKV_E2E=1 (each of its tests calls heavy(t), which skips
+// otherwise, naming the variable). .ci/run runs both.
+//
+//   - dynamo_paper_test.go (always): one in-process test per claim of the
+//     Dynamo paper (§4.2–§4.8, §6.4), each quoting the claim and citing its
+//     section, as etcd raft's raft_paper_test.go does. They use rings,
+//     in-memory pebble stores, the peer/peertest network, the
+//     anti-entropy harness and, for §6.4's routing, node.Start with gossip
+//     on membertest's in-memory network.
+//   - The short slice (always): TestEveryCommandAgainstRealProcess (one
+//     process, every command) and TestClusterWriteW2ReadR2AnyNodeDown (a
+//     3-node cluster of processes, each node killed in turn).
+//   - The heavy tier (DYNAKV_E2E=1): every other test here, the Docker
+//     test included (it also skips without a Docker engine or root).
+//
+// The process harness (harness_test.go) builds ./cmd/dynakv once per run,
+// when a test first starts a process (with go's default settings, so it
+// reuses the build cache; the Docker test builds a static one); starts each process on a free
+// 127.0.0.1 port with its own data directory under t.TempDir(), waits for
+// it to answer, and kills it at cleanup. Tests that need redis-cli skip
+// with a message when it is not installed.
+//
+// Waiting: processes converge in the background, so tests poll a condition
+// with eventually(t, what, timeout, cond), the one polling loop here,
+// never a fixed sleep (the two sleeps left are a time under test and a
+// measurement's baseline, each marked NB). Request contexts come from
+// ctxT, one per step of a test, made after the waits that precede the
+// step: a context made once per test can expire during a slow setup.
 //
 // cluster_test.go starts clusters of real processes joined by gossip
-// (StartCluster) and checks the Dynamo claims of the cluster: quorum reads
+// (StartCluster) and checks the Dynamo claims end to end: quorum reads
 // and writes with a node killed, siblings across coordinators, replicas
 // equal to the preference list, NOQUORUM instead of wrong answers, and
 // cluster-aware clients (go-redis ClusterClient, redis-cli -c).
 //
-// The in-process tier (seeded, over the fault-injecting peer/peertest
-// network) lives beside the packages it tests: coordinator/coordinator_test.go,
-// peer/peertest.
+// The in-process tier of each mechanism lives beside it (for example the
+// coordinator's, over peer/peertest: coordinator/coordinator_test.go).
 package tests

@@ -44,9 +44,9 @@ func startDockerCluster(t *testing.T) *dockerCluster {
 		t.Skip("not root: the host may not reach container networks; skipping")
 	}
 	d := &dockerCluster{t: t, tag: fmt.Sprintf("dkvtest%d", os.Getpid())}
-	// The image: the static binary TestMain built, in a scratch image.
+	// The image: the static binary of the harness, in a scratch image.
 	ctx := t.TempDir()
-	bin, err := os.ReadFile(binary)
+	bin, err := os.ReadFile(staticBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,18 +121,14 @@ func (d *dockerCluster) waitNodes(n, i int) {
 	d.t.Helper()
 	c := d.client(i)
 	want := fmt.Sprint(n)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	eventually(d.t, fmt.Sprintf("node %d sees %d nodes alive", i+1, n), 60*time.Second, func() error {
 		info, err := c.Info(ctxT(d.t), "cluster").Result()
 		if err == nil && strings.Contains(info, "nodes_alive:"+want+"\r\n") && (n == 1 || strings.Contains(info, "ring_members:3\r\n")) {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			logs, _ := exec.Command("docker", "logs", "--tail", "20", d.container(i+1)).CombinedOutput()
-			d.t.Fatalf("node %d does not see %d nodes alive: %q %v\n%s", i+1, n, info, err, logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		logs, _ := exec.Command("docker", "logs", "--tail", "20", d.container(i+1)).CombinedOutput()
+		return fmt.Errorf("%q %v\n%s", info, err, logs)
+	})
 }
 
 // TestDockerPartitionMinorityWritesBecomeSiblings: n1 is cut off from n2
@@ -141,6 +137,7 @@ func (d *dockerCluster) waitNodes(n, i int) {
 // handoff brings both writes to every replica, where they are siblings:
 // none is silently dropped, and no acknowledged write is lost.
 func TestDockerPartitionMinorityWritesBecomeSiblings(t *testing.T) {
+	heavy(t)
 	d := startDockerCluster(t)
 	ctx := ctxT(t)
 	c1, c2, c3 := d.client(0), d.client(1), d.client(2)
@@ -158,31 +155,26 @@ func TestDockerPartitionMinorityWritesBecomeSiblings(t *testing.T) {
 		d.waitNodes(3, i)
 	}
 
-	deadline := time.Now().Add(60 * time.Second)
-	for _, c := range []*redis.Client{c1, c2, c3} {
-		for {
-			_, vals := vget(t, c, "cart", "LOCAL")
-			if slices.Equal(vals, []string{"majority", "minority"}) {
-				break
+	healed := time.Now()
+	limit := func() time.Duration { return 60*time.Second - time.Since(healed) } // for all the waits below
+	for i, c := range []*redis.Client{c1, c2, c3} {
+		eventually(t, fmt.Sprintf("n%d holds both sides' writes as siblings", i+1), limit(), func() error {
+			if _, vals := vget(t, c, "cart", "LOCAL"); !slices.Equal(vals, []string{"majority", "minority"}) {
+				return fmt.Errorf("after the partition healed it holds %q", vals)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after the partition healed a replica holds %q, want both sides' writes as siblings", vals)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	for i := 0; i < 20; i++ {
 		k := fmt.Sprintf("maj:%d", i)
-		for {
-			if _, vals := vget(t, c1, k, "LOCAL"); len(vals) == 1 {
-				break
+		eventually(t, "n1 got "+k+", written while it was partitioned away", limit(), func() error {
+			if _, vals := vget(t, c1, k, "LOCAL"); len(vals) != 1 {
+				return fmt.Errorf("n1 holds %q", vals)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("n1 never got %s, written while it was partitioned away", k)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
+	ctx = ctxT(t) // a step: after the waits
 	if got := must(c1.Get(ctx, "plain").Result())(t); got != "before" {
 		t.Fatalf("GET plain = %q", got)
 	}

@@ -12,6 +12,7 @@ import (
 // is there after SIGKILL and restart, including writes in flight from many
 // clients at the moment of the kill.
 func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
+	heavy(t)
 	p := StartServer(t, "n1")
 	ctx := ctxT(t)
 	var mu sync.Mutex
@@ -88,6 +89,7 @@ func newerValue(got, want string) bool {
 
 // TestGracefulShutdown: SIGTERM exits 0 and the data is there after restart.
 func TestGracefulShutdown(t *testing.T) {
+	heavy(t)
 	p := StartServer(t, "n1")
 	ctx := ctxT(t)
 	c := p.Client(t)

@@ -13,6 +13,7 @@ import (
 // requests over raw TCP to a real process: each gets a protocol error and a
 // closed connection, and the process keeps serving.
 func TestMalformedInputNeverKillsTheProcess(t *testing.T) {
+	heavy(t)
 	p := StartServer(t, "n1")
 	cases := []struct{ name, in, want string }{
 		{"huge bulk length", "*1\r\n$9223372036854775807\r\n", "-ERR Protocol error: invalid bulk length"},

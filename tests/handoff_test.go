@@ -31,6 +31,7 @@ func infoField(t *testing.T, c *redis.Client, section, name string) string {
 // missed is in its own replica (VGET LOCAL, no quorum reads) and no hints
 // are left.
 func TestHintedHandoffWithRealProcesses(t *testing.T) {
+	heavy(t)
 	procs := StartCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -51,60 +52,49 @@ func TestHintedHandoffWithRealProcesses(t *testing.T) {
 	t.Logf("%d writes with one node down in %v", nkeys, time.Since(start))
 	// A failed send leaves its hint in the background, after the write was
 	// acknowledged by W=2 replicas: poll until they are all there.
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	eventually(t, fmt.Sprintf("at least %d hints pending for n3", len(keys)), 20*time.Second, func() error {
 		pending := 0
 		for _, p := range procs[:2] {
 			n, _ := strconv.Atoi(infoField(t, p.Client(t), "replication", "hints_pending"))
 			pending += n
 		}
-		if pending >= len(keys) {
-			break
+		if pending < len(keys) {
+			return fmt.Errorf("%d hints pending", pending)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hints pending for n3 = %d, want at least %d", pending, len(keys))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	procs[0].Kill() // a hint holder crashes before delivery
 	procs[0].Restart()
 	procs[2].Restart()
 	restarted := time.Now()
 	c3 := procs[2].Client(t)
-	deadline := time.Now().Add(120 * time.Second)
+	limit := func() time.Duration { return 120*time.Second - time.Since(restarted) } // for all the waits below
 	for _, k := range keys {
-		for {
-			_, vals := vget(t, c3, k, "LOCAL")
-			if len(vals) == 1 && vals[0] == "v"+k {
-				break
+		eventually(t, "n3 holds "+k, limit(), func() error {
+			if _, vals := vget(t, c3, k, "LOCAL"); len(vals) != 1 || vals[0] != "v"+k {
+				return fmt.Errorf("values %q\nn1 log:\n%s", vals, procs[0].Log())
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("n3 still lacks %s after 60s (values %q)\nn1 log:\n%s", k, vals, procs[0].Log())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	t.Logf("all %d missed keys in n3's replica %v after its restart", len(keys), time.Since(restarted))
 	for _, p := range procs[:2] {
-		for {
-			n := infoField(t, p.Client(t), "replication", "hints_pending")
-			if n == "0" {
-				break
+		eventually(t, p.ID+" has no hint pending", limit(), func() error {
+			if n := infoField(t, p.Client(t), "replication", "hints_pending"); n != "0" {
+				return fmt.Errorf("hints_pending:%s", n)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s still has %s hints pending", p.ID, n)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 }
 
 // TestReadRepairWithRealProcesses: with handoff held back, a replica that
 // missed a write while it was down gets it from a single quorum read.
 func TestReadRepairWithRealProcesses(t *testing.T) {
+	heavy(t)
 	procs := StartCluster(t, 3, "--hint-interval", "1h")
-	ctx := ctxT(t)
 	procs[2].Kill()
-	must(procs[0].Client(t).Set(ctx, "rr", "v", 0).Result())(t)
+	must(procs[0].Client(t).Set(ctxT(t), "rr", "v", 0).Result())(t)
 	procs[2].Restart()
 	waitMembers(t, procs, 3)
 	c3 := procs[2].Client(t)
@@ -114,18 +104,15 @@ func TestReadRepairWithRealProcesses(t *testing.T) {
 	// One quorum read, through n1; wait until n1 sees n3 alive so the
 	// read asks it.
 	waitAlive(t, procs[:1], 3)
-	if got := must(procs[0].Client(t).Get(ctx, "rr").Result())(t); got != "v" {
+	if got := must(procs[0].Client(t).Get(ctxT(t), "rr").Result())(t); got != "v" {
 		t.Fatalf("GET = %q", got)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if _, vals := vget(t, c3, "rr", "LOCAL"); len(vals) == 1 && vals[0] == "v" {
-			break
+	eventually(t, "n3 repaired by the quorum read", 10*time.Second, func() error {
+		if _, vals := vget(t, c3, "rr", "LOCAL"); len(vals) != 1 || vals[0] != "v" {
+			return fmt.Errorf("n3 holds %q", vals)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("n3 not repaired by the quorum read")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if n := infoField(t, procs[0].Client(t), "replication", "read_repairs"); n == "0" {
 		t.Fatal("n1 counts no read repair")
 	}

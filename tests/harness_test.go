@@ -16,14 +16,48 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// binary is the dynakv executable built by TestMain.
-var binary string
+// The dynakv executables, built into binDir (made by TestMain) by the
+// first test that needs each: a run of in-process tests only (go test -run
+// TestDynamo ./tests) builds nothing.
+var (
+	binDir              string
+	binOnce, staticOnce sync.Once
+	binPath, staticPath string
+	binErr, staticErr   error
+)
 
-// buildBinary compiles ./cmd/dynakv into dir.
-func buildBinary(dir string) (string, error) {
-	out := filepath.Join(dir, "dynakv")
+// dynakvBinary returns the path of the dynakv executable the process tests
+// run, building it on the first call with go's default settings, so that
+// it reuses the build cache of `go build ./...` and of the test binaries.
+func dynakvBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() { binPath, binErr = buildBinary(binDir, "dynakv", false) })
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// staticBinary returns the path of a statically linked dynakv executable
+// (CGO_ENABLED=0), for the FROM scratch image of the Docker tests,
+// building it on the first call.
+func staticBinary(t testing.TB) string {
+	t.Helper()
+	staticOnce.Do(func() { staticPath, staticErr = buildBinary(binDir, "dynakv-static", true) })
+	if staticErr != nil {
+		t.Fatal(staticErr)
+	}
+	return staticPath
+}
+
+// buildBinary compiles ./cmd/dynakv into dir/name, statically linked if
+// static.
+func buildBinary(dir, name string, static bool) (string, error) {
+	out := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-o", out, "../cmd/dynakv")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if static {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, b)
 	}
@@ -84,7 +118,7 @@ func StartServer(t testing.TB, id string, extra ...string) *Proc {
 
 func (p *Proc) start() {
 	p.t.Helper()
-	p.cmd = exec.Command(binary, append(p.args, "--listen", p.Addr)...)
+	p.cmd = exec.Command(dynakvBinary(p.t), append(p.args, "--listen", p.Addr)...)
 	p.log = &syncBuffer{}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -92,23 +126,18 @@ func (p *Proc) start() {
 	}
 	p.done = make(chan struct{})
 	go func() { p.cmd.Wait(); close(p.done) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
+	eventually(p.t, p.ID+" listening", 15*time.Second, func() error {
 		select {
 		case <-p.done:
 			p.t.Fatalf("%s exited during start-up:\n%s", p.ID, p.log.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s not listening after 15s:\n%s", p.ID, p.log.String())
+		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
+		if err != nil {
+			return fmt.Errorf("%w\n%s", err, p.log.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return c.Close()
+	})
 }
 
 // Kill sends SIGKILL and waits for the process to die.
@@ -163,25 +192,27 @@ func (p *Proc) Client(t testing.TB, mod ...func(*redis.Options)) *redis.Client {
 	return c
 }
 
+// stepTimeout bounds the requests of one step of a test (see ctxT).
+const stepTimeout = 30 * time.Second
+
+// ctxT returns a context for the requests of one step of a test, ending
+// stepTimeout from now (and at cleanup). Make one per step, after the waits
+// that precede it, never once per test: starting, joining and settling a
+// cluster can take longer than stepTimeout on a loaded machine, and a
+// context made before them would expire under the step's first request.
 func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "dynakv-test-bin-")
-	if err != nil {
+	var err error
+	if binDir, err = os.MkdirTemp("", "dynakv-test-bin-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = buildBinary(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	os.RemoveAll(binDir)
 	os.Exit(code)
 }

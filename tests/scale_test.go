@@ -227,7 +227,7 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 		byAddr[p.Addr] = p.Client(t)
 	}
 	slots := must(byAddr[procs[0].Addr].ClusterSlots(ctx).Result())(t)
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // for all the keys
 	for _, k := range keys {
 		slot := int(must(byAddr[procs[0].Addr].ClusterKeySlot(ctx, k).Result())(t))
 		nodes := slotReplicas(slots, slot)
@@ -236,31 +236,36 @@ func checkPlaced(t *testing.T, procs []*Proc, keys []string) {
 		}
 		for addr, c := range byAddr {
 			replica := slices.Contains(nodes, addr)
-			for {
+			eventually(t, fmt.Sprintf("%s (slot %d) placed", k, slot), time.Until(deadline), func() error {
 				res, err := c.Do(ctx, "VGET", k, "LOCAL").Slice()
 				if err != nil || len(res) != 2 {
 					t.Fatalf("VGET %s LOCAL on %s: %v %v", k, addr, res, err)
 				}
-				if vals, _ := res[1].([]any); (len(vals) > 0) == replica {
-					break
-				}
-				if time.Now().After(deadline) {
-					part := fmt.Sprintf("partition=%d ", slot/(16384/scalePartitions))
-					for _, p := range procs {
-						for _, l := range strings.Split(p.Log(), "\n") {
-							if strings.Contains(l, part) {
-								t.Log(p.ID, p.Addr, l)
-							}
-						}
+				if vals, _ := res[1].([]any); (len(vals) > 0) != replica {
+					if time.Now().After(deadline) { // failing: show the partition's log
+						logPartition(t, procs, slot)
 					}
-					t.Fatalf("%s (slot %d): on %s %v, replicas %v", k, slot, addr, !replica, nodes)
+					return fmt.Errorf("on %s %v, replicas %v", addr, !replica, nodes)
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			})
 		}
 		for _, addr := range nodes {
 			if byAddr[addr] == nil {
 				t.Fatalf("CLUSTER SLOTS names %s, not a running node", addr)
+			}
+		}
+	}
+}
+
+// logPartition logs the lines of every process's log about slot's
+// partition.
+func logPartition(t *testing.T, procs []*Proc, slot int) {
+	part := fmt.Sprintf("partition=%d ", slot/(16384/scalePartitions))
+	for _, p := range procs {
+		for _, l := range strings.Split(p.Log(), "\n") {
+			if strings.Contains(l, part) {
+				t.Log(p.ID, p.Addr, l)
 			}
 		}
 	}
@@ -274,13 +279,12 @@ func leaveNode(t *testing.T, procs []*Proc, p *Proc) []*Proc {
 	rest := slices.DeleteFunc(slices.Clone(procs), func(q *Proc) bool { return q == p })
 	waitMembers(t, rest, len(rest))
 	waitSettled(t, rest)
-	deadline := time.Now().Add(30 * time.Second)
-	for procInfo(p, "handoff", "leave_status") != "left" {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: leave_status %q, want left", p.ID, procInfo(p, "handoff", "leave_status"))
+	eventually(t, p.ID+" left", 30*time.Second, func() error {
+		if st := procInfo(p, "handoff", "leave_status"); st != "left" {
+			return fmt.Errorf("leave_status:%q", st)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -299,6 +303,7 @@ const scaleErrorBudget = 0
 // the minimum; every key is on each of its replicas; at the end every
 // acknowledged write is readable and the errors are within the budget.
 func TestScaleGrowAndShrinkUnderLoad(t *testing.T) {
+	heavy(t)
 	procs := StartCluster(t, 3, "--timeout", "2s")
 	keys := loadKeys(t, procs, "pre", 600)
 	l := startLoad(t, procs, 4, 200)
@@ -332,6 +337,7 @@ func TestScaleGrowAndShrinkUnderLoad(t *testing.T) {
 // TestScaleWeightTwoGetsTwice: a node joined with --weight 2 owns twice
 // the partitions of a weight-1 node (±1 each).
 func TestScaleWeightTwoGetsTwice(t *testing.T) {
+	heavy(t)
 	procs := StartCluster(t, 3, "--timeout", "2s")
 	before := owners(t, procs[0])
 	procs = joinNode(t, procs, "n4", "--weight", "2")
@@ -354,6 +360,7 @@ func TestScaleWeightTwoGetsTwice(t *testing.T) {
 // handoff resumes from the saved cursors (the senders send little more
 // than the data once) and finishes, and every key is on its replicas.
 func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
+	heavy(t)
 	flags := []string{"--handoff-rate", "300", "--handoff-batch", "16"} // keys per second per sender; per call
 	procs := StartCluster(t, 3, append([]string{"--timeout", "2s"}, flags...)...)
 	keys := loadKeys(t, procs, "pre", 4000)
@@ -368,13 +375,12 @@ func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
 		}
 		return k
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for sent() < 600 {
-		if time.Now().After(deadline) {
-			t.Fatalf("handoff did not start: %d keys sent", sent())
+	eventually(t, "600 keys handed off to n4", 60*time.Second, func() error {
+		if k := sent(); k < 600 {
+			return fmt.Errorf("%d keys sent", k)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	n4.Kill()
 	atKill := sent()
 	if moving := procInfo(procs[0], "handoff", "handoff_partitions_moving"); moving == "0" {
@@ -415,6 +421,7 @@ func TestScaleHandoffResumesAfterReceiverKilled(t *testing.T) {
 // saved in its data directory: it sends no partition again that it had
 // finished, and the handoff finishes with every key on its replicas.
 func TestScaleHandoffResumesAfterSenderKilled(t *testing.T) {
+	heavy(t)
 	flags := []string{"--handoff-rate", "300", "--handoff-batch", "16"}
 	procs := StartCluster(t, 3, append([]string{"--timeout", "2s"}, flags...)...)
 	keys := loadKeys(t, procs, "pre", 4000)
@@ -422,17 +429,12 @@ func TestScaleHandoffResumesAfterSenderKilled(t *testing.T) {
 	all := append(slices.Clone(procs), n4)
 	waitMembers(t, all, 4)
 	n1 := procs[0]
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		k, _ := strconv.Atoi(procInfo(n1, "handoff", "handoff_keys_sent"))
-		if k >= 300 {
-			break
+	eventually(t, "n1 sent 300 keys", 60*time.Second, func() error {
+		if k, _ := strconv.Atoi(procInfo(n1, "handoff", "handoff_keys_sent")); k < 300 {
+			return fmt.Errorf("n1 sent %d keys", k)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("n1 sent only %d keys", k)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	n1.Kill()
 	before := finished(n1.Log(), "n4")
 	n1.Restart()
@@ -475,6 +477,7 @@ func finished(log, to string) map[string]bool {
 // the survivors re-replicate its partitions: every key is on N=3 nodes
 // again (here: every one of the three survivors).
 func TestScaleForgetRestoresReplicas(t *testing.T) {
+	heavy(t)
 	procs := StartCluster(t, 4, "--timeout", "2s")
 	keys := loadKeys(t, procs, "pre", 500)
 	procs[3].Kill()
@@ -502,6 +505,7 @@ func TestScaleForgetRestoresReplicas(t *testing.T) {
 // variable is set; DYNAKV_SCALE_RATE sets --handoff-rate (default: the
 // node's default).
 func TestScaleAddFourthNodeMeasure(t *testing.T) {
+	heavy(t)
 	nkeys, _ := strconv.Atoi(os.Getenv("DYNAKV_SCALE_KEYS"))
 	if nkeys == 0 {
 		t.Skip("set DYNAKV_SCALE_KEYS (e.g. 1000000) to measure adding a fourth node")
@@ -520,22 +524,14 @@ func TestScaleAddFourthNodeMeasure(t *testing.T) {
 	n4 := StartServer(t, "n4", append(scaleFlags(flags...), "--join", procs[0].Gossip())...)
 	all := append(slices.Clone(procs), n4)
 	waitMembers(t, all, 4)
-	deadline := time.Now().Add(60 * time.Minute)
-	for {
-		settled := true
+	eventually(t, "handoff to n4 done", 60*time.Minute, func() error {
 		for _, p := range all {
-			if procInfo(p, "handoff", "handoff_partitions_moving") != "0" {
-				settled = false
+			if m := procInfo(p, "handoff", "handoff_partitions_moving"); m != "0" {
+				return fmt.Errorf("%s: %q partitions moving", p.ID, m)
 			}
 		}
-		if settled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("handoff not done after an hour")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 	took := time.Since(start)
 	requests, errs, p999 := l.finish()
 	sent, bytes := 0, 0

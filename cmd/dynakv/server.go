@@ -5,7 +5,6 @@ import (
 	"flag"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/dynakv/dynakv/node"
 )
@@ -25,12 +24,12 @@ func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
 	fs.IntVar(&d.Transfer.Batch, "handoff-batch", d.Transfer.Batch, "alias of --transfer-batch")
 	fs.BoolVar(&d.NoSync, "nosync", false, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
 	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
-	fs.DurationVar(&d.HintInterval, "hint-interval", time.Second, "how often hints are handed off to nodes that are back")
-	fs.DurationVar(&d.HintMaxAge, "hint-max-age", 24*time.Hour, "drop hints older than this")
-	fs.Int64Var(&d.HintMaxBytes, "hint-max-bytes", 1<<30, "most bytes of hints kept for other nodes; beyond it hints are dropped (counted in INFO)")
-	fs.DurationVar(&d.AEInterval, "ae-interval", node.DefaultAEInterval, "anti-entropy: compare each partition with each other replica once per this period (negative, e.g. -1s: off, no trees kept)")
-	fs.IntVar(&d.AERate, "ae-rate", node.DefaultAERate, "anti-entropy: most keys read per second by exchanges")
-	fs.DurationVar(&d.TombstoneGrace, "tombstone-grace", time.Minute, "keep a deleted key's tombstone at least this long (and until every replica has it)")
+	fs.DurationVar(&d.Hints.Interval, "hint-interval", d.Hints.Interval, "how often hints are handed off to nodes that are back")
+	fs.DurationVar(&d.Hints.MaxAge, "hint-max-age", d.Hints.MaxAge, "drop hints older than this")
+	fs.Int64Var(&d.Hints.MaxBytes, "hint-max-bytes", d.Hints.MaxBytes, "most bytes of hints kept for other nodes; beyond it hints are dropped (counted in INFO)")
+	fs.DurationVar(&d.AE.Interval, "ae-interval", d.AE.Interval, "anti-entropy: compare each partition with each other replica once per this period (negative, e.g. -1s: off, no trees kept)")
+	fs.IntVar(&d.AE.Rate, "ae-rate", d.AE.Rate, "anti-entropy: most keys read per second by exchanges")
+	fs.DurationVar(&d.TombstoneGrace, "tombstone-grace", d.TombstoneGrace, "keep a deleted key's tombstone at least this long (and until every replica has it and no node holds an older hint)")
 	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&d.IdleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
 	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's net/http/pprof profiles on this address (empty: off)")

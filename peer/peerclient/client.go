@@ -191,6 +191,23 @@ func (c *Client) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
 	return c.object(ctx, "hintget", []byte(peer.CmdHintGet), key)
 }
 
+// HintHorizon returns the remote node's hint horizon, Unix ms on its
+// clock (peer.CmdHintHorizon).
+func (c *Client) HintHorizon(ctx context.Context) (int64, error) {
+	r, err := c.call(ctx, "hinthorizon", []byte(peer.CmdHintHorizon))
+	if err != nil {
+		return 0, err
+	}
+	if r.Type != redcon.Integer {
+		return 0, c.malformed("hinthorizon", "reply of type %q", r.Type)
+	}
+	h, err := strconv.ParseInt(string(r.Data), 10, 64)
+	if err != nil {
+		return 0, c.malformed("hinthorizon", "%v", err)
+	}
+	return h, nil
+}
+
 // ScanRange pages through the remote replica's keys of slots [from, to)
 // (peer.CmdScan; see peer.Store.ScanRange).
 func (c *Client) ScanRange(ctx context.Context, from, to int, cur peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {

@@ -159,6 +159,13 @@ func (r *mapReplica) HintsFor(_ context.Context, key []byte) (dvv.Object, error)
 	return out, r.err
 }
 
+// HintHorizon is a fixed time, or the replica's error.
+func (r *mapReplica) HintHorizon(context.Context) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return 1_700_000_000_000, r.err
+}
+
 // ScanRange pages through the keys of slots [from, to) in key order; the
 // cursor is an index into them, plus one.
 func (r *mapReplica) ScanRange(_ context.Context, from, to int, c peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {

@@ -42,6 +42,7 @@ func Commands(localReplica peer.Replica) []resp.Command {
 		{Name: name(peer.CmdMergeMany), Arity: -3, Flags: resp.FlagPeer | resp.FlagDenyOOM, Handler: h.mergeMany},
 		{Name: name(peer.CmdHint), Arity: 4, Flags: resp.FlagPeer | resp.FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Handler: h.hint},
 		{Name: name(peer.CmdHintGet), Arity: 2, Flags: resp.FlagPeer | resp.FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: h.hintGet},
+		{Name: name(peer.CmdHintHorizon), Arity: 1, Flags: resp.FlagPeer | resp.FlagFast, Handler: h.hintHorizon},
 		{Name: name(peer.CmdScan), Arity: 5, Flags: resp.FlagPeer, Handler: h.scan},
 		{Name: name(peer.CmdRange), Arity: -4, Flags: resp.FlagPeer, Handler: h.ranges},
 		{Name: name(peer.CmdTree), Arity: 6, Flags: resp.FlagPeer, Handler: h.tree},
@@ -127,6 +128,18 @@ func (h handlers) hintGet(c *resp.Conn, args [][]byte) {
 		return
 	}
 	c.WriteBulk(obj.Encode())
+}
+
+// hintHorizon is DKV.HINTHORIZON: the creation time (Unix ms) of this
+// node's oldest pending hint that holds a value, or its current time when
+// it holds none.
+func (h handlers) hintHorizon(c *resp.Conn, _ [][]byte) {
+	v, err := h.r.HintHorizon(c.Context())
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.WriteInt(v)
 }
 
 // scan is DKV.SCAN from to cursor count: a page of the local replica's

@@ -1,12 +1,12 @@
 // Package peertest is an in-process network of peer.Replicas for tests
 // (the successor of replica/faultnet): it hands each node a view of the
 // other nodes' replicas through which every peer operation (Get, Merge,
-// MergeMany, PutHint, HintsFor, ScanRange, ScanRanges, TreeLevel) can be
-// dropped (seeded, replayable), cut between groups (partitions) or between
-// two nodes, refused by downed nodes, delayed on an injectable clock, held
-// until released (a slow replica, without sleeps), or delivered with its
-// reply lost; and it counts attempted and delivered calls per node and per
-// operation.
+// MergeMany, PutHint, HintsFor, HintHorizon, ScanRange, ScanRanges,
+// TreeLevel) can be dropped (seeded, replayable), cut between groups
+// (partitions) or between two nodes, refused by downed nodes, delayed on an
+// injectable clock, held until released (a slow replica, without sleeps),
+// or delivered with its reply lost; and it counts attempted and delivered
+// calls per node and per operation.
 //
 // A call's fate is decided once, when it starts: unknown, down or
 // partitioned target, cut link, seeded drop. A delivered call then waits

@@ -21,18 +21,19 @@ type Op string
 
 // The peer operations.
 const (
-	OpGet        Op = "get"
-	OpMerge      Op = "merge"
-	OpMergeMany  Op = "mergemany"
-	OpPutHint    Op = "hint"
-	OpHintsFor   Op = "hintget"
-	OpScanRange  Op = "scan"
-	OpScanRanges Op = "range"
-	OpTreeLevel  Op = "tree"
+	OpGet         Op = "get"
+	OpMerge       Op = "merge"
+	OpMergeMany   Op = "mergemany"
+	OpPutHint     Op = "hint"
+	OpHintsFor    Op = "hintget"
+	OpHintHorizon Op = "hinthorizon"
+	OpScanRange   Op = "scan"
+	OpScanRanges  Op = "range"
+	OpTreeLevel   Op = "tree"
 )
 
 // Ops lists every Op.
-var Ops = []Op{OpGet, OpMerge, OpMergeMany, OpPutHint, OpHintsFor, OpScanRange, OpScanRanges, OpTreeLevel}
+var Ops = []Op{OpGet, OpMerge, OpMergeMany, OpPutHint, OpHintsFor, OpHintHorizon, OpScanRange, OpScanRanges, OpTreeLevel}
 
 // Network connects replicas by node ID. Build it with New.
 type Network struct {
@@ -352,6 +353,18 @@ func (l *link) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
 		return dvv.Object{}, err
 	}
 	return o, nil
+}
+
+func (l *link) HintHorizon(ctx context.Context) (int64, error) {
+	r, lose, err := l.n.route(ctx, OpHintHorizon, l.from, l.to)
+	if err != nil {
+		return 0, err
+	}
+	h, err := r.HintHorizon(ctx)
+	if err = l.finish(OpHintHorizon, lose, err); err != nil {
+		return 0, err
+	}
+	return h, nil
 }
 
 func (l *link) ScanRange(ctx context.Context, from, to int, c peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {

@@ -65,13 +65,14 @@ func callAll(r peer.Replica) map[peertest.Op]error {
 	errs[peertest.OpMergeMany] = r.MergeMany(bg, []peer.Entry{{Key: []byte("m"), Object: o}})
 	errs[peertest.OpPutHint] = r.PutHint(bg, "n3", []byte("h"), o)
 	_, errs[peertest.OpHintsFor] = r.HintsFor(bg, []byte("h"))
+	_, errs[peertest.OpHintHorizon] = r.HintHorizon(bg)
 	_, _, errs[peertest.OpScanRange] = r.ScanRange(bg, 0, 16384, 0, 10)
 	_, _, errs[peertest.OpScanRanges] = r.ScanRanges(bg, []peer.Range{{From: 0, To: 0}}, 10)
 	_, errs[peertest.OpTreeLevel] = r.TreeLevel(bg, 0, layout.Leaves(), 0, 0, 1)
 	return errs
 }
 
-// TestEveryOpDelivered: each of the eight operations reaches the target's
+// TestEveryOpDelivered: each of the nine operations reaches the target's
 // replica through a link and is counted once, per op.
 func TestEveryOpDelivered(t *testing.T) {
 	net, nodes := newNetwork(t, 1, "n1", "n2")

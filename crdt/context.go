@@ -1,0 +1,116 @@
+package crdt
+
+import (
+	"slices"
+
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// cdot is a dot of the context's cloud: an event known individually,
+// outside the version vector's prefix. prev is the counter of the same
+// actor's previous event on this key (0: its first), or the dot's own
+// counter when unknown (a removed dot named by a delta).
+type cdot struct {
+	dot  dvv.Dot
+	prev uint64
+}
+
+// context is a causal context: a version vector (every event of an actor on
+// this key up to its counter) plus a cloud of single events beyond it (the
+// dots a delta carries; delta-CRDT paper §5, "causal context as dot set").
+// Invariant: cloud is sorted by dot, holds no dot the vector covers and no
+// zero counter.
+type context struct {
+	vv    dvv.VV
+	cloud []cdot
+}
+
+func cmpCdot(x cdot, d dvv.Dot) int { return x.dot.Compare(d) }
+
+// covers reports whether the event d is in the context.
+func (c context) covers(d dvv.Dot) bool {
+	if d.Counter == 0 {
+		return false
+	}
+	if c.vv.Covers(d) {
+		return true
+	}
+	_, ok := slices.BinarySearchFunc(c.cloud, d, cmpCdot)
+	return ok
+}
+
+// top returns the largest counter of actor the context holds.
+func (c context) top(actor string) uint64 {
+	m := c.vv[actor]
+	for _, x := range c.cloud {
+		if x.dot.Actor == actor {
+			m = max(m, x.dot.Counter)
+		}
+	}
+	return m
+}
+
+func (c context) empty() bool { return len(c.cloud) == 0 && len(c.vv) == 0 }
+
+// joinCtx returns the union of two contexts, normalized.
+func joinCtx(a, b context) context {
+	vv := a.vv.Join(b.vv)
+	cloud := make([]cdot, 0, len(a.cloud)+len(b.cloud))
+	i, j := 0, 0
+	for i < len(a.cloud) || j < len(b.cloud) {
+		switch {
+		case j == len(b.cloud) || i < len(a.cloud) && a.cloud[i].dot.Compare(b.cloud[j].dot) < 0:
+			cloud = append(cloud, a.cloud[i])
+			i++
+		case i == len(a.cloud) || a.cloud[i].dot.Compare(b.cloud[j].dot) > 0:
+			cloud = append(cloud, b.cloud[j])
+			j++
+		default: // NB: the same event: a known predecessor beats an unknown one
+			x := a.cloud[i]
+			x.prev = min(x.prev, b.cloud[j].prev)
+			cloud = append(cloud, x)
+			i++
+			j++
+		}
+	}
+	return normalize(vv, cloud)
+}
+
+// normalize folds cloud dots into vv (which it may modify) where their
+// predecessor is in the prefix: an actor's events on one key form a chain,
+// so a dot whose prev the vector covers extends the prefix. One ascending
+// pass suffices, as prev < counter. Dots the vector covers are dropped.
+func normalize(vv dvv.VV, cloud []cdot) context {
+	for _, x := range cloud {
+		if x.prev < x.dot.Counter && x.prev <= vv[x.dot.Actor] && x.dot.Counter > vv[x.dot.Actor] {
+			vv[x.dot.Actor] = x.dot.Counter
+		}
+	}
+	out := cloud[:0]
+	for _, x := range cloud {
+		if !vv.Covers(x.dot) {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	for a, c := range vv {
+		if c == 0 {
+			delete(vv, a)
+		}
+	}
+	return context{vv: vv, cloud: out}
+}
+
+// ctxOf returns a context holding the given dots individually (their
+// predecessors unknown).
+func ctxOf(dots []dvv.Dot) context {
+	cloud := make([]cdot, 0, len(dots))
+	for _, d := range dots {
+		cloud = append(cloud, cdot{dot: d, prev: d.Counter})
+	}
+	slices.SortFunc(cloud, func(x, y cdot) int { return x.dot.Compare(y.dot) })
+	cloud = slices.CompactFunc(cloud, func(x, y cdot) bool { return x.dot == y.dot })
+	return normalize(dvv.VV{}, cloud)
+}

@@ -1,0 +1,142 @@
+// Package crdt implements dynakv's Redis data types as causal CRDTs: each
+// key's Object is a causal context plus dot stores, every command is a pure
+// mutator returning a delta, and one Merge joins objects and deltas of any
+// type (Almeida, Shoker, Baquero, "Delta State Replicated Data Types",
+// JPDC 2018, §5–§7; Riak DT's ORSWOT, EMCntr and map; the conflict rules of
+// Redis Enterprise Active-Active).
+//
+// # Shape
+//
+// An Object holds
+//   - a causal context: a version vector over node actors (every event of
+//     an actor on this key up to a counter) plus a "cloud" of single events
+//     beyond it, each with its actor's previous event on the key (the dots
+//     of deltas received ahead of their predecessors);
+//   - a register-and-counter value for a string key: dotted registers (the
+//     siblings of replica/dvv, possibly flagged as a counter's base),
+//     per-actor counter entries and per-actor removal records;
+//   - the key's expiry register (dotted deadlines; 0 is PERSIST);
+//   - hash fields: name → register-and-counter value and its own expiry
+//     register;
+//   - set members: name → dots.
+//
+// Normally one type is present. Every type is a store in the same object so
+// that concurrent writes of different types both survive a merge (below).
+// The next issue's sorted set (member → dots and score register, ZINCRBY a
+// counter), list (element dots ordered by insertion anchors) and
+// HyperLogLog (registers joined by max) are added the same way: a store
+// field, its section tag in the encoding (5, 6, 7 are reserved), its Kind,
+// its join (joinDots for dotted parts), its liveness and latest dot in
+// TypeOf, and its removal in write.resolve and write.clearAll.
+//
+// Every command is a function (object, Stamp{new dot, now ms}, arguments) →
+// (delta, reply, error). The delta holds only the new entries, the records
+// a removal needs, and a context of the new dots and of the dots it
+// supersedes, so an HSET or SADD costs the same on 10 or 10,000 elements
+// (see BenchmarkHSet, BenchmarkSAdd). Merge(replica, delta) is the new
+// state; a delta may be merged into any replica, in any order, any number
+// of times. Reads (Get, HGetAll, Members, Expiry, TypeOf…) are pure views
+// at a given time.
+//
+// # Invariants (Validate checks them; Decode rejects what breaks them)
+//   - every dot of the content is covered by the context; dots are unique
+//     across the whole object (a context removes, in every store, what it
+//     covers and the other side lacks), so a command making k entries
+//     takes k consecutive counters: Top(delta, actor) is the last one used;
+//   - stores are sorted (dots, field and member names, record actors), the
+//     cloud is normalized, the encoding is canonical: Equal states encode
+//     to equal bytes;
+//   - an actor's events on one key form a chain: a mutator's object must
+//     hold every earlier event of its actor on the key (the coordinator's
+//     own replica does), and its dot must exceed them; mutators panic
+//     otherwise, as dvv.Update does;
+//   - a counter entry is later than its actor's record.
+//
+// Merge is commutative, associative and idempotent (tested on simulated
+// histories: three replicas, deltas and whole states delivered in random
+// orders with duplicates).
+//
+// # Semantics (DESIGN.md's table, and where this package refines it)
+//
+//	string   dot → value (siblings); a plain read is the latest timestamp,
+//	         ties by dot (dvv.Winner); VSET/VDEL supersede what the token
+//	         covers, as dvv.Update.
+//	counter  per actor: its latest dot and running totals (increments and
+//	         decrements apart, int64 and float64 apart) — refinement: plus a
+//	         per-actor record of the entry a remove observed, so that DEL
+//	         (or SET, HDEL) concurrent with INCR on another node leaves only
+//	         the concurrent increments, not that node's whole running total.
+//	         INCR on a plain value flags that value's register as the base
+//	         under its own dot, so two nodes converting it concurrently
+//	         count it once. A SET concurrent with increments: the
+//	         increments apply on top of the SET value if it is numeric,
+//	         else the latest (by dot) of the two is read.
+//	hash     field → value as above; HSET (or HINCRBY) of a field survives a
+//	         concurrent HDEL, which removes only the dots and counter
+//	         entries it saw; HINCRBY fields add up.
+//	set      member → dots (ORSWOT): SADD gives a member a new dot, so an
+//	         add wins over a concurrent SREM/SPOP.
+//	expiry   a dotted register per key and per hash field: EXPIRE writes a
+//	         deadline, PERSIST a 0, each superseding the entries seen; of
+//	         concurrent entries a PERSIST wins, else the later deadline.
+//	         SET and DEL supersede the key's register; commands that keep
+//	         the TTL in Redis (APPEND, SETRANGE, INCR, HSET, SADD…) do not
+//	         touch it, so a SET without EX concurrent with an EXPIRE
+//	         keeps that deadline. Legacy string siblings keep their own
+//	         expiry (dvv's), read and collected as before.
+//
+// Types: SET and DEL supersede everything of every type they observed;
+// other writes are WRONGTYPE on a key of another type, and supersede the
+// content of other types they observed (the next write resolves a
+// conflict). Writes of different types made concurrently both survive;
+// TypeOf shows the type holding the latest live dot — by counter, then
+// actor: dynakv's counters are hybrid-logical microseconds, so this is the
+// later write by wall clock within clock skew.
+//
+// Removal is observed-remove everywhere: a remove covers the dots (and
+// records the counter entries) its coordinator's state held. When deltas
+// are delivered causally (a delta after what its operation observed, the
+// delta-merging condition of the paper), that is exactly the operation's
+// causal past; when a delta arrives ahead of its predecessors, a later
+// remove there covers only what that replica held, and the replicas still
+// converge.
+//
+// Expiry: a key (or field) past its deadline reads as absent; a write to it
+// first supersedes everything it held (a fresh key, as in Redis). Collect is
+// the sweeper's transition: it clears expired content under the existing
+// context without a new dot, so replicas that collect agree. It is local:
+// its effect reaches a replica that has not collected only in a whole
+// state (read repair, anti-entropy, handoff), and an EXPIRE or PERSIST made
+// concurrently with the deadline on another replica loses to it once merged
+// (as with dvv today): until then that replica may still read the key.
+//
+// Tombstones: an object with a non-empty context and no live content. DEL
+// writes a tombstone register whose timestamp (DeletedAt) dates it for the
+// replica's reaping rule (every replica holds it and a grace period
+// passed), as dvv's tombstone siblings do.
+//
+// Conditional commands (SET NX/XX, GETSET, HSETNX, SMOVE, INCR's reply) are
+// decided on the coordinator's state: serialized while one node coordinates
+// the key; under a partition two coordinators may both succeed, and the
+// states still merge by the rules above.
+//
+// Floats: INCRBYFLOAT computes in float64 and replies the shortest decimal
+// (FormatFloat); Redis uses long double, so long fractions may differ in
+// their last digits.
+//
+// # Encoding
+//
+// A plain string object (registers only, a version-vector context) encodes
+// exactly as dvv.Object.Encode (format 1), so every stored object still
+// decodes (as a string object) and re-encodes to the same bytes, and nodes
+// reading dvv keep reading strings. Anything else is format 3: a version
+// byte, the actor table, context, then tagged sections. Decode never panics
+// and allocates in proportion to its input (FuzzDecode).
+//
+// # Concurrency
+//
+// The package is pure: no I/O, no clock (time comes in Stamp or now), no
+// goroutines. Objects are immutable values: no function modifies its
+// arguments (Merge may share unchanged parts of its inputs), so an Object
+// may be read by any number of goroutines.
+package crdt

@@ -1,0 +1,185 @@
+package crdt
+
+import (
+	"github.com/dynakv/dynakv/replica/dvv"
+)
+
+// Stamp is the event a mutator records: its new dot and the time it is
+// judged at. The dot must not be covered by the object's context, and the
+// object must hold every earlier event of Dot.Actor on the key (the
+// coordinator's own replica does): the delta records the previous one as
+// the dot's predecessor. Mutators panic otherwise, as dvv.Update does.
+type Stamp struct {
+	Dot   dvv.Dot
+	Now   int64 // Unix ms: expiry is judged at this time
+	Nanos int64 // wall clock, Unix ns: the LWW timestamp of new string values; 0 means Now·10⁶
+}
+
+func (st Stamp) ts() int64 {
+	if st.Nanos != 0 {
+		return st.Nanos
+	}
+	return st.Now * 1e6
+}
+
+// write builds one mutator's delta. seen is the object as the command sees
+// it (an expired key cleared); d accumulates the delta's content; dots the
+// events it covers besides the new one; full makes the delta cover the
+// whole context of o (SET, DEL: everything observed is superseded).
+type write struct {
+	o, seen Object
+	st      Stamp
+	d       Object
+	dots    []dvv.Dot
+	full    bool
+	used    uint64 // new dots handed out: st.Dot.Counter … +used−1
+}
+
+// next returns a new dot for one entry. NB: dots must be unique across the
+// whole object, not only within a field's store: a delta's context
+// removes, in every store, the entries whose dots it covers.
+func (w *write) next() dvv.Dot {
+	d := dvv.Dot{Actor: w.st.Dot.Actor, Counter: w.st.Dot.Counter + w.used}
+	w.used++
+	return d
+}
+
+func newWrite(o Object, st Stamp) *write {
+	if st.Dot.Actor == "" || st.Dot.Counter == 0 || o.ctx.top(st.Dot.Actor) >= st.Dot.Counter {
+		panic("crdt: mutator with a dot that is already covered")
+	}
+	w := &write{o: o, seen: o, st: st}
+	if o.expired(st.Now) {
+		w.clearAll()
+		// NB: the delta keeps the records clearAll made: without them a
+		// receiver would count the cleared running totals again.
+		w.seen = Merge(o, w.delta())
+		w.used = 0
+	}
+	return w
+}
+
+// clearAll makes the delta supersede everything o holds.
+func (w *write) clearAll() {
+	w.full = true
+	w.d.str = mergeValue(w.d.str, recsOf(w.seen.str), context{}, context{})
+	var fs []field
+	for _, f := range w.seen.hash {
+		if r := recsOf(f.v); !r.empty() {
+			fs = append(fs, field{name: f.name, v: r})
+		}
+	}
+	w.d.hash = mergeFields(w.d.hash, fs, context{}, context{})
+}
+
+// recsOf returns a value holding only records for v's counter entries.
+func recsOf(v value) value {
+	var out value
+	out.recs = append(out.recs, v.ctrs...)
+	sortRecs(out.recs)
+	out.recs = compactRecs(out.recs)
+	return out
+}
+
+// compactRecs keeps one record per actor (the latest) in actor-sorted rs.
+func compactRecs(rs []ctr) []ctr {
+	var out []ctr
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1].dot.Actor == r.dot.Actor {
+			out[n-1] = maxCtr(out[n-1], r)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// removeStr makes the delta supersede the string (or counter) content.
+func (w *write) removeStr() {
+	if w.seen.str.empty() {
+		return
+	}
+	w.d.str = mergeValue(w.d.str, recsOf(w.seen.str), context{}, context{})
+	w.dots = w.seen.str.dots(w.dots)
+}
+
+// removeField makes the delta supersede field i of seen (value and expiry).
+func (w *write) removeField(i int) {
+	f := w.seen.hash[i]
+	w.dots = f.v.dots(w.dots)
+	for _, e := range f.exp {
+		w.dots = append(w.dots, e.dot)
+	}
+	if r := recsOf(f.v); !r.empty() {
+		w.putField(field{name: f.name, v: r})
+	}
+}
+
+// putField merges f into the delta's hash.
+func (w *write) putField(f field) {
+	w.d.hash = mergeFields(w.d.hash, []field{f}, context{}, context{})
+}
+
+func (w *write) removeHash() {
+	for i := range w.seen.hash {
+		w.removeField(i)
+	}
+}
+
+func (w *write) removeMember(i int) {
+	w.dots = append(w.dots, w.seen.set[i].dots...)
+}
+
+func (w *write) removeSet() {
+	for i := range w.seen.set {
+		w.removeMember(i)
+	}
+}
+
+func (w *write) removeExp() {
+	for _, e := range w.seen.exp {
+		w.dots = append(w.dots, e.dot)
+	}
+}
+
+// resolve supersedes the content of every type but k (the next write of a
+// conflicted key resolves it).
+func (w *write) resolve(k Kind) {
+	if k != KindString {
+		w.removeStr()
+	}
+	if k != KindHash && len(w.seen.hash) > 0 {
+		w.removeHash()
+	}
+	if k != KindSet && len(w.seen.set) > 0 {
+		w.removeSet()
+	}
+}
+
+// delta returns the finished delta: its content, and a context of the new
+// event, the dots it supersedes and, when full, all of o's context.
+func (w *write) delta() Object {
+	d := w.d
+	c := ctxOf(w.dots)
+	if w.full {
+		c = joinCtx(c, w.o.ctx)
+	}
+	prev := w.o.ctx.top(w.st.Dot.Actor)
+	cloud := make([]cdot, 0, max(w.used, 1))
+	for i := uint64(0); i < max(w.used, 1); i++ {
+		d := dvv.Dot{Actor: w.st.Dot.Actor, Counter: w.st.Dot.Counter + i}
+		cloud = append(cloud, cdot{dot: d, prev: prev})
+		prev = d.Counter
+	}
+	d.ctx = joinCtx(c, context{vv: dvv.VV{}, cloud: cloud})
+	return d
+}
+
+// check returns ErrWrongType if the key holds a type other than k.
+func (w *write) check(k Kind) (Kind, error) {
+	t := TypeOf(w.seen, w.st.Now)
+	if t != KindNone && t != k {
+		return t, ErrWrongType
+	}
+	return t, nil
+}
