@@ -19,11 +19,13 @@ import (
 // others), then read back byte-identical through another node, one of the
 // replicas (R=2: the value crosses the network again). With the fixed 1 s
 // socket timeout of the old peer client the forwarding or the replication
-// timed out (NOQUORUM), whatever --timeout said.
+// timed out (NOQUORUM), whatever --timeout said. Heavy tier
+// (DYNAKV_E2E=1); skipped under -short.
 func TestBigValue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 256 MiB values between four processes")
 	}
+	heavy(t)
 	seed := testseed.Seed(t)
 	var procs []*Proc
 	t.Cleanup(func() {
