@@ -1,8 +1,9 @@
 package antientropy
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/dynakv/dynakv/peer"
 )
 
 // DefaultBatch is the most hashes Diff asks a LevelSource for in one call
@@ -12,7 +13,7 @@ const DefaultBatch = 512
 // ErrShape reports a remote answer that does not fit the local tree: a level
 // of the wrong length. Both replicas of a partition must use the same
 // number of leaves.
-var ErrShape = errors.New("antientropy: remote tree shape differs")
+var ErrShape = peer.ErrShape
 
 // LevelSource gives the hashes of nodes [from, to) at a depth of a remote
 // tree with the same shape as the local one. *Tree implements it; the

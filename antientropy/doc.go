@@ -63,7 +63,7 @@
 // # Trees of a store
 //
 // Layout places a key in its partition's tree by its position in the
-// store's key order (replica.Cursor: slot, then key hash) rather than by
+// store's key order (peer.Cursor: slot, then key hash) rather than by
 // LeafOf: partition p's cursor range is split into Leaves equal parts, so
 // a run of leaves is one contiguous range that either replica pages
 // through (replica.Store.ScanRanges). Trees holds one Tree per partition (allocated
@@ -78,7 +78,7 @@
 //
 // Exchange compares one partition with one Peer: Diff on a Snapshot of
 // the local tree against the peer's levels (DKV.TREE over the network,
-// RemotePeer), then pages through the peer's keys in the runs of differing
+// peerclient), then pages through the peer's keys in the runs of differing
 // leaves (DKV.RANGE, many runs a call) and the local keys of the same
 // span, merges each
 // key's two objects with dvv.Merge, stores the merge locally where it adds

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -13,7 +13,8 @@ import (
 var ErrPeer = errors.New("antientropy: peer call failed")
 
 // Peer is the other replica of an exchange: the network side of another
-// node's trees and store (RemotePeer), or a local one in tests.
+// node's trees and store (a peer.Replica: peerclient over the network,
+// peertest in tests).
 type Peer interface {
 	// ID names the peer node.
 	ID() string
@@ -22,18 +23,18 @@ type Peer interface {
 	// ErrShape).
 	TreeLevel(ctx context.Context, partition, leaves, depth, from, to int) ([]Hash, error)
 	// ScanRanges pages through the peer's objects at the positions of
-	// ranges (replica.Store.ScanRanges).
-	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
+	// ranges (peer.Store.ScanRanges).
+	ScanRanges(ctx context.Context, ranges []peer.Range, count int) (peer.Cursor, []peer.Entry, error)
 	// MergeMany merges each entry into the peer's copy of its key.
-	MergeMany(ctx context.Context, entries []replica.Entry) error
+	MergeMany(ctx context.Context, entries []peer.Entry) error
 }
 
-// Local is this node's replica in an exchange: replica.Store.
+// Local is this node's replica in an exchange: its store (peer.Store).
 type Local interface {
-	ScanRanges(ctx context.Context, ranges []replica.Range, count int) (replica.Cursor, []replica.Entry, error)
+	ScanRanges(ctx context.Context, ranges []peer.Range, count int) (peer.Cursor, []peer.Entry, error)
 	// MergeMany merges each entry into the local copy of its key, durably,
 	// sharing fsyncs.
-	MergeMany(ctx context.Context, entries []replica.Entry) error
+	MergeMany(ctx context.Context, entries []peer.Entry) error
 }
 
 // Options tune an exchange.
@@ -87,13 +88,13 @@ func (r *Result) Add(o Result) {
 // costs one hash. Writes racing with the exchange are safe (merges are
 // idempotent and commutative); they may leave a difference for the next
 // exchange.
-func Exchange(ctx context.Context, trees *Trees, p int, local Local, peer Peer, opt Options) (Result, error) {
+func Exchange(ctx context.Context, trees *Trees, p int, local Local, other Peer, opt Options) (Result, error) {
 	var res Result
 	if opt.Page <= 0 {
 		opt.Page = 500
 	}
 	l := trees.Layout()
-	remote := levelSource{ctx: ctx, peer: peer, p: p, leaves: l.Leaves()}
+	remote := levelSource{ctx: ctx, peer: other, p: p, leaves: l.Leaves()}
 	leaves, fetched, err := Diff(trees.Snapshot(p), &remote, 0)
 	res.Hashes = fetched
 	res.BytesIn = int64(fetched) * 16
@@ -101,15 +102,15 @@ func Exchange(ctx context.Context, trees *Trees, p int, local Local, peer Peer, 
 	if err != nil {
 		return res, err
 	}
-	b := &batch{local: local, peer: peer, opt: opt, res: &res}
-	var runs []replica.Range
+	b := &batch{local: local, peer: other, opt: opt, res: &res}
+	var runs []peer.Range
 	for i := 0; i < len(leaves); {
 		j := i + 1
 		for j < len(leaves) && leaves[j] == leaves[j-1]+1 {
 			j++
 		}
 		lo, hi := l.LeafRange(p, leaves[i], leaves[j-1]+1)
-		runs = append(runs, replica.Range{From: lo, To: hi})
+		runs = append(runs, peer.Range{From: lo, To: hi})
 		i = j
 	}
 	for len(runs) > 0 {
@@ -133,7 +134,7 @@ type batch struct {
 	peer       Peer
 	opt        Options
 	res        *Result
-	push, pull []replica.Entry
+	push, pull []peer.Entry
 }
 
 // flush stores the pulls locally and sends the pushes to the peer.
@@ -179,16 +180,16 @@ func (s *levelSource) Level(depth, from, to int) ([]Hash, error) {
 // repairRanges repairs the keys at the positions of ranges page by page:
 // a page of the peer's keys, then every local key in the span that page
 // covers.
-func (b *batch) repairRanges(ctx context.Context, ranges []replica.Range) error {
-	local, peer, opt, res := b.local, b.peer, b.opt, b.res
+func (b *batch) repairRanges(ctx context.Context, ranges []peer.Range) error {
+	local, other, opt, res := b.local, b.peer, b.opt, b.res
 	for len(ranges) > 0 {
-		next, theirs, err := peer.ScanRanges(ctx, ranges, opt.Page)
+		next, theirs, err := other.ScanRanges(ctx, ranges, opt.Page)
 		if err != nil {
-			return fmt.Errorf("%w: scan %s: %w", ErrPeer, peer.ID(), err)
+			return fmt.Errorf("%w: scan %s: %w", ErrPeer, other.ID(), err)
 		}
 		covered := ranges
 		if next != 0 {
-			covered = replica.RangesBefore(ranges, next)
+			covered = peer.RangesBefore(ranges, next)
 		}
 		if err := throttle(ctx, opt, len(theirs)); err != nil {
 			return err
@@ -217,10 +218,10 @@ func (b *batch) repairRanges(ctx context.Context, ranges []replica.Range) error 
 				}
 				merged := dvv.Merge(e.Object, r)
 				if !dvv.Equal(merged, e.Object) {
-					b.pull = append(b.pull, replica.Entry{Key: e.Key, Object: r})
+					b.pull = append(b.pull, peer.Entry{Key: e.Key, Object: r})
 				}
 				if !dvv.Equal(merged, r) {
-					b.push = append(b.push, replica.Entry{Key: e.Key, Object: merged})
+					b.push = append(b.push, peer.Entry{Key: e.Key, Object: merged})
 				}
 			}
 			if err := b.maybeFlush(ctx); err != nil {
@@ -229,11 +230,11 @@ func (b *batch) repairRanges(ctx context.Context, ranges []replica.Range) error 
 			if lnext == 0 {
 				break
 			}
-			covered = replica.ResumeRanges(covered, lnext)
+			covered = peer.ResumeRanges(covered, lnext)
 		}
 		// What is left the peer has and this replica lacks.
 		for k, o := range remote {
-			b.pull = append(b.pull, replica.Entry{Key: []byte(k), Object: o})
+			b.pull = append(b.pull, peer.Entry{Key: []byte(k), Object: o})
 		}
 		if err := b.maybeFlush(ctx); err != nil {
 			return err
@@ -241,7 +242,7 @@ func (b *batch) repairRanges(ctx context.Context, ranges []replica.Range) error 
 		if next == 0 {
 			return nil
 		}
-		ranges = replica.ResumeRanges(ranges, next)
+		ranges = peer.ResumeRanges(ranges, next)
 	}
 	return nil
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
+	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
-	"github.com/dynakv/dynakv/replica/faultnet"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -166,7 +166,7 @@ func TestReaperCachesHorizons(t *testing.T) {
 // reapCluster is four nodes r1..r4, N=3 R=2 W=2, on a fault network, with
 // real stores on vfs.NewMem sharing one injected clock.
 type reapCluster struct {
-	net    *faultnet.Network
+	net    *peertest.Network
 	clock  *manualClock
 	st     *ring.State
 	stores map[string]*replica.Store
@@ -177,7 +177,7 @@ type canReapFunc func(key []byte, o dvv.Object) bool
 
 func newReapCluster(t *testing.T, rule func(c *reapCluster, self string) canReapFunc) *reapCluster {
 	t.Helper()
-	c := &reapCluster{net: faultnet.New(testseed.Seed(t)), clock: &manualClock{t: time.UnixMilli(1_800_000_000_000)},
+	c := &reapCluster{net: peertest.New(testseed.Seed(t)), clock: &manualClock{t: time.UnixMilli(1_800_000_000_000)},
 		stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
 	var members []ring.Member
 	for i := 1; i <= 4; i++ {
@@ -235,10 +235,6 @@ func (v ringView) KeyReplicas(key []byte) []string { return v.c.replicas(key) }
 func (v ringView) Moving([]byte) bool              { return false }
 func (v ringView) Alive(id string) bool            { return v.c.net.Up(id) }
 
-type horizoner interface {
-	HintHorizon(ctx context.Context) (int64, error)
-}
-
 // horizonRule is the Reaper of node self, its calls on the fault network.
 func horizonRule(t *testing.T) func(c *reapCluster, self string) canReapFunc {
 	return func(c *reapCluster, self string) canReapFunc {
@@ -248,7 +244,7 @@ func horizonRule(t *testing.T) func(c *reapCluster, self string) canReapFunc {
 			ReadAll: func(ctx context.Context, key []byte) (map[string]dvv.Object, error) {
 				out := map[string]dvv.Object{}
 				for _, id := range c.replicas(key) {
-					rep := peers(id)
+					var rep replica.Replica = peers(id) // NB: peer.Store; this package's tests name a type peer
 					if id == self {
 						rep = c.stores[id]
 					}
@@ -264,7 +260,7 @@ func horizonRule(t *testing.T) func(c *reapCluster, self string) canReapFunc {
 				if id == self {
 					return c.stores[id].HintHorizon(ctx)
 				}
-				return peers(id).(horizoner).HintHorizon(ctx)
+				return peers(id).HintHorizon(ctx)
 			},
 		})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -22,32 +23,15 @@ const MaxLeaves = 1 << 20
 // different number of leaves, or is buggy.
 var ErrRange = errors.New("antientropy: level range out of bounds")
 
-// Hash is a 128-bit node hash, as two 64-bit lanes. The zero Hash is the
-// hash of an empty bucket.
-type Hash struct{ Hi, Lo uint64 }
+// Hash is a 128-bit node hash, as two 64-bit lanes (peer.Hash, the form
+// it travels in). The zero Hash is the hash of an empty bucket.
+type Hash = peer.Hash
 
-// IsZero reports whether h is the zero hash.
-func (h Hash) IsZero() bool { return h == Hash{} }
+// HashFromBytes decodes the 16-byte form written by Hash.AppendBinary.
+func HashFromBytes(b []byte) (Hash, error) { return peer.HashFromBytes(b) }
 
-// String formats h as 32 hex digits.
-func (h Hash) String() string { return fmt.Sprintf("%016x%016x", h.Hi, h.Lo) }
-
-// AppendBinary appends the 16-byte big-endian form of h (for the wire).
-func (h Hash) AppendBinary(dst []byte) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, h.Hi)
-	return binary.BigEndian.AppendUint64(dst, h.Lo)
-}
-
-// HashFromBytes decodes the 16-byte form written by AppendBinary.
-func HashFromBytes(b []byte) (Hash, error) {
-	if len(b) != 16 {
-		return Hash{}, fmt.Errorf("antientropy: hash of %d bytes, want 16", len(b))
-	}
-	return Hash{Hi: binary.BigEndian.Uint64(b), Lo: binary.BigEndian.Uint64(b[8:])}, nil
-}
-
-func (h Hash) add(o Hash) Hash { return Hash{h.Hi + o.Hi, h.Lo + o.Lo} }
-func (h Hash) sub(o Hash) Hash { return Hash{h.Hi - o.Hi, h.Lo - o.Lo} }
+func addHash(h, o Hash) Hash { return Hash{Hi: h.Hi + o.Hi, Lo: h.Lo + o.Lo} }
+func subHash(h, o Hash) Hash { return Hash{Hi: h.Hi - o.Hi, Lo: h.Lo - o.Lo} }
 
 // Seeds of the two xxhash64 lanes. Key digests and inner nodes use
 // different seed pairs so that a leaf value can never be mistaken for an
@@ -185,10 +169,10 @@ func (t *Tree) UpdateLeafEncoded(leaf int, key, old, new []byte) {
 	n := t.Leaves() + leaf
 	h := t.nodes[n]
 	if d, ok := t.digest(key, old); ok {
-		h = h.sub(d)
+		h = subHash(h, d)
 	}
 	if d, ok := t.digest(key, new); ok {
-		h = h.add(d)
+		h = addHash(h, d)
 	}
 	t.nodes[n] = h
 	// NB: a dirty node's ancestors are all dirty, so the walk stops at the
@@ -216,7 +200,7 @@ func (t *Tree) digest(key, enc []byte) (Hash, bool) {
 	t.d2.Write(prefix)
 	t.d2.Write(key)
 	t.d2.Write(enc)
-	return Hash{t.d1.Sum64(), t.d2.Sum64()}, true
+	return Hash{Hi: t.d1.Sum64(), Lo: t.d2.Sum64()}, true
 }
 
 // node returns the hash of node n, recomputing stale inner nodes below it.
@@ -232,7 +216,7 @@ func (t *Tree) node(n int) Hash {
 		t.d1.Write(b[:])
 		t.d2.ResetWithSeed(seedInnerLo)
 		t.d2.Write(b[:])
-		t.nodes[n] = Hash{t.d1.Sum64(), t.d2.Sum64()}
+		t.nodes[n] = Hash{Hi: t.d1.Sum64(), Lo: t.d2.Sum64()}
 		t.dirty[n] = false
 	}
 	return t.nodes[n]

@@ -5,12 +5,12 @@ import (
 	"math/bits"
 	"sync"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/ring"
 )
 
 // Layout places the keys of Q partitions in the leaves of their trees by
-// their position in the store's key order (replica.Cursor: slot, then key
+// their position in the store's key order (peer.Cursor: slot, then key
 // hash). Partition p covers a contiguous run of cursor positions; its
 // leaves split that run into Leaves equal parts, so a leaf — and a run of
 // consecutive leaves — is one contiguous cursor range that a replica can
@@ -52,21 +52,21 @@ func (l Layout) Partitions() int { return l.partitions }
 func (l Layout) Leaves() int { return l.leaves }
 
 // Locate returns the partition and leaf of cursor position c.
-func (l Layout) Locate(c replica.Cursor) (partition, leaf int) {
+func (l Layout) Locate(c peer.Cursor) (partition, leaf int) {
 	u := uint64(c)
 	return int(u >> (64 - l.qBits)), int((u << l.qBits) >> (64 - l.lBits))
 }
 
 // LeafRange returns the cursor range [lo, hi) of leaves [from, to) of
 // partition p; hi is 0 when the range runs to the end of the key space.
-func (l Layout) LeafRange(p, from, to int) (lo, hi replica.Cursor) {
+func (l Layout) LeafRange(p, from, to int) (lo, hi peer.Cursor) {
 	return l.leafStart(p, from), l.leafStart(p, to)
 }
 
 // NB: the last leaf of the last partition ends at 2^64, which wraps to 0:
 // the store reads a 0 upper bound as "to the end".
-func (l Layout) leafStart(p, leaf int) replica.Cursor {
-	return replica.Cursor(uint64(p)<<(64-l.qBits) + uint64(leaf)<<(64-l.qBits-l.lBits))
+func (l Layout) leafStart(p, leaf int) peer.Cursor {
+	return peer.Cursor(uint64(p)<<(64-l.qBits) + uint64(leaf)<<(64-l.qBits-l.lBits))
 }
 
 // Trees holds a Tree per partition, kept current by the store: it is a
@@ -101,7 +101,7 @@ func (ts *Trees) tree(p int) *Tree {
 
 // Observe records a change of key, at cursor position c, from the encoded
 // object old to new (nil: absent). It implements replica.Observer.
-func (ts *Trees) Observe(c replica.Cursor, key, old, new []byte) {
+func (ts *Trees) Observe(c peer.Cursor, key, old, new []byte) {
 	p, leaf := ts.layout.Locate(c)
 	pt := &ts.parts[p]
 	pt.mu.Lock()
@@ -141,7 +141,7 @@ func (ts *Trees) Root(p int) Hash {
 // Replayer replays stored objects of a cursor range under the store's
 // locks: replica.Store.Replay.
 type Replayer interface {
-	Replay(from, to replica.Cursor, fn func(c replica.Cursor, key, enc []byte), done func()) error
+	Replay(from, to peer.Cursor, fn func(c peer.Cursor, key, enc []byte), done func()) error
 }
 
 // Rebuild recomputes partition p's tree from the store, for a tree that is
@@ -150,7 +150,7 @@ type Replayer interface {
 func (ts *Trees) Rebuild(p int, store Replayer) error {
 	fresh := New(ts.layout.leaves)
 	lo, hi := ts.layout.LeafRange(p, 0, ts.layout.leaves)
-	return store.Replay(lo, hi, func(c replica.Cursor, key, enc []byte) {
+	return store.Replay(lo, hi, func(c peer.Cursor, key, enc []byte) {
 		_, leaf := ts.layout.Locate(c)
 		fresh.UpdateLeafEncoded(leaf, key, nil, enc)
 	}, func() {

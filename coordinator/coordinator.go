@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -58,23 +58,18 @@ type Placement interface {
 	Preference(key []byte) []string
 }
 
-// Local is the coordinator's own replica: the store that issues dots.
+// Local is the coordinator's own replica: the store that issues dots
+// (replica.Store).
 type Local interface {
-	replica.Replica
-	HintStore
-	Update(ctx context.Context, key []byte, fn replica.UpdateFunc) (prev, next dvv.Object, err error)
-	Scan(c replica.Cursor, count int, fn func(key []byte, o dvv.Object) bool) (replica.Cursor, error)
+	peer.Store
+	Update(ctx context.Context, key []byte, fn peer.UpdateFunc) (prev, next dvv.Object, err error)
+	Scan(c peer.Cursor, count int, fn func(key []byte, o dvv.Object) bool) (peer.Cursor, error)
 	NowMs() int64
 }
 
-// HintStore is a replica that keeps hints for other nodes (the local
-// Store, and Remote for fallbacks across the network).
-type HintStore interface {
-	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
-}
-
-// Peers resolves a node ID to its Replica (nil if unknown).
-type Peers func(id string) replica.Replica
+// Peers resolves a node ID to its Replica (nil if unknown): the network
+// client in a node (peerclient), a fault-network link in tests (peertest).
+type Peers func(id string) peer.Replica
 
 // ReadOptions tune one read.
 type ReadOptions struct {

@@ -14,16 +14,17 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/hints"
+	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
-	"github.com/dynakv/dynakv/replica/faultnet"
 	"github.com/dynakv/dynakv/ring"
 )
 
 func seed(t *testing.T) uint64 { return testseed.Seed(t) }
 
 type cluster struct {
-	net    *faultnet.Network
+	net    *peertest.Network
 	ring   *ring.State
 	stores map[string]*replica.Store
 	coords map[string]*coordinator.Coordinator
@@ -41,7 +42,7 @@ func newRingCluster(t *testing.T, seed uint64, cfg coordinator.Config, n int, pl
 
 func newRingClusterClock(t *testing.T, seed uint64, cfg coordinator.Config, n int, place coordinator.Placement, now func() time.Time) *cluster {
 	t.Helper()
-	c := &cluster{net: faultnet.New(seed), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
+	c := &cluster{net: peertest.New(seed), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
 	if cfg.Healthy == nil {
 		cfg.Healthy = c.net.Up // liveness: what gossip would report
 	}
@@ -81,13 +82,13 @@ func cfg323() coordinator.Config {
 	return coordinator.Config{N: 3, R: 2, W: 2, Timeout: 5 * time.Second}
 }
 
-func setFn(v string) replica.UpdateFunc {
+func setFn(v string) peer.UpdateFunc {
 	return func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(v)}, nil
 	}
 }
 
-func vsetFn(ctx dvv.VV, v string) replica.UpdateFunc {
+func vsetFn(ctx dvv.VV, v string) peer.UpdateFunc {
 	return func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return ctx, dvv.Sibling{Value: []byte(v)}, nil
 	}

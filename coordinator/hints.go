@@ -7,15 +7,8 @@ import (
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
-// HintReader is a node that can say which hints it holds for a key, for
-// any target: the merge of them (replica.Store.HintsFor locally,
-// replica.Remote.HintsFor across the network, wire command DKV.HINTGET).
-type HintReader interface {
-	HintsFor(ctx context.Context, key []byte) (dvv.Object, error)
-}
-
 // hintSources returns the nodes a degraded read of key asks for hints:
-// the healthy HintReaders among the N nodes after the key's top N in its
+// the healthy nodes among the N nodes after the key's top N in its
 // preference list. A write's coordinator picks, for each unhealthy
 // replica, the next node beyond the top N that it finds healthy (Dynamo
 // §4.6), so a write uses at most N-1 fallbacks; looking N deep also finds
@@ -31,7 +24,7 @@ func (c *Coordinator) hintSources(key []byte) []string {
 		if !c.Healthy(id) {
 			continue
 		}
-		if _, ok := c.replica(id).(HintReader); ok {
+		if c.replica(id) != nil {
 			out = append(out, id)
 		}
 	}
@@ -44,9 +37,9 @@ func (c *Coordinator) hintSources(key []byte) []string {
 // older version, say) is no less a healthy replica for writes.
 func (c *Coordinator) askHints(ctx context.Context, out chan<- reply, ids []string, key []byte) {
 	for _, id := range ids {
-		hr, ok := c.replica(id).(HintReader)
-		if !ok {
-			out <- reply{id: id, err: fmt.Errorf("coordinator: %s cannot list hints", id)}
+		hr := c.replica(id)
+		if hr == nil {
+			out <- reply{id: id, err: fmt.Errorf("coordinator: no route to %s", id)}
 			continue
 		}
 		go func() {

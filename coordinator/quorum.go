@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -43,7 +43,7 @@ func (c *Coordinator) quorum(override, def int) (int, error) {
 }
 
 // replica returns the Replica of node id: the local store for this node.
-func (c *Coordinator) replica(id string) replica.Replica {
+func (c *Coordinator) replica(id string) peer.Store {
 	if id == c.self {
 		return c.local
 	}
@@ -62,7 +62,7 @@ type reply struct {
 // fanOutTo calls op on every node in ids concurrently, each reply going to
 // out (which the caller sizes for every send it will make, so late replies
 // never block).
-func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []string, op func(ctx context.Context, r replica.Replica) (dvv.Object, error)) {
+func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []string, op func(ctx context.Context, r peer.Store) (dvv.Object, error)) {
 	for _, id := range ids {
 		r := c.replica(id)
 		if r == nil {
@@ -97,7 +97,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	// NB: the fan-out outlives the request: replies after the R-th feed
 	// read repair, so it runs on a context detached from the caller's.
 	fanCtx, cancelFan := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	op := func(ctx context.Context, rep replica.Replica) (dvv.Object, error) { return rep.Get(ctx, key) }
+	op := func(ctx context.Context, rep peer.Store) (dvv.Object, error) { return rep.Get(ctx, key) }
 	replies := make(chan reply, len(top))
 	c.fanOutTo(fanCtx, replies, ids, op)
 	sent := len(ids)
@@ -219,7 +219,7 @@ func noQuorum(op string, ok, need, n int, cause error) error {
 // Update writes key as its coordinator: the local replica makes the new
 // version with fn, then it is sent to the other replicas; Update returns
 // once W replicas (the local one included) have stored it.
-func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, fn replica.UpdateFunc) (prev, next dvv.Object, err error) {
+func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, fn peer.UpdateFunc) (prev, next dvv.Object, err error) {
 	w, err := c.quorum(opt.W, c.cfg.W)
 	if err != nil {
 		return prev, next, err
@@ -267,16 +267,14 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		others[i] = d.node
 		hintFor[d.node] = d.hintFor
 	}
-	op := func(ctx context.Context, rep replica.Replica) (dvv.Object, error) {
+	op := func(ctx context.Context, rep peer.Store) (dvv.Object, error) {
 		target := hintFor[rep.ID()]
 		var err error
 		if target == "" {
 			err = rep.Merge(ctx, key, next)
 			target = rep.ID()
-		} else if hs, ok := rep.(HintStore); ok {
-			err = hs.PutHint(ctx, target, key, next)
 		} else {
-			err = fmt.Errorf("coordinator: %s keeps no hints", rep.ID())
+			err = rep.PutHint(ctx, target, key, next)
 		}
 		if err != nil {
 			if herr := c.local.PutHint(context.WithoutCancel(ctx), target, key, next); herr != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -131,7 +131,7 @@ func (c *Coordinator) ReadAll(ctx context.Context, key []byte) (map[string]dvv.O
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	replies := make(chan reply, len(top))
-	c.fanOutTo(ctx, replies, top, func(ctx context.Context, r replica.Replica) (dvv.Object, error) { return r.Get(ctx, key) })
+	c.fanOutTo(ctx, replies, top, func(ctx context.Context, r peer.Store) (dvv.Object, error) { return r.Get(ctx, key) })
 	out := make(map[string]dvv.Object, len(top))
 	var missing []string
 	var lastErr error

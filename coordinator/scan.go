@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -20,18 +20,12 @@ type Partitioned interface {
 	PartitionAt(slot int) (from, to int, prefs []string)
 }
 
-// RangeScanner is a replica that serves paged scans of a slot range (the
-// local Store and the network Remote do).
-type RangeScanner interface {
-	ScanRange(ctx context.Context, from, to int, c replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
-}
-
 const (
-	slotShift = 50 // replica.Cursor keeps the slot in its top 14 bits
+	slotShift = 50 // peer.Cursor keeps the slot in its top 14 bits
 	numSlots  = 1 << 14
 )
 
-// Scan visits the keys of the whole store from cursor (a replica.Cursor),
+// Scan visits the keys of the whole store from cursor (a peer.Cursor),
 // calling fn with each key and the merge of its replicas' objects, until
 // about count keys were visited; it returns the cursor to resume from, 0 at
 // the end. In a cluster it pages through each partition on every healthy
@@ -42,7 +36,7 @@ const (
 func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
 	part, ok := c.place.(Partitioned)
 	if !ok {
-		next, err := c.local.Scan(replica.Cursor(cursor), count, fn)
+		next, err := c.local.Scan(peer.Cursor(cursor), count, fn)
 		return uint64(next), err
 	}
 	count = max(count, 1)
@@ -51,7 +45,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 		slot := int(cursor >> slotShift)
 		from, to, prefs := part.PartitionAt(slot)
 		ids := c.topN(prefs)
-		next, entries, err := c.scanPartition(ctx, ids, from, to, replica.Cursor(cursor), count-seen)
+		next, entries, err := c.scanPartition(ctx, ids, from, to, peer.Cursor(cursor), count-seen)
 		if err != nil {
 			return 0, err
 		}
@@ -65,7 +59,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 			if to >= numSlots {
 				return 0, nil
 			}
-			next = replica.Cursor(uint64(to) << slotShift)
+			next = peer.Cursor(uint64(to) << slotShift)
 		}
 		cursor = uint64(next)
 		if seen >= count {
@@ -85,13 +79,13 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 // answered by the deadline is suspected at once, so the next partitions of
 // the same DBSIZE, KEYS or INFO keyspace do not wait on it again (issue
 // 10, fault 4). At least one page is needed, or ErrNoQuorum.
-func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to int, cur replica.Cursor, count int) (replica.Cursor, []replica.Entry, error) {
+func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to int, cur peer.Cursor, count int) (peer.Cursor, []peer.Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	type page struct {
 		i       int
-		next    replica.Cursor
-		entries []replica.Entry
+		next    peer.Cursor
+		entries []peer.Entry
 		err     error
 	}
 	var asked []string
@@ -108,9 +102,9 @@ func (c *Coordinator) scanPartition(ctx context.Context, ids []string, from, to 
 	must, extra := 0, 0
 	var lastErr error
 	for i, id := range asked {
-		rs, ok := c.replica(id).(RangeScanner)
-		if !ok {
-			lastErr = fmt.Errorf("coordinator: %s cannot scan", id)
+		rs := c.replica(id)
+		if rs == nil {
+			lastErr = fmt.Errorf("coordinator: no route to %s", id)
 			continue
 		}
 		if wait[i] = !c.scanSuspected(id); wait[i] {
@@ -167,7 +161,7 @@ drain: // suspected replicas that answered meanwhile count too
 			break drain
 		}
 	}
-	var limit replica.Cursor // 0: no replica stopped early
+	var limit peer.Cursor // 0: no replica stopped early
 	ok := 0
 	for _, p := range pages {
 		if p.err != nil {
@@ -187,7 +181,7 @@ drain: // suspected replicas that answered meanwhile count too
 	}
 	// Each key's cursor position is computed once (it hashes the key).
 	type item struct {
-		pos replica.Cursor
+		pos peer.Cursor
 		obj dvv.Object
 	}
 	merged := map[string]item{}
@@ -196,7 +190,7 @@ drain: // suspected replicas that answered meanwhile count too
 			continue
 		}
 		for _, e := range p.entries {
-			pos := replica.CursorOf(e.Key)
+			pos := peer.CursorOf(e.Key)
 			if limit != 0 && pos >= limit {
 				continue
 			}
@@ -214,9 +208,9 @@ drain: // suspected replicas that answered meanwhile count too
 		}
 		return strings.Compare(a, b)
 	})
-	out := make([]replica.Entry, len(keys))
+	out := make([]peer.Entry, len(keys))
 	for i, k := range keys {
-		out[i] = replica.Entry{Key: []byte(k), Object: merged[k].obj}
+		out[i] = peer.Entry{Key: []byte(k), Object: merged[k].obj}
 	}
 	return limit, out, nil
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -15,11 +15,11 @@ import (
 // hungScanner is a peer whose scans never answer and ignore their context,
 // as the go-redis peer client does while a killed node's socket times out.
 type hungScanner struct {
-	replica.Replica
+	peer.Replica
 	stop <-chan struct{}
 }
 
-func (h hungScanner) ScanRange(context.Context, int, int, replica.Cursor, int) (replica.Cursor, []replica.Entry, error) {
+func (h hungScanner) ScanRange(context.Context, int, int, peer.Cursor, int) (peer.Cursor, []peer.Entry, error) {
 	<-h.stop
 	return 0, nil, fmt.Errorf("hung peer released")
 }
@@ -45,7 +45,7 @@ func TestScanAnswersWithinTimeoutWhenAPeerHangs(t *testing.T) {
 	t.Cleanup(func() { close(stop) })
 	// n1's coordinator, with n2 hung behind it.
 	peers := c.net.Peers("n1")
-	n1, err := coordinator.New(cfg, c.stores["n1"], coordinator.RingPlacement(func() *ring.State { return c.ring }), func(id string) replica.Replica {
+	n1, err := coordinator.New(cfg, c.stores["n1"], coordinator.RingPlacement(func() *ring.State { return c.ring }), func(id string) peer.Replica {
 		if id == "n2" {
 			return hungScanner{Replica: peers(id), stop: stop}
 		}

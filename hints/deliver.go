@@ -28,7 +28,7 @@ type Queue interface {
 	NowMs() int64
 }
 
-// Target is the replica a hint is delivered to (replica.Remote, or a
+// Target is the replica a hint is delivered to (peerclient.Client, or a
 // peertest link in tests).
 type Target interface {
 	Merge(ctx context.Context, key []byte, obj dvv.Object) error

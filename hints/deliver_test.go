@@ -12,9 +12,9 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
+	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
-	"github.com/dynakv/dynakv/replica/faultnet"
 )
 
 // clock is a manual clock shared by the test's stores.
@@ -33,7 +33,7 @@ func (c *clock) Advance(d time.Duration) {
 // world is n1 (the hint holder) and n2, n3 on a fault network, each a
 // pebble store on vfs.NewMem.
 type world struct {
-	net    *faultnet.Network
+	net    *peertest.Network
 	clock  *clock
 	stores map[string]*replica.Store
 	member map[string]bool
@@ -42,7 +42,7 @@ type world struct {
 
 func newWorld(t *testing.T, cfg hints.Config) *world {
 	t.Helper()
-	w := &world{net: faultnet.New(testseed.Seed(t)), clock: &clock{t: time.Unix(1_800_000_000, 0)},
+	w := &world{net: peertest.New(testseed.Seed(t)), clock: &clock{t: time.Unix(1_800_000_000, 0)},
 		stores: map[string]*replica.Store{}, member: map[string]bool{}}
 	cfg.EnsureDefaults()
 	for _, id := range []string{"n1", "n2", "n3"} {

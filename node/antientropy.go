@@ -7,7 +7,6 @@ import (
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
@@ -90,7 +89,7 @@ func (n *Node) newScheduler(trees *antientropy.Trees) (*antientropy.Scheduler, e
 		Ring: aeRing{n.cluster}, Liveness: aeRing{n.cluster},
 		Peers: func(id string) antientropy.Peer {
 			if r := n.cluster.peer(id); r != nil {
-				return antientropy.RemotePeer{Remote: r}
+				return r
 			}
 			return nil
 		},
@@ -143,10 +142,3 @@ func infoAE(s *antientropy.Scheduler) resp.InfoSection {
 		return out
 	}}
 }
-
-// The store answers the peer commands of exchanges (DKV.RANGE and
-// DKV.MERGEMANY) as resp.Config.Peer.
-var (
-	_ resp.RangesScanner = (*replica.Store)(nil)
-	_ resp.BatchMerger   = (*replica.Store)(nil)
-)

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/cluster"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
@@ -31,10 +32,12 @@ type nodeCluster struct {
 	*cluster.Cluster
 	self   ring.NodeID
 	secret string
-	log    *slog.Logger
+	// timeout bounds a peer call whose context has no deadline (--timeout).
+	timeout time.Duration
+	log     *slog.Logger
 
 	mu    sync.Mutex
-	peers map[string]*replica.Remote
+	peers map[string]*peerclient.Client
 	ml    *member.Membership
 
 	// onChange, if set, is told of every installed state after the first
@@ -43,7 +46,7 @@ type nodeCluster struct {
 }
 
 func newCluster(cfg Config, addr string, log *slog.Logger) (*nodeCluster, error) {
-	nc := &nodeCluster{self: ring.NodeID(cfg.ID), secret: cfg.ClusterSecret, log: log, peers: map[string]*replica.Remote{}}
+	nc := &nodeCluster{self: ring.NodeID(cfg.ID), secret: cfg.ClusterSecret, timeout: cfg.Timeout, log: log, peers: map[string]*peerclient.Client{}}
 	cc := cluster.DefaultConfig()
 	cc.Self = nc.self
 	cc.Addr = addr
@@ -148,8 +151,8 @@ func (c *nodeCluster) alive(id string) bool { return c.Alive(id) }
 // isMember reports whether id is in the current ring.
 func (c *nodeCluster) isMember(id string) bool { return c.IsMember(id) }
 
-// peer returns the Remote of node id (dialled lazily), nil if unknown.
-func (c *nodeCluster) peer(id string) *replica.Remote {
+// peer returns the client of node id (dialled lazily), nil if unknown.
+func (c *nodeCluster) peer(id string) *peerclient.Client {
 	c.mu.Lock()
 	r := c.peers[id]
 	c.mu.Unlock()
@@ -164,14 +167,19 @@ func (c *nodeCluster) peer(id string) *replica.Remote {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r = c.peers[id]; r == nil {
-		r = replica.NewRemote(replica.RemoteConfig{ID: id, Addr: m.Addr, Secret: c.secret})
+		pc, err := peerclient.New(peerclient.Config{ID: id, Addr: m.Addr, Secret: c.secret, Timeout: c.timeout})
+		if err != nil {
+			c.log.Warn("peer client", "node", id, "err", err)
+			return nil
+		}
+		r = pc
 		c.peers[id] = r
 	}
 	return r
 }
 
 // Peers implements coordinator.Peers.
-func (c *nodeCluster) Peers(id string) replica.Replica {
+func (c *nodeCluster) Peers(id string) peer.Replica {
 	if r := c.peer(id); r != nil {
 		return r
 	}

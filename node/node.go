@@ -16,6 +16,8 @@ import (
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/hints"
+	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peerserver"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
@@ -261,15 +263,22 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.MaxClients = cfg.MaxClients
 	respCfg.IdleTimeout = cfg.IdleTimeout
 	respCfg.ClusterSecret = cfg.ClusterSecret
-	respCfg.Peer = n.store
-	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae, co: n.coord, fw: newForwarder(ctx, cfg.ClusterSecret)}
+	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae, co: n.coord}
 	respCfg.InfoSections = append([]resp.InfoSection{n.infoReplication(), n.cluster.infoCluster()}, infoTransfer(n.transfer)...)
 	if n.ae != nil {
-		respCfg.Trees = trees
 		respCfg.InfoSections = append(respCfg.InfoSections, infoAE(n.ae))
 		go n.ae.Run(ctx)
 	}
 	n.srv = resp.New(respCfg, n.coord, log)
+	if cfg.ClusterSecret != "" {
+		local := peer.Local{Store: n.store}
+		if trees != nil {
+			local.Trees = trees
+		}
+		if err = peerserver.Register(n.srv, local); err != nil {
+			return nil, err
+		}
+	}
 	if n.hints, err = hints.New(cfg.Hints, hints.Deps{
 		Queue: n.store, Healthy: n.coord.Healthy, IsMember: n.cluster.isMember, Logger: log,
 		Peers: func(id string) hints.Target {

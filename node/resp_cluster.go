@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/cluster"
@@ -25,7 +24,6 @@ type respCluster struct {
 	t  *transfer.Transfer
 	ae *antientropy.Scheduler   // nil when anti-entropy is off
 	co *coordinator.Coordinator // routing, top N and the one notion of healthy
-	fw *forwarder               // raw RESP connections for Forward
 }
 
 // Repair queues anti-entropy exchanges now (CLUSTER REPAIR).
@@ -131,17 +129,20 @@ func (r respCluster) RouteVia(key []byte, via string) (string, bool) { return r.
 // Forward sends a client command to node to on a peer connection and
 // returns its raw RESP2 reply (see resp.Cluster.Forward).
 func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
-	st := r.c.current()
-	if st == nil {
-		return nil, fmt.Errorf("node: no route to %s: not in a ring", to)
-	}
-	m, ok := st.Member(ring.NodeID(to))
-	if !ok {
+	p := r.c.peer(to)
+	if p == nil {
 		return nil, fmt.Errorf("node: no route to %s", to)
 	}
 	// NB: the other node coordinates the write and may wait its whole
-	// request timeout for a quorum before replying; allow for that.
-	rep, err := r.fw.do(ctx, m.Addr, r.co.Config().Timeout+time.Second, args)
+	// request timeout for a quorum before replying, after receiving a
+	// command of up to 512 MiB: without a deadline in ctx, allow twice the
+	// request timeout.
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*r.co.Config().Timeout)
+		defer cancel()
+	}
+	rep, err := p.Forward(ctx, args)
 	r.co.ObserveCall(to, err) // routing avoids a node forwards cannot reach
 	return rep, err
 }

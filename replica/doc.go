@@ -1,7 +1,10 @@
 // Package replica is the local replica of a dynakv node: a pebble store of
 // versioned objects (dvv.Object) with tombstones, absolute-time TTL and the
-// node's dot clock, and the Replica interface through which coordinators,
-// handoff and anti-entropy reach a replica, local or remote.
+// node's dot clock, and hint storage. The Store is the local side of the
+// node-to-node contract (peer.Store); coordinators, hints, transfer and
+// anti-entropy reach a replica, local or remote, through package peer,
+// whose types (Cursor, Range, Entry, Hint, UpdateFunc) this package
+// aliases.
 //
 // Keyspace (one pebble DB per node):
 //

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -149,12 +150,8 @@ func decodeHint(v []byte) (int64, dvv.Object, error) {
 	return int64(binary.BigEndian.Uint64(v)), o, nil
 }
 
-// Hint is one pending hint.
-type Hint struct {
-	Key       []byte
-	Object    dvv.Object
-	CreatedMs int64
-}
+// Hint is one pending hint (peer.Hint).
+type Hint = peer.Hint
 
 // Hints returns up to limit pending hints for target, in key order.
 // Hints that do not decode are dropped (and counted).

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -17,10 +18,11 @@ const (
 	cursorSlotAt = 64 - 14
 )
 
-// Cursor is a position in the store's key order, usable as a Redis SCAN
-// cursor: the slot in the top 14 bits, the top 50 bits of the key's hash
-// below. 0 is the start; Scan returns 0 when it has visited every key.
-type Cursor uint64
+// Cursor is a position in the store's key order (peer.Cursor), usable as a
+// Redis SCAN cursor: the slot in the top 14 bits, the top 50 bits of the
+// key's hash below. 0 is the start; Scan returns 0 when it has visited
+// every key.
+type Cursor = peer.Cursor
 
 // dataKey returns the pebble key of a user key.
 func dataKey(key []byte) []byte {

@@ -1,24 +1,20 @@
 package replica
 
 import (
-	"context"
 	"errors"
 
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/peer"
 )
 
-// Replica is one node's copy of the data as coordinators see it. The local
-// Store implements it; the cluster adds a network implementation, and tests
-// wrap either to drop, delay or cut calls.
-type Replica interface {
-	// ID names the node this replica lives on.
-	ID() string
-	// Get returns the key's stored object (the zero Object if absent).
-	Get(ctx context.Context, key []byte) (dvv.Object, error)
-	// Merge synchronises obj into the key's stored object (dvv.Merge) and
-	// returns once the result is stored.
-	Merge(ctx context.Context, key []byte, obj dvv.Object) error
-}
+// Replica is the data side of one node's replica: peer.Store, which Store
+// implements.
+//
+// Deprecated: use peer.Store (or peer.Replica, which adds the Merkle
+// trees).
+type Replica = peer.Store
+
+// The store is a peer.Store: the local side of every replica operation.
+var _ peer.Store = (*Store)(nil)
 
 var (
 	// ErrCorrupt reports stored bytes that do not decode.
@@ -26,6 +22,8 @@ var (
 	// ErrClosed reports use of a closed store.
 	ErrClosed = errors.New("replica: store closed")
 	// ErrBadContext reports a client context that cannot order a new write
-	// (a forged token claiming the largest possible counter).
-	ErrBadContext = errors.New("replica: context cannot be extended")
+	// (a forged token claiming the largest possible counter). It is
+	// peer.ErrBadContext, so code above the store checks it without
+	// importing the store.
+	ErrBadContext = peer.ErrBadContext
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -19,19 +20,13 @@ func (s *Store) Scan(c Cursor, count int, fn func(key []byte, o dvv.Object) bool
 	return s.scanRange(cursorKey(c), []byte{prefixData + 1}, count, fn)
 }
 
-// Entry is one key and its object, as a range scan returns them.
-type Entry struct {
-	Key    []byte
-	Object dvv.Object
-	// Encoded, if not nil, is Object's encoding (Object.Encode()), made
-	// once by a sender that also counts its bytes; MergeMany clients send
-	// it instead of encoding Object again. Nil means encode Object.
-	Encoded []byte
-}
+// Entry is one key and its object, as a range scan returns them
+// (peer.Entry).
+type Entry = peer.Entry
 
 // CursorOf returns the cursor position of key: the order Scan visits keys
-// in, comparable across replicas.
-func CursorOf(key []byte) Cursor { return cursorOf(dataKey(key)) }
+// in, comparable across replicas (peer.CursorOf).
+func CursorOf(key []byte) Cursor { return peer.CursorOf(key) }
 
 // ScanRange returns up to about count entries of the slots [from, to),
 // starting at cursor c, and the cursor to resume from: 0 when the range is
@@ -107,9 +102,9 @@ func cursorBounds(from, to Cursor) (lo, hi []byte) {
 	return lo, hi
 }
 
-// Range is the cursor positions [From, To); To 0 means to the end of the
-// key space. Anti-entropy reads runs of Merkle leaves as ranges.
-type Range struct{ From, To Cursor }
+// Range is the cursor positions [From, To) (peer.Range); To 0 means to the
+// end of the key space. Anti-entropy reads runs of Merkle leaves as ranges.
+type Range = peer.Range
 
 // ScanRanges returns up to about count entries at the positions of ranges
 // (sorted and disjoint), in key order, and the cursor to resume from: 0
@@ -139,34 +134,12 @@ func (s *Store) ScanRanges(_ context.Context, ranges []Range, count int) (Cursor
 }
 
 // ResumeRanges returns what is left of ranges from position next on (a
-// cursor ScanRanges returned).
-func ResumeRanges(ranges []Range, next Cursor) []Range {
-	for len(ranges) > 0 && ranges[0].To != 0 && ranges[0].To <= next {
-		ranges = ranges[1:]
-	}
-	if len(ranges) == 0 {
-		return nil
-	}
-	out := append([]Range(nil), ranges...)
-	out[0].From = max(out[0].From, next)
-	return out
-}
+// cursor ScanRanges returned); see peer.ResumeRanges.
+func ResumeRanges(ranges []Range, next Cursor) []Range { return peer.ResumeRanges(ranges, next) }
 
 // RangesBefore returns the parts of ranges before position end: what a
-// ScanRanges page that returned end has covered.
-func RangesBefore(ranges []Range, end Cursor) []Range {
-	var out []Range
-	for _, r := range ranges {
-		if r.From >= end {
-			break
-		}
-		if r.To == 0 || r.To > end {
-			r.To = end
-		}
-		out = append(out, r)
-	}
-	return out
-}
+// ScanRanges page that returned end has covered; see peer.RangesBefore.
+func RangesBefore(ranges []Range, end Cursor) []Range { return peer.RangesBefore(ranges, end) }
 
 // Replay calls fn with every stored object at cursor positions [from, to)
 // (to == 0: to the end), as its key and stored bytes, while holding every

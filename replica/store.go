@@ -16,6 +16,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -317,7 +318,8 @@ func (s *Store) get(dk []byte) (dvv.Object, []byte, error) {
 // time (Unix ms). It returns the causal context the write supersedes and the
 // new sibling; the store fills in the sibling's Dot and Timestamp. An error
 // aborts the update: nothing is written and Update returns that error.
-type UpdateFunc func(cur dvv.Object, nowMs int64) (ctx dvv.VV, s dvv.Sibling, err error)
+// It is peer.UpdateFunc.
+type UpdateFunc = peer.UpdateFunc
 
 // Update makes a new version of key as its coordinator: under the key's
 // lock it reads the current object, asks fn for the write, gives it a fresh

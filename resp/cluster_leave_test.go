@@ -21,7 +21,7 @@ func (l *leaverCluster) Leave(context.Context) error {
 
 func TestClusterLeave(t *testing.T) {
 	lc := &leaverCluster{staticCluster: threeNodes()}
-	ts := startServer(t, Config{Cluster: lc, ClusterSecret: testSecret, Peer: newMapReplica("n1")})
+	ts := startServer(t, Config{Cluster: lc, ClusterSecret: testSecret})
 	raw := dialRaw(t, ts.addr)
 	if got := raw.do("CLUSTER", "LEAVE"); got != "+OK\r\n" || lc.called != 1 {
 		t.Errorf("CLUSTER LEAVE: %q (called %d)", got, lc.called)
@@ -34,7 +34,7 @@ func TestClusterLeave(t *testing.T) {
 		t.Errorf("CLUSTER LEAVE refused: %q", got)
 	}
 	// A Cluster that cannot leave, and no cluster at all.
-	ts = startServer(t, Config{Cluster: threeNodes(), ClusterSecret: testSecret, Peer: newMapReplica("n1")})
+	ts = startServer(t, Config{Cluster: threeNodes(), ClusterSecret: testSecret})
 	if got := dialRaw(t, ts.addr).do("CLUSTER", "LEAVE"); got != "-ERR CLUSTER LEAVE is not supported by this node\r\n" {
 		t.Errorf("CLUSTER LEAVE without Leaver: %q", got)
 	}

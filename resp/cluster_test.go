@@ -76,7 +76,7 @@ func threeNodes() *staticCluster {
 
 func startClusterServer(t *testing.T, cl Cluster) *testServer {
 	t.Helper()
-	return startServer(t, Config{Cluster: cl, ClusterSecret: testSecret, Peer: newMapReplica("n1")})
+	return startServer(t, Config{Cluster: cl, ClusterSecret: testSecret})
 }
 
 func TestClusterFormats(t *testing.T) {
@@ -242,7 +242,7 @@ func TestClusterStateFail(t *testing.T) {
 
 // parityCluster is one node's view of a two-node fake cluster: even slots
 // are ids[0]'s, odd ones ids[1]'s, each with the other as its replica.
-// Forward goes through replica.Remote, the node-to-node client.
+// Forward goes through rawPeer, a raw peer connection.
 type parityCluster struct {
 	me      string
 	ids     [2]string
@@ -342,7 +342,7 @@ func startPairWith(t *testing.T, wrap func(*parityCluster) Cluster) (n1, n2 *tes
 		}}
 		clock := resptest.NewClock(startMs)
 		b := resptest.NewBackend(ids[i], clock.NowMs)
-		s := New(Config{Cluster: wrap(cls[i]), ClusterSecret: testSecret, Peer: newMapReplica(ids[i])}, b, nil)
+		s := New(Config{Cluster: wrap(cls[i]), ClusterSecret: testSecret}, b, nil)
 		done := make(chan error, 1)
 		go func(ln net.Listener) { done <- s.Serve(ln) }(lns[i])
 		t.Cleanup(func() {

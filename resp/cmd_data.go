@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/tidwall/match"
 )
@@ -25,7 +25,7 @@ func (c *Conn) read(key []byte) (dvv.Sibling, bool, error) {
 
 // update runs fn through the backend; wrote is false when fn declined
 // with errNoop.
-func (c *Conn) update(key []byte, opt coordinator.WriteOptions, fn replica.UpdateFunc) (next dvv.Object, wrote bool, err error) {
+func (c *Conn) update(key []byte, opt coordinator.WriteOptions, fn peer.UpdateFunc) (next dvv.Object, wrote bool, err error) {
 	_, next, err = c.srv.b.Update(c.srv.ctx, key, opt, fn)
 	if errors.Is(err, errNoop) {
 		return next, false, nil

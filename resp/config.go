@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/dynakv/dynakv/replica"
 )
 
 // Config configures a Server. Zero numeric fields take their defaults (see
@@ -50,21 +48,13 @@ type Config struct {
 	// means "cluster" when Cluster is set, "standalone" otherwise.
 	Mode string
 
-	// ClusterSecret, when set, enables the internal node-to-node commands
-	// (replica.CmdAuth, CmdGet, CmdMerge, CmdScan: DKV.AUTH, DKV.GET,
-	// DKV.MERGE, DKV.SCAN). A
-	// connection that presents it with DKV.AUTH becomes a peer connection
-	// (see the package documentation); without it those commands do not
-	// exist. It requires Peer.
+	// ClusterSecret, when set, enables DKV.AUTH (peer.CmdAuth): a
+	// connection that presents it becomes a peer connection (see the
+	// package documentation), which may call the internal commands
+	// (resp.FlagPeer; the replica operations are registered by package
+	// peerserver) and sends forwarded writes. Without it no connection
+	// becomes a peer one.
 	ClusterSecret string
-	// Peer is the local replica that DKV.GET and DKV.MERGE from other
-	// nodes read and merge into (the node's replica.Store); DKV.SCAN needs
-	// it to be a coordinator.RangeScanner too. Required with
-	// ClusterSecret, unused without it.
-	Peer replica.Replica
-	// Trees, if set, are the local anti-entropy trees that DKV.TREE serves
-	// to peers.
-	Trees TreeSource
 	// Cluster is the node's view of the cluster, nil for a lone node. With
 	// it, the CLUSTER commands describe the ring and writes to keys this
 	// node does not coordinate are forwarded (see the package
@@ -169,8 +159,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: MaxQueryBuffer %d < 1", ErrConfig, c.MaxQueryBuffer)
 	case strings.ContainsAny(c.Version+c.Mode, "\r\n"):
 		return fmt.Errorf("%w: newline in Version or Mode", ErrConfig)
-	case c.ClusterSecret != "" && c.Peer == nil:
-		return fmt.Errorf("%w: ClusterSecret without a Peer replica", ErrConfig)
 	}
 	seen := map[string]bool{}
 	for _, n := range builtinSections {

@@ -61,25 +61,17 @@
 //
 // # Node-to-node commands
 //
-// With Config.ClusterSecret set, internal commands carry replica calls
-// between nodes (replica.Remote is their client): DKV.AUTH secret
-// makes the connection a peer connection (authenticated, even with
-// RequirePass) or, with a wrong secret, replies "-WRONGPASS invalid
-// cluster secret" and closes it; DKV.GET key replies the encoded object
-// (dvv.Object.Encode) of Config.Peer, the local replica; DKV.MERGE key
-// object merges an encoded object into it ("-ERR corrupt object" if it
-// does not decode); DKV.SCAN from to cursor count pages through its keys
-// of slots [from, to) (if the Peer is a coordinator.RangeScanner).
-// Anti-entropy adds DKV.TREE partition leaves depth from to (hashes of
-// Config.Trees, 16 bytes each, in one bulk string), DKV.RANGE count from
-// to [from to …] (keys at the replica.Cursor positions of sorted, disjoint
-// ranges) and DKV.MERGEMANY
-// key object … (merges sharing fsyncs; all or nothing on a corrupt
-// object; ownership handoff streams partitions with it too). On any
-// other connection DKV.GET, DKV.MERGE, DKV.SCAN and every FlagPeer
-// command reply "-NOPERM this command is reserved for cluster peers" and
-// do nothing. COMMAND does not list them; without a secret
-// they do not exist.
+// With Config.ClusterSecret set, DKV.AUTH secret makes the connection a
+// peer connection (authenticated, even with RequirePass) or, with a wrong
+// secret, replies "-WRONGPASS invalid cluster secret" and closes it. Peer
+// connections carry the node-to-node protocol: the internal commands of
+// the replica operations (DKV.GET, DKV.MERGE, DKV.MERGEMANY, DKV.HINT,
+// DKV.SCAN, DKV.RANGE, DKV.TREE; package peer names them, peerserver
+// serves them and the node registers them with Register, peerclient calls
+// them) and forwarded client commands. Commands flagged FlagPeer reply
+// "-NOPERM this command is reserved for cluster peers" on any other
+// connection and do nothing; COMMAND does not list them; without a secret
+// DKV.AUTH does not exist, so no connection can call them.
 //
 // # Cluster
 //
@@ -131,7 +123,7 @@
 // A Server is safe for concurrent use. Each connection is served by one
 // goroutine (redcon's), which runs its commands one at a time, in order,
 // and owns its Conn; command handlers of different connections run
-// concurrently, so the Backend (and Config.Peer and Config.Cluster) must
+// concurrently, so the Backend (and Config.Cluster, and registered handlers) must
 // be safe for concurrent use. A forwarded command holds its connection's
 // goroutine until the other node answers, as a backend call does. The
 // command table is fixed once Serve is called. Close cancels the context

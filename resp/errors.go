@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -55,7 +55,7 @@ func errorReply(err error) string {
 		return "NOQUORUM " + err.Error()
 	case errors.Is(err, coordinator.ErrQuorumRange):
 		return msgQuorumRange
-	case errors.Is(err, dvv.ErrBadToken), errors.Is(err, replica.ErrBadContext):
+	case errors.Is(err, dvv.ErrBadToken), errors.Is(err, peer.ErrBadContext):
 		return msgBadToken
 	case errors.Is(err, coordinator.ErrNotReplica):
 		return "ERR " + err.Error()

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/tidwall/redcon"
 )
@@ -32,7 +32,7 @@ type Backend interface {
 	// fills in Dot and Timestamp), applies dvv.Update, stores the result at
 	// quorum W and returns the objects before and after. An error from fn
 	// aborts the update with nothing written and is returned unchanged.
-	Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn replica.UpdateFunc) (prev, next dvv.Object, err error)
+	Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn peer.UpdateFunc) (prev, next dvv.Object, err error)
 	// Scan visits stored objects (tombstones and expired values included)
 	// from cursor, at least count of them unless exhausted or fn returns
 	// false, and returns the cursor to resume from, 0 when done.

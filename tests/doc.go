@@ -9,7 +9,7 @@
 //   - dynamo_paper_test.go (always): one in-process test per claim of the
 //     Dynamo paper (§4.2–§4.8, §6.4), each quoting the claim and citing its
 //     section, as etcd raft's raft_paper_test.go does. They use rings,
-//     in-memory pebble stores, the replica/faultnet network, the
+//     in-memory pebble stores, the peer/peertest network, the
 //     anti-entropy harness and, for §6.4's routing, node.Start with gossip
 //     on membertest's in-memory network.
 //   - The short slice (always): TestEveryCommandAgainstRealProcess (one
@@ -39,5 +39,5 @@
 // cluster-aware clients (go-redis ClusterClient, redis-cli -c).
 //
 // The in-process tier of each mechanism lives beside it (for example the
-// coordinator's, over replica/faultnet: coordinator/coordinator_test.go).
+// coordinator's, over peer/peertest: coordinator/coordinator_test.go).
 package tests

@@ -5,7 +5,7 @@ package tests
 // manner of etcd raft's raft_paper_test.go: each test quotes or
 // paraphrases the sentence it checks and ends its comment with the
 // section. They run in-process (rings, in-memory pebble stores, the
-// replica/faultnet network, the anti-entropy harness), take well under a
+// peer/peertest network, the anti-entropy harness), take well under a
 // second each, and are part of `go test ./...`, not of the heavy tier.
 
 import (
@@ -25,9 +25,9 @@ import (
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/node"
+	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
-	"github.com/dynakv/dynakv/replica/faultnet"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
 	"github.com/dynakv/dynakv/ring/member/membertest"
@@ -64,7 +64,7 @@ func paperRing(t *testing.T, k int) *ring.State {
 // in-memory pebble store and a coordinator over one ring (Q=64). It is the
 // minimum of coordinator/coordinator_test.go's harness.
 type memCluster struct {
-	net    *faultnet.Network
+	net    *peertest.Network
 	ring   *ring.State
 	stores map[string]*replica.Store
 	coords map[string]*coordinator.Coordinator
@@ -72,7 +72,7 @@ type memCluster struct {
 
 func newMemCluster(t *testing.T, k int, cfg coordinator.Config) *memCluster {
 	t.Helper()
-	c := &memCluster{net: faultnet.New(testseed.Seed(t)), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
+	c := &memCluster{net: peertest.New(testseed.Seed(t)), stores: map[string]*replica.Store{}, coords: map[string]*coordinator.Coordinator{}}
 	cfg.Healthy = c.net.Up // liveness: what gossip would report
 	st, err := ring.New(ring.Config{Partitions: paperPartitions, Replicas: cfg.N}, paperMembers(k))
 	if err != nil {

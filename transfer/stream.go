@@ -53,7 +53,7 @@ type Source interface {
 	DropSlots(from, to int) (int, error)
 }
 
-// Peer is an incoming replica as the sender sees it (replica.Remote,
+// Peer is an incoming replica as the sender sees it (peerclient.Client,
 // peertest's link).
 type Peer interface {
 	// MergeMany merges each entry into the peer's copy of its key

@@ -16,14 +16,14 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/dynakv/dynakv/internal/testseed"
+	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
-	"github.com/dynakv/dynakv/replica/faultnet"
 	"github.com/dynakv/dynakv/ring"
 )
 
 // The in-process tier: nodes with real pebble stores on crashable memory
-// file systems, talking through faultnet (seeded), sharing one ring holder,
+// file systems, talking through peertest (seeded), sharing one ring holder,
 // on one fake clock. Each round runs every node's Step in a fixed order, so
 // a run is replayed by its seed.
 
@@ -143,7 +143,7 @@ type harness struct {
 	cfg    Config
 	clock  *fakeClock
 	limit  *clockLimiter
-	net    *faultnet.Network
+	net    *peertest.Network
 	ring   *sharedRing
 	nodes  map[string]*tnode
 	order  []string
@@ -167,7 +167,7 @@ func newHarness(t *testing.T, seed uint64, batch int) *harness {
 	return &harness{
 		t: t, cfg: cfg, clock: clock,
 		limit:  &clockLimiter{clock: clock, rate: cfg.Rate},
-		net:    faultnet.New(seed),
+		net:    peertest.New(seed),
 		ring:   &sharedRing{},
 		nodes:  map[string]*tnode{},
 		keys:   map[string]dvv.Object{},
@@ -211,7 +211,7 @@ func (h *harness) start(id string, fs *vfs.MemFS) *tnode {
 			if r == nil {
 				return nil
 			}
-			return &countingPeer{h: h, from: id, to: string(to), p: r.(Peer)}
+			return &countingPeer{h: h, from: id, to: string(to), p: r}
 		},
 		Alive:   func(x ring.NodeID) bool { return h.net.Up(string(x)) && !h.crashed(string(x)) },
 		Limiter: h.limit,

@@ -8,7 +8,7 @@
 // aborts with fn's error unchanged and nothing written, fills in the dot and
 // timestamp, and applies dvv.Update; R and W outside 1..N yield
 // coordinator.ErrQuorumRange; contexts that cannot be extended yield
-// replica.ErrBadContext. Errors can be injected with SetError.
+// peer.ErrBadContext. Errors can be injected with SetError.
 package resptest
 
 import (
@@ -19,7 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -147,7 +147,7 @@ func (b *Backend) Get(_ context.Context, key []byte, opt coordinator.ReadOptions
 }
 
 // Update runs fn on key's current object and stores the new version.
-func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOptions, fn replica.UpdateFunc) (prev, next dvv.Object, err error) {
+func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOptions, fn peer.UpdateFunc) (prev, next dvv.Object, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lastW = opt
@@ -162,7 +162,7 @@ func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOpt
 	}
 	floor, ok := dvv.NextCounter(prev, ctx, b.actor)
 	if !ok {
-		return prev, prev, fmt.Errorf("%w: counter overflow", replica.ErrBadContext)
+		return prev, prev, fmt.Errorf("%w: counter overflow", peer.ErrBadContext)
 	}
 	b.counter = max(b.counter+1, floor)
 	s.Dot = dvv.Dot{Actor: b.actor, Counter: b.counter}

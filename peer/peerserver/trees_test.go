@@ -1,20 +1,22 @@
-package resp
+package peerserver_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/resp"
 )
 
 // TestPeerAntiEntropyCommands: DKV.MERGEMANY, DKV.RANGE and DKV.TREE
-// round-trip through replica.Remote and antientropy.RemotePeer against a
-// real store and its trees, and refuse bad input without changing
-// anything.
+// round-trip through the client against a real store and its trees
+// (peer.Local), and refuse bad input without changing anything.
 func TestPeerAntiEntropyCommands(t *testing.T) {
 	layout, err := antientropy.NewLayout(4, 16)
 	if err != nil {
@@ -26,12 +28,12 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	ts := startServer(t, Config{ClusterSecret: testSecret, Peer: store, Trees: trees})
-	remote := newRemote(t, ts.addr, testSecret)
-	var entries []replica.Entry
+	addr := startServer(t, resp.Config{ClusterSecret: testSecret}, peer.Local{Store: store, Trees: trees})
+	remote := newClient(t, addr, testSecret)
+	var entries []peer.Entry
 	for i := range 300 {
 		k := fmt.Appendf(nil, "k%d", i)
-		entries = append(entries, replica.Entry{Key: k, Object: dvv.Update(dvv.Object{}, nil,
+		entries = append(entries, peer.Entry{Key: k, Object: dvv.Update(dvv.Object{}, nil,
 			dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: uint64(i + 1)}, Value: k})})
 	}
 	if err := remote.MergeMany(bg, entries); err != nil {
@@ -46,7 +48,7 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 				t.Fatalf("ScanRanges: %v", err)
 			}
 			for _, e := range es {
-				if q, _ := layout.Locate(replica.CursorOf(e.Key)); q != p || string(e.Object.Siblings[0].Value) != string(e.Key) {
+				if q, _ := layout.Locate(peer.CursorOf(e.Key)); q != p || string(e.Object.Siblings[0].Value) != string(e.Key) {
 					t.Fatalf("partition %d scan returned %q (partition %d) = %+v", p, e.Key, q, e.Object)
 				}
 			}
@@ -56,10 +58,9 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 			}
 			rs = replica.ResumeRanges(rs, next)
 		}
-		peer := antientropy.RemotePeer{Remote: remote}
 		for depth := range 5 {
 			want, _ := trees.Level(p, depth, 0, 1<<depth)
-			have, err := peer.TreeLevel(bg, p, layout.Leaves(), depth, 0, 1<<depth)
+			have, err := remote.TreeLevel(bg, p, layout.Leaves(), depth, 0, 1<<depth)
 			if err != nil || fmt.Sprint(have) != fmt.Sprint(want) {
 				t.Fatalf("TreeLevel(%d, %d) = %v %v, want %v", p, depth, have, err, want)
 			}
@@ -68,7 +69,7 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 	if got != len(entries) {
 		t.Fatalf("scanned %d keys of %d merged", got, len(entries))
 	}
-	raw := dialRaw(t, ts.addr)
+	raw := dialRaw(t, addr)
 	raw.do("DKV.AUTH", testSecret)
 	for _, tc := range [][2]string{
 		{"DKV.MERGEMANY a", "-ERR wrong number of arguments for 'dkv.mergemany' command\r\n"},
@@ -96,12 +97,12 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 	if o, _ := store.Get(bg, []byte("new1")); !o.IsZero() {
 		t.Errorf("a refused DKV.MERGEMANY stored something: %+v", o)
 	}
-	if got := dialRaw(t, ts.addr).do("DKV.TREE", "0", "16", "0", "0", "1"); got != "-NOPERM this command is reserved for cluster peers\r\n" {
+	if got := dialRaw(t, addr).do("DKV.TREE", "0", "16", "0", "0", "1"); got != "-NOPERM this command is reserved for cluster peers\r\n" {
 		t.Errorf("DKV.TREE from a client: %q", got)
 	}
 	// A node without trees says anti-entropy is off.
-	plain := startServer(t, Config{ClusterSecret: testSecret, Peer: store})
-	if _, err := (antientropy.RemotePeer{Remote: newRemote(t, plain.addr, testSecret)}).TreeLevel(bg, 0, 16, 0, 0, 1); err == nil ||
+	plain := startServer(t, resp.Config{ClusterSecret: testSecret}, peer.Local{Store: store})
+	if _, err := newClient(t, plain, testSecret).TreeLevel(bg, 0, 16, 0, 0, 1); !errors.Is(err, peer.ErrRemote) ||
 		!strings.Contains(err.Error(), "anti-entropy is off") {
 		t.Errorf("TreeLevel on a node without trees: %v", err)
 	}

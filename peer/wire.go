@@ -1,0 +1,58 @@
+package peer
+
+// Internal commands: node-to-node calls travel over the RESP port as these
+// commands, refused (-NOPERM) unless the connection first presented the
+// cluster secret with CmdAuth. Replies are RESP2; objects travel as
+// dvv.Object.Encode bytes and cursors as decimal unsigned integers.
+const (
+	// CmdAuth turns a connection into a peer connection:
+	// DKV.AUTH secret → +OK (anything else: -WRONGPASS and the connection
+	// closes).
+	CmdAuth = "DKV.AUTH"
+	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
+	// dvv.Object (empty for an absent key).
+	CmdGet = "DKV.GET"
+	// CmdMerge merges an object: DKV.MERGE key object → +OK.
+	CmdMerge = "DKV.MERGE"
+	// CmdMergeMany merges several objects, sharing fsyncs:
+	// DKV.MERGEMANY key object [key object …] → +OK.
+	CmdMergeMany = "DKV.MERGEMANY"
+	// CmdHint stores a hint for another node (Dynamo §4.6):
+	// DKV.HINT target key object → +OK.
+	CmdHint = "DKV.HINT"
+	// CmdHintGet reads the hints a node holds for a key, for every target:
+	// DKV.HINTGET key → bulk: the encoded merge of them (the zero object
+	// when there is none).
+	CmdHintGet = "DKV.HINTGET"
+	// CmdHintHorizon asks a node for its hint horizon:
+	// DKV.HINTHORIZON → integer, Unix ms on that node's clock.
+	CmdHintHorizon = "DKV.HINTHORIZON"
+	// CmdScan pages through a slot range:
+	// DKV.SCAN from to cursor count → [next-cursor, key, object, …].
+	CmdScan = "DKV.SCAN"
+	// CmdRange pages through cursor ranges:
+	// DKV.RANGE count from to [from to …] → [next-cursor, key, object, …].
+	CmdRange = "DKV.RANGE"
+	// CmdTree serves Merkle tree levels (Dynamo §4.7):
+	// DKV.TREE partition leaves depth from to → one bulk string of the
+	// nodes' hashes, 16 bytes each (Hash.AppendBinary).
+	CmdTree = "DKV.TREE"
+)
+
+// Forwarding has no command of its own: a node forwards a client command
+// (SET, VSET, …) to the node that should coordinate it verbatim, on an
+// authenticated peer connection (peerclient.Client.Forward), and relays the
+// reply's raw bytes. The receiving server knows the command came from a
+// peer and does not forward it again.
+
+const (
+	// MaxRanges bounds the ranges of one DKV.RANGE call.
+	MaxRanges = 4096
+	// MaxScanCount bounds the entries of one DKV.SCAN or DKV.RANGE page and
+	// the nodes of one DKV.TREE reply, whatever the count asked.
+	MaxScanCount = 100000
+	// MaxBulkLen is the largest value the protocol carries by default, in
+	// bytes: Redis's proto-max-bulk-len (512 MiB), so any value a client
+	// may write can reach every replica.
+	MaxBulkLen = 512 << 20
+)
