@@ -15,6 +15,16 @@ type Stamp struct {
 	Nanos int64 // wall clock, Unix ns: the LWW timestamp of new string values; 0 means Now·10⁶
 }
 
+// Mutator is one write command as a pure function: from the key's current
+// object cur and the write's fresh Stamp (a dot of the coordinating node,
+// unused by this object), the delta to merge into every replica (the zero
+// Object: nothing to write). The store that runs it merges the delta into
+// cur under the key's lock and moves its dot counter past Top(delta,
+// actor), since one command may use several consecutive dots. An error
+// aborts the write with nothing stored; the error is returned unchanged.
+// Replies (INCR's value, HSETNX's flag…) are captured by the closure.
+type Mutator func(cur Object, st Stamp) (delta Object, err error)
+
 func (st Stamp) ts() int64 {
 	if st.Nanos != 0 {
 		return st.Nanos
