@@ -12,7 +12,7 @@
 // the top log2(Leaves()) bits of xxhash64(key). The digest of a present key
 // is 128 bits: two xxhash64 with different seeds over
 // uvarint(len(key)) ‖ key ‖ object.Encode(), the canonical encoding of
-// dvv.Object (context, siblings, tombstones, expiry). A bucket's hash is the
+// crdt.Object (context, siblings, tombstones, expiry). A bucket's hash is the
 // sum of its keys' digests, lane by lane, modulo 2^64; an absent key (the
 // zero Object, or any object that encodes like it) contributes nothing. So
 // Update(key, old, new) is O(1) at the leaf: subtract old's digest, add

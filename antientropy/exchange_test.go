@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
@@ -337,7 +338,7 @@ func TestTreesMatchRebuild(t *testing.T) {
 	trees := antientropy.NewTrees(testLayout)
 	open := func(tr *antientropy.Trees) *replica.Store {
 		s, err := replica.Open(replica.Config{Dir: "/s", FS: fs, NodeID: "a", SweepInterval: -1,
-			Now: func() time.Time { return now }, Observer: tr, CanReap: func([]byte, dvv.Object) bool { return true }, TombstoneGrace: time.Second})
+			Now: func() time.Time { return now }, Observer: tr, CanReap: func([]byte, crdt.Object) bool { return true }, TombstoneGrace: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"math/rand/v2"
 	"slices"
@@ -94,7 +95,7 @@ func vsetFn(ctx dvv.VV, v string) peer.UpdateFunc {
 	}
 }
 
-func liveValues(o dvv.Object) []string {
+func liveValues(o crdt.Object) []string {
 	var out []string
 	for _, s := range dvv.Live(o, time.Now().UnixMilli()) {
 		out = append(out, string(s.Value))
@@ -385,7 +386,7 @@ func TestClusterScanSeesEveryKeyOnce(t *testing.T) {
 		seen := map[string]int{}
 		var cur uint64
 		for pages := 0; ; pages++ {
-			next, err := c.coords[via].Scan(ctx, cur, 7, func(k []byte, _ dvv.Object) bool { seen[string(k)]++; return true })
+			next, err := c.coords[via].Scan(ctx, cur, 7, func(k []byte, _ crdt.Object) bool { seen[string(k)]++; return true })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -534,7 +535,7 @@ func TestHintedHandoffDeliversMissedWrites(t *testing.T) {
 			// Fallbacks hold no copy of keys they do not replicate.
 			for id, s := range c.stores {
 				var stray int
-				s.Scan(0, 1<<20, func(k []byte, _ dvv.Object) bool {
+				s.Scan(0, 1<<20, func(k []byte, _ crdt.Object) bool {
 					if !slices.Contains(c.replicasOf(string(k)), id) {
 						stray++
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )

@@ -1,5 +1,5 @@
 // Package replica is the local replica of a dynakv node: a pebble store of
-// versioned objects (dvv.Object) with tombstones, absolute-time TTL and the
+// versioned objects (crdt.Object) with tombstones, absolute-time TTL and the
 // node's dot clock, and hint storage. The Store is the local side of the
 // node-to-node contract (peer.Store); coordinators, hints, transfer and
 // anti-entropy reach a replica, local or remote, through package peer,
@@ -8,7 +8,7 @@
 //
 // Keyspace (one pebble DB per node):
 //
-//	'd' slot(2, BE) hash(8, BE) key      → encoded dvv.Object
+//	'd' slot(2, BE) hash(8, BE) key      → encoded crdt.Object
 //	'e' when(8, BE ms) <data key>        → ""  (next expiry or reap time)
 //	'm' name                             → node metadata (incarnation, clock)
 //
@@ -17,7 +17,7 @@
 // numeric cursor (see Cursor).
 //
 // Invariants:
-//   - every stored object satisfies dvv.Object.Validate; bytes that do not
+//   - every stored object satisfies crdt.Object.Validate; bytes that do not
 //     decode are reported as ErrCorrupt and never panic;
 //   - each object with a pending event (a live sibling with an expiry, or
 //     only tombstones awaiting reaping) has exactly one 'e' entry, at the

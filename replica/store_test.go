@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -47,7 +48,7 @@ func openMem(t *testing.T, fs vfs.FS, clock *fakeClock, mod func(*Config)) *Stor
 }
 
 // set writes value as a plain overwrite (the local context).
-func set(t *testing.T, s *Store, key, value string, expiry int64) dvv.Object {
+func set(t *testing.T, s *Store, key, value string, expiry int64) crdt.Object {
 	t.Helper()
 	_, next, err := s.Update(context.Background(), []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(value), Expiry: expiry}, nil
@@ -58,7 +59,7 @@ func set(t *testing.T, s *Store, key, value string, expiry int64) dvv.Object {
 	return next
 }
 
-func vset(t *testing.T, s *Store, key string, ctx dvv.VV, value string) dvv.Object {
+func vset(t *testing.T, s *Store, key string, ctx dvv.VV, value string) crdt.Object {
 	t.Helper()
 	_, next, err := s.Update(context.Background(), []byte(key), func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return ctx, dvv.Sibling{Value: []byte(value)}, nil
@@ -69,7 +70,7 @@ func vset(t *testing.T, s *Store, key string, ctx dvv.VV, value string) dvv.Obje
 	return next
 }
 
-func get(t *testing.T, s *Store, key string) dvv.Object {
+func get(t *testing.T, s *Store, key string) crdt.Object {
 	t.Helper()
 	o, err := s.Get(context.Background(), []byte(key))
 	if err != nil {
@@ -78,7 +79,7 @@ func get(t *testing.T, s *Store, key string) dvv.Object {
 	return o
 }
 
-func values(o dvv.Object, now int64) []string {
+func values(o crdt.Object, now int64) []string {
 	var out []string
 	for _, s := range dvv.Live(o, now) {
 		out = append(out, string(s.Value))
@@ -172,7 +173,7 @@ func TestExpiredValueBecomesTombstoneAndIsReaped(t *testing.T) {
 	var reapOK bool
 	s := openMem(t, vfs.NewMem(), clock, func(c *Config) {
 		c.TombstoneGrace = time.Minute
-		c.CanReap = func([]byte, dvv.Object) bool { return reapOK }
+		c.CanReap = func([]byte, crdt.Object) bool { return reapOK }
 	})
 	defer s.Close()
 	set(t, s, "k", "v", s.NowMs()+1000)
@@ -246,7 +247,7 @@ func TestCorruptBytesGiveErrorNotPanic(t *testing.T) {
 		}
 	}
 	var seen []string
-	if _, err := s.Scan(0, 100, func(k []byte, _ dvv.Object) bool { seen = append(seen, string(k)); return true }); err != nil {
+	if _, err := s.Scan(0, 100, func(k []byte, _ crdt.Object) bool { seen = append(seen, string(k)); return true }); err != nil {
 		t.Fatal(err)
 	}
 	if len(seen) != 1 || seen[0] != "good" {
@@ -257,7 +258,7 @@ func TestCorruptBytesGiveErrorNotPanic(t *testing.T) {
 func TestMergeRefusesInvalidObject(t *testing.T) {
 	s := openMem(t, vfs.NewMem(), newFakeClock(), nil)
 	defer s.Close()
-	bad := dvv.Object{Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "x", Counter: 5}, Value: []byte("v")}}}
+	bad := crdt.Object{Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "x", Counter: 5}, Value: []byte("v")}}}
 	if err := s.Merge(context.Background(), []byte("k"), bad); !errors.Is(err, dvv.ErrCorrupt) {
 		t.Fatalf("want dvv.ErrCorrupt, got %v", err)
 	}
@@ -296,7 +297,7 @@ func TestScanVisitsEveryKeyOnce(t *testing.T) {
 		if pages > 10000 {
 			t.Fatal("scan does not terminate")
 		}
-		next, err := s.Scan(c, 1+rng.IntN(40), func(k []byte, _ dvv.Object) bool { seen[string(k)]++; return true })
+		next, err := s.Scan(c, 1+rng.IntN(40), func(k []byte, _ crdt.Object) bool { seen[string(k)]++; return true })
 		if err != nil {
 			t.Fatal(err)
 		}

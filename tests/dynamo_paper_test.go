@@ -22,6 +22,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/node"
@@ -129,7 +130,7 @@ func (c *memCluster) stored(t *testing.T, id, key string) []string {
 }
 
 // liveValues returns the values of o's live siblings, sorted.
-func liveValues(o dvv.Object) []string {
+func liveValues(o crdt.Object) []string {
 	var out []string
 	for _, s := range dvv.Live(o, time.Now().UnixMilli()) {
 		out = append(out, string(s.Value))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
@@ -147,7 +148,7 @@ type harness struct {
 	ring   *sharedRing
 	nodes  map[string]*tnode
 	order  []string
-	keys   map[string]dvv.Object // every key loaded, with its object
+	keys   map[string]crdt.Object // every key loaded, with its object
 	logger *slog.Logger
 
 	mu   sync.Mutex
@@ -170,7 +171,7 @@ func newHarness(t *testing.T, seed uint64, batch int) *harness {
 		net:    peertest.New(seed),
 		ring:   &sharedRing{},
 		nodes:  map[string]*tnode{},
-		keys:   map[string]dvv.Object{},
+		keys:   map[string]crdt.Object{},
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		down:   map[string]bool{},
 		sent:   map[string]int{},
@@ -394,7 +395,7 @@ func (h *harness) checkPlaced() {
 				h.t.Fatal(err)
 			}
 			switch {
-			case slices.Contains(reps, ring.NodeID(id)) && !dvv.Equal(got, want):
+			case slices.Contains(reps, ring.NodeID(id)) && !crdt.Equal(got, want):
 				if missing++; missing <= 5 {
 					h.t.Errorf("%s on %s: %v, want %v", key, id, got, want)
 				}
@@ -754,7 +755,7 @@ func TestTransferKeepsConcurrentWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if dvv.Equal(obj, entries[0].Object) {
+		if crdt.Equal(obj, entries[0].Object) {
 			t.Fatal("the write did not change the key")
 		}
 		h.keys[key] = obj

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -33,7 +34,7 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 	var entries []peer.Entry
 	for i := range 300 {
 		k := fmt.Appendf(nil, "k%d", i)
-		entries = append(entries, peer.Entry{Key: k, Object: dvv.Update(dvv.Object{}, nil,
+		entries = append(entries, peer.Entry{Key: k, Object: dvv.Update(crdt.Object{}, nil,
 			dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: uint64(i + 1)}, Value: k})})
 	}
 	if err := remote.MergeMany(bg, entries); err != nil {
