@@ -112,12 +112,12 @@ func BenchmarkStoreWrite(b *testing.B) {
 			}
 			defer s.Close()
 			value := make([]byte, 64)
-			fn := func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+			fn := crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 				return nil, dvv.Sibling{Value: value}, nil
-			}
+			})
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				if _, _, err := s.Update(context.Background(), key(i%100000), fn); err != nil {
+				if _, _, _, err := s.Update(context.Background(), key(i%100000), fn); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -60,8 +60,8 @@ func TestOneDifferingKey(t *testing.T) {
 	const k = 1234
 	base := objs[k]
 	with := func(f func(s *dvv.Sibling)) crdt.Object {
-		o := crdt.Object{Context: base.Context, Siblings: slices.Clone(base.Siblings)}
-		f(&o.Siblings[0])
+		o := crdt.FromDVV(dvv.Object{Context: asDVV(base).Context, Siblings: slices.Clone(asDVV(base).Siblings)})
+		f(&asDVV(o).Siblings[0])
 		return o
 	}
 	for _, tc := range []struct {
@@ -72,7 +72,7 @@ func TestOneDifferingKey(t *testing.T) {
 		{"tombstone", with(func(s *dvv.Sibling) { s.Tombstone, s.Value = true, nil })},
 		{"expiry", with(func(s *dvv.Sibling) { s.Expiry = 42 })},
 		{"timestamp", with(func(s *dvv.Sibling) { s.Timestamp++ })},
-		{"context", crdt.Object{Context: dvv.VV{"n1": k + 1, "n2": 7}, Siblings: base.Siblings}},
+		{"context", crdt.FromDVV(dvv.Object{Context: dvv.VV{"n1": k + 1, "n2": 7}, Siblings: asDVV(base).Siblings})},
 		{"sibling added", crdt.Merge(base, object("n2", 1, "v"))},
 		{"missing", crdt.Object{}},
 	} {
@@ -146,8 +146,9 @@ func TestKOf100k(t *testing.T) {
 			case 0:
 				o = crdt.Object{} // missing on b
 			case 1:
-				c, _ := dvv.NextCounter(o, nil, "n9")
-				o = dvv.Update(o, o.Join(), dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: c}, Tombstone: true})
+				d := asDVV(o)
+				c, _ := dvv.NextCounter(d, nil, "n9")
+				o = crdt.FromDVV(dvv.Update(d, d.Join(), dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: c}, Tombstone: true}))
 			default:
 				o = randObject(r)
 				if crdt.Equal(o, objs[i]) {

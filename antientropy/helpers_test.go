@@ -22,17 +22,17 @@ func key(i int) []byte { return fmt.Appendf(nil, "key:%d", i) }
 
 // object builds a one-sibling object written by actor at counter.
 func object(actor string, counter uint64, value string) crdt.Object {
-	return crdt.Object{
+	return crdt.FromDVV(dvv.Object{
 		Context:  dvv.VV{actor: counter},
 		Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: actor, Counter: counter}, Timestamp: int64(counter) * 1000, Value: []byte(value)}},
-	}
+	})
 }
 
 // randObject returns a random valid object: one or two siblings, some
 // tombstones, some expiries.
 func randObject(r *rand.Rand) crdt.Object {
 	actors := []string{"n1", "n2", "n3"}
-	o := crdt.Object{}
+	o := dvv.Object{}
 	for range 1 + r.IntN(2) {
 		a := actors[r.IntN(len(actors))]
 		c, _ := dvv.NextCounter(o, nil, a)
@@ -49,7 +49,7 @@ func randObject(r *rand.Rand) crdt.Object {
 		}
 		o = dvv.Update(o, nil, s)
 	}
-	return o
+	return crdt.FromDVV(o)
 }
 
 // allLevels returns every level of t, root first.

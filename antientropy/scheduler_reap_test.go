@@ -70,8 +70,8 @@ func newReapFakes(t *testing.T) (*reapFakes, *antientropy.Reaper) {
 // tombObj is a deleted key: a value by b at counter 1 superseded by a's
 // tombstone written at atMs.
 func tombObj(atMs int64) crdt.Object {
-	return crdt.Object{Context: dvv.VV{"a": 5, "b": 1}, Siblings: []dvv.Sibling{
-		{Dot: dvv.Dot{Actor: "a", Counter: 5}, Timestamp: atMs * int64(time.Millisecond), Tombstone: true}}}
+	return crdt.FromDVV(dvv.Object{Context: dvv.VV{"a": 5, "b": 1}, Siblings: []dvv.Sibling{
+		{Dot: dvv.Dot{Actor: "a", Counter: 5}, Timestamp: atMs * int64(time.Millisecond), Tombstone: true}}})
 }
 
 // TestReaperRule: each condition of the reap rule, one at a time: grace,
@@ -90,8 +90,8 @@ func TestReaperRule(t *testing.T) {
 			t.Fatal("reaped before the grace period passed")
 		}
 	})
-	value := crdt.Object{Context: dvv.VV{"b": 1}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "b", Counter: 1}, Value: []byte("v")}}}
-	uncovered := crdt.Object{Context: dvv.VV{"c": 9}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "c", Counter: 9}, Tombstone: true}}}
+	value := crdt.FromDVV(dvv.Object{Context: dvv.VV{"b": 1}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "b", Counter: 1}, Value: []byte("v")}}})
+	uncovered := crdt.FromDVV(dvv.Object{Context: dvv.VV{"c": 9}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "c", Counter: 9}, Tombstone: true}}})
 	for _, c := range []struct {
 		name   string
 		breakf func(*reapFakes, int64)
@@ -285,7 +285,7 @@ func replicasOnlyRule(c *reapCluster, self string) canReapFunc {
 				return false
 			}
 			theirs, err := peers(id).Get(context.Background(), key)
-			if err != nil || len(dvv.Live(theirs, c.clock.Now().UnixMilli())) > 0 || !crdt.Equal(crdt.Merge(o, theirs), o) {
+			if err != nil || len(liveSiblings(theirs, c.clock.Now().UnixMilli())) > 0 || !crdt.Equal(crdt.Merge(o, theirs), o) {
 				return false
 			}
 		}
@@ -312,9 +312,9 @@ func deletedKeyScenario(t *testing.T, c *reapCluster) (live, reapedEarly int) {
 	}
 	c.net.SetDown("r3", true)
 	for _, k := range keys {
-		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{}, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{}, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: []byte("before-delete")}, nil
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -327,9 +327,9 @@ func deletedKeyScenario(t *testing.T, c *reapCluster) (live, reapedEarly int) {
 	c.net.SetDown("r3", false)
 	c.clock.Advance(time.Second)
 	for _, k := range keys {
-		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{ReadFirst: true}, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{ReadFirst: true}, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +357,7 @@ func deletedKeyScenario(t *testing.T, c *reapCluster) (live, reapedEarly int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(dvv.Live(o, c.clock.Now().UnixMilli())) > 0 {
+		if len(liveSiblings(o, c.clock.Now().UnixMilli())) > 0 {
 			live++
 		}
 	}

@@ -105,7 +105,7 @@ func TestUpdateNoOpAndRevert(t *testing.T) {
 // (a context of zero counters) contributes nothing, as the zero Object.
 func TestZeroEncodingIsAbsent(t *testing.T) {
 	a, b := antientropy.New(8), antientropy.New(8)
-	b.Update([]byte("k"), crdt.Object{}, crdt.Object{Context: dvv.VV{"n1": 0}})
+	b.Update([]byte("k"), crdt.Object{}, crdt.FromDVV(dvv.Object{Context: dvv.VV{"n1": 0}}))
 	if a.Root() != b.Root() {
 		t.Fatal("zero-encoding object changed the tree")
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/hints"
-	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -83,21 +82,21 @@ func cfg323() coordinator.Config {
 	return coordinator.Config{N: 3, R: 2, W: 2, Timeout: 5 * time.Second}
 }
 
-func setFn(v string) peer.UpdateFunc {
-	return func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+func setFn(v string) crdt.Mutator {
+	return crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(v)}, nil
-	}
+	})
 }
 
-func vsetFn(ctx dvv.VV, v string) peer.UpdateFunc {
-	return func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+func vsetFn(ctx dvv.VV, v string) crdt.Mutator {
+	return crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return ctx, dvv.Sibling{Value: []byte(v)}, nil
-	}
+	})
 }
 
 func liveValues(o crdt.Object) []string {
 	var out []string
-	for _, s := range dvv.Live(o, time.Now().UnixMilli()) {
+	for _, s := range liveSiblings(o, time.Now().UnixMilli()) {
 		out = append(out, string(s.Value))
 	}
 	slices.Sort(out)
@@ -149,7 +148,7 @@ func TestConcurrentSameTokenWritesBecomeSiblings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok := base.Join()
+			tok := base.Context()
 			for i, id := range via {
 				if _, _, err := c.coords[id].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(tok, fmt.Sprintf("w%d", i))); err != nil {
 					t.Fatal(err)
@@ -162,7 +161,7 @@ func TestConcurrentSameTokenWritesBecomeSiblings(t *testing.T) {
 			if got := liveValues(o); !slices.Equal(got, []string{"w0", "w1"}) {
 				t.Fatalf("want siblings [w0 w1], got %q", got)
 			}
-			if _, _, err := c.coords["n3"].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(o.Join(), "merged")); err != nil {
+			if _, _, err := c.coords["n3"].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(o.Context(), "merged")); err != nil {
 				t.Fatal(err)
 			}
 			o, err = c.coords["n2"].Get(ctx, key, coordinator.ReadOptions{R: 3})

@@ -81,14 +81,14 @@ func (c *cluster) keysReplicatedBy(prefix string, count int, set ...string) [][]
 // a live value (found), else no write.
 var errNoop = errors.New("no-op")
 
-func delFn(found *bool) func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
-	return func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
+func delFn(found *bool) crdt.Mutator {
+	return crdt.FromUpdate(func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
 		_, *found = dvv.Winner(cur, now)
 		if !*found {
 			return nil, dvv.Sibling{}, errNoop
 		}
 		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-	}
+	})
 }
 
 // TestDegradedReadSeesFallbackHints is fault 3 of issue 10. Four nodes,

@@ -80,9 +80,9 @@ func newWorld(t *testing.T, cfg hints.Config) *world {
 // hint for target.
 func (w *world) hint(t *testing.T, target, key, value string) crdt.Object {
 	t.Helper()
-	_, obj, err := w.stores["n1"].Update(context.Background(), []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+	_, obj, _, err := w.stores["n1"].Update(context.Background(), []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(value)}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,9 +231,9 @@ func TestHintBounds(t *testing.T) {
 		refused := 0
 		for i := range 30 {
 			k := fmt.Sprintf("k%d", i)
-			_, obj, err := s.Update(context.Background(), []byte(k), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+			_, obj, _, err := s.Update(context.Background(), []byte(k), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 				return cur.Join(), dvv.Sibling{Value: []byte("a value of some bytes")}, nil
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -42,7 +42,7 @@ func TestMergeManyAndDropSlots(t *testing.T) {
 			t.Fatalf("%s after MergeMany = %+v, want %+v", e.Key, got, want)
 		}
 	}
-	if err := dst.MergeMany(ctx, []Entry{{Key: []byte("bad"), Object: crdt.Object{Siblings: []dvv.Sibling{{}}}}}); err == nil {
+	if err := dst.MergeMany(ctx, []Entry{{Key: []byte("bad"), Object: crdt.FromDVV(dvv.Object{Siblings: []dvv.Sibling{{}}})}}); err == nil {
 		t.Error("MergeMany took an invalid object")
 	}
 

@@ -161,9 +161,9 @@ func TestHintHorizonCountsOnlyValues(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	set(t, s, "k", "v", 0)
-	_, del, err := s.Update(ctx, []byte("k"), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+	_, del, _, err := s.Update(ctx, []byte("k"), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

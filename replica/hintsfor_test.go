@@ -17,9 +17,9 @@ func TestHintsForMergesEveryTargetsHintOfKey(t *testing.T) {
 	s := openMem(t, vfs.NewMem(), clock, nil)
 	defer s.Close()
 	ctx := context.Background()
-	a := dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Timestamp: 1, Value: []byte("a")})
-	b := dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: 1}, Timestamp: 2, Value: []byte("b")})
-	other := dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 2}, Timestamp: 3, Value: []byte("o")})
+	a := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Timestamp: 1, Value: []byte("a")}))
+	b := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: 1}, Timestamp: 2, Value: []byte("b")}))
+	other := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 2}, Timestamp: 3, Value: []byte("o")}))
 	for _, h := range []struct {
 		target, key string
 		obj         crdt.Object

@@ -311,9 +311,9 @@ func (h *harness) load(rng *rand.Rand, k int, ids ...string) {
 		key := fmt.Sprintf("key:%d:%d", i, rng.Uint32())
 		reps := st.PreferenceList(st.KeyPartition([]byte(key)), st.Replicas())
 		first := h.nodes[string(reps[0])].store
-		_, obj, err := first.Update(ctx, []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, obj, _, err := first.Update(ctx, []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: []byte("v" + key)}, nil
-		})
+		}))
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -744,9 +744,9 @@ func TestTransferKeepsConcurrentWrites(t *testing.T) {
 		st := h.ring.Current()
 		p := st.KeyPartition(entries[0].Key)
 		serving := st.ServingList(p)[:st.Replicas()]
-		_, obj, err := h.nodes[string(serving[0])].store.Update(ctx, entries[0].Key, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, obj, _, err := h.nodes[string(serving[0])].store.Update(ctx, entries[0].Key, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: fmt.Appendf(nil, "w%d", writes)}, nil
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}

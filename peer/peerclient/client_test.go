@@ -79,7 +79,7 @@ func client(t *testing.T, addr string, timeout time.Duration) *peerclient.Client
 }
 
 func object(actor string, v []byte) crdt.Object {
-	return dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: 1}, Value: v})
+	return crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: 1}, Value: v}))
 }
 
 // TestCallHonoursRequestDeadline is issue 10's fault 1: a peer that

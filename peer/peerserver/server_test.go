@@ -27,7 +27,7 @@ func TestPeerCommands(t *testing.T) {
 			if o, err := r.Get(bg, []byte("absent")); err != nil || !o.IsZero() {
 				t.Fatalf("Get absent = %+v, %v", o, err)
 			}
-			obj := dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 1}, Timestamp: 7, Value: []byte("v\x00\r\n")})
+			obj := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 1}, Timestamp: 7, Value: []byte("v\x00\r\n")}))
 			if err := r.Merge(bg, []byte("k"), obj); err != nil {
 				t.Fatalf("Merge: %v", err)
 			}
@@ -97,7 +97,7 @@ func TestPeerScan(t *testing.T) {
 	want := map[string]bool{}
 	for i := range 50 {
 		k := fmt.Sprintf("k%d", i)
-		local.objs[k] = dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Value: []byte(k)})
+		local.objs[k] = crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Value: []byte(k)}))
 		if ring.Slot([]byte(k)) < 8192 {
 			want[k] = true
 		}
@@ -112,7 +112,7 @@ func TestPeerScan(t *testing.T) {
 			t.Fatalf("ScanRange: %v after %d pages", err, pages)
 		}
 		for _, e := range entries {
-			if string(e.Object.Siblings[0].Value) != string(e.Key) {
+			if string(asDVV(e.Object).Siblings[0].Value) != string(e.Key) {
 				t.Errorf("entry %q: %+v", e.Key, e.Object)
 			}
 			got[string(e.Key)] = true
@@ -150,8 +150,8 @@ func TestPeerScan(t *testing.T) {
 // without hints; and it is for peers only.
 func TestPeerHintGet(t *testing.T) {
 	local := newMapReplica("n1")
-	a := dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 3}, Timestamp: 7, Value: []byte("a")})
-	b := dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n4", Counter: 1}, Timestamp: 8, Value: []byte("b")})
+	a := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 3}, Timestamp: 7, Value: []byte("a")}))
+	b := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n4", Counter: 1}, Timestamp: 8, Value: []byte("b")}))
 	local.hints["n3/k"], local.hints["n5/k"], local.hints["n3/other"] = a, b, b
 	addr := startServer(t, resp.Config{ClusterSecret: testSecret}, peer.Local{Store: local})
 	r := newClient(t, addr, testSecret)

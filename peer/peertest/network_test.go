@@ -54,7 +54,7 @@ func newNetwork(t *testing.T, seed uint64, ids ...string) (*peertest.Network, ma
 }
 
 func object(actor string, n uint64, v string) crdt.Object {
-	return dvv.Update(crdt.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: n}, Value: []byte(v)})
+	return crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: n}, Value: []byte(v)}))
 }
 
 // callAll runs one operation of every kind on r and returns their errors.
