@@ -60,9 +60,9 @@ func TestOneDifferingKey(t *testing.T) {
 	const k = 1234
 	base := objs[k]
 	with := func(f func(s *dvv.Sibling)) crdt.Object {
-		o := crdt.FromDVV(dvv.Object{Context: asDVV(base).Context, Siblings: slices.Clone(asDVV(base).Siblings)})
-		f(&asDVV(o).Siblings[0])
-		return o
+		d := dvv.Object{Context: asDVV(base).Context, Siblings: slices.Clone(asDVV(base).Siblings)}
+		f(&d.Siblings[0])
+		return crdt.FromDVV(d)
 	}
 	for _, tc := range []struct {
 		name string

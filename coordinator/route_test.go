@@ -187,8 +187,13 @@ func TestRouteUsesTopNAndOneHealth(t *testing.T) {
 	if got := co.Replicas(k); !slices.Equal(got, top) {
 		t.Fatalf("Replicas = %v, want %v", got, top)
 	}
-	if to, local := c.coords[top[1]].Route(k); to != "" || !local {
-		t.Errorf("Route on replica %s = %q, %v; want local", top[1], to, local)
+	// Issue 11: a plain write is coordinated by the first healthy replica
+	// (the slot's master), even when it arrives at another replica.
+	if to, local := c.coords[top[1]].Route(k); to != top[0] || local {
+		t.Errorf("Route on replica %s = %q, %v; want %s (the first replica)", top[1], to, local, top[0])
+	}
+	if to, local := c.coords[top[0]].Route(k); to != "" || !local {
+		t.Errorf("Route on the first replica %s = %q, %v; want local", top[0], to, local)
 	}
 	if to, local := co.Route(k); to != top[0] || local {
 		t.Errorf("Route on %s = %q, %v; want %s", other, to, local, top[0])

@@ -259,8 +259,8 @@ func TestMergeRefusesInvalidObject(t *testing.T) {
 	s := openMem(t, vfs.NewMem(), newFakeClock(), nil)
 	defer s.Close()
 	bad := crdt.FromDVV(dvv.Object{Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "x", Counter: 5}, Value: []byte("v")}}})
-	if err := s.Merge(context.Background(), []byte("k"), bad); !errors.Is(err, dvv.ErrCorrupt) {
-		t.Fatalf("want dvv.ErrCorrupt, got %v", err)
+	if err := s.Merge(context.Background(), []byte("k"), bad); !errors.Is(err, crdt.ErrCorrupt) {
+		t.Fatalf("want crdt.ErrCorrupt, got %v", err)
 	}
 }
 
