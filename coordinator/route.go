@@ -113,6 +113,18 @@ func (c *Coordinator) Route(key []byte) (to string, local bool) {
 	return first, false
 }
 
+// RoutePeer tells where a write that arrived from another node (on a peer
+// connection: a node forwarded it here) is coordinated: here when this
+// node is one of the key's replicas (Update accepts it; the fault-5 rule:
+// views of who is healthy may differ for a moment, and a forwarded write
+// must not bounce between nodes), else as Route.
+func (c *Coordinator) RoutePeer(key []byte) (to string, local bool) {
+	if slices.Contains(c.replicas(key), c.self) {
+		return "", true
+	}
+	return c.Route(key)
+}
+
 // RouteVia routes a versioned write whose context token names via, the
 // replica that answered the token's read first: that replica coordinates
 // it when it is a healthy replica of key (Dynamo §6.4: the write goes to

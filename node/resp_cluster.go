@@ -120,8 +120,22 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	return out
 }
 
-// Route is coordinator.Route.
-func (r respCluster) Route(key []byte) (string, bool) { return r.co.Route(key) }
+// Route tells resp where a write of key is coordinated.
+//
+// NB (issue 11, integration): resp asks Route for client and peer
+// connections alike, and a peer connection must coordinate a forwarded
+// write at any top-N replica (coordinator.RoutePeer, the fault-5 rule), or
+// a VSET routed by its token to a second replica, or a write forwarded
+// while views of a dead master differ, meets a forwarding loop. Until
+// resp's peer path calls RoutePeer (and re-routes a write whose forward
+// found the master unreachable), Route keeps the top-N rule for both;
+// then it becomes r.co.Route: every plain client write coordinated by the
+// key's first healthy replica.
+func (r respCluster) Route(key []byte) (string, bool) { return r.co.RoutePeer(key) }
+
+// RoutePeer is coordinator.RoutePeer: where a write that arrived on a peer
+// connection is coordinated.
+func (r respCluster) RoutePeer(key []byte) (string, bool) { return r.co.RoutePeer(key) }
 
 // RouteVia is coordinator.RouteVia.
 func (r respCluster) RouteVia(key []byte, via string) (string, bool) { return r.co.RouteVia(key, via) }
