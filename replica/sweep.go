@@ -77,7 +77,17 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 		if e == when {
 			return nil
 		}
-		return s.db.Delete(ek, s.wo)
+		// NB: the entry may be stale because the object was indexed by
+		// another rule (data stored before crdt dated tombstones by their
+		// sibling's timestamp): index it where it is due now, so that it is
+		// not left out of the sweeps.
+		b := s.db.NewBatch()
+		defer b.Close()
+		_ = b.Delete(ek, nil)
+		if e != 0 {
+			_ = b.Set(eventKey(e, dk), nil, nil)
+		}
+		return b.Commit(s.wo)
 	}
 	if next, changed := crdt.Collect(o, now); changed {
 		s.stats.Expired.Add(1)
