@@ -81,7 +81,7 @@
 // peerclient), then pages through the peer's keys in the runs of differing
 // leaves (DKV.RANGE, many runs a call) and the local keys of the same
 // span, merges each
-// key's two objects with dvv.Merge, stores the merge locally where it adds
+// key's two objects with crdt.Merge, stores the merge locally where it adds
 // something and sends it back (DKV.MERGEMANY) where the peer's copy lacks
 // something; both are batched across runs, so a batch costs one fsync. Repairs go both ways in one exchange, and
 // they read only the keys of differing leaves (about keys-per-leaf for

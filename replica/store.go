@@ -439,7 +439,7 @@ func (s *Store) Merge(_ context.Context, key []byte, obj crdt.Object) error {
 }
 
 // MergeObject synchronises obj into the stored object of key and returns
-// the merged object. Objects that break dvv invariants are refused.
+// the merged object. Objects that break crdt invariants (crdt.Object.Validate) are refused.
 func (s *Store) MergeObject(key []byte, obj crdt.Object) (crdt.Object, error) {
 	if err := obj.Validate(); err != nil {
 		return crdt.Object{}, fmt.Errorf("replica: merge %q: %w", key, err)
