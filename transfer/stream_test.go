@@ -769,3 +769,63 @@ func TestTransferKeepsConcurrentWrites(t *testing.T) {
 	}
 	t.Logf("%d writes raced a batch", writes)
 }
+
+// TestTransferKeepsConcurrentRemovals: a DEL made while a partition is
+// streamed (its delta merged into the key's replicas and incoming
+// replicas, as a coordinator sends it) is not undone by the batch that
+// still holds the deleted value: transfer merges with crdt.Merge, and every
+// replica ends with the tombstone.
+func TestTransferKeepsConcurrentRemovals(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 8))
+	h := newHarness(t, seed, 16)
+	h.load(rng, 600, "n1", "n2", "n3")
+	h.join("n4")
+	ctx := context.Background()
+	dels := 0
+	h.hook = func(from, to string, entries []replica.Entry) func() error {
+		e := entries[0]
+		if !crdt.Live(e.Object, h.clock.Now().UnixMilli()) {
+			return nil
+		}
+		st := h.ring.Current()
+		p := st.KeyPartition(e.Key)
+		serving := st.ServingList(p)[:st.Replicas()]
+		_, next, delta, err := h.nodes[string(serving[0])].store.Update(ctx, e.Key, func(cur crdt.Object, s crdt.Stamp) (crdt.Object, error) {
+			d, _ := crdt.Del(cur, s)
+			return d, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if delta.IsZero() {
+			return nil
+		}
+		for _, id := range append(serving[1:], st.Incoming(p)...) {
+			if err := h.nodes[string(id)].store.Merge(ctx, e.Key, delta); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.keys[string(e.Key)] = next
+		dels++
+		return nil
+	}
+	h.settle(50)
+	h.checkPlaced()
+	if dels == 0 {
+		t.Fatal("no DEL raced a batch")
+	}
+	for key, o := range h.keys {
+		if crdt.Live(o, h.clock.Now().UnixMilli()) {
+			continue
+		}
+		st := h.ring.Current()
+		for _, id := range st.PreferenceList(st.KeyPartition([]byte(key)), st.Replicas()) {
+			got, _ := h.nodes[string(id)].store.Get(ctx, []byte(key))
+			if crdt.Live(got, h.clock.Now().UnixMilli()) {
+				t.Fatalf("%s deleted during the transfer is live again on %s", key, id)
+			}
+		}
+	}
+	t.Logf("%d DELs raced a batch", dels)
+}
