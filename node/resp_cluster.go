@@ -9,6 +9,7 @@ import (
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/transfer"
@@ -158,6 +159,24 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 	}
 	rep, err := p.Forward(ctx, args)
 	r.co.ObserveCall(to, err) // routing avoids a node forwards cannot reach
+	if err != nil && errors.Is(err, peer.ErrNotSent) && len(args) > 1 {
+		// The coordinator could not be reached and the command never left
+		// (a master that died before gossip noticed): route it again, once,
+		// now that the failure made it suspected. resp forwards only
+		// commands with keys, the first at args[1], all routed alike. A
+		// write routed back here goes over a peer connection to this node,
+		// which coordinates it as a replica of the key.
+		next, local := r.co.Route(args[1])
+		if local {
+			next = string(r.c.self)
+		}
+		if next != "" && next != to {
+			if p := r.c.peer(next); p != nil {
+				rep, err = p.Forward(ctx, args)
+				r.co.ObserveCall(next, err)
+			}
+		}
+	}
 	return rep, err
 }
 

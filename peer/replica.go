@@ -96,6 +96,11 @@ var (
 	// ErrNoTrees reports a TreeLevel call to a node whose anti-entropy is
 	// off.
 	ErrNoTrees = errors.New("peer: anti-entropy is off on this node")
+	// ErrNotSent reports a call that never left this node: no connection
+	// could be opened or authenticated (or the client was closed), so the
+	// other node did not apply it and it may be retried elsewhere. It is
+	// wrapped together with ErrRemote.
+	ErrNotSent = errors.New("peer: call not sent")
 	// ErrBadContext reports a client context that cannot order a new write
 	// (a forged token claiming the largest possible counter).
 	ErrBadContext = errors.New("peer: context cannot be extended")

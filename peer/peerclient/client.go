@@ -261,7 +261,8 @@ func (c *Client) TreeLevel(ctx context.Context, partition, leaves, depth, from, 
 // authenticated peer connection and returns the node's reply as one
 // complete raw RESP2 reply, error replies included ("-ERR …\r\n" is a
 // reply, not a Go error). An error means the node could not be reached or
-// did not answer within ctx (or Config.Timeout); it wraps peer.ErrRemote.
+// did not answer within ctx (or Config.Timeout); it wraps peer.ErrRemote,
+// and peer.ErrNotSent when the command was never sent (no connection).
 func (c *Client) Forward(ctx context.Context, args [][]byte) ([]byte, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: %s forward: no command", peer.ErrRemote, c.cfg.ID)
@@ -367,7 +368,8 @@ func (c *Client) roundTrip(ctx context.Context, op string, args [][]byte) ([]byt
 	}
 	cn, err := c.get(ctx, deadline)
 	if err != nil {
-		return fail(err)
+		// Nothing was written: the other node cannot have applied it.
+		return fail(fmt.Errorf("%w: %w", peer.ErrNotSent, err))
 	}
 	raw, err := cn.do(ctx, deadline, args, c.cfg.MaxBulkLen)
 	c.put(cn, err == nil)

@@ -203,8 +203,8 @@ func TestForwardRawReplies(t *testing.T) {
 	}
 	dead := ln.Addr().String()
 	ln.Close()
-	if _, err := client(t, dead, time.Second).Forward(context.Background(), [][]byte{[]byte("SET"), []byte("k"), []byte("v")}); !errors.Is(err, peer.ErrRemote) {
-		t.Errorf("Forward to a closed port: %v", err)
+	if _, err := client(t, dead, time.Second).Forward(context.Background(), [][]byte{[]byte("SET"), []byte("k"), []byte("v")}); !errors.Is(err, peer.ErrRemote) || !errors.Is(err, peer.ErrNotSent) {
+		t.Errorf("Forward to a closed port: %v, want ErrRemote and ErrNotSent (never sent)", err)
 	}
 	if _, err := client(t, addr, time.Second).Forward(context.Background(), nil); !errors.Is(err, peer.ErrRemote) {
 		t.Errorf("Forward of nothing: %v", err)
@@ -221,8 +221,8 @@ func TestWrongSecret(t *testing.T) {
 	}
 	defer c.Close()
 	for range 2 {
-		if _, err := c.Forward(context.Background(), [][]byte{[]byte("PING")}); !errors.Is(err, peer.ErrRemote) || !strings.Contains(err.Error(), "WRONGPASS") {
-			t.Errorf("Forward with a wrong secret: %v", err)
+		if _, err := c.Forward(context.Background(), [][]byte{[]byte("PING")}); !errors.Is(err, peer.ErrRemote) || !strings.Contains(err.Error(), "WRONGPASS") || !errors.Is(err, peer.ErrNotSent) {
+			t.Errorf("Forward with a wrong secret: %v (want ErrNotSent: the command was never sent)", err)
 		}
 	}
 }
