@@ -355,3 +355,67 @@ func TestRouteSerializesConditionalWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCostOnTheWire: the bytes one HSET or SADD puts on the wire (to
+// the two other replicas) on collections of 10, 1,000 and 10,000 elements
+// stay about the same: proportional to the change, not to the collection
+// (issue 11's size measurement; the numbers are logged).
+func TestWriteCostOnTheWire(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	var sent atomic.Int64
+	cp := countingPeers{peers: c.net.Peers("n1"), sent: &sent}
+	co, err := coordinator.New(cfg323(), c.stores["n1"], coordinator.RingPlacement(func() *ring.State { return c.ring }), cp.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	hmset := func(fs []crdt.FieldValue) crdt.Mutator {
+		return func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+			d, _, err := crdt.HSet(cur, st, fs)
+			return d, err
+		}
+	}
+	for _, kind := range []string{"sadd", "hset"} {
+		var costs []int64
+		for _, n := range []int{10, 1000, 10000} {
+			key := []byte(fmt.Sprintf("%s:%d", kind, n))
+			// NB: filled 1,000 elements per write: crdt.HSet of k fields
+			// at once costs O(k²) (it merges each field into the delta).
+			for from := 0; from < n; from += 1000 {
+				var fill crdt.Mutator
+				if kind == "sadd" {
+					var ms []string
+					for i := from; i < min(n, from+1000); i++ {
+						ms = append(ms, fmt.Sprintf("member-%05d", i))
+					}
+					fill = saddFn(ms...)
+				} else {
+					var fs []crdt.FieldValue
+					for i := from; i < min(n, from+1000); i++ {
+						fs = append(fs, crdt.FieldValue{Field: fmt.Appendf(nil, "field-%05d", i), Value: []byte("value")})
+					}
+					fill = hmset(fs)
+				}
+				if _, _, err := co.Update(ctx, key, coordinator.WriteOptions{W: 3}, fill); err != nil {
+					t.Fatal(err)
+				}
+			}
+			co.Wait()
+			sent.Store(0)
+			one := saddFn("member-new")
+			if kind == "hset" {
+				one = hsetFn("field-new", "value")
+			}
+			_, next, err := co.Update(ctx, key, coordinator.WriteOptions{W: 3}, one)
+			if err != nil {
+				t.Fatal(err)
+			}
+			co.Wait()
+			costs = append(costs, sent.Load())
+			t.Logf("%s on %d elements: %d bytes sent to 2 replicas (object %d bytes)", kind, n, sent.Load(), len(next.Encode()))
+		}
+		if costs[2] > 2*costs[0] {
+			t.Fatalf("%s: one write costs %v bytes at 10, 1,000, 10,000 elements: grows with the collection", kind, costs)
+		}
+	}
+}
