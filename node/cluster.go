@@ -5,17 +5,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"net"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peerclient"
-	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
 )
@@ -23,40 +19,31 @@ import (
 // ErrNotJoined reports a node that could not get into the ring in time.
 var ErrNotJoined = cluster.ErrNotJoined
 
-// nodeCluster wires the cluster package into the node: the ring-state
-// holder with its gossip (member.Membership), and the connections to
-// peers. Ring-state adoption, persistence, admission and the leaving mark
-// live in cluster/; this is only the composition and the short names the
-// node's loops use.
+// nodeCluster is the ring-state holder (package cluster: adoption,
+// persistence, admission, the leaving mark, the ring views of
+// anti-entropy and INFO cluster) with the node's gossip and its
+// connections to peers.
 type nodeCluster struct {
 	*cluster.Cluster
-	self   ring.NodeID
-	secret string
-	// timeout bounds a peer call whose context has no deadline (--timeout).
-	timeout time.Duration
+	self    ring.NodeID
+	secret  string
+	timeout time.Duration // bounds a peer call whose context has no deadline (--timeout)
 	log     *slog.Logger
+	// onChange is told of every installed state after the first (called
+	// without locks held).
+	onChange func(old, next *ring.State)
 
 	mu    sync.Mutex
 	peers map[string]*peerclient.Client
 	ml    *member.Membership
-
-	// onChange, if set, is told of every installed state after the first
-	// (set before gossip starts; called without locks held).
-	onChange func(old, next *ring.State)
 }
 
-func newCluster(cfg Config, addr string, log *slog.Logger) (*nodeCluster, error) {
-	nc := &nodeCluster{self: ring.NodeID(cfg.ID), secret: cfg.ClusterSecret, timeout: cfg.Timeout, log: log, peers: map[string]*peerclient.Client{}}
-	cc := cluster.DefaultConfig()
-	cc.Self = nc.self
-	cc.Addr = addr
-	cc.GossipAddr = cfg.Gossip
-	cc.Weight = cfg.Weight
-	cc.Dir = cfg.DataDir
-	cc.Bootstrap = len(cfg.Join) == 0
-	cc.Ring = ring.Config{Partitions: cfg.Partitions, Replicas: cfg.Replicas}
-	cc.Logger = log
-	cc.OnChange = nc.changed
+func newCluster(cfg Config, addr string, onChange func(old, next *ring.State), log *slog.Logger) (*nodeCluster, error) {
+	nc := &nodeCluster{self: ring.NodeID(cfg.ID), secret: cfg.ClusterSecret, timeout: cfg.Coordinator.Timeout,
+		log: log, onChange: onChange, peers: map[string]*peerclient.Client{}}
+	cc := cfg.Cluster
+	cc.Self, cc.Addr, cc.GossipAddr, cc.Dir = nc.self, addr, cfg.Gossip, cfg.DataDir
+	cc.Bootstrap, cc.Ring, cc.Logger, cc.OnChange = len(cfg.Join) == 0, cfg.Ring, log, nc.changed
 	c, err := cluster.New(cc)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -73,23 +60,20 @@ func (c *nodeCluster) changed(old, next *ring.State) {
 	st := c.Current()
 	c.mu.Lock()
 	for id, r := range c.peers {
-		m, ok := st.Member(ring.NodeID(id))
-		if !ok || m.Addr != r.Addr() {
+		if m, ok := st.Member(ring.NodeID(id)); !ok || m.Addr != r.Addr() {
 			r.Close()
 			delete(c.peers, id)
 		}
 	}
-	onChange := c.onChange
 	c.mu.Unlock()
-	if onChange != nil {
-		onChange(old, next)
-	}
+	c.onChange(old, next)
 }
 
-// startGossip starts memberlist and the reconciler.
+// startGossip starts memberlist (joining cfg.Join and the members of a
+// persisted ring) and the reconciler.
 func (c *nodeCluster) startGossip(ctx context.Context, cfg Config) error {
 	join := slices.Clone(cfg.Join)
-	if st := c.current(); st != nil {
+	if st := c.Current(); st != nil {
 		for _, m := range st.Members() {
 			if m.ID != c.self && !slices.Contains(join, m.GossipAddr) {
 				join = append(join, m.GossipAddr)
@@ -97,14 +81,9 @@ func (c *nodeCluster) startGossip(ctx context.Context, cfg Config) error {
 		}
 	}
 	mc := member.DefaultConfig()
-	mc.NodeID = string(c.self)
-	mc.BindAddr = cfg.Gossip
-	mc.AdvertiseAddr = cfg.GossipAdvertise
-	mc.Meta = c.Meta()
-	mc.Join = join
-	mc.State = c.Cluster
+	mc.NodeID, mc.BindAddr, mc.AdvertiseAddr = string(c.self), cfg.Gossip, cfg.GossipAdvertise
+	mc.Meta, mc.Join, mc.State, mc.Logger = c.Meta(), join, c.Cluster, c.log
 	mc.Events = func(member.Member) { c.Poke() }
-	mc.Logger = c.log
 	if c.secret != "" {
 		// Gossip is encrypted and authenticated with a key derived from the
 		// cluster secret, so only nodes that know it can join or speak.
@@ -126,55 +105,25 @@ func (c *nodeCluster) startGossip(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// waitJoined blocks until this node is in the ring state.
-func (c *nodeCluster) waitJoined(ctx context.Context, timeout time.Duration) error {
-	return c.WaitJoined(ctx, timeout)
-}
-
-func (c *nodeCluster) current() *ring.State { return c.Current() }
-
-// change applies a local ring change and gossips it.
-func (c *nodeCluster) change(next *ring.State) error { return c.Change(next) }
-
-// replicasOf returns the key's replicas: the top N of its serving list
-// (its old replicas while its partition is handed off).
-func (c *nodeCluster) replicasOf(st *ring.State, key []byte) []ring.NodeID {
-	return cluster.ReplicasOf(st, key)
-}
-
-// serving returns the top N of partition p's serving list.
-func serving(st *ring.State, p int) []ring.NodeID { return cluster.Serving(st, p) }
-
-// alive reports whether node id is believed to be up.
-func (c *nodeCluster) alive(id string) bool { return c.Alive(id) }
-
-// isMember reports whether id is in the current ring.
-func (c *nodeCluster) isMember(id string) bool { return c.IsMember(id) }
-
 // peer returns the client of node id (dialled lazily), nil if unknown.
 func (c *nodeCluster) peer(id string) *peerclient.Client {
+	// NB: the state is read before c.mu is taken, never under it.
+	st := c.Current()
 	c.mu.Lock()
-	r := c.peers[id]
-	c.mu.Unlock()
-	st := c.current()
-	if r != nil || st == nil {
+	defer c.mu.Unlock()
+	if r := c.peers[id]; r != nil || st == nil {
 		return r
 	}
 	m, ok := st.Member(ring.NodeID(id))
 	if !ok {
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r = c.peers[id]; r == nil {
-		pc, err := peerclient.New(peerclient.Config{ID: id, Addr: m.Addr, Secret: c.secret, Timeout: c.timeout})
-		if err != nil {
-			c.log.Warn("peer client", "node", id, "err", err)
-			return nil
-		}
-		r = pc
-		c.peers[id] = r
+	r, err := peerclient.New(peerclient.Config{ID: id, Addr: m.Addr, Secret: c.secret, Timeout: c.timeout})
+	if err != nil {
+		c.log.Warn("peer client", "node", id, "err", err)
+		return nil
 	}
+	c.peers[id] = r
 	return r
 }
 
@@ -203,41 +152,4 @@ func (c *nodeCluster) close() {
 		r.Close()
 		delete(c.peers, id)
 	}
-}
-
-// splitHostPort parses a RESP address for CLUSTER replies.
-func splitHostPort(addr string) (string, int) {
-	h, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr, 0
-	}
-	port, _ := strconv.Atoi(p)
-	return h, port
-}
-
-// infoCluster is INFO's cluster section: the ring and member liveness.
-func (c *nodeCluster) infoCluster() resp.InfoSection {
-	return resp.InfoSection{Name: "cluster", Default: true, Fields: func() []resp.InfoField {
-		f := []resp.InfoField{{Name: "cluster_enabled", Value: "1"}}
-		st := c.current()
-		if st == nil {
-			return f
-		}
-		counts := map[string]int{}
-		var states []string
-		for _, m := range st.Members() {
-			l := c.Liveness(string(m.ID)).String()
-			counts[l]++
-			states = append(states, string(m.ID)+"="+l)
-		}
-		return append(f,
-			resp.InfoField{Name: "ring_version", Value: strconv.FormatUint(st.Version(), 10)},
-			resp.InfoField{Name: "ring_partitions", Value: strconv.Itoa(st.Partitions())},
-			resp.InfoField{Name: "ring_members", Value: strconv.Itoa(len(st.Members()))},
-			resp.InfoField{Name: "nodes_alive", Value: strconv.Itoa(counts["alive"])},
-			resp.InfoField{Name: "nodes_suspect", Value: strconv.Itoa(counts["suspect"])},
-			resp.InfoField{Name: "nodes_dead", Value: strconv.Itoa(counts["dead"] + counts["left"] + counts["unknown"])},
-			resp.InfoField{Name: "nodes", Value: strings.Join(states, ",")},
-		)
-	}}
 }

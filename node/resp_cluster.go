@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/cluster"
@@ -43,7 +45,7 @@ func (r respCluster) MyID() string { return string(r.c.self) }
 
 // Version returns the ring state's version (0 before joining).
 func (r respCluster) Version() uint64 {
-	if st := r.c.current(); st != nil {
+	if st := r.c.Current(); st != nil {
 		return st.Version()
 	}
 	return 0
@@ -69,14 +71,18 @@ func (r respCluster) healthyFirst(ids []string) []string {
 
 func (r respCluster) node(st *ring.State, id string) resp.ClusterNode {
 	m, _ := st.Member(ring.NodeID(id))
-	host, port := splitHostPort(m.Addr)
+	host, p, err := net.SplitHostPort(m.Addr)
+	if err != nil {
+		host = m.Addr
+	}
+	port, _ := strconv.Atoi(p)
 	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.co.Healthy(id), Myself: ring.NodeID(id) == r.c.self}
 }
 
 // Shards returns each run of partitions with the same (healthy-first)
 // replicas, the coordinator's top N, as one slot range.
 func (r respCluster) Shards() []resp.Shard {
-	st := r.c.current()
+	st := r.c.Current()
 	if st == nil {
 		return nil
 	}
@@ -102,7 +108,7 @@ func (r respCluster) Shards() []resp.Shard {
 
 // Nodes returns every ring member with the slot ranges it leads.
 func (r respCluster) Nodes() []resp.ClusterNode {
-	st := r.c.current()
+	st := r.c.Current()
 	if st == nil {
 		return nil
 	}
