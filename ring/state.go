@@ -25,9 +25,9 @@ const (
 
 // Limits on members and replicas.
 const (
-	MaxIDLen        = 255   // longest NodeID, in bytes
-	MaxWeight       = 65535 // largest member weight
-	MaxReplicas     = 64    // largest replica count N
+	MaxIDLen    = 255   // longest NodeID, in bytes
+	MaxWeight   = 65535 // largest member weight
+	MaxReplicas = 64    // largest replica count N
 	// DefaultReplicas is the replica count N of DefaultConfig and the one
 	// default N of dynakv (node, cluster, coordinator): 1, so that a lone
 	// node works out of the box. A cluster sets N explicitly (dynakv dev
