@@ -11,13 +11,16 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/peer/peerserver"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
+	"github.com/dynakv/dynakv/ring/member"
 	"github.com/dynakv/dynakv/transfer"
 )
 
@@ -26,7 +29,9 @@ type Node struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *replica.Store
-	cluster  *nodeCluster
+	cluster  *cluster.Cluster
+	peers    *peerclient.Clients
+	ml       *member.Membership // gossip; nil until started
 	transfer *transfer.Transfer
 	ae       *antientropy.Scheduler // nil when anti-entropy is off
 	hints    *hints.Deliverer
@@ -66,13 +71,13 @@ func Start(cfg Config) (n *Node, err error) {
 	if addr == "" {
 		addr = n.ln.Addr().String()
 	}
-	if n.cluster, err = newCluster(cfg, addr, n.transferChanged, log); err != nil {
+	if err = n.newCluster(addr); err != nil {
 		return nil, err
 	}
-	if n.transfer, err = newTransfer(n); err != nil {
+	if n.transfer, err = n.newTransfer(); err != nil {
 		return nil, err
 	}
-	if err = n.cluster.startGossip(ctx, cfg); err != nil {
+	if err = n.startGossip(ctx); err != nil {
 		return nil, err
 	}
 	if err = n.cluster.WaitJoined(ctx, cfg.JoinTimeout); err != nil {
@@ -117,13 +122,13 @@ func Start(cfg Config) (n *Node, err error) {
 	if st.Replicas() != cfg.Ring.Replicas {
 		log.Warn("the ring's replica count differs from --replicas; using the ring's", "ring", st.Replicas(), "flag", cfg.Ring.Replicas)
 	}
-	if n.coord, err = coordinator.New(cc, n.store, coordinator.RingPlacement(n.cluster.Current), n.cluster.Peers); err != nil {
+	if n.coord, err = coordinator.New(cc, n.store, coordinator.RingPlacement(n.cluster.Current), n.replica); err != nil {
 		return nil, err
 	}
 	n.co.Store(n.coord)
 	respCfg := cfg.RESP
 	respCfg.ClusterSecret = cfg.ClusterSecret
-	respCfg.Cluster = respCluster{c: n.cluster, t: n.transfer, ae: n.ae, co: n.coord}
+	respCfg.Cluster = respCluster{n}
 	respCfg.InfoSections = n.infoSections()
 	if n.ae != nil {
 		go n.ae.Run(ctx)
@@ -141,7 +146,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.hints, err = hints.New(cfg.Hints, hints.Deps{
 		Queue: n.store, Healthy: n.coord.Healthy, IsMember: n.cluster.IsMember, Logger: log,
 		Peers: func(id string) hints.Target {
-			if r := n.cluster.peer(id); r != nil {
+			if r := n.peer(id); r != nil {
 				return r
 			}
 			return nil
@@ -191,9 +196,7 @@ func (n *Node) Close() error {
 // teardown releases what Start acquired, in reverse order.
 func (n *Node) teardown() error {
 	n.cancel()
-	if n.cluster != nil {
-		n.cluster.close()
-	}
+	n.closeCluster()
 	var err error
 	if n.store != nil {
 		err = n.store.Close()

@@ -27,10 +27,10 @@ var ErrLeave = transfer.ErrLeave
 func (n *Node) newScheduler(trees *antientropy.Trees) (*antientropy.Scheduler, error) {
 	cfg := n.cfg.AE
 	return antientropy.NewScheduler(cfg, antientropy.SchedulerDeps{
-		Self: string(n.cluster.self), Clock: antientropy.ClockFunc(time.Now),
-		Ring: n.cluster.Cluster, Liveness: n.cluster.Cluster,
+		Self: n.cfg.ID, Clock: antientropy.ClockFunc(time.Now),
+		Ring: n.cluster, Liveness: n.cluster,
 		Peers: func(id string) antientropy.Peer {
-			if r := n.cluster.peer(id); r != nil {
+			if r := n.peer(id); r != nil {
 				return r
 			}
 			return nil
@@ -44,14 +44,14 @@ func (n *Node) newScheduler(trees *antientropy.Trees) (*antientropy.Scheduler, e
 // store's clock.
 func (n *Node) newReaper(now func() time.Time) (*antientropy.Reaper, error) {
 	return antientropy.NewReaper(n.cfg.Reaper, antientropy.ReaperDeps{
-		Self: string(n.cluster.self), Clock: antientropy.ClockFunc(now),
-		Ring: n.cluster.Cluster, Liveness: n.cluster.Cluster,
+		Self: n.cfg.ID, Clock: antientropy.ClockFunc(now),
+		Ring: n.cluster, Liveness: n.cluster,
 		ReadAll: n.readAll,
 		Horizon: func(ctx context.Context, id string) (int64, error) {
-			if ring.NodeID(id) == n.cluster.self {
+			if ring.NodeID(id) == ring.NodeID(n.cfg.ID) {
 				return n.store.HintHorizon(ctx)
 			}
-			r := n.cluster.peer(id)
+			r := n.peer(id)
 			if r == nil {
 				return 0, fmt.Errorf("node: hint horizon: unknown node %s", id)
 			}
@@ -71,12 +71,6 @@ func (n *Node) readAll(ctx context.Context, key []byte) (map[string]dvv.Object, 
 	return co.ReadAll(ctx, key)
 }
 
-// transferRing presents the cluster as transfer's ring holder.
-type transferRing struct{ c *nodeCluster }
-
-func (r transferRing) Current() *ring.State          { return r.c.Current() }
-func (r transferRing) Change(next *ring.State) error { return r.c.Change(next) }
-
 // lazyStore is the node's store as transfer's source. The transfer is
 // built before the store opens (its leaving mark shapes the gossip meta);
 // only Step uses the source, and Run starts after the store is open.
@@ -91,7 +85,7 @@ func (l lazyStore) HasSlots(from, to int) (bool, error) { return l.store().HasSl
 func (l lazyStore) DropSlots(from, to int) (int, error) { return l.store().DropSlots(from, to) }
 
 // newTransfer builds the node's transfer driver from cfg.Transfer.
-func newTransfer(n *Node) (*transfer.Transfer, error) {
+func (n *Node) newTransfer() (*transfer.Transfer, error) {
 	tc := n.cfg.Transfer
 	// NB: the burst is one batch: the driver never waits for more at once.
 	lim := rate.NewLimiter(rate.Inf, tc.Batch)
@@ -99,11 +93,11 @@ func newTransfer(n *Node) (*transfer.Transfer, error) {
 		lim = rate.NewLimiter(rate.Limit(tc.Rate), tc.Batch)
 	}
 	return transfer.New(tc, transfer.Deps{
-		Self:  n.cluster.self,
-		Ring:  transferRing{n.cluster},
+		Self:  ring.NodeID(n.cfg.ID),
+		Ring:  n.cluster,
 		Local: lazyStore{n},
 		Peer: func(id ring.NodeID) transfer.Peer {
-			if r := n.cluster.peer(string(id)); r != nil {
+			if r := n.peer(string(id)); r != nil {
 				return r
 			}
 			return nil
@@ -111,15 +105,15 @@ func newTransfer(n *Node) (*transfer.Transfer, error) {
 		Alive:   func(id ring.NodeID) bool { return n.cluster.Alive(string(id)) },
 		Limiter: lim,
 		Store:   transfer.NewStore(nil, n.cfg.DataDir),
-		Mark:    n.cluster.Cluster,
+		Mark:    n.cluster,
 		Now:     time.Now,
 		Logger:  n.log,
 	})
 }
 
-// transferChanged is the cluster's OnChange: a ring change wakes the
+// ringChanged is the cluster's OnChange: a ring change wakes the
 // transfer driver.
-func (n *Node) transferChanged(_, next *ring.State) {
+func (n *Node) ringChanged(_, next *ring.State) {
 	if k := len(next.MovingPartitions()); k > 0 {
 		n.log.Info("ring change: partitions moving", "moving", k, "version", next.Version())
 	}
