@@ -19,7 +19,6 @@ func remoteErr(op, id string, err error) error {
 	return fmt.Errorf("antientropy: %s %s: %w: %w", op, id, peer.ErrRemote, err)
 }
 
-
 // Peer is the other replica of an exchange: the network side of another
 // node's trees and store (a peer.Replica: peerclient over the network,
 // peertest in tests).
