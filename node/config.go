@@ -144,7 +144,9 @@ func (c *Config) EnsureDefaults() {
 		}
 	}
 	c.Store.EnsureDefaults()
+	mode := c.RESP.Mode
 	c.RESP.EnsureDefaults()
+	c.RESP.Mode = mode // "" stays: "cluster" once Start sets RESP.Cluster
 	c.Hints.EnsureDefaults()
 	c.Transfer.EnsureDefaults()
 	if c.AE.Interval >= 0 {
