@@ -12,9 +12,6 @@ import (
 	"github.com/dynakv/dynakv/ring/member"
 )
 
-// ErrNotJoined reports a node that could not get into the ring in time.
-var ErrNotJoined = cluster.ErrNotJoined
-
 // newCluster builds the ring-state holder (package cluster: adoption,
 // persistence, admission, the leaving mark, the ring views of
 // anti-entropy and INFO cluster) and the clients of the peers it names;

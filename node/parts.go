@@ -20,9 +20,6 @@ import (
 // is their ring view and liveness, the store their source, the peers
 // their remote side, and time.Now their clock.
 
-// ErrLeave reports a CLUSTER LEAVE that cannot be done.
-var ErrLeave = transfer.ErrLeave
-
 // newScheduler builds the anti-entropy scheduler over the cluster.
 func (n *Node) newScheduler(trees *antientropy.Trees) (*antientropy.Scheduler, error) {
 	cfg := n.cfg.AE

@@ -8,13 +8,9 @@ import (
 	"strconv"
 
 	"github.com/dynakv/dynakv/antientropy"
-	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 )
-
-// ErrForget reports a CLUSTER FORGET that cannot be done.
-var ErrForget = cluster.ErrForget
 
 // respCluster presents the node to the RESP layer (resp.Cluster: the
 // CLUSTER commands and write forwarding). Routing, the slot table and the
