@@ -78,7 +78,7 @@ type Server struct {
 // New returns a server for backend b. cfg's zero fields take their
 // defaults; an invalid cfg is reported by Serve. A nil logger discards.
 func New(cfg Config, b Backend, logger *slog.Logger) *Server {
-	cfg.ensureDefaults()
+	cfg.EnsureDefaults()
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -87,7 +87,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 	_, _ = rand.Read(id[:])
 	s := &Server{
 		cfg:     cfg,
-		cfgErr:  cfg.validate(),
+		cfgErr:  cfg.Validate(),
 		b:       b,
 		log:     logger,
 		ctx:     ctx,

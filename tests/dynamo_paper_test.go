@@ -684,8 +684,8 @@ func startNodes(t *testing.T, k int) []*node.Node {
 		cfg.Gossip = fmt.Sprintf("127.0.1.%d:7946", i)
 		cfg.DataDir = t.TempDir()
 		cfg.ClusterSecret = testSecret
-		cfg.Replicas, cfg.ReadQuorum, cfg.WriteQuorum, cfg.Partitions = 3, 2, 2, paperPartitions
-		cfg.NoSync, cfg.AE.Interval, cfg.Logger = true, -1, logger
+		cfg.Ring.Replicas, cfg.Coordinator.R, cfg.Coordinator.W, cfg.Ring.Partitions = 3, 2, 2, paperPartitions
+		cfg.Store.NoSync, cfg.AE.Interval, cfg.Logger = true, -1, logger
 		if i > 1 {
 			cfg.Join = []string{"127.0.1.1:7946"}
 		}
