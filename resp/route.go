@@ -120,7 +120,7 @@ func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 		return
 	}
 	step := cmd.KeyStep
-	if cmd.FirstKey != 1 || cmd.LastKey != -1 {
+	if cmd.FirstKey != 1 || cmd.LastKey != -1 || cmd.noSplit {
 		c.WriteError(msgCrossSlot)
 		return
 	}
