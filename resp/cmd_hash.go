@@ -201,6 +201,10 @@ func cmdHIncrByFloat(c *Conn, args [][]byte) {
 		c.WriteError(msgNotFloat)
 		return
 	}
+	if math.IsInf(by, 0) {
+		c.WriteError("ERR value is NaN or Infinity")
+		return
+	}
 	var out []byte
 	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		d, v, err := crdt.HIncrByFloat(cur, st, args[2], by)

@@ -256,14 +256,15 @@ const (
 	opDiff
 )
 
-// setOp computes SINTER, SUNION or SDIFF of keys with Redis 7.0's order
-// of checks: SINTER stops at the first missing key (an empty result,
-// later keys unchecked), SUNION and SDIFF skip missing keys; a key of
-// another type is WRONGTYPE. limit > 0 stops an intersection there
+// setOp computes SINTER, SUNION or SDIFF of keys with Redis 7.0's checks:
+// every key of another type is WRONGTYPE, even after a missing key; a
+// missing key empties an intersection and is skipped by a union or
+// difference. limit > 0 stops an intersection there
 // (SINTERCARD).
 func (c *Conn) setOp(op int, keys [][]byte, limit int64) ([][]byte, error) {
 	now := c.now()
 	var sets [][][]byte
+	empty := false
 	for i, k := range keys {
 		o, err := c.load(k)
 		if err != nil {
@@ -275,7 +276,8 @@ func (c *Conn) setOp(op int, keys [][]byte, limit int64) ([][]byte, error) {
 		}
 		if ms == nil && !crdt.Live(o, now) {
 			if op == opInter {
-				return nil, nil
+				empty = true
+				continue
 			}
 			if op == opDiff && i == 0 {
 				sets = append(sets, nil)
@@ -283,6 +285,9 @@ func (c *Conn) setOp(op int, keys [][]byte, limit int64) ([][]byte, error) {
 			}
 		}
 		sets = append(sets, ms)
+	}
+	if empty {
+		return nil, nil
 	}
 	var out [][]byte
 	switch op {
