@@ -379,10 +379,7 @@ func fieldsArg(args [][]byte, i int) (fields [][]byte, msg string) {
 		return nil, "ERR Parameter `numFields` should be greater than 0"
 	}
 	n, ok := parseStrictInt(args[i+1])
-	if !ok {
-		return nil, msgNotInt
-	}
-	if n <= 0 {
+	if !ok || n <= 0 {
 		return nil, "ERR Parameter `numFields` should be greater than 0"
 	}
 	if n != int64(len(args)-i-2) {
@@ -391,9 +388,10 @@ func fieldsArg(args [][]byte, i int) (fields [][]byte, msg string) {
 	return args[i+2:], ""
 }
 
-// maxFieldExpire is the largest field deadline Redis 7.4 accepts (ms):
-// EB_EXPIRE_TIME_MAX, 2⁴⁸−1.
-const maxFieldExpire = 1<<48 - 1
+// maxFieldExpire is the largest field deadline Redis 7.4 accepts, in Unix
+// ms (HFE_MAX_ABS_TIME_MSEC: EB_EXPIRE_TIME_MAX, 2⁴⁸−1, shifted right by
+// 2).
+const maxFieldExpire = (1<<48 - 1) >> 2
 
 // hexpireCmd builds HEXPIRE (unitMs 1000, relative), HPEXPIRE, HEXPIREAT
 // and HPEXPIREAT: key time [NX|XX|GT|LT] FIELDS n field…, replying one
@@ -425,26 +423,58 @@ func hexpireCmd(unitMs int64, absolute bool) HandlerFunc {
 			c.WriteError(msg)
 			return
 		}
-		if when < 0 || when > maxFieldExpire/unitMs {
-			c.WriteError("ERR invalid expire time, must be >= 0 and <= " + strconv.FormatInt(maxFieldExpire, 10))
+		if when < 0 {
+			c.WriteError("ERR invalid expire time, must be >= 0")
+			return
+		}
+		if when > maxFieldExpire/unitMs {
+			c.WriteError(invalidExpire(args))
 			return
 		}
 		when *= unitMs
+		base := int64(0)
 		if !absolute {
-			when += c.now()
+			base = c.now()
 		}
-		if when > maxFieldExpire {
-			c.WriteError("ERR invalid expire time, must be >= 0 and <= " + strconv.FormatInt(maxFieldExpire, 10))
+		if when > maxFieldExpire-base {
+			c.WriteError(invalidExpire(args))
 			return
 		}
+		when += base
 		var codes []int64
 		_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 			d, cs, err := crdt.HExpire(cur, st, when, cond, fields)
-			codes = cs
+			codes = repeatCodes(fields, cs, func(first int64) int64 {
+				switch {
+				case first == crdt.FieldDeleted:
+					return crdt.FieldMissing
+				case first == crdt.FieldSet && cond != crdt.ExpireAlways && cond != crdt.ExpireXX:
+					return crdt.FieldNotMet // NX, GT, LT against the deadline just set
+				}
+				return first
+			})
 			return d, err
 		})
 		c.writeCodes(codes, err)
 	}
+}
+
+// repeatCodes gives a field named again in one command the code Redis
+// gives it, processing fields in turn: again(code of its first mention)
+// (crdt's mutators act once per distinct field and repeat the first code).
+func repeatCodes(fields [][]byte, codes []int64, again func(first int64) int64) []int64 {
+	first := map[string]int64{}
+	for i, f := range fields {
+		if i >= len(codes) {
+			break
+		}
+		if c, ok := first[string(f)]; ok {
+			codes[i] = again(c)
+			continue
+		}
+		first[string(f)] = codes[i]
+	}
+	return codes
 }
 
 func (c *Conn) writeCodes(codes []int64, err error) {
@@ -502,7 +532,12 @@ func cmdHPersist(c *Conn, args [][]byte) {
 	var codes []int64
 	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		d, cs, err := crdt.HPersist(cur, st, fields)
-		codes = cs
+		codes = repeatCodes(fields, cs, func(first int64) int64 {
+			if first == crdt.FieldSet {
+				return crdt.FieldNoExpiry // persisted by its first mention
+			}
+			return first
+		})
 		return d, err
 	})
 	c.writeCodes(codes, err)
