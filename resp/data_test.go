@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/redis/go-redis/v9"
