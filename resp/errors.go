@@ -23,10 +23,6 @@ var (
 	ErrServing = errors.New("resp: server already serving")
 )
 
-// errNoop aborts an UpdateFunc whose condition is not met (NX, XX, absent
-// key, …): the backend writes nothing and returns it unchanged.
-var errNoop = errors.New("resp: condition not met")
-
 // Error replies with Redis's texts.
 const (
 	msgSyntax        = "ERR syntax error"
