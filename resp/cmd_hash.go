@@ -281,7 +281,7 @@ func msgNotIntRange(ok bool) string {
 	if !ok {
 		return msgNotInt
 	}
-	return "ERR value is out of range"
+	return "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 }
 
 // maxRandomCount bounds the elements one HRANDFIELD or SRANDMEMBER with a

@@ -2,8 +2,10 @@ package resp
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/dynakv/dynakv/crdt"
 )
@@ -262,7 +264,7 @@ func cmdMGet(c *Conn, args [][]byte) {
 	oks := make([]bool, len(args)-1)
 	for i, key := range args[1:] {
 		v, ok, err := c.getString(key)
-		if err != nil && err != crdt.ErrWrongType {
+		if err != nil && !errors.Is(err, crdt.ErrWrongType) {
 			c.WriteErr(err)
 			return
 		}
@@ -374,7 +376,11 @@ func parseFloatArg(b []byte) (float64, bool) {
 	if len(b) == 0 || len(b) > 5000 || isSpace(b[0]) || isSpace(b[len(b)-1]) || bytes.ContainsRune(b, '_') {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
+	str := string(b)
+	if h := strings.TrimLeft(str, "+-"); len(str)-len(h) <= 1 && len(h) > 2 && (h[:2] == "0x" || h[:2] == "0X") && !strings.ContainsAny(h, "pP") {
+		str += "p0" // strtold's hex float needs no binary exponent; Go's does
+	}
+	f, err := strconv.ParseFloat(str, 64)
 	if err != nil && !isRange(err) || math.IsNaN(f) {
 		return 0, false
 	}

@@ -240,3 +240,59 @@ func TestObjectEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectionScan checks HSCAN and SSCAN over a collection larger than
+// a reply returns whole: COUNT at a time, the cursor resuming where the
+// last call stopped, every element exactly once, MATCH applied; and SCAN's
+// TYPE filter for every type.
+func TestCollectionScan(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := ts.client(t, 2, "")
+	var members []any
+	for i := 0; i < 300; i++ {
+		members = append(members, fmt.Sprintf("m%03d", i))
+	}
+	c.SAdd(bg, "s", members...)
+	for i := 0; i < 300; i += 2 {
+		c.HSet(bg, "h", members[i], i)
+	}
+	seen := map[string]int{}
+	var cursor uint64
+	calls := 0
+	for {
+		keys, next, err := c.SScan(bg, "s", cursor, "", 50).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls++
+		if len(keys) > 50 {
+			t.Errorf("SSCAN COUNT 50 returned %d", len(keys))
+		}
+		for _, k := range keys {
+			seen[k]++
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	if len(seen) != 300 || calls != 6 {
+		t.Errorf("SSCAN saw %d members in %d calls, want 300 in 6", len(seen), calls)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("SSCAN returned %s %d times", k, n)
+		}
+	}
+	// MATCH filters within the COUNT window; HSCAN returns pairs.
+	kv, next, err := c.HScan(bg, "h", 0, "m00*", 100).Result()
+	if err != nil || next != 100 || len(kv) != 10 || kv[0] != "m000" || kv[1] != "0" {
+		t.Errorf("HSCAN MATCH = %q next %d, %v; want m000 0 … m008 8, next 100", kv, next, err)
+	}
+	c.Set(bg, "str", "v", 0)
+	for typ, want := range map[string]string{"set": "s", "hash": "h", "string": "str"} {
+		keys, _, err := c.ScanType(bg, 0, "", 100, typ).Result()
+		if err != nil || len(keys) != 1 || keys[0] != want {
+			t.Errorf("SCAN TYPE %s = %q, %v", typ, keys, err)
+		}
+	}
+}
