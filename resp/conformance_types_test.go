@@ -79,6 +79,15 @@ SET lz 01
 INCR lz
 INCR fresh
 DECR fresh2
+INCRBYFLOAT plinf +inf
+INCRBYFLOAT plinf -inf
+INCRBYFLOAT plinf 1.0 x
+INCR incr v
+DECR incr v
+DECRBY incr 1.5
+HSET hn n -9223372036854775484
+HINCRBY hn n -10000
+HINCRBYFLOAT hn n -inf
 GET n
 OBJECT ENCODING n
 TYPE n
@@ -344,6 +353,42 @@ SADD wt m
 SMEMBERS wt
 SCARD wt
 SISMEMBER wt m
+HRANDFIELD wt
+HRANDFIELD wt 2
+HDEL wt f
+HINCRBYFLOAT wt f 2.5
+HSTRLEN wt f
+HVALS wt
+HKEYS wt
+HEXISTS wt f
+HMSET wt f v
+HSETNX wt f v
+HLEN wt
+HSCAN wt 0
+HMGET wt a b
+SMISMEMBER wt a
+SREM wt a
+SPOP wt
+SPOP wt 2
+SRANDMEMBER wt
+SRANDMEMBER wt 2
+SSCAN wt 0
+SINTERCARD 1 wt
+SMOVE wt nokey m
+SMOVE nokey wt m
+SADD {t}s1 a
+SET {t}k1 v
+SDIFFSTORE {t}s3 {t}k1 {t}noset
+SDIFFSTORE {t}s3 {t}noset {t}k1
+SDIFFSTORE {t}s3 {t}k1 {t}s1 {t}noset
+SDIFFSTORE {t}s3 {t}s1 {t}k1 {t}s1
+SINTERSTORE {t}s3 {t}noset {t}k1 {t}s1
+SUNIONSTORE {t}s3 {t}noset {t}k1 {t}s1
+SINTERCARD 1 {t}s1 LIMIT
+SINTERCARD 1 {t}s1 LIMIT a
+SINTERCARD 1 {t}s1 LIMIT 0
+SINTERCARD 1 {t}s1 bar
+SINTERCARD 2 {t}k1 {t}noset
 HSET hw f v
 GET hw
 INCR hw
