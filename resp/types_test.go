@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -294,5 +297,59 @@ func TestCollectionScan(t *testing.T) {
 		if err != nil || len(keys) != 1 || keys[0] != want {
 			t.Errorf("SCAN TYPE %s = %q, %v", typ, keys, err)
 		}
+	}
+}
+
+// TestClusterClientCart runs a shopping cart (a hash: HSET, HINCRBY,
+// HDEL, HGETALL, EXPIRE) and set commands with hash-tagged keys through
+// go-redis's ClusterClient, which routes by COMMAND's key positions and
+// CLUSTER SLOTS, in RESP2 and RESP3: every write lands on its key's
+// master, nothing is forwarded.
+func TestClusterClientCart(t *testing.T) {
+	n1, n2, cls := startPair(t)
+	for _, proto := range []int{2, 3} {
+		cc := redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs:        []string{n1.addr},
+			Protocol:     proto,
+			DialTimeout:  5 * time.Second,
+			ReadTimeout:  5 * time.Second,
+			WriteTimeout: 5 * time.Second,
+		})
+		t.Cleanup(func() { cc.Close() })
+		for i := range 20 {
+			cart := fmt.Sprintf("cart%d:%d", proto, i)
+			if err := cc.HSet(bg, cart, "apple", 1, "pear", 2).Err(); err != nil {
+				t.Fatalf("resp%d HSET %s: %v", proto, cart, err)
+			}
+			if n, err := cc.HIncrBy(bg, cart, "apple", 3).Result(); n != 4 || err != nil {
+				t.Fatalf("resp%d HINCRBY %s = %d, %v", proto, cart, n, err)
+			}
+			cc.HDel(bg, cart, "pear")
+			if ok, err := cc.Expire(bg, cart, time.Hour).Result(); !ok || err != nil {
+				t.Fatalf("resp%d EXPIRE %s = %v, %v", proto, cart, ok, err)
+			}
+			got, err := cc.HGetAll(bg, cart).Result()
+			if err != nil || len(got) != 1 || got["apple"] != "4" {
+				t.Fatalf("resp%d HGETALL %s = %v, %v", proto, cart, got, err)
+			}
+			x, y, d := fmt.Sprintf("{s%d%d}x", proto, i), fmt.Sprintf("{s%d%d}y", proto, i), fmt.Sprintf("{s%d%d}d", proto, i)
+			cc.SAdd(bg, x, "a", "b")
+			cc.SAdd(bg, y, "b", "c")
+			if n, err := cc.SInterStore(bg, d, x, y).Result(); n != 1 || err != nil {
+				t.Fatalf("resp%d SINTERSTORE = %d, %v", proto, n, err)
+			}
+			if n, err := cc.SInterCard(bg, 0, x, y).Result(); n != 1 || err != nil {
+				t.Fatalf("resp%d SINTERCARD = %d, %v", proto, n, err)
+			}
+			if ms, err := cc.SMembers(bg, d).Result(); len(ms) != 1 || ms[0] != "b" || err != nil {
+				t.Fatalf("resp%d SMEMBERS = %v, %v", proto, ms, err)
+			}
+			if n, err := cc.Incr(bg, fmt.Sprintf("ctr%d:%d", proto, i)).Result(); n != 1 || err != nil {
+				t.Fatalf("resp%d INCR = %d, %v", proto, n, err)
+			}
+		}
+	}
+	if f := cls[0].forwards.Load() + cls[1].forwards.Load(); f != 0 || n1.b.Writes() < 50 || n2.b.Writes() < 50 {
+		t.Errorf("writes: n1 %d, n2 %d, %d forwarded", n1.b.Writes(), n2.b.Writes(), f)
 	}
 }
