@@ -515,7 +515,7 @@ func cmdCommandGetKeys(c *Conn, args [][]byte) {
 // commandKeys returns the key arguments of argv, a call of cmd.
 func commandKeys(cmd *Command, argv [][]byte) [][]byte {
 	var keys [][]byte
-	for _, i := range keyPositions(cmd, len(argv)) {
+	for _, i := range keyPositions(cmd, argv) {
 		keys = append(keys, argv[i])
 	}
 	return keys

@@ -419,3 +419,23 @@ func cmdSInterCard(c *Conn, args [][]byte) {
 	}
 	c.WriteInt(int64(len(ms)))
 }
+
+// numKeys returns the key positions of a command whose argument at pos is
+// numkeys and whose keys follow it (SINTERCARD): none if numkeys is not a
+// positive integer within the arguments.
+func numKeys(pos int) func(args [][]byte) []int {
+	return func(args [][]byte) []int {
+		if pos >= len(args) {
+			return nil
+		}
+		n, ok := parseStrictInt(args[pos])
+		if !ok || n < 1 || n > int64(len(args)-pos-1) {
+			return nil
+		}
+		out := make([]int, n)
+		for i := range out {
+			out[i] = pos + 1 + i
+		}
+		return out
+	}
+}

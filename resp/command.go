@@ -91,6 +91,9 @@ type Command struct {
 	// run as one command (MSETNX, SINTERSTORE…): CROSSSLOT when its keys go
 	// different ways, never split per key as DEL and MSET are.
 	noSplit bool
+	// movableKeys returns the key positions of a call of a FlagMovableKeys
+	// command (SINTERCARD numkeys key…), for COMMAND GETKEYS and routing.
+	movableKeys func(args [][]byte) []int
 }
 
 // FullName returns the name Redis reports in errors and COMMAND INFO:

@@ -93,7 +93,7 @@ func dataCommands() []Command {
 		{Name: "smove", Arity: 4, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Move a member from one set to another", Handler: cmdSMove},
 		{Name: "sscan", Arity: -3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "2.8.0", Summary: "Incrementally iterate Set elements", Handler: cmdSScan},
 		{Name: "sinter", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets", Handler: setOpCmd(opInter)},
-		{Name: "sintercard", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Group: "set", Since: "7.0.0", Summary: "Intersect multiple sets and return the cardinality of the result", Handler: cmdSInterCard},
+		{Name: "sintercard", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Group: "set", Since: "7.0.0", Summary: "Intersect multiple sets and return the cardinality of the result", Handler: cmdSInterCard, movableKeys: numKeys(1)},
 		{Name: "sunion", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Add multiple sets", Handler: setOpCmd(opUnion)},
 		{Name: "sdiff", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets", Handler: setOpCmd(opDiff)},
 		{Name: "sinterstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opInter)},

@@ -432,6 +432,13 @@ OBJECT ENCODING str3
 ~scan SCAN 0 COUNT 1000 TYPE string
 ~scan SCAN 0 COUNT 1000 TYPE nosuch
 DBSIZE
+COMMAND GETKEYS sintercard 2 {t}a {t}b LIMIT 1
+COMMAND GETKEYS sinterstore {t}d {t}a {t}b
+COMMAND GETKEYS smove {t}a {t}b m
+COMMAND GETKEYS msetnx {t}a 1 {t}b 2
+COMMAND GETKEYS lcs {t}a {t}b
+COMMAND GETKEYS hset h f v
+COMMAND GETKEYS object encoding k
 HSET th f v
 SADD ts m
 EXPIRE th 100 NX
