@@ -223,12 +223,6 @@ func cmdHIncrByFloat(c *Conn, args [][]byte) {
 // the size), a negative one -count fields that may repeat; RESP3 replies
 // WITHVALUES as [field, value] pairs.
 func cmdHRandField(c *Conn, args [][]byte) {
-	withValues := false
-	if len(args) > 4 || len(args) == 4 && !equalFold(args[3], "withvalues") {
-		c.WriteError(msgSyntax)
-		return
-	}
-	withValues = len(args) == 4
 	var count int64
 	if len(args) >= 3 {
 		n, ok := parseStrictInt(args[2])
@@ -237,6 +231,15 @@ func cmdHRandField(c *Conn, args [][]byte) {
 			return
 		}
 		count = n
+	}
+	if len(args) > 4 || len(args) == 4 && !equalFold(args[3], "withvalues") {
+		c.WriteError(msgSyntax)
+		return
+	}
+	withValues := len(args) == 4
+	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
+		c.WriteError("ERR value is out of range")
+		return
 	}
 	fs, _, err := c.loadHash(args[1])
 	if err != nil {
@@ -249,10 +252,6 @@ func cmdHRandField(c *Conn, args [][]byte) {
 			return
 		}
 		c.WriteBulk(fs[rand.IntN(len(fs))].Field)
-		return
-	}
-	if withValues && count < 0 && -count > math.MaxInt64/2 {
-		c.WriteError("ERR value is out of range")
 		return
 	}
 	picked := pickRandom(len(fs), count)

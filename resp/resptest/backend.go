@@ -132,22 +132,6 @@ func (b *Backend) WriteAs(actor, key string, ctx dvv.VV, val []byte) crdt.Object
 	return next
 }
 
-// Apply runs a mutator as another actor would coordinate it (a write
-// through another node) and merges its delta; it returns the new object.
-func (b *Backend) Apply(actor, key string, fn crdt.Mutator) (crdt.Object, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	cur := b.objs[key]
-	st := crdt.Stamp{Dot: dvv.Dot{Actor: actor, Counter: crdt.Top(cur, actor) + 1}, Now: b.now()}
-	d, err := fn(cur, st)
-	if err != nil {
-		return cur, err
-	}
-	next := crdt.Merge(cur, d)
-	b.objs[key] = next
-	return next, nil
-}
-
 func (b *Backend) check(r, w int) error {
 	if b.err != nil {
 		return b.err
