@@ -133,7 +133,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.ae != nil {
 		go n.ae.Run(ctx)
 	}
-	n.srv = resp.New(respCfg, n.coord, log)
+	n.srv = resp.New(respCfg, backendShim{n.coord}, log) // shim: removed when the coordinator carries crdt objects
 	if cfg.ClusterSecret != "" {
 		local := peer.Local{Store: n.store}
 		if trees != nil {
