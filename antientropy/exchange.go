@@ -9,8 +9,15 @@ import (
 	"github.com/dynakv/dynakv/peer"
 )
 
-// ErrPeer reports a failed call to the other replica of an exchange.
-var ErrPeer = errors.New("antientropy: peer call failed")
+// remoteErr reports a failed call to the other replica of an exchange as
+// peer.ErrRemote, the one sentinel of failed node-to-node calls (the
+// network client's errors already wrap it; in-process peers' may not).
+func remoteErr(op, id string, err error) error {
+	if errors.Is(err, peer.ErrRemote) {
+		return fmt.Errorf("antientropy: %s %s: %w", op, id, err)
+	}
+	return fmt.Errorf("antientropy: %s %s: %w: %w", op, id, peer.ErrRemote, err)
+}
 
 // Peer is the other replica of an exchange: the network side of another
 // node's trees and store (a peer.Replica: peerclient over the network,
@@ -148,7 +155,7 @@ func (b *batch) flush(ctx context.Context) error {
 	}
 	if len(b.push) > 0 {
 		if err := b.peer.MergeMany(ctx, b.push); err != nil {
-			return fmt.Errorf("%w: merge into %s: %w", ErrPeer, b.peer.ID(), err)
+			return remoteErr("merge into", b.peer.ID(), err)
 		}
 		b.res.Pushed += len(b.push)
 		for _, e := range b.push {
@@ -185,7 +192,7 @@ func (b *batch) repairRanges(ctx context.Context, ranges []peer.Range) error {
 	for len(ranges) > 0 {
 		next, theirs, err := other.ScanRanges(ctx, ranges, opt.Page)
 		if err != nil {
-			return fmt.Errorf("%w: scan %s: %w", ErrPeer, other.ID(), err)
+			return remoteErr("scan", other.ID(), err)
 		}
 		covered := ranges
 		if next != 0 {

@@ -285,7 +285,7 @@ func TestExchangeKeepsDeletesDeleted(t *testing.T) {
 }
 
 // TestExchangeFaults: an exchange cut short by a failing peer reports the
-// error (wrapping ErrPeer or the cause), stores nothing half-merged, and a
+// error (wrapping peer.ErrRemote or the cause), stores nothing half-merged, and a
 // later exchange over a working link converges. Seeded: the call that
 // fails is drawn from the seed.
 func TestExchangeFaults(t *testing.T) {

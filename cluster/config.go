@@ -85,7 +85,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Weight: 1,                    // an equal share of the partitions
-		Ring:   ring.DefaultConfig(), // N = 3, Q = ring.DefaultPartitions
+		Ring:   ring.DefaultConfig(), // N = ring.DefaultReplicas (1), Q = ring.DefaultPartitions
 		// Admission runs on every membership event; the tick only retries
 		// an admission that failed (a lost race, a persist error). 500 ms
 		// keeps a join under a second without busy work.

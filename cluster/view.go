@@ -1,6 +1,9 @@
 package cluster
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
 )
@@ -42,4 +45,92 @@ func Serving(st *ring.State, p int) []ring.NodeID {
 // ReplicasOf returns key's replicas in st (Serving of its partition).
 func ReplicasOf(st *ring.State, key []byte) []ring.NodeID {
 	return Serving(st, st.KeyPartition(key))
+}
+
+// The ring views of anti-entropy (antientropy.RingView, ReapRing and
+// Liveness): each reads the current state once, nil-safe before a ring.
+
+// Partitions returns Q of the current ring (0 before one).
+func (c *Cluster) Partitions() int {
+	if st := c.Current(); st != nil {
+		return st.Partitions()
+	}
+	return 0
+}
+
+// Replicas returns the top N of partition p's preference list.
+func (c *Cluster) Replicas(p int) []string {
+	if st := c.Current(); st != nil {
+		return ids(st.PreferenceList(p, st.Replicas()))
+	}
+	return nil
+}
+
+// Members returns the IDs of the current ring's members.
+func (c *Cluster) Members() []string {
+	st := c.Current()
+	if st == nil {
+		return nil
+	}
+	out := make([]string, 0, len(st.Members()))
+	for _, m := range st.Members() {
+		out = append(out, string(m.ID))
+	}
+	return out
+}
+
+// KeyReplicas returns key's replicas (ReplicasOf the current state).
+func (c *Cluster) KeyReplicas(key []byte) []string {
+	if st := c.Current(); st != nil {
+		return ids(ReplicasOf(st, key))
+	}
+	return nil
+}
+
+// Moving reports whether key's partition is being handed off (true before
+// a ring: nothing is settled).
+func (c *Cluster) Moving(key []byte) bool {
+	st := c.Current()
+	if st == nil {
+		return true
+	}
+	_, moving := st.Moving(st.KeyPartition(key))
+	return moving
+}
+
+func ids(l []ring.NodeID) []string {
+	out := make([]string, len(l))
+	for i, id := range l {
+		out[i] = string(id)
+	}
+	return out
+}
+
+// Field is one name:value line of INFO.
+type Field struct{ Name, Value string }
+
+// Info returns INFO cluster's fields: the ring and each member's gossip
+// liveness.
+func (c *Cluster) Info() []Field {
+	f := []Field{{"cluster_enabled", "1"}}
+	st := c.Current()
+	if st == nil {
+		return f
+	}
+	counts := map[string]int{}
+	var states []string
+	for _, m := range st.Members() {
+		l := c.Liveness(string(m.ID)).String()
+		counts[l]++
+		states = append(states, string(m.ID)+"="+l)
+	}
+	return append(f,
+		Field{"ring_version", strconv.FormatUint(st.Version(), 10)},
+		Field{"ring_partitions", strconv.Itoa(st.Partitions())},
+		Field{"ring_members", strconv.Itoa(len(st.Members()))},
+		Field{"nodes_alive", strconv.Itoa(counts["alive"])},
+		Field{"nodes_suspect", strconv.Itoa(counts["suspect"])},
+		Field{"nodes_dead", strconv.Itoa(counts["dead"] + counts["left"] + counts["unknown"])},
+		Field{"nodes", strings.Join(states, ",")},
+	)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/ring"
 )
 
 var (
@@ -24,12 +25,14 @@ var (
 	ErrConfig = errors.New("coordinator: invalid config")
 )
 
-// Config configures a Coordinator.
+// Config configures a Coordinator. Build it from DefaultConfig.
 type Config struct {
 	// N is the number of replicas of each key; R and W the default read and
-	// write quorums (1 ≤ R, W ≤ N).
+	// write quorums (1 ≤ R, W ≤ N; Dynamo §4.5: R + W > N for
+	// read-your-writes).
 	N, R, W int
-	// Timeout bounds one request's wait for its quorum; 0 means 2s.
+	// Timeout bounds one request's wait for its quorum, and each
+	// node-to-node call made for it.
 	Timeout time.Duration
 	// Healthy reports whether a node is believed up (liveness from gossip);
 	// nil means every node is. Coordinator.Healthy combines it with the
@@ -39,15 +42,45 @@ type Config struct {
 	Healthy func(id string) bool
 }
 
-// DefaultConfig is a single node: N = R = W = 1.
-func DefaultConfig() Config { return Config{N: 1, R: 1, W: 1, Timeout: 2 * time.Second} }
-
-func (c *Config) validate() error {
-	if c.Timeout == 0 {
-		c.Timeout = 2 * time.Second
+// DefaultConfig returns a lone node's defaults.
+func DefaultConfig() Config {
+	return Config{
+		// N = ring.DefaultReplicas (1): the node is the only replica. A node
+		// takes N from its ring, which a cluster shapes explicitly.
+		N: ring.DefaultReplicas,
+		// R = W = 1: with N = 1 every quorum is the one replica.
+		R: 1,
+		W: 1,
+		// 2 s: a quorum on a LAN answers in milliseconds; 2 s leaves room
+		// for a pause or a large value without holding a client long.
+		Timeout: 2 * time.Second,
 	}
-	if c.N < 1 || c.R < 1 || c.R > c.N || c.W < 1 || c.W > c.N {
+}
+
+// EnsureDefaults fills the zero fields that have a default.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
+	if c.N == 0 {
+		c.N = d.N
+	}
+	if c.R == 0 {
+		c.R = d.R
+	}
+	if c.W == 0 {
+		c.W = d.W
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+}
+
+// Validate reports the first invalid field, wrapping ErrConfig.
+func (c Config) Validate() error {
+	switch {
+	case c.N < 1 || c.R < 1 || c.R > c.N || c.W < 1 || c.W > c.N:
 		return fmt.Errorf("%w: N=%d R=%d W=%d (need 1 ≤ R, W ≤ N)", ErrConfig, c.N, c.R, c.W)
+	case c.Timeout < 0:
+		return fmt.Errorf("%w: negative Timeout %v", ErrConfig, c.Timeout)
 	}
 	return nil
 }
@@ -125,7 +158,8 @@ func (c *Coordinator) Wait() { c.bg.Wait() }
 
 // New returns a coordinator for the node whose replica is local.
 func New(cfg Config, local Local, place Placement, peers Peers) (*Coordinator, error) {
-	if err := cfg.validate(); err != nil {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &Coordinator{cfg: cfg, self: local.ID(), local: local, place: place, peers: peers, susp: newSuspects()}, nil

@@ -2,10 +2,11 @@ package crdt
 
 import "github.com/dynakv/dynakv/replica/dvv"
 
-// Legacy support: the RESP layer before this package wrote strings as dvv
-// siblings through an update function. AsDVV, Sibling and FromUpdate let
-// that code run on crdt objects until it is ported (node's backend shim,
-// and tests written against dvv); they are removed when resp moves to crdt.
+// Legacy support: before this package, strings were written as dvv
+// siblings through an update function (from the current dvv.Object and
+// the time, a context and a sibling). AsDVV, Sibling and FromUpdate run
+// such functions on crdt objects; the replica, coordinator, hints,
+// anti-entropy and transfer tests written against dvv use them.
 
 // TombstoneTime returns when the tombstone o was made (Unix ms) and true,
 // or false if o holds live content at now or nothing at all. The time is
@@ -28,11 +29,11 @@ func TombstoneTime(o Object, now int64) (int64, bool) {
 	return t, true
 }
 
-// Sibling is a legacy string write for the old dvv-based RESP layer: a
+// Sibling is a legacy string write (as dvv.Update made them): a
 // sibling (value or tombstone, with its own expiry s.Expiry, Unix ms) that
 // supersedes what the client context ctx covers, as dvv.Update, with
 // st.Dot and st's timestamp. ErrWrongType on a key of another type. It
-// exists for node's backend shim and is removed when resp moves to crdt.
+// is FromUpdate's write.
 func Sibling(o Object, st Stamp, ctx dvv.VV, s dvv.Sibling) (Object, error) {
 	r := reg{ts: st.ts(), exp: s.Expiry, val: s.Value}
 	if s.Tombstone {
@@ -56,8 +57,7 @@ func AsDVV(o Object, now int64) (dvv.Object, error) {
 	return dvv.Object{Context: o.Context(), Siblings: sibs}, nil
 }
 
-// FromUpdate turns an old string update function (peer.UpdateFunc's
-// shape: from the current object and the time in Unix ms, the context the
+// FromUpdate turns an old string update function (from the current object and the time in Unix ms, the context the
 // write supersedes and the new sibling) into a Mutator: fn sees AsDVV(cur)
 // and its sibling is written with Sibling. An error from fn (or
 // ErrWrongType from AsDVV) aborts the write unchanged.

@@ -4,35 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"net"
+	"strconv"
 
 	"github.com/dynakv/dynakv/antientropy"
-	"github.com/dynakv/dynakv/cluster"
-	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
-	"github.com/dynakv/dynakv/transfer"
 )
 
-// ErrForget reports a CLUSTER FORGET that cannot be done.
-var ErrForget = cluster.ErrForget
-
-// respCluster presents the cluster to the RESP layer (CLUSTER commands and
-// write forwarding).
-type respCluster struct {
-	c  *nodeCluster
-	t  *transfer.Transfer
-	ae *antientropy.Scheduler   // nil when anti-entropy is off
-	co *coordinator.Coordinator // routing, top N and the one notion of healthy
-}
+// respCluster presents the node to the RESP layer (resp.Cluster: the
+// CLUSTER commands and write forwarding). Routing, the slot table and the
+// one notion of healthy are the coordinator's.
+type respCluster struct{ n *Node }
 
 // Repair queues anti-entropy exchanges now (CLUSTER REPAIR).
 func (r respCluster) Repair(p int) (int, error) {
-	if r.ae == nil {
+	if r.n.ae == nil {
 		return 0, resp.ErrNoRepair
 	}
-	n, err := r.ae.Enqueue(p)
+	n, err := r.n.ae.Enqueue(p)
 	if errors.Is(err, antientropy.ErrPartition) {
 		err = fmt.Errorf("%w: %w", resp.ErrBadPartition, err)
 	}
@@ -40,79 +31,56 @@ func (r respCluster) Repair(p int) (int, error) {
 }
 
 // MyID returns this node's ID.
-func (r respCluster) MyID() string { return string(r.c.self) }
+func (r respCluster) MyID() string { return r.n.cfg.ID }
 
 // Version returns the ring state's version (0 before joining).
 func (r respCluster) Version() uint64 {
-	if st := r.c.current(); st != nil {
+	if st := r.n.cluster.Current(); st != nil {
 		return st.Version()
 	}
 	return 0
 }
 
-// healthyFirst orders a replica list with the healthy nodes
-// (coordinator.Healthy: gossip and the coordinator's suspicion) first,
-// each group in preference order: the first is what clients see as master.
-func (r respCluster) healthyFirst(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if r.co.Healthy(id) {
-			out = append(out, id)
-		}
-	}
-	for _, id := range ids {
-		if !r.co.Healthy(id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 func (r respCluster) node(st *ring.State, id string) resp.ClusterNode {
 	m, _ := st.Member(ring.NodeID(id))
-	host, port := splitHostPort(m.Addr)
-	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.co.Healthy(id), Myself: ring.NodeID(id) == r.c.self}
+	host, p, err := net.SplitHostPort(m.Addr)
+	if err != nil {
+		host = m.Addr
+	}
+	port, _ := strconv.Atoi(p)
+	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
 }
 
-// Shards returns each run of partitions with the same (healthy-first)
-// replicas, the coordinator's top N, as one slot range.
+// Shards returns the coordinator's slot table (coordinator.Shards) with
+// the members' addresses.
 func (r respCluster) Shards() []resp.Shard {
-	st := r.c.current()
+	st := r.n.cluster.Current()
 	if st == nil {
 		return nil
 	}
 	var out []resp.Shard
-	var last []string
-	for slot := 0; slot < ring.Slots; {
-		start, end, top := r.co.SlotReplicas(slot)
-		slot = end
-		ids := r.healthyFirst(top)
-		if len(out) > 0 && slices.Equal(ids, last) {
-			out[len(out)-1].End = end - 1
-			continue
-		}
-		sh := resp.Shard{Start: start, End: end - 1}
-		for _, id := range ids {
+	for _, sr := range r.n.coord.Shards() {
+		sh := resp.Shard{Start: sr.Start, End: sr.End}
+		for _, id := range sr.Replicas {
 			sh.Replicas = append(sh.Replicas, r.node(st, id))
 		}
 		out = append(out, sh)
-		last = ids
 	}
 	return out
 }
 
 // Nodes returns every ring member with the slot ranges it leads.
 func (r respCluster) Nodes() []resp.ClusterNode {
-	st := r.c.current()
+	st := r.n.cluster.Current()
 	if st == nil {
 		return nil
 	}
-	shards := r.Shards()
+	shards := r.n.coord.Shards()
 	var out []resp.ClusterNode
 	for _, m := range st.Members() {
 		n := r.node(st, string(m.ID))
 		for _, sh := range shards {
-			if len(sh.Replicas) > 0 && sh.Replicas[0].ID == n.ID {
+			if len(sh.Replicas) > 0 && sh.Replicas[0] == n.ID {
 				n.Slots = append(n.Slots, [2]int{sh.Start, sh.End})
 			}
 		}
@@ -128,23 +96,24 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 // write at any top-N replica (coordinator.RoutePeer, the fault-5 rule), or
 // a VSET routed by its token to a second replica, or a write forwarded
 // while views of a dead master differ, meets a forwarding loop. Until
-// resp's peer path calls RoutePeer (and re-routes a write whose forward
-// found the master unreachable), Route keeps the top-N rule for both;
-// then it becomes r.co.Route: every plain client write coordinated by the
-// key's first healthy replica.
-func (r respCluster) Route(key []byte) (string, bool) { return r.co.RoutePeer(key) }
+// resp's peer path calls RoutePeer, Route keeps the top-N rule for both;
+// then it becomes coordinator.Route: every plain client write coordinated
+// by the key's first healthy replica.
+func (r respCluster) Route(key []byte) (string, bool) { return r.n.coord.RoutePeer(key) }
 
 // RoutePeer is coordinator.RoutePeer: where a write that arrived on a peer
 // connection is coordinated.
-func (r respCluster) RoutePeer(key []byte) (string, bool) { return r.co.RoutePeer(key) }
+func (r respCluster) RoutePeer(key []byte) (string, bool) { return r.n.coord.RoutePeer(key) }
 
 // RouteVia is coordinator.RouteVia.
-func (r respCluster) RouteVia(key []byte, via string) (string, bool) { return r.co.RouteVia(key, via) }
+func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
+	return r.n.coord.RouteVia(key, via)
+}
 
 // Forward sends a client command to node to on a peer connection and
 // returns its raw RESP2 reply (see resp.Cluster.Forward).
 func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
-	p := r.c.peer(to)
+	p := r.n.peer(to)
 	if p == nil {
 		return nil, fmt.Errorf("node: no route to %s", to)
 	}
@@ -154,11 +123,11 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 	// request timeout.
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 2*r.co.Config().Timeout)
+		ctx, cancel = context.WithTimeout(ctx, 2*r.n.coord.Config().Timeout)
 		defer cancel()
 	}
 	rep, err := p.Forward(ctx, args)
-	r.co.ObserveCall(to, err) // routing avoids a node forwards cannot reach
+	r.n.coord.ObserveCall(to, err) // routing avoids a node forwards cannot reach
 	if err != nil && errors.Is(err, peer.ErrNotSent) && len(args) > 1 {
 		// The coordinator could not be reached and the command never left
 		// (a master that died before gossip noticed): route it again, once,
@@ -166,14 +135,14 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 		// commands with keys, the first at args[1], all routed alike. A
 		// write routed back here goes over a peer connection to this node,
 		// which coordinates it as a replica of the key.
-		next, local := r.co.Route(args[1])
+		next, local := r.n.coord.Route(args[1])
 		if local {
-			next = string(r.c.self)
+			next = r.n.ID()
 		}
 		if next != "" && next != to {
-			if p := r.c.peer(next); p != nil {
+			if p := r.n.peer(next); p != nil {
 				rep, err = p.Forward(ctx, args)
-				r.co.ObserveCall(next, err)
+				r.n.coord.ObserveCall(next, err)
 			}
 		}
 	}
@@ -181,8 +150,8 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 }
 
 // Forget removes a dead node from the ring for good (cluster.Forget).
-func (r respCluster) Forget(_ context.Context, id string) error { return r.c.Forget(id) }
+func (r respCluster) Forget(_ context.Context, id string) error { return r.n.cluster.Forget(id) }
 
 // Leave starts handing this node's partitions off and then removes it
 // from the ring (CLUSTER LEAVE); it returns once the leave is under way.
-func (r respCluster) Leave(context.Context) error { return r.t.StartLeave() }
+func (r respCluster) Leave(context.Context) error { return r.n.transfer.StartLeave() }

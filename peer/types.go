@@ -6,7 +6,6 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/dynakv/dynakv/crdt"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -77,13 +76,6 @@ type Hint struct {
 	Object    crdt.Object
 	CreatedMs int64
 }
-
-// UpdateFunc is the string-only write of the old RESP Backend: from the
-// key's current object (as a dvv.Object) and the time (Unix ms), the causal
-// context the write supersedes and the new sibling. Stores and coordinators
-// take crdt.Mutator now; only node's backend shim still runs UpdateFunc.
-// Removed when resp moves to crdt.
-type UpdateFunc func(cur dvv.Object, nowMs int64) (ctx dvv.VV, s dvv.Sibling, err error)
 
 // Hash is a 128-bit Merkle node hash, as two 64-bit lanes (Dynamo §4.7).
 // The zero Hash is the hash of an empty bucket. On the wire it is 16 bytes,

@@ -70,36 +70,65 @@ type Observer interface {
 	Observe(c Cursor, key, old, new []byte)
 }
 
-func (c *Config) ensureDefaults() {
+// DefaultConfig returns the defaults; Dir and NodeID must be filled in.
+func DefaultConfig() Config {
+	return Config{
+		// Durable: every acknowledged write is fsynced.
+		NoSync: false,
+		// 100 ms: expired siblings turn into tombstones within a tenth of a
+		// second, and a sweep of an idle store costs nothing.
+		SweepInterval: 100 * time.Millisecond,
+		// 1 minute: long enough for a delete to reach every replica on a
+		// healthy cluster before its tombstone may go (the cluster's
+		// CanReap adds its own conditions).
+		TombstoneGrace: time.Minute,
+		// 10 minutes: far beyond any sane clock skew between nodes, short
+		// enough to refuse a forged context that would pin the clock.
+		MaxClockAhead: 10 * time.Minute,
+		// 1 GiB of hints for nodes that are down (hints.Config.MaxBytes).
+		MaxHintBytes: 1 << 30,
+	}
+}
+
+// EnsureDefaults fills the zero fields that have a default (Now: time.Now,
+// Logger: slog.Default()).
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	if c.SweepInterval == 0 {
-		c.SweepInterval = 100 * time.Millisecond
+		c.SweepInterval = d.SweepInterval
 	}
 	if c.TombstoneGrace == 0 {
-		c.TombstoneGrace = time.Minute
+		c.TombstoneGrace = d.TombstoneGrace
 	}
 	if c.MaxClockAhead == 0 {
-		c.MaxClockAhead = 10 * time.Minute
+		c.MaxClockAhead = d.MaxClockAhead
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.MaxHintBytes == 0 {
-		c.MaxHintBytes = 1 << 30
+		c.MaxHintBytes = d.MaxHintBytes
 	}
 }
 
 // ErrConfig reports an invalid Config.
 var ErrConfig = errors.New("replica: invalid config")
 
-func (c *Config) validate() error {
-	if c.Dir == "" {
+// Validate reports the first invalid field, wrapping ErrConfig. A negative
+// SweepInterval is valid (no sweeper).
+func (c Config) Validate() error {
+	switch {
+	case c.Dir == "":
 		return fmt.Errorf("%w: empty Dir", ErrConfig)
-	}
-	if c.NodeID == "" {
+	case c.NodeID == "":
 		return fmt.Errorf("%w: empty NodeID", ErrConfig)
+	case c.TombstoneGrace < 0 || c.MaxClockAhead < 0:
+		return fmt.Errorf("%w: negative TombstoneGrace or MaxClockAhead", ErrConfig)
+	case c.MaxHintBytes < 0:
+		return fmt.Errorf("%w: negative MaxHintBytes %d", ErrConfig, c.MaxHintBytes)
 	}
 	return nil
 }
@@ -149,8 +178,8 @@ type Stats struct {
 // Open opens (creating if needed) the store in cfg.Dir and starts its
 // sweeper.
 func Open(cfg Config) (*Store, error) {
-	cfg.ensureDefaults()
-	if err := cfg.validate(); err != nil {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	opts := &pebble.Options{FS: cfg.FS, Logger: quietLogger{cfg.Logger}}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp/resptest"
 	"github.com/dynakv/dynakv/ring"
@@ -373,11 +374,8 @@ func keysOf(n int) (even, odd []string) {
 
 // value returns the value key holds in ts's backend ("" if none).
 func (ts *testServer) value(key string) string {
-	obj := ts.b.Object(key)
-	if len(obj.Siblings) == 0 || obj.Siblings[len(obj.Siblings)-1].Tombstone {
-		return ""
-	}
-	return string(obj.Siblings[len(obj.Siblings)-1].Value)
+	v, _, _ := crdt.Get(ts.b.Object(key), ts.b.NowMs())
+	return string(v)
 }
 
 func TestForwardWrites(t *testing.T) {

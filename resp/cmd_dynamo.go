@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -22,7 +23,9 @@ func parseQuorum(b []byte) (int, string) {
 
 // cmdVGet is VGET key [R n] [LOCAL]: the key's context token (empty when
 // the key never existed) and the values of all its live siblings, in dot
-// order.
+// order (a counter is one sibling, its value). For a hash or set key the
+// second element holds one rendered value: the hash's fields and values
+// flattened (HGETALL's RESP2 shape), or the set's members, sorted.
 func cmdVGet(c *Conn, args [][]byte) {
 	var opt coordinator.ReadOptions
 	for i := 2; i < len(args); i++ {
@@ -53,13 +56,35 @@ func cmdVGet(c *Conn, args [][]byte) {
 		c.WriteErr(err)
 		return
 	}
-	live := dvv.Live(obj, c.srv.b.NowMs())
-	c.srv.countLookup(len(live) > 0)
+	now := c.now()
+	t := crdt.TypeOf(obj, now)
+	c.srv.countLookup(t != crdt.KindNone)
 	c.WriteArray(2)
-	c.WriteBulkString(dvv.EncodeTokenVia(obj.Join(), via))
-	c.WriteArray(len(live))
-	for _, s := range live {
-		c.WriteBulk(s.Value)
+	c.WriteBulkString(dvv.EncodeTokenVia(obj.Context(), via))
+	switch t {
+	case crdt.KindHash:
+		// A typed key: its rendered value, one element (HGETALL's
+		// fields and values, flattened).
+		fs, _ := crdt.HGetAll(obj, now)
+		c.WriteArray(1)
+		c.WriteArray(2 * len(fs))
+		for _, f := range fs {
+			c.WriteBulk(f.Field)
+			c.WriteBulk(f.Value)
+		}
+	case crdt.KindSet:
+		ms, _ := crdt.Members(obj, now)
+		c.WriteArray(1)
+		c.WriteArray(len(ms))
+		for _, m := range ms {
+			c.WriteBulk(m)
+		}
+	default:
+		live, _ := crdt.Siblings(obj, now)
+		c.WriteArray(len(live))
+		for _, s := range live {
+			c.WriteBulk(s.Value)
+		}
 	}
 }
 
@@ -106,24 +131,34 @@ func vwrite(c *Conn, args [][]byte, tok []byte, opts [][]byte, value []byte, del
 		c.WriteErr(err)
 		return
 	}
-	s := dvv.Sibling{Value: value, Expiry: expiry, Tombstone: del}
-	if del {
-		s.Value = nil
+	fn := func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+		if del {
+			return crdt.VDel(cur, st, ctx)
+		}
+		d, err := crdt.VSet(cur, st, ctx, value)
+		if err != nil || expiry == 0 {
+			return d, err
+		}
+		return chain(cur, st, d, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+			d, _ := crdt.Expire(cur, st, expiry, crdt.ExpireAlways)
+			return d, nil
+		})
 	}
-	fn := func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) { return ctx, s, nil }
 	_, next, err := c.srv.b.Update(c.srv.ctx, args[1], wopt, fn)
 	if err != nil {
 		c.WriteErr(err)
 		return
 	}
-	c.WriteBulkString(dvv.EncodeToken(next.Join()))
+	c.WriteBulkString(dvv.EncodeToken(next.Context()))
 }
 
 // cmdVSet is VSET key token value [EX s | PX ms] [W n]: a new sibling that
 // supersedes exactly what the token covers (an empty token supersedes
-// nothing); the reply is the new token.
+// nothing); the reply is the new token. EX/PX set the key's expiry
+// register (crdt.Expire), which applies to every sibling. WRONGTYPE on a
+// hash or set key.
 func cmdVSet(c *Conn, args [][]byte) { vwrite(c, args, args[2], args[4:], args[3], false) }
 
 // cmdVDel is VDEL key token [W n]: a tombstone superseding what the token
-// covers; the reply is the new token.
+// covers; the reply is the new token. WRONGTYPE on a hash or set key.
 func cmdVDel(c *Conn, args [][]byte) { vwrite(c, args, args[2], args[3:], nil, true) }

@@ -41,40 +41,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-
-		// Strings and keys.
-		{Name: "get", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGet},
-		{Name: "set", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdSet},
-		{Name: "setnx", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdSetNX},
-		{Name: "setex", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdSetEX},
-		{Name: "psetex", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPSetEX},
-		{Name: "getset", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGetSet},
-		{Name: "getdel", Arity: 2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGetDel},
-		{Name: "getex", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdGetEx},
-		{Name: "del", Arity: -2, Flags: FlagWrite, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdDel},
-		{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdDel},
-		{Name: "exists", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdExists},
-		{Name: "mget", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Handler: cmdMGet},
-		{Name: "mset", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 2, Handler: cmdMSet},
-		{Name: "expire", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1000, false)},
-		{Name: "pexpire", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1, false)},
-		{Name: "expireat", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1000, true)},
-		{Name: "pexpireat", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: expireCmd(1, true)},
-		{Name: "ttl", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(ttlSeconds)},
-		{Name: "pttl", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(ttlMillis)},
-		{Name: "expiretime", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(expireTimeSeconds)},
-		{Name: "pexpiretime", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: ttlCmd(expireTimeMillis)},
-		{Name: "persist", Arity: 2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdPersist},
-		{Name: "type", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdType},
-		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, Handler: cmdDBSize},
-		{Name: "scan", Arity: -2, Flags: FlagReadOnly, Handler: cmdScan},
-		{Name: "keys", Arity: 2, Flags: FlagReadOnly, Handler: cmdKeys},
-
-		// Dynamo extensions: versions and contexts.
-		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdVGet},
-		{Name: "vset", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, TokenArg: 2, Handler: cmdVSet},
-		{Name: "vdel", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, TokenArg: 2, Handler: cmdVDel},
-	}, clusterCommands()...)
+	}, append(dataCommands(), clusterCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
@@ -451,8 +418,58 @@ func (s *Server) lookupFull(name []byte) *Command {
 	return cmd
 }
 
-func cmdCommandDocs(c *Conn, _ [][]byte) {
-	c.WriteMap(0) // no documentation; redis-cli falls back to none
+// cmdCommandDocs is COMMAND DOCS [name …]: per command (all of them
+// without names; unknown names are left out, as Redis does) a map of its
+// summary, since, group and, for a container, its subcommands' docs.
+func cmdCommandDocs(c *Conn, args [][]byte) {
+	var cmds []*Command
+	if len(args) == 2 {
+		cmds = c.srv.Commands()
+	} else {
+		for _, name := range args[2:] {
+			if cmd := c.srv.lookupFull(name); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.WriteMap(len(cmds))
+	for _, cmd := range cmds {
+		c.WriteBulkString(cmd.fullName)
+		writeCommandDocs(c, cmd)
+	}
+}
+
+func writeCommandDocs(c *Conn, cmd *Command) {
+	type kv struct{ k, v string }
+	var fields []kv
+	for _, f := range []kv{{"summary", cmd.Summary}, {"since", cmd.Since}, {"group", cmd.Group}} {
+		if f.v != "" {
+			fields = append(fields, f)
+		}
+	}
+	subs := make([]*Command, 0, len(cmd.Subcommands))
+	for i := range cmd.Subcommands {
+		if !cmd.Subcommands[i].hidden {
+			subs = append(subs, &cmd.Subcommands[i])
+		}
+	}
+	n := len(fields)
+	if len(subs) > 0 {
+		n++
+	}
+	c.WriteMap(n)
+	for _, f := range fields {
+		c.WriteBulkString(f.k)
+		c.WriteBulkString(f.v)
+	}
+	if len(subs) > 0 {
+		c.WriteBulkString("subcommands")
+		c.WriteMap(len(subs))
+		for _, sc := range subs {
+			c.WriteBulkString(sc.fullName)
+			writeCommandDocs(c, sc)
+		}
+	}
 }
 
 func cmdCommandList(c *Conn, args [][]byte) {
@@ -498,7 +515,7 @@ func cmdCommandGetKeys(c *Conn, args [][]byte) {
 // commandKeys returns the key arguments of argv, a call of cmd.
 func commandKeys(cmd *Command, argv [][]byte) [][]byte {
 	var keys [][]byte
-	for _, i := range keyPositions(cmd, len(argv)) {
+	for _, i := range keyPositions(cmd, argv) {
 		keys = append(keys, argv[i])
 	}
 	return keys

@@ -29,9 +29,13 @@ const (
 	// refuses it with "-NOPERM this command is reserved for cluster peers",
 	// and COMMAND (COUNT, LIST, INFO, DOCS, GETKEYS) does not show it.
 	FlagPeer
+	// FlagMovableKeys ("movablekeys"): the key positions depend on the
+	// arguments (SINTERCARD's numkeys), so FirstKey, LastKey and KeyStep
+	// are 0, as Redis reports them.
+	FlagMovableKeys
 )
 
-var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale", "fast", "no_auth", "peer"}
+var flagNames = []string{"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale", "fast", "no_auth", "peer", "movablekeys"}
 
 // Names returns the flags' names, in Redis's spelling.
 func (f Flag) Names() []string {
@@ -69,6 +73,10 @@ type Command struct {
 	// replica should coordinate the write (VSET, VDEL; Dynamo §6.4); 0 for
 	// none.
 	TokenArg int
+	// Group, Since and Summary are COMMAND DOCS's "group" (Redis's command
+	// group: "string", "hash", "set", "generic"…), "since" (the Redis
+	// version that introduced it) and "summary"; empty for none.
+	Group, Since, Summary string
 	// Handler runs the command. A container (Subcommands set) calls it only
 	// when invoked without a subcommand, and may leave it nil.
 	Handler HandlerFunc
@@ -79,6 +87,13 @@ type Command struct {
 	fullName string
 	subs     map[string]*Command
 	hidden   bool // not a client command: left out of COMMAND's replies
+	// noSplit: a write over several keys (FirstKey 1, LastKey -1) that must
+	// run as one command (MSETNX, SINTERSTORE…): CROSSSLOT when its keys go
+	// different ways, never split per key as DEL and MSET are.
+	noSplit bool
+	// movableKeys returns the key positions of a call of a FlagMovableKeys
+	// command (SINTERCARD numkeys key…), for COMMAND GETKEYS and routing.
+	movableKeys func(args [][]byte) []int
 }
 
 // FullName returns the name Redis reports in errors and COMMAND INFO:

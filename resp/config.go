@@ -108,12 +108,14 @@ func DefaultConfig() Config {
 		MaxArgs:        DefaultMaxArgs,        // 1024*1024 arguments
 		MaxInlineLen:   DefaultMaxInlineLen,   // PROTO_INLINE_MAX_SIZE 64kb
 		MaxQueryBuffer: DefaultMaxQueryBuffer, // client-query-buffer-limit 1gb
-		Version:        DefaultVersion,
+		Version:        DefaultVersion,        // what HELLO and INFO claim: Redis 7.0
 		// Mode stays empty: "standalone", or "cluster" once a Cluster is set.
 	}
 }
 
-func (c *Config) ensureDefaults() {
+// EnsureDefaults fills the zero fields that have a default (Mode:
+// "cluster" with a Cluster, "standalone" without).
+func (c *Config) EnsureDefaults() {
 	d := DefaultConfig()
 	if c.MaxClients == 0 {
 		c.MaxClients = d.MaxClients
@@ -143,7 +145,10 @@ func (c *Config) ensureDefaults() {
 
 var builtinSections = []string{"server", "clients", "stats", "keyspace"}
 
-func (c *Config) validate() error {
+// Validate reports the first invalid field, wrapping ErrConfig: limits
+// below 1, negative timeouts, a newline in Version or Mode, a bad or
+// duplicate INFO section.
+func (c *Config) Validate() error {
 	switch {
 	case c.MaxClients < 1:
 		return fmt.Errorf("%w: MaxClients %d < 1", ErrConfig, c.MaxClients)

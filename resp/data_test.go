@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/redis/go-redis/v9"
@@ -129,7 +130,7 @@ func TestMultiKey(t *testing.T) {
 		if n, _ := c.Del(bg, "never").Result(); n != 0 || ts.b.Writes() != writes {
 			t.Errorf("DEL absent = %d, wrote %d", n, ts.b.Writes()-writes)
 		}
-		if obj := ts.b.Object("a"); len(obj.Siblings) != 1 || !obj.Siblings[0].Tombstone {
+		if obj := ts.b.Object("a"); !crdt.Tombstone(obj, ts.clock.NowMs()) || crdt.DeletedAt(obj) == 0 {
 			t.Errorf("DEL did not leave a tombstone: %+v", obj)
 		}
 		if got, _ := c.Type(bg, "a").Result(); got != "none" {
@@ -258,7 +259,7 @@ func TestExpiry(t *testing.T) {
 			t.Error("EXPIRE negative failed")
 		}
 		check("e", -2)
-		if obj := ts.b.Object("e"); len(obj.Siblings) != 1 || !obj.Siblings[0].Tombstone {
+		if obj := ts.b.Object("e"); !crdt.Tombstone(obj, ts.clock.NowMs()) || crdt.DeletedAt(obj) == 0 {
 			t.Errorf("EXPIRE in the past left %+v", obj)
 		}
 		for _, tc := range []struct {
@@ -409,15 +410,15 @@ func TestPlainWritesCollapseSiblings(t *testing.T) {
 	c.Set(bg, "k", "a", 0)
 	// A concurrent write through another node, blind to ours.
 	ts.clock.Advance(1)
-	ts.b.WriteAs("n2", "k", nil, dvv.Sibling{Value: []byte("b")})
-	if got := dvv.Live(ts.b.Object("k"), ts.clock.NowMs()); len(got) != 2 {
+	ts.b.WriteAs("n2", "k", nil, []byte("b"))
+	if got, _ := crdt.Siblings(ts.b.Object("k"), ts.clock.NowMs()); len(got) != 2 {
 		t.Fatalf("%d siblings", len(got))
 	}
 	if got, _ := c.Get(bg, "k").Result(); got != "b" {
 		t.Errorf("GET of siblings = %q, want the latest", got)
 	}
 	c.Set(bg, "k", "c", 0)
-	if got := dvv.Live(ts.b.Object("k"), ts.clock.NowMs()); len(got) != 1 || string(got[0].Value) != "c" {
+	if got, _ := crdt.Siblings(ts.b.Object("k"), ts.clock.NowMs()); len(got) != 1 || string(got[0].Value) != "c" {
 		t.Errorf("SET left %+v", got)
 	}
 }

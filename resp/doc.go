@@ -1,7 +1,9 @@
 // Package resp is dynakv's client-facing server: the Redis protocol (RESP2
 // and RESP3) on tidwall/redcon, in front of a Backend (the coordinator).
 // It owns the framing guard and its limits, the command table, the
-// handlers of the connection, server and string commands, of the Dynamo
+// handlers of the connection and server commands, of the data commands by
+// Redis command group (cmd_string.go, cmd_hash.go, cmd_set.go,
+// cmd_keyspace.go; their table in commands_data.go), of the Dynamo
 // extensions (VGET, VSET, VDEL) and of the CLUSTER commands, the
 // node-to-node commands (DKV.*), the forwarding of writes to a node that
 // may coordinate them, and the mapping of errors to RESP replies. A Redis
@@ -40,24 +42,44 @@
 //
 // # Data semantics
 //
-// Plain reads return dvv.Winner, the deterministic pick among live
-// siblings; a key without a live sibling is absent. Plain writes (SET,
-// DEL, EXPIRE, …) are overwrites: their UpdateFunc supersedes the key's
-// whole local context (cur.Join()), so siblings collapse. Writes whose
-// outcome depends on the current value (NX, XX, GET, KEEPTTL, DEL's count,
-// the EXPIRE family, PERSIST, GETEX) set WriteOptions.ReadFirst. DEL writes
-// a tombstone, and nothing if the key is absent. Expiry is absolute Unix
-// ms in Sibling.Expiry, computed from Backend.NowMs; EXPIRE, PERSIST and
-// KEEPTTL rewrite the winner's value as a new version; an expiry already
-// past writes a tombstone. Multi-key commands (DEL, EXISTS, MGET, MSET)
-// run one backend call per key and are not atomic: MSET may stop half
-// way on an error. DBSIZE, KEYS and INFO keyspace scan the whole backend.
+// A key's value is a crdt.Object of any type. Reads load it (Backend.Get)
+// and render it through crdt's views at Backend.NowMs: crdt.Get (a plain
+// read: the latest live sibling, or a counter's sum), HGetAll, Members,
+// TypeOf, Expiry…; a key of another type answers "-WRONGTYPE …" where
+// Redis does (MGET answers null). Every write is a crdt mutator run by
+// Backend.Update with a fresh dot: SET and DEL supersede everything of
+// every type they observed (so siblings collapse), INCR and HINCRBY add
+// counter entries that sum across replicas, HSET and SADD give fields and
+// members new dots (an add wins over a concurrent removal), EXPIRE and
+// PERSIST write the key's expiry register (HEXPIRE and HPERSIST a
+// field's); a zero delta writes nothing (NX not met, DEL of an absent
+// key). The reply a mutator computes (INCR's value, HSETNX's flag) is the
+// coordinator's view, serialized while one node coordinates the key.
+// Writes whose outcome or reply depends on the current state set
+// WriteOptions.ReadFirst; blind ones (SET, MSET, SETEX, the STORE forms'
+// destination) do not. The crdt sentinels map to Redis's error texts
+// (crdtReply). Multi-key commands run one backend call per key and are
+// not atomic (MSET may stop half way on an error; MSETNX checks every key,
+// then sets each with NX; SMOVE removes, then adds); in a cluster the set
+// operations, their STORE forms, SMOVE, MSETNX and LCS need their keys in
+// one slot ("-CROSSSLOT" otherwise, as Redis Cluster). Random picks
+// (SPOP, SRANDMEMBER, HRANDFIELD) use math/rand/v2. DBSIZE, KEYS, SCAN
+// and INFO keyspace scan the whole backend; HSCAN and SSCAN return a
+// collection of up to 128 elements whole (cursor 0), larger ones COUNT at
+// a time by index into the sorted elements. OBJECT ENCODING names what
+// Redis 7.0 would use for the value (int, embstr, raw, listpack,
+// hashtable, intset); dynakv stores every type one way. INCRBYFLOAT and
+// HINCRBYFLOAT compute in float64 (Redis: long double), so long fractions
+// and values beyond float64's range differ from Redis's.
 //
 // VGET key [R n] [LOCAL] replies [token, [values…]]: the opaque context
 // token (dvv.EncodeToken of the object's context; empty for a key never
-// written) and the live siblings' values in dot order. VSET key token value
-// [EX s|PX ms] [W n] and VDEL key token [W n] supersede exactly what the
-// token covers (an empty token is a blind write) and reply the new token.
+// written) and the live siblings' values in dot order (a counter is one
+// value); for a hash or set key, one rendered value: the fields and
+// values flattened, or the members. VSET key token value [EX s|PX ms] [W
+// n] and VDEL key token [W n] supersede exactly what the token covers (an
+// empty token is a blind write) and reply the new token; EX/PX set the
+// key's expiry register; on a hash or set key they answer WRONGTYPE.
 //
 // # Node-to-node commands
 //
@@ -100,8 +122,8 @@
 // whose keys go different ways is split into one command per key group
 // (DEL k, MSET k v), run here or forwarded in order, stopping at the first
 // error; the reply is that error, or the sum of the integer replies, or
-// +OK. Any other multi-key write whose keys go different ways gets
-// "-CROSSSLOT". A node that cannot be reached yields "-NOQUORUM cannot
+// +OK. Any other multi-key write whose keys go different ways (MSETNX and
+// the set STORE forms too, which must run whole) gets "-CROSSSLOT". A node that cannot be reached yields "-NOQUORUM cannot
 // reach replica <id> of key: <error>" (the write may have landed). A
 // write arriving on a peer connection is never forwarded again, and is
 // routed without its token's via node: it runs here if Route says so,
@@ -111,7 +133,11 @@
 //
 // # Errors
 //
-// Only this package turns errors into RESP: coordinator.ErrNoQuorum →
+// Only this package turns errors into RESP: crdt's sentinels → Redis's
+// texts (crdt.ErrWrongType → "-WRONGTYPE Operation against a key holding
+// the wrong kind of value", ErrNotInteger, ErrOverflow → "-ERR increment
+// or decrement would overflow", ErrHashNotFloat → "-ERR hash value is not
+// a float", …); coordinator.ErrNoQuorum →
 // "-NOQUORUM <text>"; coordinator.ErrQuorumRange → "-ERR R and W must be
 // between 1 and N"; dvv.ErrBadToken and replica.ErrBadContext → "-ERR
 // invalid context token"; coordinator.ErrNotReplica and anything else →

@@ -23,10 +23,6 @@ var (
 	ErrServing = errors.New("resp: server already serving")
 )
 
-// errNoop aborts an UpdateFunc whose condition is not met (NX, XX, absent
-// key, …): the backend writes nothing and returns it unchanged.
-var errNoop = errors.New("resp: condition not met")
-
 // Error replies with Redis's texts.
 const (
 	msgSyntax        = "ERR syntax error"
@@ -44,12 +40,17 @@ const (
 	msgCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
 	msgNoCluster     = "ERR This instance has cluster support disabled"
 	msgForgetMyself  = "ERR I tried hard but I can't forget myself..."
+	msgWrongType     = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	msgNotFloat      = "ERR value is not a valid float"
 )
 
 // errorReply maps an error from a backend to its RESP error reply (without
 // the leading '-'). This is the one place where dynakv's errors become
 // RESP error codes.
 func errorReply(err error) string {
+	if msg, ok := crdtReply(err); ok {
+		return msg
+	}
 	switch {
 	case errors.Is(err, coordinator.ErrNoQuorum):
 		return "NOQUORUM " + err.Error()

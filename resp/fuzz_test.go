@@ -173,6 +173,9 @@ func FuzzCommands(f *testing.F) {
 		{{"command", "info", "get", "client|id"}, {"command", "getkeys", "mset", "a", "b"}, {"info", "all"}, {"keys", "*a?"}},
 		{{"pexpireat", "k", "-1"}, {"setex", "k", "9223372036854775807", "v"}, {"getdel", "k"}, {"quit"}},
 		{{"nosuch", "a"}, {"ping", "a", "b"}, {"echo", "x"}, {"select", "0"}, {"dbsize"}, {"type", "k"}},
+		{{"incrby", "k", "5"}, {"incrbyfloat", "k", "1.5"}, {"append", "k", "x"}, {"setrange", "k", "3", "y"}, {"getrange", "k", "0", "-1"}, {"lcs", "k", "j", "idx", "withmatchlen"}},
+		{{"hset", "h", "f", "1"}, {"hincrby", "h", "f", "2"}, {"hincrbyfloat", "h", "g", "0.5"}, {"hexpire", "h", "10", "nx", "fields", "1", "f"}, {"httl", "h", "fields", "1", "f"}, {"hgetall", "h"}, {"hrandfield", "h", "-3", "withvalues"}, {"hscan", "h", "0"}},
+		{{"sadd", "s", "a", "b"}, {"spop", "s", "1"}, {"srandmember", "s", "-2"}, {"smove", "s", "t", "b"}, {"sinterstore", "d", "s", "t"}, {"sintercard", "2", "s", "t", "limit", "1"}, {"object", "encoding", "s"}},
 	} {
 		var data []byte
 		for i, c := range cmd {

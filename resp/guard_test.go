@@ -231,12 +231,12 @@ func TestCloseWaitsAndRefuses(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	if err := (&Config{}).validate(); err == nil {
+	if err := (&Config{}).Validate(); err == nil {
 		t.Fatal("validate accepts a Config without defaults")
 	}
 	c := Config{}
-	c.ensureDefaults()
-	if err := c.validate(); err != nil {
+	c.EnsureDefaults()
+	if err := c.Validate(); err != nil {
 		t.Fatalf("zero Config with defaults: %v", err)
 	}
 	bad := []Config{

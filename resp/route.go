@@ -91,7 +91,7 @@ var forwardRetries = []time.Duration{50 * time.Millisecond, 100 * time.Milliseco
 // routeWriteOnce is one routing of a write (see routeWrite).
 func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 	cl := c.srv.cfg.Cluster
-	pos := keyPositions(cmd, len(args))
+	pos := keyPositions(cmd, args)
 	if len(pos) == 0 {
 		cmd.Handler(c, args)
 		return
@@ -120,7 +120,7 @@ func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 		return
 	}
 	step := cmd.KeyStep
-	if cmd.FirstKey != 1 || cmd.LastKey != -1 {
+	if cmd.FirstKey != 1 || cmd.LastKey != -1 || cmd.noSplit {
 		c.WriteError(msgCrossSlot)
 		return
 	}
@@ -156,9 +156,13 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 	}
 }
 
-// keyPositions returns the positions of the key arguments of a call of
-// cmd with n arguments.
-func keyPositions(cmd *Command, n int) []int {
+// keyPositions returns the positions of the key arguments of args, a call
+// of cmd (of a FlagMovableKeys command, as its movableKeys says).
+func keyPositions(cmd *Command, args [][]byte) []int {
+	n := len(args)
+	if cmd.movableKeys != nil {
+		return cmd.movableKeys(args)
+	}
 	if cmd.FirstKey <= 0 || cmd.KeyStep <= 0 {
 		return nil
 	}

@@ -16,27 +16,28 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
-	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/tidwall/redcon"
 )
 
 // Backend is what the RESP server serves: the coordinator in a node, an
-// in-memory fake (resptest) in tests. Its methods are called concurrently.
+// in-memory fake (resptest) in tests. Objects are crdt.Objects of any
+// type; the server reads them through crdt's views and writes them
+// through crdt's mutators. Its methods are called concurrently.
 type Backend interface {
 	// Get returns the key's object, the merge of R replicas (or the local
 	// one with opt.Local); the zero Object if there is none.
-	Get(ctx context.Context, key []byte, opt coordinator.ReadOptions) (dvv.Object, error)
-	// Update reads the key's current object cur, calls fn(cur, nowMs) for
-	// the context the write supersedes and the new sibling (the backend
-	// fills in Dot and Timestamp), applies dvv.Update, stores the result at
-	// quorum W and returns the objects before and after. An error from fn
-	// aborts the update with nothing written and is returned unchanged.
-	Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn peer.UpdateFunc) (prev, next dvv.Object, err error)
+	Get(ctx context.Context, key []byte, opt coordinator.ReadOptions) (crdt.Object, error)
+	// Update reads the key's current object cur, calls fn(cur, stamp) with
+	// a fresh dot of the coordinating node and its clock, merges the delta
+	// fn returns into every replica (a zero delta writes nothing) at
+	// quorum W, and returns the objects before and after. An error from
+	// fn aborts the update with nothing written and is returned unchanged.
+	Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn crdt.Mutator) (prev, next crdt.Object, err error)
 	// Scan visits stored objects (tombstones and expired values included)
 	// from cursor, at least count of them unless exhausted or fn returns
 	// false, and returns the cursor to resume from, 0 when done.
-	Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (next uint64, err error)
+	Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o crdt.Object) bool) (next uint64, err error)
 	// NowMs is the backend's clock, Unix milliseconds: the time expiries
 	// are computed and checked against.
 	NowMs() int64
@@ -78,7 +79,7 @@ type Server struct {
 // New returns a server for backend b. cfg's zero fields take their
 // defaults; an invalid cfg is reported by Serve. A nil logger discards.
 func New(cfg Config, b Backend, logger *slog.Logger) *Server {
-	cfg.ensureDefaults()
+	cfg.EnsureDefaults()
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -87,7 +88,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 	_, _ = rand.Read(id[:])
 	s := &Server{
 		cfg:     cfg,
-		cfgErr:  cfg.validate(),
+		cfgErr:  cfg.Validate(),
 		b:       b,
 		log:     logger,
 		ctx:     ctx,

@@ -25,10 +25,14 @@ const (
 
 // Limits on members and replicas.
 const (
-	MaxIDLen        = 255   // longest NodeID, in bytes
-	MaxWeight       = 65535 // largest member weight
-	MaxReplicas     = 64    // largest replica count N
-	DefaultReplicas = 3     // replica count N used by DefaultConfig
+	MaxIDLen    = 255   // longest NodeID, in bytes
+	MaxWeight   = 65535 // largest member weight
+	MaxReplicas = 64    // largest replica count N
+	// DefaultReplicas is the replica count N of DefaultConfig and the one
+	// default N of dynakv (node, cluster, coordinator): 1, so that a lone
+	// node works out of the box. A cluster sets N explicitly (dynakv dev
+	// runs Dynamo's usual N=3, R=2, W=2).
+	DefaultReplicas = 1
 )
 
 // Member is a node of the ring.
@@ -88,12 +92,17 @@ type Config struct {
 	Replicas int
 }
 
-// DefaultConfig returns Q = 256 partitions of 64 slots each and N = 3
-// replicas, Dynamo's usual setting. Shares are exact to ±1 partition, so
-// with S equal nodes to within S/256 (10% at 25 nodes): larger rings want a
-// larger Q.
+// DefaultConfig returns the defaults of a new ring.
 func DefaultConfig() Config {
-	return Config{Partitions: DefaultPartitions, Replicas: DefaultReplicas}
+	return Config{
+		// Q = 256 partitions of 64 slots each. Shares are exact to ±1
+		// partition, so with S equal nodes to within S/256 (10% at 25
+		// nodes): larger rings want a larger Q. Fixed once a ring exists.
+		Partitions: DefaultPartitions,
+		// N = 1: a lone node is a complete ring. Dynamo's usual N = 3 is
+		// set explicitly by a cluster (dynakv dev does).
+		Replicas: DefaultReplicas,
+	}
 }
 
 // Validate returns an error wrapping ErrInvalidPartitions or

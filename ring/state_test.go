@@ -20,11 +20,11 @@ func mustBuild(t testing.TB, version uint64, n int, members []Member, table stri
 func ids(s string) []NodeID { return letters(s) }
 
 func TestNew(t *testing.T) {
-	s, err := New(DefaultConfig(), equal("ABCD"))
+	s, err := New(Config{Partitions: DefaultPartitions, Replicas: 3}, equal("ABCD"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Version() != 1 || s.Partitions() != 256 || s.Replicas() != 3 || s.Config() != DefaultConfig() {
+	if s.Version() != 1 || s.Partitions() != 256 || s.Replicas() != 3 || s.Config() != (Config{Partitions: DefaultPartitions, Replicas: 3}) {
 		t.Errorf("New: version %d, Q %d, N %d", s.Version(), s.Partitions(), s.Replicas())
 	}
 	for _, id := range ids("ABCD") {

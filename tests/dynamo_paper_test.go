@@ -139,7 +139,7 @@ func liveValues(o crdt.Object) []string {
 	return out
 }
 
-// write returns an UpdateFunc writing v with context ctx (nil: a blind
+// write returns a mutator writing v with context ctx (nil: a blind
 // write).
 func write(ctx dvv.VV, v string) crdt.Mutator {
 	return crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
@@ -147,7 +147,7 @@ func write(ctx dvv.VV, v string) crdt.Mutator {
 	})
 }
 
-// overwrite returns an UpdateFunc writing v over everything the replica
+// overwrite returns a mutator writing v over everything the replica
 // holds (a plain SET).
 func overwrite(v string) crdt.Mutator {
 	return crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
@@ -685,8 +685,8 @@ func startNodes(t *testing.T, k int) []*node.Node {
 		cfg.Gossip = fmt.Sprintf("127.0.1.%d:7946", i)
 		cfg.DataDir = t.TempDir()
 		cfg.ClusterSecret = testSecret
-		cfg.Replicas, cfg.ReadQuorum, cfg.WriteQuorum, cfg.Partitions = 3, 2, 2, paperPartitions
-		cfg.NoSync, cfg.AE.Interval, cfg.Logger = true, -1, logger
+		cfg.Ring.Replicas, cfg.Coordinator.R, cfg.Coordinator.W, cfg.Ring.Partitions = 3, 2, 2, paperPartitions
+		cfg.Store.NoSync, cfg.AE.Interval, cfg.Logger = true, -1, logger
 		if i > 1 {
 			cfg.Join = []string{"127.0.1.1:7946"}
 		}

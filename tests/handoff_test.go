@@ -101,9 +101,11 @@ func TestReadRepairWithRealProcesses(t *testing.T) {
 	if _, vals := vget(t, c3, "rr", "LOCAL"); len(vals) != 0 {
 		t.Fatalf("n3 has the key before any read: %q", vals)
 	}
-	// One quorum read, through n1; wait until n1 sees n3 alive so the
-	// read asks it.
+	// One quorum read, through n1; wait until n1 holds n3 healthy (gossip
+	// and its own failure detector, which avoids n3 for a backoff after
+	// the write it missed) so the read asks it.
 	waitAlive(t, procs[:1], 3)
+	waitHealthy(t, procs[0], procs[2].ID)
 	if got := must(procs[0].Client(t).Get(ctxT(t), "rr").Result())(t); got != "v" {
 		t.Fatalf("GET = %q", got)
 	}
@@ -116,4 +118,26 @@ func TestReadRepairWithRealProcesses(t *testing.T) {
 	if n := infoField(t, procs[0].Client(t), "replication", "read_repairs"); n == "0" {
 		t.Fatal("n1 counts no read repair")
 	}
+}
+
+// waitHealthy polls until p's CLUSTER NODES no longer flags node id
+// "fail": p's one notion of health (gossip and its coordinator's failure
+// detector) holds id healthy, so p's requests ask it again.
+func waitHealthy(t *testing.T, p *Proc, id string) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%s holds %s healthy", p.ID, id), 30*time.Second, func() error {
+		nodes, err := p.Client(t).ClusterNodes(ctxT(t)).Result()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(nodes, "\n") {
+			if f := strings.Fields(line); len(f) > 2 && f[0] == id {
+				if strings.Contains(f[2], "fail") {
+					return fmt.Errorf("CLUSTER NODES: %s", line)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("%s not in CLUSTER NODES:\n%s", id, nodes)
+	})
 }

@@ -40,7 +40,7 @@
 //     confirmation lost to a concurrent ring change is made again without
 //     streaming again.
 //   - Each object is encoded once per batch: its size is counted on the
-//     encoding the peer client sends (replica.Entry.Encoded).
+//     encoding the peer client sends (peer.Entry.Encoded).
 //   - Reading Status changes nothing: the rate comes from samples the
 //     driver takes on its clock.
 //

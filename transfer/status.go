@@ -1,5 +1,7 @@
 package transfer
 
+import "strconv"
+
 // Status is this node's part in ownership transfer, for INFO: Moving is
 // ring-wide; the counters are this node's, as a sender, since it started.
 type Status struct {
@@ -58,4 +60,30 @@ func (t *Transfer) Status() Status {
 		s.Leave = LeaveStatus(st, t.d.Self, t.leaving)
 	}
 	return s
+}
+
+// Field is one name:value line of INFO.
+type Field struct{ Name, Value string }
+
+// Fields renders s as INFO fields named prefix_… (prefix "transfer"; the
+// alias section "handoff" of earlier versions passes its old name), then
+// leave_status.
+func (s Status) Fields(prefix string) []Field {
+	eta := "unknown"
+	if s.ETA >= 0 {
+		eta = strconv.FormatFloat(s.ETA, 'f', 1, 64)
+	}
+	return []Field{
+		{prefix + "_partitions_moving", strconv.Itoa(s.Moving)},
+		{prefix + "_partitions_to_send", strconv.Itoa(s.ToSend)},
+		{prefix + "_active", s.Active},
+		{prefix + "_partitions_sent", strconv.FormatInt(s.PartitionsSent, 10)},
+		{prefix + "_keys_sent", strconv.FormatInt(s.KeysSent, 10)},
+		{prefix + "_bytes_sent", strconv.FormatInt(s.BytesSent, 10)},
+		{prefix + "_rate_keys_per_sec", strconv.FormatFloat(s.Rate, 'f', 0, 64)},
+		{prefix + "_eta_seconds", eta},
+		{prefix + "_keys_dropped", strconv.FormatInt(s.KeysDropped, 10)},
+		{prefix + "_rate_limit", strconv.Itoa(s.RateLimit)},
+		{"leave_status", s.Leave},
+	}
 }

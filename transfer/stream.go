@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -45,7 +45,7 @@ type Ring interface {
 type Source interface {
 	// ScanRange returns up to about count entries of the slots [from,
 	// to) from cursor c, and the cursor to resume from (0: done).
-	ScanRange(ctx context.Context, from, to int, c replica.Cursor, count int) (replica.Cursor, []replica.Entry, error)
+	ScanRange(ctx context.Context, from, to int, c peer.Cursor, count int) (peer.Cursor, []peer.Entry, error)
 	// HasSlots reports whether any key of the slots [from, to) is stored.
 	HasSlots(from, to int) (bool, error)
 	// DropSlots deletes every key of the slots [from, to) locally and
@@ -58,7 +58,7 @@ type Source interface {
 type Peer interface {
 	// MergeMany merges each entry into the peer's copy of its key
 	// (crdt.Merge), returning once all are stored.
-	MergeMany(ctx context.Context, entries []replica.Entry) error
+	MergeMany(ctx context.Context, entries []peer.Entry) error
 }
 
 // Limiter throttles the keys streamed (golang.org/x/time/rate.Limiter).
@@ -254,8 +254,8 @@ func (t *Transfer) prune(st *ring.State) {
 // the end, batch by batch, saving the cursor after each acknowledged
 // batch: a crash of either side resends at most the batch in flight.
 func (t *Transfer) stream(ctx context.Context, tk Task) error {
-	peer := t.d.Peer(tk.To)
-	if peer == nil {
+	recv := t.d.Peer(tk.To)
+	if recv == nil {
 		return fmt.Errorf("%w %s", ErrNoRoute, tk.To)
 	}
 	st := t.d.Ring.Current()
@@ -278,7 +278,7 @@ func (t *Transfer) stream(ctx context.Context, tk Task) error {
 		t.log.Info("handoff resumed", "partition", tk.Partition, "to", tk.To, "keys_sent_before", pg.Keys)
 	}
 	start := t.d.Now()
-	cur := replica.Cursor(pg.Cursor)
+	cur := peer.Cursor(pg.Cursor)
 	for {
 		if !Still(t.d.Ring.Current(), t.d.Self, t.d.Alive, tk) {
 			return fmt.Errorf("%w: partition %d to %s", ErrStale, tk.Partition, tk.To)
@@ -294,7 +294,7 @@ func (t *Transfer) stream(ctx context.Context, tk Task) error {
 			return err
 		}
 		// Encode each object once: its size is counted from the
-		// encoding that the peer client sends (replica.Entry.Encoded).
+		// encoding that the peer client sends (peer.Entry.Encoded).
 		var size int64
 		for i := range entries {
 			if entries[i].Encoded == nil {
@@ -304,7 +304,7 @@ func (t *Transfer) stream(ctx context.Context, tk Task) error {
 		}
 		if len(entries) > 0 {
 			cctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout+time.Duration(len(entries))*time.Millisecond)
-			err = peer.MergeMany(cctx, entries)
+			err = recv.MergeMany(cctx, entries)
 			cancel()
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,28 +16,40 @@ import (
 	"github.com/dynakv/dynakv/node"
 )
 
+// The dev preset: Dynamo's usual N=3, R=2, W=2 on three nodes (fewer with
+// fewer nodes). A lone `dynakv server` keeps node.DefaultConfig's N=1.
+const (
+	devNodes    = 3
+	devReplicas = 3
+	devQuorum   = 2
+)
+
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dynakv dev", flag.ContinueOnError)
-	nodes := fs.Int("nodes", 3, "number of nodes")
-	port := fs.Int("port", 6379, "Redis port of the first node; the others take the next ports")
-	host := fs.String("host", "127.0.0.1", "address to listen on")
-	data := fs.String("data", "", "data directory (empty: a temporary one, removed on exit)")
-	// A dev cluster is Dynamo's usual N=3, R=2, W=2 (fewer with fewer nodes).
 	d := node.DefaultConfig()
-	d.Replicas, d.ReadQuorum, d.WriteQuorum = 3, 2, 2
-	build := nodeFlags(fs, d)
+	host, port, err := net.SplitHostPort(d.Listen)
+	if err != nil {
+		return err
+	}
+	basePort, _ := strconv.Atoi(port)
+	fs := flag.NewFlagSet("dynakv dev", flag.ContinueOnError)
+	nodes := fs.Int("nodes", devNodes, "number of nodes")
+	fs.IntVar(&basePort, "port", basePort, "Redis port of the first node; the others take the next ports")
+	fs.StringVar(&host, "host", host, "address to listen on")
+	gossipPort := fs.Int("gossip-port", 0, "gossip port of the first node, the others take the next ports (0: free TCP and UDP ports picked at start)")
+	data := fs.String("data", "", "data directory (empty: a temporary one, removed on exit)")
+	d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W = devReplicas, devQuorum, devQuorum
+	o := nodeFlags(fs, &d, false)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	servePprof(stderr)
+	servePprof(o.pprof, stderr)
 	if *nodes < 1 {
 		return fmt.Errorf("--nodes must be at least 1")
 	}
-	base := build()
-	if *nodes < base.Replicas {
-		base.Replicas = *nodes
-		base.ReadQuorum = min(base.ReadQuorum, *nodes)
-		base.WriteQuorum = min(base.WriteQuorum, *nodes)
+	if *nodes < d.Ring.Replicas {
+		d.Ring.Replicas = *nodes
+		d.Coordinator.R = min(d.Coordinator.R, *nodes)
+		d.Coordinator.W = min(d.Coordinator.W, *nodes)
 	}
 	dir := *data
 	if dir == "" {
@@ -47,12 +60,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	logger, err := newLogger(stderr, base.LogLevel, base.LogJSON)
-	if err != nil {
-		return err
-	}
+	d.Logger = newLogger(stderr, o)
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
+	d.ClusterSecret = hex.EncodeToString(secret)
 	var started []*node.Node
 	defer func() {
 		for i := len(started) - 1; i >= 0; i-- {
@@ -61,13 +72,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 	var seed string
 	for i := 0; i < *nodes; i++ {
-		cfg := base
+		cfg := d
 		cfg.ID = "n" + strconv.Itoa(i+1)
-		cfg.Listen = net.JoinHostPort(*host, strconv.Itoa(*port+i))
+		cfg.Listen = net.JoinHostPort(host, strconv.Itoa(basePort+i))
 		cfg.DataDir = filepath.Join(dir, cfg.ID)
-		cfg.ClusterSecret = hex.EncodeToString(secret)
-		cfg.Logger = logger
-		if cfg.Gossip, err = freeAddr(*host); err != nil {
+		if *gossipPort > 0 {
+			cfg.Gossip = net.JoinHostPort(host, strconv.Itoa(*gossipPort+i))
+		} else if cfg.Gossip, err = freeGossipAddr(host); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -81,25 +92,37 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		started = append(started, n)
 	}
-	fmt.Fprintf(stdout, "dynakv dev: %d nodes (N=%d R=%d W=%d), data in %s\n", *nodes, base.Replicas, base.ReadQuorum, base.WriteQuorum, dir)
+	fmt.Fprintf(stdout, "dynakv dev: %d nodes (N=%d R=%d W=%d), data in %s\n", *nodes, d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W, dir)
 	for _, n := range started {
-		fmt.Fprintf(stdout, "  %s  redis-cli -c -h %s -p %s\n", n.ID(), *host, portOf(n.Addr()))
+		fmt.Fprintf(stdout, "  %s  redis-cli -c -h %s -p %s\n", n.ID(), host, portOf(n.Addr()))
 	}
-	fmt.Fprintf(stdout, "try: redis-cli -c -p %d SET hello world\n", *port)
+	fmt.Fprintf(stdout, "try: redis-cli -c -p %d SET hello world\n", basePort)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "dynakv dev: shutting down")
 	return nil
 }
 
-// freeAddr returns host with a TCP port that was free a moment ago (for
-// the in-process nodes' gossip).
-func freeAddr(host string) (string, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", err
+// errNoGossipPort reports that no port was free for both TCP and UDP.
+var errNoGossipPort = errors.New("dynakv dev: no port free for both TCP and UDP; set --gossip-port")
+
+// freeGossipAddr returns host with a port that was free a moment ago for
+// both TCP and UDP, as memberlist binds both (a TCP-only probe may hand
+// out a port whose UDP side is taken).
+func freeGossipAddr(host string) (string, error) {
+	for range 20 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return "", err
+		}
+		addr := ln.Addr().String()
+		pc, err := net.ListenPacket("udp", addr)
+		ln.Close()
+		if err == nil {
+			pc.Close()
+			return addr, nil
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return "", errNoGossipPort
 }
 
 func portOf(addr string) string {

@@ -64,16 +64,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("dynakv: bad usage")
 
-// pprofAddr is set by --pprof.
-var pprofAddr string
-
-// servePprof serves net/http/pprof on pprofAddr when it is set.
-func servePprof(stderr io.Writer) {
-	if pprofAddr == "" {
+// servePprof serves net/http/pprof on addr unless it is empty.
+func servePprof(addr string, stderr io.Writer) {
+	if addr == "" {
 		return
 	}
 	go func() {
-		if err := http.ListenAndServe(pprofAddr, nil); err != nil {
+		if err := http.ListenAndServe(addr, nil); err != nil {
 			fmt.Fprintf(stderr, "dynakv: pprof: %v\n", err)
 		}
 	}()
@@ -85,8 +82,10 @@ func envName(flagName string) string {
 	return "DYNAKV_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// parse parses args into fs, taking each flag not given on the command line
-// from its environment variable.
+// parse parses args into fs, then takes each flag not given on the
+// command line from its environment variable. An alias and its flag count
+// as one: if either is on the command line, neither's variable is read;
+// if both variables are set, the flag's own wins.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += fmt.Sprintf(" (env %s)", envName(f.Name)) })
 	fs.SetOutput(stderr)
@@ -100,27 +99,38 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "unexpected arguments: %q\n", fs.Args())
 		return errUsage
 	}
+	canonical := func(name string) string {
+		if c, ok := aliases[name]; ok {
+			return c
+		}
+		return name
+	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *flag.Flag) { set[canonical(f.Name)] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := os.LookupEnv(envName(f.Name)); ok && !set[f.Name] && err == nil {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+		c := canonical(f.Name)
+		v, ok := os.LookupEnv(envName(f.Name))
+		if !ok || set[c] || err != nil {
+			return
+		}
+		if c != f.Name {
+			if _, own := os.LookupEnv(envName(c)); own {
+				return // the flag's own variable wins over its alias's
 			}
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
 		}
 	})
 	return err
 }
 
-func newLogger(w io.Writer, level string, json bool) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: %w", level, err)
+// newLogger returns the logger the options ask for.
+func newLogger(w io.Writer, o *options) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: o.logLevel}
+	if o.logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	opts := &slog.HandlerOptions{Level: l}
-	if json {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return slog.New(slog.NewTextHandler(w, opts))
 }

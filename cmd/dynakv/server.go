@@ -4,74 +4,103 @@ import (
 	"context"
 	"flag"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/dynakv/dynakv/node"
 )
 
-// nodeFlags registers the flags shared by `server` and `dev` on fs and
-// returns a function that builds the parsed node.Config.
-func nodeFlags(fs *flag.FlagSet, d node.Config) func() node.Config {
-	fs.IntVar(&d.Replicas, "replicas", d.Replicas, "N: replicas of each key")
-	fs.IntVar(&d.ReadQuorum, "read-quorum", d.ReadQuorum, "R: replicas that must answer a read")
-	fs.IntVar(&d.WriteQuorum, "write-quorum", d.WriteQuorum, "W: replicas that must store a write")
-	fs.IntVar(&d.Partitions, "partitions", d.Partitions, "Q: ring partitions, a power of two dividing 16384")
-	fs.StringVar(&d.RequirePass, "requirepass", "", "password clients must AUTH with (empty: none)")
-	fs.IntVar(&d.Weight, "weight", d.Weight, "relative capacity: the node's share of partitions is proportional to it")
-	fs.IntVar(&d.Transfer.Rate, "transfer-rate", d.Transfer.Rate, "most keys per second this node streams to new replicas when partitions move (0: unthrottled)")
-	fs.IntVar(&d.Transfer.Batch, "transfer-batch", d.Transfer.Batch, "keys per transfer call; progress is saved after each")
-	fs.IntVar(&d.Transfer.Rate, "handoff-rate", d.Transfer.Rate, "alias of --transfer-rate")
-	fs.IntVar(&d.Transfer.Batch, "handoff-batch", d.Transfer.Batch, "alias of --transfer-batch")
-	fs.BoolVar(&d.NoSync, "nosync", false, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
-	fs.DurationVar(&d.Timeout, "timeout", d.Timeout, "per-request quorum timeout")
-	fs.DurationVar(&d.Hints.Interval, "hint-interval", d.Hints.Interval, "how often hints are handed off to nodes that are back")
-	fs.DurationVar(&d.Hints.MaxAge, "hint-max-age", d.Hints.MaxAge, "drop hints older than this")
-	fs.Int64Var(&d.Hints.MaxBytes, "hint-max-bytes", d.Hints.MaxBytes, "most bytes of hints kept for other nodes; beyond it hints are dropped (counted in INFO)")
-	fs.DurationVar(&d.AE.Interval, "ae-interval", d.AE.Interval, "anti-entropy: compare each partition with each other replica once per this period (negative, e.g. -1s: off, no trees kept)")
-	fs.IntVar(&d.AE.Rate, "ae-rate", d.AE.Rate, "anti-entropy: most keys read per second by exchanges")
-	fs.DurationVar(&d.TombstoneGrace, "tombstone-grace", d.TombstoneGrace, "keep a deleted key's tombstone at least this long (and until every replica has it and no node holds an older hint)")
-	fs.IntVar(&d.MaxClients, "maxclients", d.MaxClients, "maximum simultaneous client connections")
-	fs.DurationVar(&d.IdleTimeout, "idle-timeout", 0, "close client connections idle this long (0: never)")
-	fs.StringVar(&pprofAddr, "pprof", "", "serve Go's net/http/pprof profiles on this address (empty: off)")
-	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	json := fs.Bool("log-json", false, "log in JSON instead of text")
-	return func() node.Config {
-		d.LogLevel, d.LogJSON = *level, *json
-		return d
+// options are the command's own flags, beside the node.Config.
+type options struct {
+	logLevel slog.Level
+	logJSON  bool
+	pprof    string // address of net/http/pprof; "" is off
+}
+
+// aliases maps each alias flag to the flag it stands for. The alias and
+// its flag share one variable; parse lets the command line win over either
+// name's environment variable, and the flag's own variable over the
+// alias's.
+var aliases = map[string]string{
+	"handoff-rate":  "transfer-rate",
+	"handoff-batch": "transfer-batch",
+}
+
+// nodeFlags registers on fs every flag of a node.Config, each bound to the
+// field of cfg whose current value (node.DefaultConfig's, or a preset) is
+// its default, and the command's own options. `server` and `dev` share it;
+// dev sets the per-node fields (id, addresses, data) itself.
+func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
+	o := &options{logLevel: slog.LevelInfo}
+	if perNode {
+		fs.StringVar(&cfg.ID, "id", cfg.ID, "stable node ID (required)")
+		fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (required)")
+		fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address for Redis clients")
+		fs.StringVar(&cfg.Advertise, "advertise", cfg.Advertise, "RESP address given to peers and clients (default: --listen)")
+		fs.StringVar(&cfg.Gossip, "gossip", cfg.Gossip, "address for cluster gossip (TCP and UDP)")
+		fs.StringVar(&cfg.GossipAdvertise, "gossip-advertise", cfg.GossipAdvertise, "gossip address given to peers (default: --gossip)")
+		fs.Var(listFlag{&cfg.Join}, "join", "comma-separated gossip addresses of nodes to join (none: start a new ring)")
+		fs.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret, "shared secret of node-to-node calls (required in a cluster; the same on every node)")
 	}
+	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "how long to wait to be admitted to a ring")
+	fs.IntVar(&cfg.Ring.Replicas, "replicas", cfg.Ring.Replicas, "N: replicas of each key (a new ring's; a joining node takes the ring's)")
+	fs.IntVar(&cfg.Ring.Partitions, "partitions", cfg.Ring.Partitions, "Q: ring partitions, a power of two dividing 16384 (a new ring's)")
+	fs.IntVar(&cfg.Coordinator.R, "read-quorum", cfg.Coordinator.R, "R: replicas that must answer a read")
+	fs.IntVar(&cfg.Coordinator.W, "write-quorum", cfg.Coordinator.W, "W: replicas that must store a write")
+	fs.DurationVar(&cfg.Coordinator.Timeout, "timeout", cfg.Coordinator.Timeout, "per-request quorum timeout; also bounds each node-to-node call of hints, transfer and reaping")
+	fs.IntVar(&cfg.Cluster.Weight, "weight", cfg.Cluster.Weight, "relative capacity: the node's share of partitions is proportional to it")
+	fs.BoolVar(&cfg.Store.NoSync, "nosync", cfg.Store.NoSync, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
+	fs.StringVar(&cfg.RESP.RequirePass, "requirepass", cfg.RESP.RequirePass, "password clients must AUTH with (empty: none)")
+	fs.IntVar(&cfg.RESP.MaxClients, "maxclients", cfg.RESP.MaxClients, "maximum simultaneous client connections")
+	fs.DurationVar(&cfg.RESP.IdleTimeout, "idle-timeout", cfg.RESP.IdleTimeout, "close client connections idle this long (0: never)")
+	fs.IntVar(&cfg.Transfer.Rate, "transfer-rate", cfg.Transfer.Rate, "most keys per second this node streams to new replicas when partitions move (0: unthrottled)")
+	fs.IntVar(&cfg.Transfer.Batch, "transfer-batch", cfg.Transfer.Batch, "keys per transfer call; progress is saved after each")
+	fs.IntVar(&cfg.Transfer.Rate, "handoff-rate", cfg.Transfer.Rate, "alias of --transfer-rate")
+	fs.IntVar(&cfg.Transfer.Batch, "handoff-batch", cfg.Transfer.Batch, "alias of --transfer-batch")
+	fs.DurationVar(&cfg.Hints.Interval, "hint-interval", cfg.Hints.Interval, "how often hints are handed off to nodes that are back")
+	fs.DurationVar(&cfg.Hints.MaxAge, "hint-max-age", cfg.Hints.MaxAge, "drop hints older than this")
+	fs.Int64Var(&cfg.Hints.MaxBytes, "hint-max-bytes", cfg.Hints.MaxBytes, "most bytes of hints kept for other nodes; beyond it hints are dropped (counted in INFO)")
+	fs.DurationVar(&cfg.AE.Interval, "ae-interval", cfg.AE.Interval, "anti-entropy: compare each partition with each other replica once per this period (negative, e.g. -1s: off, no trees kept)")
+	fs.IntVar(&cfg.AE.Rate, "ae-rate", cfg.AE.Rate, "anti-entropy: most keys read per second by exchanges")
+	fs.DurationVar(&cfg.Reaper.Grace, "tombstone-grace", cfg.Reaper.Grace, "keep a deleted key's tombstone at least this long (and until every replica has it and no node holds an older hint)")
+	fs.TextVar(&o.logLevel, "log-level", o.logLevel, "log level: debug, info, warn, error")
+	fs.BoolVar(&o.logJSON, "log-json", o.logJSON, "log in JSON instead of text")
+	fs.StringVar(&o.pprof, "pprof", o.pprof, "serve Go's net/http/pprof profiles on this address (empty: off)")
+	return o
+}
+
+// listFlag is a comma-separated list flag.
+type listFlag struct{ l *[]string }
+
+func (f listFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return strings.Join(*f.l, ",")
+}
+
+func (f listFlag) Set(s string) error {
+	*f.l = nil
+	if s != "" {
+		*f.l = strings.Split(s, ",")
+	}
+	return nil
 }
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dynakv server", flag.ContinueOnError)
-	id := fs.String("id", "", "stable node ID (required)")
-	listen := fs.String("listen", "127.0.0.1:6379", "address for Redis clients")
-	gossip := fs.String("gossip", "127.0.0.1:7946", "address for cluster gossip")
-	data := fs.String("data", "", "data directory (required)")
-	join := fs.String("join", "", "comma-separated gossip addresses of nodes to join")
-	secret := fs.String("cluster-secret", "", "shared secret of node-to-node calls (required in a cluster; same on every node)")
-	advertise := fs.String("advertise", "", "RESP address given to peers and clients (default: --listen)")
-	gossipAdv := fs.String("gossip-advertise", "", "gossip address given to peers (default: --gossip)")
-	build := nodeFlags(fs, node.DefaultConfig())
+	cfg := node.DefaultConfig()
+	o := nodeFlags(fs, &cfg, true)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	servePprof(stderr)
-	cfg := build()
-	cfg.ID, cfg.Listen, cfg.Gossip, cfg.DataDir = *id, *listen, *gossip, *data
-	cfg.ClusterSecret, cfg.Advertise, cfg.GossipAdvertise = *secret, *advertise, *gossipAdv
-	if *join != "" {
-		cfg.Join = strings.Split(*join, ",")
-	}
-	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogJSON)
-	if err != nil {
-		return err
-	}
-	cfg.Logger = logger
+	servePprof(o.pprof, stderr)
+	cfg.Logger = newLogger(stderr, o)
 	n, err := node.Start(cfg)
 	if err != nil {
 		return err
 	}
 	<-ctx.Done()
-	logger.Info("shutting down", "id", cfg.ID)
+	cfg.Logger.Info("shutting down", "id", cfg.ID)
 	return n.Close()
 }

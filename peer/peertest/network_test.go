@@ -247,7 +247,7 @@ func TestExchangeOverFaultyNetwork(t *testing.T) {
 	net.SetDropRate(0.3)
 	for p := range layout.Partitions() {
 		for try := 0; ; try++ {
-			if try == 200 {
+			if try == 5000 {
 				t.Fatalf("seed %d: partition %d did not converge", seed, p)
 			}
 			_, err := antientropy.Exchange(bg, nodes["a"].trees, p, nodes["a"].store, net.Peer("a", "b"), antientropy.Options{Page: 16})

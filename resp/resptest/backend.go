@@ -1,24 +1,29 @@
 // Package resptest provides an in-memory resp.Backend for tests: a map of
-// versioned objects guarded by a mutex, with one actor issuing dots from a
+// crdt objects guarded by a mutex, with one actor issuing dots from a
 // counter and an injectable clock, so RESP tests need neither disk nor
 // network nor wall-clock time.
 //
 // The fake keeps the contract of the real coordinator that matters to the
-// RESP layer: Update calls fn with the key's current object and the clock,
-// aborts with fn's error unchanged and nothing written, fills in the dot and
-// timestamp, and applies dvv.Update; R and W outside 1..N yield
-// coordinator.ErrQuorumRange; contexts that cannot be extended yield
-// peer.ErrBadContext. Errors can be injected with SetError.
+// RESP layer: Update calls the mutator with the key's current object and a
+// Stamp (a fresh dot of the backend's actor, the clock), aborts with its
+// error unchanged and nothing written, writes nothing for a zero delta,
+// and merges the delta with crdt.Merge; R and W outside 1..N yield
+// coordinator.ErrQuorumRange; a write whose context leaves the actor no
+// next counter (a token claiming counter 2⁶⁴−1) yields peer.ErrBadContext.
+// Errors can be injected with SetError. All methods are safe for
+// concurrent use.
 package resptest
 
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
@@ -52,8 +57,7 @@ type Backend struct {
 	now   func() int64
 
 	mu      sync.Mutex
-	objs    map[string]dvv.Object
-	counter uint64
+	objs    map[string]crdt.Object
 	err     error
 	lastR   coordinator.ReadOptions
 	lastW   coordinator.WriteOptions
@@ -63,7 +67,7 @@ type Backend struct {
 // NewBackend returns an empty backend whose dots belong to actor and whose
 // time is read from now (Unix milliseconds).
 func NewBackend(actor string, now func() int64) *Backend {
-	return &Backend{N: 3, actor: actor, now: now, objs: make(map[string]dvv.Object)}
+	return &Backend{N: 3, actor: actor, now: now, objs: make(map[string]crdt.Object)}
 }
 
 // NowMs returns the backend clock.
@@ -98,29 +102,32 @@ func (b *Backend) Writes() int {
 }
 
 // Object returns the stored object of key.
-func (b *Backend) Object(key string) dvv.Object {
+func (b *Backend) Object(key string) crdt.Object {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.objs[key]
 }
 
-// Put stores obj as key's object, replacing it (to build siblings by hand).
-func (b *Backend) Put(key string, obj dvv.Object) {
+// Put stores obj as key's object, replacing it (to build states by hand).
+func (b *Backend) Put(key string, obj crdt.Object) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.objs[key] = obj
 }
 
-// WriteAs makes a write of key coordinated by another actor, superseding
-// ctx: the way a concurrent write through another node produces siblings.
-func (b *Backend) WriteAs(actor, key string, ctx dvv.VV, s dvv.Sibling) dvv.Object {
+// WriteAs makes a string write of key coordinated by another actor,
+// superseding ctx (VSET's rule): the way a concurrent write through another
+// node produces siblings. It returns the new object.
+func (b *Backend) WriteAs(actor, key string, ctx dvv.VV, val []byte) crdt.Object {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cur := b.objs[key]
-	c, _ := dvv.NextCounter(cur, ctx, actor)
-	s.Dot = dvv.Dot{Actor: actor, Counter: c}
-	s.Timestamp = b.now() * 1e6
-	next := dvv.Update(cur, ctx, s)
+	st := crdt.Stamp{Dot: dvv.Dot{Actor: actor, Counter: crdt.Top(cur, actor) + 1}, Now: b.now()}
+	d, err := crdt.VSet(cur, st, ctx, val)
+	if err != nil {
+		panic(err)
+	}
+	next := crdt.Merge(cur, d)
 	b.objs[key] = next
 	return next
 }
@@ -136,38 +143,42 @@ func (b *Backend) check(r, w int) error {
 }
 
 // Get returns key's object (the zero Object if absent).
-func (b *Backend) Get(_ context.Context, key []byte, opt coordinator.ReadOptions) (dvv.Object, error) {
+func (b *Backend) Get(_ context.Context, key []byte, opt coordinator.ReadOptions) (crdt.Object, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lastR = opt
 	if err := b.check(opt.R, 0); err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	return b.objs[string(key)], nil
 }
 
-// Update runs fn on key's current object and stores the new version.
-func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOptions, fn peer.UpdateFunc) (prev, next dvv.Object, err error) {
+// Update runs fn on key's current object with a fresh dot of the backend's
+// actor and merges the delta it returns.
+func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOptions, fn crdt.Mutator) (prev, next crdt.Object, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lastW = opt
 	if err := b.check(0, opt.W); err != nil {
-		return dvv.Object{}, dvv.Object{}, err
+		return crdt.Object{}, crdt.Object{}, err
 	}
 	prev = b.objs[string(key)]
-	now := b.now()
-	ctx, s, err := fn(prev, now)
+	top := crdt.Top(prev, b.actor)
+	if top == math.MaxUint64 {
+		return prev, prev, fmt.Errorf("%w: counter overflow", peer.ErrBadContext)
+	}
+	st := crdt.Stamp{Dot: dvv.Dot{Actor: b.actor, Counter: top + 1}, Now: b.now()}
+	d, err := fn(prev, st)
 	if err != nil {
 		return prev, prev, err
 	}
-	floor, ok := dvv.NextCounter(prev, ctx, b.actor)
-	if !ok {
+	if d.IsZero() {
+		return prev, prev, nil
+	}
+	next = crdt.Merge(prev, d)
+	if crdt.Top(next, b.actor) == math.MaxUint64 {
 		return prev, prev, fmt.Errorf("%w: counter overflow", peer.ErrBadContext)
 	}
-	b.counter = max(b.counter+1, floor)
-	s.Dot = dvv.Dot{Actor: b.actor, Counter: b.counter}
-	s.Timestamp = now * 1e6
-	next = dvv.Update(prev, ctx, s)
 	b.objs[string(key)] = next
 	b.updates++
 	return prev, next, nil
@@ -175,7 +186,7 @@ func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOpt
 
 // Scan visits up to count stored objects (tombstones included) in key
 // order from cursor, an index into the sorted keys; it returns 0 when done.
-func (b *Backend) Scan(_ context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
+func (b *Backend) Scan(_ context.Context, cursor uint64, count int, fn func(key []byte, o crdt.Object) bool) (uint64, error) {
 	b.mu.Lock()
 	if err := b.check(0, 0); err != nil {
 		b.mu.Unlock()
@@ -186,7 +197,7 @@ func (b *Backend) Scan(_ context.Context, cursor uint64, count int, fn func(key 
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	objs := make([]dvv.Object, len(keys))
+	objs := make([]crdt.Object, len(keys))
 	for i, k := range keys {
 		objs[i] = b.objs[k]
 	}

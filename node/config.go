@@ -1,0 +1,198 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/cluster"
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/hints"
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/resp"
+	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/ring/member"
+	"github.com/dynakv/dynakv/transfer"
+)
+
+// ErrConfig reports an invalid Config.
+var ErrConfig = errors.New("node: invalid config")
+
+// Config is the node's Config tree: the node's own fields, then one
+// Config per part, each built from that part's DefaultConfig. cmd/dynakv
+// binds its flags to DefaultConfig's values. Fields a part's Config has
+// that the node derives (IDs, addresses, directories, clocks, loggers,
+// callbacks) are set by Start and ignored here; each is named below.
+type Config struct {
+	ID              string   // stable node ID (required; --id)
+	DataDir         string   // data directory (required; --data)
+	Listen          string   // address for Redis clients; port 0 picks one (--listen)
+	Advertise       string   // RESP address told to peers and clients; "" is the listener's (--advertise)
+	Gossip          string   // address for cluster gossip, TCP and UDP (--gossip)
+	GossipAdvertise string   // gossip address told to peers; "" is Gossip (--gossip-advertise)
+	Join            []string // gossip addresses of nodes to join; none: start a new ring (--join)
+	ClusterSecret   string   // shared secret of gossip and node-to-node calls (--cluster-secret)
+	// JoinTimeout bounds how long Start waits to be admitted to a ring.
+	JoinTimeout time.Duration
+
+	// Ring shapes a new ring, N and Q (--replicas, --partitions); a node
+	// that joins takes them from the ring it joins.
+	Ring ring.Config
+	// Coordinator holds R, W and the request timeout (--read-quorum,
+	// --write-quorum, --timeout). Its N is the ring's; Healthy is the
+	// cluster's. Its Timeout is also the default of every other part's
+	// per-call Timeout (hints, transfer, reaper, peer calls) left 0.
+	Coordinator coordinator.Config
+	// Store configures the local replica (--nosync). Start sets Dir,
+	// NodeID, Now, Logger, CanReap and Observer, TombstoneGrace from
+	// Reaper.Grace and MaxHintBytes from Hints.MaxBytes.
+	Store replica.Config
+	// RESP configures the client server (--requirepass, --maxclients,
+	// --idle-timeout). Start sets ClusterSecret, Cluster and InfoSections.
+	RESP resp.Config
+	// Hints configures hinted handoff (--hint-*).
+	Hints hints.Config
+	// Transfer configures ownership transfer (--transfer-rate,
+	// --transfer-batch; --handoff-* are aliases).
+	Transfer transfer.Config
+	// AE configures the anti-entropy scheduler (--ae-*). A negative
+	// AE.Interval turns anti-entropy off (no trees kept).
+	AE antientropy.SchedulerConfig
+	// Reaper holds the tombstone grace (--tombstone-grace): a tombstone is
+	// kept at least this long, and with N > 1 until every replica has it
+	// and no member holds a hint older than the delete plus the grace.
+	Reaper antientropy.ReaperConfig
+	// Cluster tunes the ring-state holder (admission and ask intervals)
+	// and holds the node's weight (--weight). Start sets Self, Addr,
+	// GossipAddr, Dir, Bootstrap, Ring, OnChange and Logger.
+	Cluster cluster.Config
+
+	// Logger receives the node's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// GossipTuning, if set, adjusts the memberlist configuration: the seam
+	// where tests put an in-memory gossip transport and short intervals
+	// (tests/dynamo_paper_test.go).
+	GossipTuning func(*member.Config)
+}
+
+// DefaultConfig returns a lone node's defaults, composed of each part's
+// DefaultConfig. ID and DataDir must be filled in.
+func DefaultConfig() Config {
+	c := Config{
+		// Redis's own port, on loopback: a bare `dynakv server` is a
+		// drop-in local Redis; a cluster node sets a reachable address.
+		Listen: "127.0.0.1:6379",
+		// memberlist's default port, on loopback like Listen.
+		Gossip: "127.0.0.1:7946",
+		// 30 s: admission takes one gossip round and a reconcile tick
+		// (under a second); the rest is room for a slow seed.
+		JoinTimeout: 30 * time.Second,
+		// N = 1, Q = 256 (ring.DefaultConfig): the one default N of dynakv,
+		// so that a lone node works out of the box; a cluster sets N
+		// (dynakv dev: N = 3, R = W = 2).
+		Ring: ring.DefaultConfig(),
+		// R = W = 1, 2 s request timeout.
+		Coordinator: coordinator.DefaultConfig(),
+		// Durable writes (fsync), 100 ms sweeps.
+		Store: replica.DefaultConfig(),
+		// Redis's limits: 10000 clients, 512 MiB values, no idle timeout.
+		RESP: resp.DefaultConfig(),
+		// One delivery pass a second, hints kept a day, 1 GiB at most.
+		Hints: hints.DefaultConfig(),
+		// 20000 keys/s in batches of 256.
+		Transfer: transfer.DefaultConfig(),
+		// Every replica pair compared once a minute, 20000 keys/s.
+		AE: antientropy.DefaultSchedulerConfig(),
+		// Tombstones kept a minute at least.
+		Reaper: antientropy.DefaultReaperConfig(),
+		// Weight 1, admission every 500 ms.
+		Cluster: cluster.DefaultConfig(),
+	}
+	// 0: each of these calls takes the request timeout, Coordinator.Timeout
+	// (--timeout), so one flag bounds every call a request makes.
+	c.Hints.Timeout, c.Transfer.Timeout, c.Reaper.Timeout = 0, 0, 0
+	c.Coordinator.N = c.Ring.Replicas
+	return c
+}
+
+// EnsureDefaults fills the zero fields that have a default, each part by
+// its own EnsureDefaults; the parts' per-call timeouts left 0 take
+// Coordinator.Timeout.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
+	if c.Listen == "" {
+		c.Listen = d.Listen
+	}
+	if c.Gossip == "" {
+		c.Gossip = d.Gossip
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = d.JoinTimeout
+	}
+	if c.Ring.Partitions == 0 {
+		c.Ring.Partitions = d.Ring.Partitions
+	}
+	if c.Ring.Replicas == 0 {
+		c.Ring.Replicas = d.Ring.Replicas
+	}
+	c.Coordinator.EnsureDefaults()
+	for _, t := range []*time.Duration{&c.Hints.Timeout, &c.Transfer.Timeout, &c.Reaper.Timeout} {
+		if *t == 0 {
+			*t = c.Coordinator.Timeout
+		}
+	}
+	c.Store.EnsureDefaults()
+	mode := c.RESP.Mode
+	c.RESP.EnsureDefaults()
+	c.RESP.Mode = mode // "" stays: "cluster" once Start sets RESP.Cluster
+	c.Hints.EnsureDefaults()
+	c.Transfer.EnsureDefaults()
+	if c.AE.Interval >= 0 {
+		c.AE.EnsureDefaults()
+	}
+	c.Reaper.EnsureDefaults()
+	c.Cluster.EnsureDefaults()
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first invalid field, wrapping ErrConfig (and the
+// part's own sentinel): missing ID or DataDir, a cluster without a secret,
+// and every part's Validate (negative timeouts, rates and sizes).
+func (c Config) Validate() error {
+	switch {
+	case c.ID == "":
+		return fmt.Errorf("%w: --id is required", ErrConfig)
+	case c.DataDir == "":
+		return fmt.Errorf("%w: --data is required", ErrConfig)
+	case c.ClusterSecret == "" && (len(c.Join) > 0 || c.Ring.Replicas > 1):
+		return fmt.Errorf("%w: a cluster (--join or --replicas > 1) needs --cluster-secret, the same on every node", ErrConfig)
+	case c.JoinTimeout < 0:
+		return fmt.Errorf("%w: negative join timeout %v", ErrConfig, c.JoinTimeout)
+	}
+	// A node that joins takes N from the ring it joins; R and W are
+	// checked against it when the coordinator is built.
+	co := c.Coordinator
+	co.N = c.Ring.Replicas
+	if len(c.Join) > 0 {
+		co.N = ring.MaxReplicas
+	}
+	store := c.Store
+	store.Dir, store.NodeID = c.DataDir, c.ID
+	cl := c.Cluster
+	cl.Self, cl.Addr, cl.Dir, cl.Bootstrap = ring.NodeID(c.ID), c.Listen, c.DataDir, false
+	errs := []error{c.Ring.Validate(), co.Validate(), store.Validate(), c.RESP.Validate(),
+		c.Hints.Validate(), c.Transfer.Validate(), c.Reaper.Validate(), cl.Validate()}
+	if c.AE.Interval >= 0 {
+		errs = append(errs, c.AE.Validate())
+	}
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package node
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/hints"
+	"github.com/dynakv/dynakv/replica"
+	"github.com/dynakv/dynakv/resp"
+	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/transfer"
+)
+
+func validConfig(t *testing.T) Config {
+	cfg := DefaultConfig()
+	cfg.ID, cfg.DataDir = "n1", t.TempDir()
+	cfg.EnsureDefaults()
+	return cfg
+}
+
+// TestDefaultConfig: the defaults, with ID and DataDir, are valid; N is
+// the one default of ring.DefaultReplicas and the coordinator agrees; the
+// parts' per-call timeouts take the request timeout.
+func TestDefaultConfig(t *testing.T) {
+	cfg := validConfig(t)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if cfg.Ring.Replicas != ring.DefaultReplicas || cfg.Coordinator.N != ring.DefaultReplicas {
+		t.Errorf("N: ring %d, coordinator %d, want %d", cfg.Ring.Replicas, cfg.Coordinator.N, ring.DefaultReplicas)
+	}
+	cfg = DefaultConfig()
+	cfg.Coordinator.Timeout = 7 * time.Second
+	cfg.EnsureDefaults()
+	if cfg.Hints.Timeout != 7*time.Second || cfg.Transfer.Timeout != 7*time.Second || cfg.Reaper.Timeout != 7*time.Second {
+		t.Errorf("per-call timeouts %v %v %v, want the request timeout 7s", cfg.Hints.Timeout, cfg.Transfer.Timeout, cfg.Reaper.Timeout)
+	}
+	var z Config
+	z.EnsureDefaults()
+	if z.Transfer.Batch != transfer.DefaultConfig().Batch || z.Transfer.Rate != 0 || z.Listen == "" {
+		t.Errorf("zero config after EnsureDefaults: %+v", z.Transfer)
+	}
+}
+
+// TestConfigValidateRejects: every negative timeout, rate and size of the
+// tree is refused with ErrConfig and the part's own sentinel (a negative
+// --timeout and a negative --transfer-rate used to be accepted).
+func TestConfigValidateRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		part error
+	}{
+		{"timeout", func(c *Config) { c.Coordinator.Timeout = -time.Second }, coordinator.ErrConfig},
+		{"read quorum", func(c *Config) { c.Coordinator.R = 2 }, coordinator.ErrConfig},
+		{"transfer rate", func(c *Config) { c.Transfer.Rate = -1 }, transfer.ErrConfig},
+		{"transfer batch", func(c *Config) { c.Transfer.Batch = transfer.MaxBatch + 1 }, transfer.ErrConfig},
+		{"hint interval", func(c *Config) { c.Hints.Interval = -time.Second }, hints.ErrConfig},
+		{"hint max bytes", func(c *Config) { c.Hints.MaxBytes = -1 }, hints.ErrConfig},
+		{"ae rate", func(c *Config) { c.AE.Rate = -1 }, antientropy.ErrSchedulerConfig},
+		{"tombstone grace", func(c *Config) { c.Reaper.Grace = -time.Second }, antientropy.ErrReaperConfig},
+		{"idle timeout", func(c *Config) { c.RESP.IdleTimeout = -time.Second }, resp.ErrConfig},
+		{"maxclients", func(c *Config) { c.RESP.MaxClients = -1 }, resp.ErrConfig},
+		{"store clock", func(c *Config) { c.Store.MaxClockAhead = -time.Second }, replica.ErrConfig},
+		{"partitions", func(c *Config) { c.Ring.Partitions = 100 }, ring.ErrInvalidPartitions},
+		{"weight", func(c *Config) { c.Cluster.Weight = ring.MaxWeight + 1 }, nil},
+		{"join timeout", func(c *Config) { c.JoinTimeout = -time.Second }, nil},
+		{"no secret", func(c *Config) { c.Ring.Replicas = 3 }, nil},
+		{"no id", func(c *Config) { c.ID = "" }, nil},
+	} {
+		cfg := validConfig(t)
+		tc.mod(&cfg)
+		err := cfg.Validate()
+		if !errors.Is(err, ErrConfig) || (tc.part != nil && !errors.Is(err, tc.part)) {
+			t.Errorf("%s: Validate = %v, want ErrConfig and %v", tc.name, err, tc.part)
+		}
+	}
+	cfg := validConfig(t)
+	cfg.AE.Interval = -1 // anti-entropy off: not an error
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("AE off: %v", err)
+	}
+}

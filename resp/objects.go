@@ -1,0 +1,86 @@
+package resp
+
+import (
+	"errors"
+
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/ring"
+)
+
+// now is the backend's clock, Unix ms: what every view is read at.
+func (c *Conn) now() int64 { return c.srv.b.NowMs() }
+
+// load reads key's object (a plain read at the configured quorum).
+func (c *Conn) load(key []byte) (crdt.Object, error) {
+	return c.srv.b.Get(c.srv.ctx, key, coordinator.ReadOptions{})
+}
+
+// mutate runs fn as key's write. readFirst asks the coordinator to read
+// the key at quorum first, for commands whose outcome or reply depends on
+// the current state (conditions, counters' replies, collection sizes).
+func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Object, err error) {
+	_, next, err = c.srv.b.Update(c.srv.ctx, key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
+	return next, err
+}
+
+// chain runs second after first in one mutator, as one write of several
+// consecutive dots: second sees cur merged with first's delta and a dot
+// after the last one first used. A zero delta of first is skipped.
+func chain(cur crdt.Object, st crdt.Stamp, first crdt.Object, second crdt.Mutator) (crdt.Object, error) {
+	if first.IsZero() {
+		return second(cur, st)
+	}
+	mid := crdt.Merge(cur, first)
+	st2 := st
+	st2.Dot.Counter = crdt.Top(first, st.Dot.Actor) + 1
+	d, err := second(mid, st2)
+	if err != nil {
+		return crdt.Object{}, err
+	}
+	if d.IsZero() {
+		return first, nil
+	}
+	return crdt.Merge(first, d), nil
+}
+
+// sameSlot reports whether the keys may be served together: always on a
+// lone server; in a cluster only when they hash to one slot (Redis
+// Cluster's rule for multi-key commands, whose reply is CROSSSLOT
+// otherwise).
+func (c *Conn) sameSlot(keys [][]byte) bool {
+	if c.srv.cfg.Cluster == nil || len(keys) < 2 {
+		return true
+	}
+	s := ring.Slot(keys[0])
+	for _, k := range keys[1:] {
+		if ring.Slot(k) != s {
+			return false
+		}
+	}
+	return true
+}
+
+// crdtReply maps the crdt package's sentinels to Redis's error replies.
+func crdtReply(err error) (string, bool) {
+	for _, m := range []struct {
+		err error
+		msg string
+	}{
+		{crdt.ErrWrongType, msgWrongType},
+		{crdt.ErrNotInteger, msgNotInt},
+		{crdt.ErrNotFloat, msgNotFloat},
+		{crdt.ErrHashNotInteger, "ERR hash value is not an integer"},
+		{crdt.ErrHashNotFloat, "ERR hash value is not a float"},
+		{crdt.ErrOverflow, "ERR increment or decrement would overflow"},
+		{crdt.ErrNaN, "ERR increment would produce NaN or Infinity"},
+		{crdt.ErrTooLarge, "ERR string exceeds maximum allowed size (proto-max-bulk-len)"},
+		{crdt.ErrOffset, "ERR offset is out of range"},
+		{crdt.ErrCorrupt, msgCorruptObject},
+	} {
+		if errors.Is(err, m.err) {
+			return m.msg, true
+		}
+	}
+	return "", false
+}
