@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
@@ -15,13 +16,13 @@ func BenchmarkUpdate(b *testing.B) {
 	r := newRand(1, 0)
 	const n = 1 << 16
 	keys := make([][]byte, n)
-	objs := make([]dvv.Object, n)
+	objs := make([]crdt.Object, n)
 	for i := range keys {
 		keys[i], objs[i] = key(i), randObject(r)
 	}
 	b.Run("objects", func(b *testing.B) {
 		tr := antientropy.New(0)
-		cur := make([]dvv.Object, n)
+		cur := make([]crdt.Object, n)
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			j := i % n
@@ -58,7 +59,7 @@ func BenchmarkRoot(b *testing.B) {
 			base := antientropy.New(0)
 			base.Root()
 			for i := range n {
-				base.Update(key(i), dvv.Object{}, randObject(r))
+				base.Update(key(i), crdt.Object{}, randObject(r))
 			}
 			for b.Loop() {
 				base.Clone().Root()
@@ -74,11 +75,11 @@ func BenchmarkDiff(b *testing.B) {
 	x, y := antientropy.New(0), antientropy.New(0)
 	for i := range n {
 		o := randObject(r)
-		x.Update(key(i), dvv.Object{}, o)
-		y.Update(key(i), dvv.Object{}, o)
+		x.Update(key(i), crdt.Object{}, o)
+		y.Update(key(i), crdt.Object{}, o)
 	}
 	for i := range 10 {
-		y.Update(key(i*9973), dvv.Object{}, object("n9", uint64(i+1), "x"))
+		y.Update(key(i*9973), crdt.Object{}, object("n9", uint64(i+1), "x"))
 	}
 	x.Root()
 	y.Root()
@@ -111,12 +112,12 @@ func BenchmarkStoreWrite(b *testing.B) {
 			}
 			defer s.Close()
 			value := make([]byte, 64)
-			fn := func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+			fn := crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 				return nil, dvv.Sibling{Value: value}, nil
-			}
+			})
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				if _, _, err := s.Update(context.Background(), key(i%100000), fn); err != nil {
+				if _, _, _, err := s.Update(context.Background(), key(i%100000), fn); err != nil {
 					b.Fatal(err)
 				}
 			}

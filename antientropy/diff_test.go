@@ -7,15 +7,16 @@ import (
 	"testing"
 
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // pair builds two trees holding objs, then applies change to the second.
-func pair(leaves int, objs []dvv.Object) (a, b *antientropy.Tree) {
+func pair(leaves int, objs []crdt.Object) (a, b *antientropy.Tree) {
 	a, b = antientropy.New(leaves), antientropy.New(leaves)
 	for i, o := range objs {
-		a.Update(key(i), dvv.Object{}, o)
-		b.Update(key(i), dvv.Object{}, o)
+		a.Update(key(i), crdt.Object{}, o)
+		b.Update(key(i), crdt.Object{}, o)
 	}
 	return a, b
 }
@@ -52,28 +53,28 @@ func diffBothWays(t *testing.T, a, b *antientropy.Tree) ([]int, int) {
 // TestOneDifferingKey: any difference in one key's object (or its absence)
 // changes the root, and Diff finds exactly that key's leaf.
 func TestOneDifferingKey(t *testing.T) {
-	objs := make([]dvv.Object, 2000)
+	objs := make([]crdt.Object, 2000)
 	for i := range objs {
 		objs[i] = object("n1", uint64(i+1), "v")
 	}
 	const k = 1234
 	base := objs[k]
-	with := func(f func(s *dvv.Sibling)) dvv.Object {
-		o := dvv.Object{Context: base.Context, Siblings: slices.Clone(base.Siblings)}
-		f(&o.Siblings[0])
-		return o
+	with := func(f func(s *dvv.Sibling)) crdt.Object {
+		d := dvv.Object{Context: asDVV(base).Context, Siblings: slices.Clone(asDVV(base).Siblings)}
+		f(&d.Siblings[0])
+		return crdt.FromDVV(d)
 	}
 	for _, tc := range []struct {
 		name string
-		obj  dvv.Object
+		obj  crdt.Object
 	}{
 		{"value", with(func(s *dvv.Sibling) { s.Value = []byte("w") })},
 		{"tombstone", with(func(s *dvv.Sibling) { s.Tombstone, s.Value = true, nil })},
 		{"expiry", with(func(s *dvv.Sibling) { s.Expiry = 42 })},
 		{"timestamp", with(func(s *dvv.Sibling) { s.Timestamp++ })},
-		{"context", dvv.Object{Context: dvv.VV{"n1": k + 1, "n2": 7}, Siblings: base.Siblings}},
-		{"sibling added", dvv.Merge(base, object("n2", 1, "v"))},
-		{"missing", dvv.Object{}},
+		{"context", crdt.FromDVV(dvv.Object{Context: dvv.VV{"n1": k + 1, "n2": 7}, Siblings: asDVV(base).Siblings})},
+		{"sibling added", crdt.Merge(base, object("n2", 1, "v"))},
+		{"missing", crdt.Object{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, leaves := range []int{1, 2, 1024, 1 << 16} {
@@ -99,7 +100,7 @@ func TestOneDifferingKey(t *testing.T) {
 func TestConverged(t *testing.T) {
 	seed := testSeed(t)
 	r := newRand(seed, 0)
-	objs := make([]dvv.Object, 5000)
+	objs := make([]crdt.Object, 5000)
 	for i := range objs {
 		objs[i] = randObject(r)
 	}
@@ -123,34 +124,35 @@ func TestKOf100k(t *testing.T) {
 	seed := testSeed(t)
 	const n, leaves = 100_000, 1024
 	r := newRand(seed, 0)
-	objs := make([]dvv.Object, n)
+	objs := make([]crdt.Object, n)
 	for i := range objs {
 		objs[i] = randObject(r)
 	}
 	a := antientropy.New(leaves)
 	for i, o := range objs {
-		a.Update(key(i), dvv.Object{}, o)
+		a.Update(key(i), crdt.Object{}, o)
 	}
 	depth := bits.TrailingZeros(leaves)
 	total := 2*leaves - 1
 	for _, k := range []int{1, 10, 100} {
 		b := antientropy.New(leaves) // built independently, in another order
 		for _, i := range r.Perm(n) {
-			b.Update(key(i), dvv.Object{}, objs[i])
+			b.Update(key(i), crdt.Object{}, objs[i])
 		}
 		want := map[int]bool{}
 		for _, i := range r.Perm(n)[:k] {
 			o := objs[i]
 			switch r.IntN(3) {
 			case 0:
-				o = dvv.Object{} // missing on b
+				o = crdt.Object{} // missing on b
 			case 1:
-				c, _ := dvv.NextCounter(o, nil, "n9")
-				o = dvv.Update(o, o.Join(), dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: c}, Tombstone: true})
+				d := asDVV(o)
+				c, _ := dvv.NextCounter(d, nil, "n9")
+				o = crdt.FromDVV(dvv.Update(d, d.Join(), dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: c}, Tombstone: true}))
 			default:
 				o = randObject(r)
-				if dvv.Equal(o, objs[i]) {
-					o = dvv.Object{}
+				if crdt.Equal(o, objs[i]) {
+					o = crdt.Object{}
 				}
 			}
 			b.Update(key(i), objs[i], o)
@@ -201,7 +203,7 @@ func (s badSource) Level(depth, from, to int) ([]antientropy.Hash, error) {
 func TestDiffErrors(t *testing.T) {
 	a := antientropy.New(16)
 	b := antientropy.New(16)
-	b.Update([]byte("k"), dvv.Object{}, object("n1", 1, "v"))
+	b.Update([]byte("k"), crdt.Object{}, object("n1", 1, "v"))
 	errBoom := errors.New("boom")
 	if _, _, err := antientropy.Diff(a, badSource{err: errBoom, tree: b}, 0); !errors.Is(err, errBoom) {
 		t.Errorf("source error: %v", err)
@@ -211,7 +213,7 @@ func TestDiffErrors(t *testing.T) {
 	}
 	// A smaller remote tree fails with ErrRange when Diff goes past its leaves.
 	small := antientropy.New(4)
-	small.Update([]byte("k"), dvv.Object{}, object("n1", 1, "v"))
+	small.Update([]byte("k"), crdt.Object{}, object("n1", 1, "v"))
 	if _, _, err := antientropy.Diff(a, small, 0); !errors.Is(err, antientropy.ErrRange) {
 		t.Errorf("smaller remote: %v", err)
 	}

@@ -12,7 +12,7 @@
 // the top log2(Leaves()) bits of xxhash64(key). The digest of a present key
 // is 128 bits: two xxhash64 with different seeds over
 // uvarint(len(key)) ‖ key ‖ object.Encode(), the canonical encoding of
-// dvv.Object (context, siblings, tombstones, expiry). A bucket's hash is the
+// crdt.Object (context, siblings, tombstones, expiry). A bucket's hash is the
 // sum of its keys' digests, lane by lane, modulo 2^64; an absent key (the
 // zero Object, or any object that encodes like it) contributes nothing. So
 // Update(key, old, new) is O(1) at the leaf: subtract old's digest, add
@@ -81,7 +81,7 @@
 // peerclient), then pages through the peer's keys in the runs of differing
 // leaves (DKV.RANGE, many runs a call) and the local keys of the same
 // span, merges each
-// key's two objects with dvv.Merge, stores the merge locally where it adds
+// key's two objects with crdt.Merge, stores the merge locally where it adds
 // something and sends it back (DKV.MERGEMANY) where the peer's copy lacks
 // something; both are batched across runs, so a batch costs one fsync. Repairs go both ways in one exchange, and
 // they read only the keys of differing leaves (about keys-per-leaf for

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // remoteErr reports a failed call to the other replica of an exchange as
@@ -90,7 +90,7 @@ func (r *Result) Add(o Result) {
 // peer's and repairs every differing key both ways: it walks the two trees
 // top-down (Diff) to the differing leaves, reads both sides' objects in
 // each run of differing leaves, merges each key's two objects with
-// dvv.Merge, stores the merge locally where it adds something and sends it
+// crdt.Merge, stores the merge locally where it adds something and sends it
 // to the peer where the peer's lacks something. A converged partition
 // costs one hash. Writes racing with the exchange are safe (merges are
 // idempotent and commutative); they may leave a difference for the next
@@ -201,7 +201,7 @@ func (b *batch) repairRanges(ctx context.Context, ranges []peer.Range) error {
 		if err := throttle(ctx, opt, len(theirs)); err != nil {
 			return err
 		}
-		remote := make(map[string]dvv.Object, len(theirs))
+		remote := make(map[string]crdt.Object, len(theirs))
 		for _, e := range theirs {
 			remote[string(e.Key)] = e.Object
 			res.BytesIn += entrySize(e.Key, e.Object)
@@ -223,11 +223,11 @@ func (b *batch) repairRanges(ctx context.Context, ranges []peer.Range) error {
 					b.push = append(b.push, e)
 					continue
 				}
-				merged := dvv.Merge(e.Object, r)
-				if !dvv.Equal(merged, e.Object) {
+				merged := crdt.Merge(e.Object, r)
+				if !crdt.Equal(merged, e.Object) {
 					b.pull = append(b.pull, peer.Entry{Key: e.Key, Object: r})
 				}
-				if !dvv.Equal(merged, r) {
+				if !crdt.Equal(merged, r) {
 					b.push = append(b.push, peer.Entry{Key: e.Key, Object: merged})
 				}
 			}
@@ -261,6 +261,6 @@ func throttle(ctx context.Context, opt Options, n int) error {
 	return opt.Throttle(ctx, n)
 }
 
-func entrySize(key []byte, o dvv.Object) int64 {
+func entrySize(key []byte, o crdt.Object) int64 {
 	return int64(len(key) + len(o.Encode()))
 }

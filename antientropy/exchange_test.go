@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
@@ -91,9 +92,9 @@ func (p *peer) MergeMany(ctx context.Context, entries []replica.Entry) error {
 // set writes key=value on n as its coordinator, with an empty context.
 func set(t testing.TB, n *node, key, value string) {
 	t.Helper()
-	_, _, err := n.store.Update(context.Background(), []byte(key), func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+	_, _, _, err := n.store.Update(context.Background(), []byte(key), crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return nil, dvv.Sibling{Value: []byte(value)}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +103,9 @@ func set(t testing.TB, n *node, key, value string) {
 // del deletes key on n, superseding what n holds.
 func del(t testing.TB, n *node, key string) {
 	t.Helper()
-	_, _, err := n.store.Update(context.Background(), []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+	_, _, _, err := n.store.Update(context.Background(), []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +276,7 @@ func TestExchangeKeepsDeletesDeleted(t *testing.T) {
 			converged(t, a, b)
 			for i := 0; i < 200; i += 2 {
 				o, _ := b.store.Get(context.Background(), fmt.Appendf(nil, "key:%d", i))
-				if live := dvv.Live(o, clock.UnixMilli()); len(live) != 0 {
+				if live := liveSiblings(o, clock.UnixMilli()); len(live) != 0 {
 					t.Fatalf("deleted key:%d is live again on b: %q", i, live[0].Value)
 				}
 			}
@@ -337,7 +338,7 @@ func TestTreesMatchRebuild(t *testing.T) {
 	trees := antientropy.NewTrees(testLayout)
 	open := func(tr *antientropy.Trees) *replica.Store {
 		s, err := replica.Open(replica.Config{Dir: "/s", FS: fs, NodeID: "a", SweepInterval: -1,
-			Now: func() time.Time { return now }, Observer: tr, CanReap: func([]byte, dvv.Object) bool { return true }, TombstoneGrace: time.Second})
+			Now: func() time.Time { return now }, Observer: tr, CanReap: func([]byte, crdt.Object) bool { return true }, TombstoneGrace: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,9 +352,9 @@ func TestTreesMatchRebuild(t *testing.T) {
 		case 0:
 			del(t, n, k)
 		case 1:
-			_, _, err := s.Update(context.Background(), []byte(k), func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+			_, _, _, err := s.Update(context.Background(), []byte(k), crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 				return nil, dvv.Sibling{Value: []byte("ttl"), Expiry: now.UnixMilli() + int64(r.IntN(3000))}, nil
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

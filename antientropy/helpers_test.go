@@ -2,6 +2,7 @@ package antientropy_test
 
 import (
 	"fmt"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"math/rand/v2"
 	"testing"
@@ -20,16 +21,16 @@ func newRand(seed int64, stream uint64) *rand.Rand {
 func key(i int) []byte { return fmt.Appendf(nil, "key:%d", i) }
 
 // object builds a one-sibling object written by actor at counter.
-func object(actor string, counter uint64, value string) dvv.Object {
-	return dvv.Object{
+func object(actor string, counter uint64, value string) crdt.Object {
+	return crdt.FromDVV(dvv.Object{
 		Context:  dvv.VV{actor: counter},
 		Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: actor, Counter: counter}, Timestamp: int64(counter) * 1000, Value: []byte(value)}},
-	}
+	})
 }
 
 // randObject returns a random valid object: one or two siblings, some
 // tombstones, some expiries.
-func randObject(r *rand.Rand) dvv.Object {
+func randObject(r *rand.Rand) crdt.Object {
 	actors := []string{"n1", "n2", "n3"}
 	o := dvv.Object{}
 	for range 1 + r.IntN(2) {
@@ -48,7 +49,7 @@ func randObject(r *rand.Rand) dvv.Object {
 		}
 		o = dvv.Update(o, nil, s)
 	}
-	return o
+	return crdt.FromDVV(o)
 }
 
 // allLevels returns every level of t, root first.

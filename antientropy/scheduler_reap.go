@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/crdt"
 )
 
 // ErrReaperConfig reports an invalid ReaperConfig.
@@ -87,7 +87,7 @@ type ReaperDeps struct {
 	// ReadAll reads the key from each of its replicas
 	// (coordinator.Coordinator.ReadAll): the object per replica ID, or an
 	// error if any replica did not answer (required).
-	ReadAll func(ctx context.Context, key []byte) (map[string]dvv.Object, error)
+	ReadAll func(ctx context.Context, key []byte) (map[string]crdt.Object, error)
 	// Horizon returns node id's hint horizon (replica.Store.HintHorizon, or
 	// DKV.HINTHORIZON for another node): Unix ms on that node's clock
 	// (required).
@@ -140,23 +140,16 @@ func NewReaper(cfg ReaperConfig, deps ReaperDeps) (*Reaper, error) {
 	return &Reaper{cfg: cfg, deps: deps, horizon: map[string]int64{}, asked: map[string]time.Time{}}, nil
 }
 
-// TombstoneTime returns when o's newest tombstone was written (Unix ms,
-// the deleting coordinator's clock), and false if o holds a live value or
-// nothing at all at nowMs.
-func TombstoneTime(o dvv.Object, nowMs int64) (int64, bool) {
-	if len(o.Siblings) == 0 || len(dvv.Live(o, nowMs)) > 0 {
-		return 0, false
-	}
-	var t int64
-	for _, s := range o.Siblings {
-		t = max(t, s.Timestamp/int64(time.Millisecond))
-	}
-	return t, true
+// TombstoneTime returns when the tombstone o was made (Unix ms, the
+// clock of the node that made its last event), and false if o holds live
+// content or nothing at all at nowMs (crdt.TombstoneTime).
+func TombstoneTime(o crdt.Object, nowMs int64) (int64, bool) {
+	return crdt.TombstoneTime(o, nowMs)
 }
 
 // CanReap reports whether the tombstone-only object o of key may be
 // removed (see Reaper). Any doubt (a call fails, a node is down) keeps it.
-func (r *Reaper) CanReap(key []byte, o dvv.Object) bool {
+func (r *Reaper) CanReap(key []byte, o crdt.Object) bool {
 	now := r.deps.Clock.Now().UnixMilli()
 	t, ok := TombstoneTime(o, now)
 	if !ok || now < t+r.cfg.Grace.Milliseconds() {
@@ -189,7 +182,7 @@ func (r *Reaper) CanReap(key []byte, o dvv.Object) bool {
 		if !ok {
 			return false
 		}
-		if len(dvv.Live(obj, now)) > 0 || !dvv.Equal(dvv.Merge(o, obj), o) {
+		if crdt.Live(obj, now) || !crdt.Equal(crdt.Merge(o, obj), o) {
 			return false // a value, or something the tombstone does not cover
 		}
 	}

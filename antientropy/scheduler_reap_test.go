@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/peer/peertest"
@@ -26,7 +27,7 @@ type reapFakes struct {
 	clock    *manualClock
 	down     liveness
 	moving   bool
-	objs     map[string]dvv.Object // what each other replica holds
+	objs     map[string]crdt.Object // what each other replica holds
 	horizons map[string]int64
 	hzErr    map[string]bool
 	hzCalls  int
@@ -39,11 +40,11 @@ func (f *reapFakes) Moving([]byte) bool          { return f.moving }
 func newReapFakes(t *testing.T) (*reapFakes, *antientropy.Reaper) {
 	t.Helper()
 	f := &reapFakes{clock: &manualClock{t: time.UnixMilli(1_800_000_000_000)}, down: liveness{},
-		objs: map[string]dvv.Object{}, horizons: map[string]int64{}, hzErr: map[string]bool{}}
+		objs: map[string]crdt.Object{}, horizons: map[string]int64{}, hzErr: map[string]bool{}}
 	r, err := antientropy.NewReaper(antientropy.ReaperConfig{Grace: grace}, antientropy.ReaperDeps{
 		Self: "a", Clock: f.clock, Ring: f, Liveness: f.down,
-		ReadAll: func(_ context.Context, key []byte) (map[string]dvv.Object, error) {
-			out := map[string]dvv.Object{}
+		ReadAll: func(_ context.Context, key []byte) (map[string]crdt.Object, error) {
+			out := map[string]crdt.Object{}
 			for _, id := range []string{"b", "c"} {
 				if f.down[id] {
 					return nil, errors.New("down")
@@ -68,9 +69,9 @@ func newReapFakes(t *testing.T) (*reapFakes, *antientropy.Reaper) {
 
 // tombObj is a deleted key: a value by b at counter 1 superseded by a's
 // tombstone written at atMs.
-func tombObj(atMs int64) dvv.Object {
-	return dvv.Object{Context: dvv.VV{"a": 5, "b": 1}, Siblings: []dvv.Sibling{
-		{Dot: dvv.Dot{Actor: "a", Counter: 5}, Timestamp: atMs * int64(time.Millisecond), Tombstone: true}}}
+func tombObj(atMs int64) crdt.Object {
+	return crdt.FromDVV(dvv.Object{Context: dvv.VV{"a": 5, "b": 1}, Siblings: []dvv.Sibling{
+		{Dot: dvv.Dot{Actor: "a", Counter: 5}, Timestamp: atMs * int64(time.Millisecond), Tombstone: true}}})
 }
 
 // TestReaperRule: each condition of the reap rule, one at a time: grace,
@@ -89,8 +90,8 @@ func TestReaperRule(t *testing.T) {
 			t.Fatal("reaped before the grace period passed")
 		}
 	})
-	value := dvv.Object{Context: dvv.VV{"b": 1}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "b", Counter: 1}, Value: []byte("v")}}}
-	uncovered := dvv.Object{Context: dvv.VV{"c": 9}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "c", Counter: 9}, Tombstone: true}}}
+	value := crdt.FromDVV(dvv.Object{Context: dvv.VV{"b": 1}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "b", Counter: 1}, Value: []byte("v")}}})
+	uncovered := crdt.FromDVV(dvv.Object{Context: dvv.VV{"c": 9}, Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "c", Counter: 9}, Tombstone: true}}})
 	for _, c := range []struct {
 		name   string
 		breakf func(*reapFakes, int64)
@@ -110,7 +111,7 @@ func TestReaperRule(t *testing.T) {
 			tAt := f.clock.Now().UnixMilli()
 			o := tombObj(tAt)
 			f.clock.Advance(grace + time.Second)
-			f.objs["b"], f.objs["c"] = o, dvv.Object{}
+			f.objs["b"], f.objs["c"] = o, crdt.Object{}
 			for _, id := range f.Members() {
 				f.horizons[id] = f.clock.Now().UnixMilli()
 			}
@@ -132,7 +133,7 @@ func TestReaperCachesHorizons(t *testing.T) {
 	f.clock.Advance(10 * time.Second)
 	newer := tombObj(f.clock.Now().UnixMilli())
 	f.clock.Advance(grace + time.Second)
-	f.objs["b"], f.objs["c"] = dvv.Object{}, dvv.Object{}
+	f.objs["b"], f.objs["c"] = crdt.Object{}, crdt.Object{}
 	for _, id := range f.Members() {
 		f.horizons[id] = f.clock.Now().UnixMilli() - 500 // past newer's delete + grace (by 500 ms)
 	}
@@ -173,7 +174,7 @@ type reapCluster struct {
 	coords map[string]*coordinator.Coordinator
 }
 
-type canReapFunc func(key []byte, o dvv.Object) bool
+type canReapFunc func(key []byte, o crdt.Object) bool
 
 func newReapCluster(t *testing.T, rule func(c *reapCluster, self string) canReapFunc) *reapCluster {
 	t.Helper()
@@ -193,7 +194,7 @@ func newReapCluster(t *testing.T, rule func(c *reapCluster, self string) canReap
 		var canReap canReapFunc
 		s, err := replica.Open(replica.Config{Dir: "/" + id, FS: vfs.NewMem(), NodeID: id, SweepInterval: -1,
 			Now: c.clock.Now, TombstoneGrace: grace,
-			CanReap: func(key []byte, o dvv.Object) bool { return canReap(key, o) }})
+			CanReap: func(key []byte, o crdt.Object) bool { return canReap(key, o) }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,8 +242,8 @@ func horizonRule(t *testing.T) func(c *reapCluster, self string) canReapFunc {
 		peers := c.net.Peers(self)
 		r, err := antientropy.NewReaper(antientropy.ReaperConfig{Grace: grace}, antientropy.ReaperDeps{
 			Self: self, Clock: c.clock, Ring: ringView{c}, Liveness: ringView{c},
-			ReadAll: func(ctx context.Context, key []byte) (map[string]dvv.Object, error) {
-				out := map[string]dvv.Object{}
+			ReadAll: func(ctx context.Context, key []byte) (map[string]crdt.Object, error) {
+				out := map[string]crdt.Object{}
 				for _, id := range c.replicas(key) {
 					var rep replica.Replica = peers(id) // NB: peer.Store; this package's tests name a type peer
 					if id == self {
@@ -275,7 +276,7 @@ func horizonRule(t *testing.T) func(c *reapCluster, self string) canReapFunc {
 // does not cover; hints pending elsewhere are not considered.
 func replicasOnlyRule(c *reapCluster, self string) canReapFunc {
 	peers := c.net.Peers(self)
-	return func(key []byte, o dvv.Object) bool {
+	return func(key []byte, o crdt.Object) bool {
 		for _, id := range c.replicas(key) {
 			if id == self {
 				continue
@@ -284,7 +285,7 @@ func replicasOnlyRule(c *reapCluster, self string) canReapFunc {
 				return false
 			}
 			theirs, err := peers(id).Get(context.Background(), key)
-			if err != nil || len(dvv.Live(theirs, c.clock.Now().UnixMilli())) > 0 || !dvv.Equal(dvv.Merge(o, theirs), o) {
+			if err != nil || len(liveSiblings(theirs, c.clock.Now().UnixMilli())) > 0 || !crdt.Equal(crdt.Merge(o, theirs), o) {
 				return false
 			}
 		}
@@ -311,9 +312,9 @@ func deletedKeyScenario(t *testing.T, c *reapCluster) (live, reapedEarly int) {
 	}
 	c.net.SetDown("r3", true)
 	for _, k := range keys {
-		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{}, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{}, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: []byte("before-delete")}, nil
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,9 +327,9 @@ func deletedKeyScenario(t *testing.T, c *reapCluster) (live, reapedEarly int) {
 	c.net.SetDown("r3", false)
 	c.clock.Advance(time.Second)
 	for _, k := range keys {
-		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{ReadFirst: true}, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, _, err := c.coords["r1"].Update(ctx, k, coordinator.WriteOptions{ReadFirst: true}, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +357,7 @@ func deletedKeyScenario(t *testing.T, c *reapCluster) (live, reapedEarly int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(dvv.Live(o, c.clock.Now().UnixMilli())) > 0 {
+		if len(liveSiblings(o, c.clock.Now().UnixMilli())) > 0 {
 			live++
 		}
 	}
@@ -394,7 +395,7 @@ func TestAcknowledgedDeleteStaysDeleted(t *testing.T) {
 		}
 		for id, s := range c.stores {
 			var n int
-			if _, err := s.Scan(0, 1000, func([]byte, dvv.Object) bool { n++; return true }); err != nil {
+			if _, err := s.Scan(0, 1000, func([]byte, crdt.Object) bool { n++; return true }); err != nil {
 				t.Fatal(err)
 			}
 			if n != 0 {

@@ -8,8 +8,8 @@ import (
 	"math/bits"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // DefaultLeaves is the number of buckets of a tree built with New(0).
@@ -44,7 +44,7 @@ const (
 )
 
 // zeroEncoding is the canonical encoding of an absent key.
-var zeroEncoding = dvv.Object{}.Encode()
+var zeroEncoding = crdt.Object{}.Encode()
 
 // Tree is the Merkle tree of one partition: Leaves() buckets, each holding
 // the sum of the digests of its (key, object) pairs, under a complete binary
@@ -139,14 +139,14 @@ func (t *Tree) LeafHashRange(leaf int) (lo, hi uint64) {
 // and a wrong old leaves a bucket that never matches a peer's until Reset
 // and a rebuild. Update costs two encodings, two digests and O(1)
 // amortised inner-node bookkeeping.
-func (t *Tree) Update(key []byte, old, new dvv.Object) {
+func (t *Tree) Update(key []byte, old, new crdt.Object) {
 	t.encOld = old.AppendEncode(t.encOld[:0])
 	t.encNew = new.AppendEncode(t.encNew[:0])
 	t.UpdateEncoded(key, t.encOld, t.encNew)
 }
 
 // UpdateEncoded is Update given the objects' canonical encodings (as
-// dvv.Object.Encode returns them; empty means absent), for a caller that
+// crdt.Object.Encode returns them; empty means absent), for a caller that
 // already holds them, such as the store that writes them: it saves the
 // encoding, which dominates the cost of Update. The bytes are not decoded
 // or checked; a non-canonical encoding of an object makes its bucket differ

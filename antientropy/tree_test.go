@@ -6,6 +6,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -17,7 +18,7 @@ func TestOrderIndependence(t *testing.T) {
 	for _, leaves := range []int{1, 2, 16, 1024} {
 		r := newRand(seed, uint64(leaves))
 		const n = 3000
-		final := make([]dvv.Object, n)
+		final := make([]crdt.Object, n)
 		for i := range final {
 			if r.IntN(10) > 0 { // some keys end absent
 				final[i] = randObject(r)
@@ -25,13 +26,13 @@ func TestOrderIndependence(t *testing.T) {
 		}
 		a := antientropy.New(leaves)
 		for i, o := range final {
-			a.Update(key(i), dvv.Object{}, o)
+			a.Update(key(i), crdt.Object{}, o)
 		}
 		// b: a shuffled order, through intermediate objects, deletions of
 		// the key from the tree and re-insertions; root reads in between
 		// so that lazily recomputed nodes get exercised.
 		b := antientropy.New(leaves)
-		cur := make([]dvv.Object, n)
+		cur := make([]crdt.Object, n)
 		for _, i := range r.Perm(n) {
 			for range r.IntN(3) {
 				o := randObject(r)
@@ -51,7 +52,7 @@ func TestOrderIndependence(t *testing.T) {
 		// A third tree read at every step (no laziness left to hide behind).
 		c := antientropy.New(leaves)
 		for _, i := range r.Perm(n) {
-			c.Update(key(i), dvv.Object{}, final[i])
+			c.Update(key(i), crdt.Object{}, final[i])
 			c.Root()
 		}
 		sameLevels(t, a, c)
@@ -62,10 +63,10 @@ func TestUpdateNoOpAndRevert(t *testing.T) {
 	seed := testSeed(t)
 	r := newRand(seed, 0)
 	tr := antientropy.New(64)
-	objs := make([]dvv.Object, 500)
+	objs := make([]crdt.Object, 500)
 	for i := range objs {
 		objs[i] = randObject(r)
-		tr.Update(key(i), dvv.Object{}, objs[i])
+		tr.Update(key(i), crdt.Object{}, objs[i])
 	}
 	before := allLevels(t, tr)
 	check := func(what string) {
@@ -83,7 +84,7 @@ func TestUpdateNoOpAndRevert(t *testing.T) {
 		tr.Update(key(i), objs[i], objs[i])
 	}
 	check("old == new")
-	tr.Update(key(9999), dvv.Object{}, dvv.Object{})
+	tr.Update(key(9999), crdt.Object{}, crdt.Object{})
 	check("absent to absent")
 	for i := range objs {
 		o := randObject(r)
@@ -92,11 +93,11 @@ func TestUpdateNoOpAndRevert(t *testing.T) {
 		tr.Update(key(i), o, objs[i])
 	}
 	check("update then revert")
-	tr.Update(key(9999), dvv.Object{}, objs[0])
+	tr.Update(key(9999), crdt.Object{}, objs[0])
 	if tr.Root() == before[0][0] {
 		t.Fatal("adding a key did not change the root")
 	}
-	tr.Update(key(9999), objs[0], dvv.Object{})
+	tr.Update(key(9999), objs[0], crdt.Object{})
 	check("add then delete from the tree")
 }
 
@@ -104,7 +105,7 @@ func TestUpdateNoOpAndRevert(t *testing.T) {
 // (a context of zero counters) contributes nothing, as the zero Object.
 func TestZeroEncodingIsAbsent(t *testing.T) {
 	a, b := antientropy.New(8), antientropy.New(8)
-	b.Update([]byte("k"), dvv.Object{}, dvv.Object{Context: dvv.VV{"n1": 0}})
+	b.Update([]byte("k"), crdt.Object{}, crdt.FromDVV(dvv.Object{Context: dvv.VV{"n1": 0}}))
 	if a.Root() != b.Root() {
 		t.Fatal("zero-encoding object changed the tree")
 	}
@@ -125,7 +126,7 @@ func TestEmptyTrees(t *testing.T) {
 	}
 	empty := a.Root()
 	sameLevels(t, a, b)
-	a.Update([]byte("k"), dvv.Object{}, object("n1", 1, "v"))
+	a.Update([]byte("k"), crdt.Object{}, object("n1", 1, "v"))
 	if a.Root() == empty {
 		t.Fatal("root unchanged by a write")
 	}
@@ -141,14 +142,14 @@ func TestEmptyTrees(t *testing.T) {
 
 func TestClone(t *testing.T) {
 	a := antientropy.New(16)
-	a.Update([]byte("x"), dvv.Object{}, object("n1", 1, "v"))
+	a.Update([]byte("x"), crdt.Object{}, object("n1", 1, "v"))
 	b := a.Clone() // clones a stale tree: dirty flags must come along
 	sameLevels(t, a, b)
-	b.Update([]byte("y"), dvv.Object{}, object("n1", 2, "w"))
+	b.Update([]byte("y"), crdt.Object{}, object("n1", 2, "w"))
 	if a.Root() == b.Root() {
 		t.Fatal("clone shares state with its original")
 	}
-	a.Update([]byte("y"), dvv.Object{}, object("n1", 2, "w"))
+	a.Update([]byte("y"), crdt.Object{}, object("n1", 2, "w"))
 	sameLevels(t, a, b)
 }
 
@@ -246,10 +247,10 @@ func TestUpdateEncoded(t *testing.T) {
 	seed := testSeed(t)
 	r := newRand(seed, 0)
 	a, b := antientropy.New(32), antientropy.New(32)
-	cur := make([]dvv.Object, 300)
+	cur := make([]crdt.Object, 300)
 	for step := range 2000 {
 		i := r.IntN(len(cur))
-		var next dvv.Object
+		var next crdt.Object
 		if r.IntN(4) > 0 {
 			next = randObject(r)
 		}

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -92,11 +92,13 @@ type Placement interface {
 }
 
 // Local is the coordinator's own replica: the store that issues dots
-// (replica.Store).
+// (replica.Store). Update runs a mutator under the key's lock with a fresh
+// dot of this node and returns the objects before and after and the delta
+// it merged (the zero delta: nothing written).
 type Local interface {
 	peer.Store
-	Update(ctx context.Context, key []byte, fn peer.UpdateFunc) (prev, next dvv.Object, err error)
-	Scan(c peer.Cursor, count int, fn func(key []byte, o dvv.Object) bool) (peer.Cursor, error)
+	Update(ctx context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, err error)
+	Scan(c peer.Cursor, count int, fn func(key []byte, o crdt.Object) bool) (peer.Cursor, error)
 	NowMs() int64
 }
 

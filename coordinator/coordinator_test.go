@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"math/rand/v2"
 	"slices"
@@ -14,7 +15,6 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/hints"
-	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -82,21 +82,21 @@ func cfg323() coordinator.Config {
 	return coordinator.Config{N: 3, R: 2, W: 2, Timeout: 5 * time.Second}
 }
 
-func setFn(v string) peer.UpdateFunc {
-	return func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+func setFn(v string) crdt.Mutator {
+	return crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(v)}, nil
-	}
+	})
 }
 
-func vsetFn(ctx dvv.VV, v string) peer.UpdateFunc {
-	return func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+func vsetFn(ctx dvv.VV, v string) crdt.Mutator {
+	return crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return ctx, dvv.Sibling{Value: []byte(v)}, nil
-	}
+	})
 }
 
-func liveValues(o dvv.Object) []string {
+func liveValues(o crdt.Object) []string {
 	var out []string
-	for _, s := range dvv.Live(o, time.Now().UnixMilli()) {
+	for _, s := range liveSiblings(o, time.Now().UnixMilli()) {
 		out = append(out, string(s.Value))
 	}
 	slices.Sort(out)
@@ -148,7 +148,7 @@ func TestConcurrentSameTokenWritesBecomeSiblings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok := base.Join()
+			tok := base.Context()
 			for i, id := range via {
 				if _, _, err := c.coords[id].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(tok, fmt.Sprintf("w%d", i))); err != nil {
 					t.Fatal(err)
@@ -161,7 +161,7 @@ func TestConcurrentSameTokenWritesBecomeSiblings(t *testing.T) {
 			if got := liveValues(o); !slices.Equal(got, []string{"w0", "w1"}) {
 				t.Fatalf("want siblings [w0 w1], got %q", got)
 			}
-			if _, _, err := c.coords["n3"].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(o.Join(), "merged")); err != nil {
+			if _, _, err := c.coords["n3"].Update(ctx, key, coordinator.WriteOptions{}, vsetFn(o.Context(), "merged")); err != nil {
 				t.Fatal(err)
 			}
 			o, err = c.coords["n2"].Get(ctx, key, coordinator.ReadOptions{R: 3})
@@ -385,7 +385,7 @@ func TestClusterScanSeesEveryKeyOnce(t *testing.T) {
 		seen := map[string]int{}
 		var cur uint64
 		for pages := 0; ; pages++ {
-			next, err := c.coords[via].Scan(ctx, cur, 7, func(k []byte, _ dvv.Object) bool { seen[string(k)]++; return true })
+			next, err := c.coords[via].Scan(ctx, cur, 7, func(k []byte, _ crdt.Object) bool { seen[string(k)]++; return true })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -534,7 +534,7 @@ func TestHintedHandoffDeliversMissedWrites(t *testing.T) {
 			// Fallbacks hold no copy of keys they do not replicate.
 			for id, s := range c.stores {
 				var stray int
-				s.Scan(0, 1<<20, func(k []byte, _ dvv.Object) bool {
+				s.Scan(0, 1<<20, func(k []byte, _ crdt.Object) bool {
 					if !slices.Contains(c.replicasOf(string(k)), id) {
 						stray++
 					}

@@ -1,8 +1,10 @@
 // Package coordinator turns one client request into a quorum operation over
-// a key's replicas (Dynamo §4.5): a put is made durable in the coordinator's
-// own replica with a fresh dot, sent to the other replicas of the key's
-// preference list, and acknowledged after W replicas have stored it; a get
-// asks the replicas and answers with the merge of the first R replies.
+// a key's replicas (Dynamo §4.5): a write is a crdt.Mutator the
+// coordinator's own replica runs with a fresh dot of this node; the delta it
+// returns is made durable there, sent to the other replicas of the key's
+// preference list (each merges it with crdt.Merge) and acknowledged after W
+// replicas have stored it; a get asks the replicas and answers with the
+// crdt.Merge of the first R replies.
 //
 // Invariants:
 //   - the coordinator of a write is a replica of the key (a node in the
@@ -11,7 +13,13 @@
 //   - a write is acknowledged only after W replicas stored it; otherwise
 //     the caller gets ErrNoQuorum, and the write may have partly landed (its
 //     outcome is unknown, as in Dynamo);
-//   - a read returns the dvv.Merge of at least R replies, never less;
+//   - a write ships its delta, never the whole object: its cost on the wire
+//     is proportional to the change (an SADD of one member to a set of
+//     10,000 sends one member);
+//   - one Merge (crdt.Merge) everywhere: replica writes, read repair (which
+//     sends the merged object to each replica that answered with less),
+//     hints, and (in their packages) anti-entropy and transfer;
+//   - a read returns the crdt.Merge of at least R replies, never less;
 //   - while a key's partition is handed off to new replicas, its
 //     preference list (RingPlacement: ring.State.ServingList) starts with
 //     the old replicas, which keep serving reads and write quorums, and a
@@ -30,6 +38,25 @@
 //     write acknowledged by a fallback is not missed (Dynamo §4.6);
 //   - ReadAll is the R = N read of tombstone reaping: it fails with
 //     ErrReadAll unless every replica answered.
+//
+// # Conditional writes under a partition
+//
+// Route sends every write of a plain client to the key's first healthy
+// replica, so while no node fails one node decides every conditional write
+// of a key (SET NX/XX, GETSET, INCR's reply, HSETNX, SMOVE) on its own
+// replica, which holds every write it coordinated: they are serialized
+// there, as on one Redis master. When the nodes disagree on who is healthy
+// (a partition, or gossip that has not converged), two nodes may each be
+// the first healthy replica in their own view and coordinate writes of the
+// same key at once, each deciding on what it holds: both SET NX of a lock
+// may answer OK, two INCRs may reply the same value, both HSETNX may
+// succeed. Nothing is lost: the replicas converge once the sides exchange
+// their writes (hints, read repair, anti-entropy), by the rules of package
+// crdt — every increment counts once, concurrent SET NX values become
+// siblings (a plain GET reads the later by timestamp), an add wins over a
+// concurrent remove. A lock taken with SET NX is therefore exclusive only
+// while no node fails, as with Redis's asynchronous replication; W = N does
+// not change this (it bounds durability, not who decides).
 //
 // Concurrency: a Coordinator is safe for concurrent use; each request fans
 // out to replicas in goroutines and returns as soon as its quorum is met

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/crdt"
 )
 
 // hintSources returns the nodes a degraded read of key asks for hints:
@@ -52,13 +52,13 @@ func (c *Coordinator) askHints(ctx context.Context, out chan<- reply, ids []stri
 // collectHints merges the n hint replies due on hints, until ctx ends.
 // Failed lookups are left out: the hints they would have found stay
 // pending and reach the key's replicas by hinted handoff.
-func collectHints(ctx context.Context, hints <-chan reply, n int) dvv.Object {
-	var out dvv.Object
+func collectHints(ctx context.Context, hints <-chan reply, n int) crdt.Object {
+	var out crdt.Object
 	for ; n > 0; n-- {
 		select {
 		case rp := <-hints:
 			if rp.err == nil {
-				out = dvv.Merge(out, rp.obj)
+				out = crdt.Merge(out, rp.obj)
 			}
 		case <-ctx.Done():
 			return out

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // readTargets returns the replicas a read of key asks: the healthy ones of
@@ -55,14 +55,14 @@ func (c *Coordinator) replica(id string) peer.Store {
 
 type reply struct {
 	id  string
-	obj dvv.Object
+	obj crdt.Object
 	err error
 }
 
 // fanOutTo calls op on every node in ids concurrently, each reply going to
 // out (which the caller sizes for every send it will make, so late replies
 // never block).
-func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []string, op func(ctx context.Context, r peer.Store) (dvv.Object, error)) {
+func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []string, op func(ctx context.Context, r peer.Store) (crdt.Object, error)) {
 	for _, id := range ids {
 		r := c.replica(id)
 		if r == nil {
@@ -78,7 +78,7 @@ func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []stri
 }
 
 // Get reads key at quorum R: the merge of the first R replies.
-func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv.Object, error) {
+func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crdt.Object, error) {
 	if opt.Replier != nil {
 		*opt.Replier = c.self
 	}
@@ -87,7 +87,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	}
 	r, err := c.quorum(opt.R, c.cfg.R)
 	if err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	ids, top := c.readTargets(key, r)
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
@@ -97,7 +97,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	// NB: the fan-out outlives the request: replies after the R-th feed
 	// read repair, so it runs on a context detached from the caller's.
 	fanCtx, cancelFan := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	op := func(ctx context.Context, rep peer.Store) (dvv.Object, error) { return rep.Get(ctx, key) }
+	op := func(ctx context.Context, rep peer.Store) (crdt.Object, error) { return rep.Get(ctx, key) }
 	replies := make(chan reply, len(top))
 	c.fanOutTo(fanCtx, replies, ids, op)
 	sent := len(ids)
@@ -120,7 +120,7 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (dvv
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	var merged dvv.Object
+	var merged crdt.Object
 	var answered []reply
 	failed := 0
 	var lastErr error
@@ -145,7 +145,7 @@ wait:
 				askHints()
 				continue
 			}
-			merged = dvv.Merge(merged, rp.obj)
+			merged = crdt.Merge(merged, rp.obj)
 			if len(answered) == 0 && opt.Replier != nil {
 				*opt.Replier = rp.id
 			}
@@ -160,14 +160,14 @@ wait:
 		// The hints count toward nothing, but the read waits for them (up
 		// to its timeout) and read repair writes them to the replicas.
 		if h := collectHints(waitCtx, hints, len(hintIDs)); !h.IsZero() {
-			merged = dvv.Merge(merged, h)
+			merged = crdt.Merge(merged, h)
 			answered = append(answered, reply{obj: h}) // no id: not repaired itself
 		}
 	}
 	c.bg.Add(1)
 	go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
 	if len(answered) < r {
-		return dvv.Object{}, noQuorum("read", len(answered), r, len(top), lastErr)
+		return crdt.Object{}, noQuorum("read", len(answered), r, len(top), lastErr)
 	}
 	return merged, nil
 }
@@ -190,14 +190,14 @@ func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc,
 			due = 0
 		}
 	}
-	var final dvv.Object
+	var final crdt.Object
 	for _, rp := range answered {
-		final = dvv.Merge(final, rp.obj)
+		final = crdt.Merge(final, rp.obj)
 	}
 	for _, rp := range answered {
 		// Only the key's own replicas are repaired: a fallback that
 		// answered holds no copy of the key and must not get one.
-		if dvv.Equal(rp.obj, final) || !slices.Contains(top, rp.id) {
+		if crdt.Equal(rp.obj, final) || !slices.Contains(top, rp.id) {
 			continue
 		}
 		rep := c.replica(rp.id)
@@ -216,10 +216,22 @@ func noQuorum(op string, ok, need, n int, cause error) error {
 	return fmt.Errorf("%w: %s: %d of %d replicas answered, %d needed (last error: %v)", ErrNoQuorum, op, ok, n, need, cause)
 }
 
-// Update writes key as its coordinator: the local replica makes the new
-// version with fn, then it is sent to the other replicas; Update returns
-// once W replicas (the local one included) have stored it.
-func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, fn peer.UpdateFunc) (prev, next dvv.Object, err error) {
+// Update writes key as its coordinator: the local replica runs the
+// mutator fn on its object with a fresh dot of this node (replica.Store
+// Update) and merges the delta it returns, then the delta alone (not the
+// whole object: an SADD to a large set ships one member) is sent to the
+// other healthy replicas, or as hints to fallbacks for the unhealthy ones
+// (Dynamo §4.6), each merging it with crdt.Merge; Update returns once W
+// replicas (the local one included) have stored it. It returns the local
+// replica's objects before and after the write. A mutator returning the
+// zero delta writes nothing and returns (prev, prev). An error from fn
+// aborts the write with nothing stored and is returned unchanged.
+//
+// Deltas may reach a replica in any order or more than once: a replica
+// that missed an earlier one keeps the later delta's dots in its context's
+// cloud until the missing one arrives (by hint, read repair or
+// anti-entropy), and converges then (crdt's invariants).
+func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, fn crdt.Mutator) (prev, next crdt.Object, err error) {
 	w, err := c.quorum(opt.W, c.cfg.W)
 	if err != nil {
 		return prev, next, err
@@ -240,18 +252,21 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 			}
 		}
 	}
-	prev, next, err = c.local.Update(ctx, key, fn)
+	prev, next, delta, err := c.local.Update(ctx, key, fn)
 	if err != nil {
 		return prev, next, err
 	}
-	c.sendIncoming(ctx, key, ids, next)
+	if delta.IsZero() {
+		return prev, next, nil
+	}
+	c.sendIncoming(ctx, key, ids, delta)
 	if len(ids) == 1 {
 		return prev, next, nil
 	}
 	dests, reserve, localHints := c.writeDests(prefs, ids, w)
 	for _, target := range append(slices.Clone(localHints), reserve...) {
 		// No healthy fallback: this replica keeps the hint for the dead one.
-		if err := c.local.PutHint(ctx, target, key, next); err != nil {
+		if err := c.local.PutHint(ctx, target, key, delta); err != nil {
 			return prev, next, err
 		}
 	}
@@ -267,21 +282,21 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		others[i] = d.node
 		hintFor[d.node] = d.hintFor
 	}
-	op := func(ctx context.Context, rep peer.Store) (dvv.Object, error) {
+	op := func(ctx context.Context, rep peer.Store) (crdt.Object, error) {
 		target := hintFor[rep.ID()]
 		var err error
 		if target == "" {
-			err = rep.Merge(ctx, key, next)
+			err = rep.Merge(ctx, key, delta)
 			target = rep.ID()
 		} else {
-			err = rep.PutHint(ctx, target, key, next)
+			err = rep.PutHint(ctx, target, key, delta)
 		}
 		if err != nil {
-			if herr := c.local.PutHint(context.WithoutCancel(ctx), target, key, next); herr != nil {
+			if herr := c.local.PutHint(context.WithoutCancel(ctx), target, key, delta); herr != nil {
 				err = fmt.Errorf("%w (and no local hint: %v)", err, herr)
 			}
 		}
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	replies := make(chan reply, len(dests)+len(reserve))
 	c.fanOutTo(sendCtx, replies, others, op)
@@ -343,7 +358,7 @@ type Receivers interface {
 // sendIncoming sends a write to the key's incoming replicas (see
 // Receivers) other than those in ids, in the background: they do not count
 // toward W, and one that cannot be reached gets a hint kept here.
-func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string, obj dvv.Object) {
+func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string, obj crdt.Object) {
 	rc, ok := c.place.(Receivers)
 	if !ok {
 		return

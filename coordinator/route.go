@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // ErrReadAll reports a ReadAll that did not hear from every replica of the
@@ -82,24 +82,47 @@ func (c *Coordinator) ObserveCall(id string, err error) {
 	}
 }
 
-// Route tells where a write of key is coordinated: here (local) when this
-// node is one of the key's replicas, which may coordinate it (Dynamo
-// §4.5), else the first healthy replica (or the first replica when none is
-// healthy), named by to. With no ring yet it returns "", false.
+// Route tells where a plain client's write of key is coordinated: by the
+// key's first healthy replica (the master CLUSTER SLOTS shows), here
+// (local) when that is this node, else the node named by to; the first
+// replica when none is healthy. With no ring yet it returns "", false.
+//
+// One coordinator per key serializes the conditional writes (SET NX/XX,
+// GETSET, INCR's reply, HSETNX, SMOVE) while no node fails: each is
+// decided on that node's own replica, which holds every earlier write it
+// coordinated. Dynamo (§4.5) lets any of the top N coordinate; dynakv keeps
+// that only for a write arriving from a peer at a top-N replica (the
+// server does not forward it again: routing views may differ for a moment)
+// and for VSET/VDEL with a token (RouteVia). See doc.go, "Conditional
+// writes under a partition".
 func (c *Coordinator) Route(key []byte) (to string, local bool) {
 	top := c.replicas(key)
-	if slices.Contains(top, c.self) {
-		return "", true
-	}
 	if len(top) == 0 {
 		return "", false
 	}
+	first := top[0]
 	for _, id := range top {
 		if c.Healthy(id) {
-			return id, false
+			first = id
+			break
 		}
 	}
-	return top[0], false
+	if first == c.self {
+		return "", true
+	}
+	return first, false
+}
+
+// RoutePeer tells where a write that arrived from another node (on a peer
+// connection: a node forwarded it here) is coordinated: here when this
+// node is one of the key's replicas (Update accepts it; the fault-5 rule:
+// views of who is healthy may differ for a moment, and a forwarded write
+// must not bounce between nodes), else as Route.
+func (c *Coordinator) RoutePeer(key []byte) (to string, local bool) {
+	if slices.Contains(c.replicas(key), c.self) {
+		return "", true
+	}
+	return c.Route(key)
 }
 
 // RouteVia routes a versioned write whose context token names via, the
@@ -123,7 +146,7 @@ func (c *Coordinator) RouteVia(key []byte, via string) (to string, local bool) {
 // tombstone may go only once every replica holds it. If any replica does
 // not answer within the request timeout (or ctx's deadline, if sooner) it
 // returns the objects that did come and an error wrapping ErrReadAll.
-func (c *Coordinator) ReadAll(ctx context.Context, key []byte) (map[string]dvv.Object, error) {
+func (c *Coordinator) ReadAll(ctx context.Context, key []byte) (map[string]crdt.Object, error) {
 	top := c.replicas(key)
 	if len(top) == 0 {
 		return nil, fmt.Errorf("%w: %q has no replicas (no ring)", ErrReadAll, key)
@@ -131,8 +154,8 @@ func (c *Coordinator) ReadAll(ctx context.Context, key []byte) (map[string]dvv.O
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	replies := make(chan reply, len(top))
-	c.fanOutTo(ctx, replies, top, func(ctx context.Context, r peer.Store) (dvv.Object, error) { return r.Get(ctx, key) })
-	out := make(map[string]dvv.Object, len(top))
+	c.fanOutTo(ctx, replies, top, func(ctx context.Context, r peer.Store) (crdt.Object, error) { return r.Get(ctx, key) })
+	out := make(map[string]crdt.Object, len(top))
 	var missing []string
 	var lastErr error
 	for range top {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -80,14 +81,14 @@ func (c *cluster) keysReplicatedBy(prefix string, count int, set ...string) [][]
 // a live value (found), else no write.
 var errNoop = errors.New("no-op")
 
-func delFn(found *bool) func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
-	return func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
+func delFn(found *bool) crdt.Mutator {
+	return crdt.FromUpdate(func(cur dvv.Object, now int64) (dvv.VV, dvv.Sibling, error) {
 		_, *found = dvv.Winner(cur, now)
 		if !*found {
 			return nil, dvv.Sibling{}, errNoop
 		}
 		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-	}
+	})
 }
 
 // TestDegradedReadSeesFallbackHints is fault 3 of issue 10. Four nodes,
@@ -186,8 +187,13 @@ func TestRouteUsesTopNAndOneHealth(t *testing.T) {
 	if got := co.Replicas(k); !slices.Equal(got, top) {
 		t.Fatalf("Replicas = %v, want %v", got, top)
 	}
-	if to, local := c.coords[top[1]].Route(k); to != "" || !local {
-		t.Errorf("Route on replica %s = %q, %v; want local", top[1], to, local)
+	// Issue 11: a plain write is coordinated by the first healthy replica
+	// (the slot's master), even when it arrives at another replica.
+	if to, local := c.coords[top[1]].Route(k); to != top[0] || local {
+		t.Errorf("Route on replica %s = %q, %v; want %s (the first replica)", top[1], to, local, top[0])
+	}
+	if to, local := c.coords[top[0]].Route(k); to != "" || !local {
+		t.Errorf("Route on the first replica %s = %q, %v; want local", top[0], to, local)
 	}
 	if to, local := co.Route(k); to != top[0] || local {
 		t.Errorf("Route on %s = %q, %v; want %s", other, to, local, top[0])

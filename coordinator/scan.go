@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // Partitioned is implemented by placements that know the ring's partitions;
@@ -33,7 +33,7 @@ const (
 // not waited for) and visits the union of their keys, so a key that
 // reached any live replica is seen; a partition none of whose replicas
 // answers within the timeout fails the scan with ErrNoQuorum.
-func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o dvv.Object) bool) (uint64, error) {
+func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o crdt.Object) bool) (uint64, error) {
 	part, ok := c.place.(Partitioned)
 	if !ok {
 		next, err := c.local.Scan(peer.Cursor(cursor), count, fn)
@@ -182,7 +182,7 @@ drain: // suspected replicas that answered meanwhile count too
 	// Each key's cursor position is computed once (it hashes the key).
 	type item struct {
 		pos peer.Cursor
-		obj dvv.Object
+		obj crdt.Object
 	}
 	merged := map[string]item{}
 	for _, p := range pages {
@@ -195,7 +195,7 @@ drain: // suspected replicas that answered meanwhile count too
 				continue
 			}
 			it := merged[string(e.Key)]
-			merged[string(e.Key)] = item{pos: pos, obj: dvv.Merge(it.obj, e.Object)}
+			merged[string(e.Key)] = item{pos: pos, obj: crdt.Merge(it.obj, e.Object)}
 		}
 	}
 	keys := make([]string, 0, len(merged))

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -64,7 +64,7 @@ func TestScanAnswersWithinTimeoutWhenAPeerHangs(t *testing.T) {
 		seen := map[string]int{}
 		var cur uint64
 		for {
-			next, err := n1.Scan(ctx, cur, 1000, func(k []byte, _ dvv.Object) bool { seen[string(k)]++; return true })
+			next, err := n1.Scan(ctx, cur, 1000, func(k []byte, _ crdt.Object) bool { seen[string(k)]++; return true })
 			if err != nil || next == 0 {
 				done <- result{seen, err}
 				return

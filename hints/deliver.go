@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // ErrDeps reports a Deliverer built without a required dependency.
@@ -23,7 +23,7 @@ type Queue interface {
 	Hints(target string, limit int) ([]replica.Hint, error)
 	// DeleteHint removes target's hint of key if it still equals
 	// delivered; dropped counts it as a discard instead of a delivery.
-	DeleteHint(target string, key []byte, delivered dvv.Object, dropped bool) error
+	DeleteHint(target string, key []byte, delivered crdt.Object, dropped bool) error
 	// NowMs is the clock hints' creation times are on (Unix ms).
 	NowMs() int64
 }
@@ -31,7 +31,7 @@ type Queue interface {
 // Target is the replica a hint is delivered to (peerclient.Client, or a
 // peertest link in tests).
 type Target interface {
-	Merge(ctx context.Context, key []byte, obj dvv.Object) error
+	Merge(ctx context.Context, key []byte, obj crdt.Object) error
 }
 
 // Deps are what a Deliverer works with.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/peer/peertest"
@@ -77,11 +78,11 @@ func newWorld(t *testing.T, cfg hints.Config) *world {
 
 // hint writes key on n1 (as a coordinator would) and keeps it there as a
 // hint for target.
-func (w *world) hint(t *testing.T, target, key, value string) dvv.Object {
+func (w *world) hint(t *testing.T, target, key, value string) crdt.Object {
 	t.Helper()
-	_, obj, err := w.stores["n1"].Update(context.Background(), []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+	_, obj, _, err := w.stores["n1"].Update(context.Background(), []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(value)}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +110,13 @@ func (w *world) pending(t *testing.T, target string) int {
 	return ts[target]
 }
 
-func (w *world) holds(t *testing.T, id, key string, want dvv.Object) bool {
+func (w *world) holds(t *testing.T, id, key string, want crdt.Object) bool {
 	t.Helper()
 	o, err := w.stores[id].Get(context.Background(), []byte(key))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dvv.Equal(dvv.Merge(o, want), o) && !o.IsZero()
+	return crdt.Equal(crdt.Merge(o, want), o) && !o.IsZero()
 }
 
 // TestHintDeliveredWhenTargetReturns (Dynamo §4.6): while n3 is down no
@@ -123,7 +124,7 @@ func (w *world) holds(t *testing.T, id, key string, want dvv.Object) bool {
 // hint into n3's replica and deletes it after the acknowledgement.
 func TestHintDeliveredWhenTargetReturns(t *testing.T) {
 	w := newWorld(t, hints.Config{})
-	objs := map[string]dvv.Object{}
+	objs := map[string]crdt.Object{}
 	for i := range 10 {
 		k := fmt.Sprintf("k%d", i)
 		objs[k] = w.hint(t, "n3", k, "v")
@@ -179,7 +180,7 @@ func TestHintNotDeliveredAcrossPartition(t *testing.T) {
 // after a delivered call, and every dropped call is counted as failed.
 func TestDroppedDeliveriesRetry(t *testing.T) {
 	w := newWorld(t, hints.Config{Parallel: 1})
-	objs := map[string]dvv.Object{}
+	objs := map[string]crdt.Object{}
 	for i := range 50 {
 		k := fmt.Sprintf("k%d", i)
 		objs[k] = w.hint(t, "n3", k, "v")
@@ -230,9 +231,9 @@ func TestHintBounds(t *testing.T) {
 		refused := 0
 		for i := range 30 {
 			k := fmt.Sprintf("k%d", i)
-			_, obj, err := s.Update(context.Background(), []byte(k), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+			_, obj, _, err := s.Update(context.Background(), []byte(k), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 				return cur.Join(), dvv.Sibling{Value: []byte("a value of some bytes")}, nil
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

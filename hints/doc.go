@@ -17,7 +17,7 @@
 //
 // Invariants: a hint leaves the queue only by an acknowledged delivery of
 // exactly what was stored, or by a counted drop (age, size at PutHint,
-// target gone). Delivery is a dvv.Merge, so delivering a hint twice, or
+// target gone). Delivery is a crdt.Merge, so delivering a hint twice, or
 // after anti-entropy already brought its versions, is harmless. A hint never
 // recreates a key whose tombstone was reaped: see antientropy.Reaper, which
 // reaps a tombstone only once every ring member's hint horizon (its oldest

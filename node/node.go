@@ -13,12 +13,12 @@ import (
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/cluster"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/peer/peerserver"
 	"github.com/dynakv/dynakv/replica"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring/member"
 	"github.com/dynakv/dynakv/transfer"
@@ -90,7 +90,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if st.Replicas() == 1 {
 		// The only replica of every key: a tombstone past its grace period
 		// can go.
-		rc.CanReap = func([]byte, dvv.Object) bool { return true }
+		rc.CanReap = func([]byte, crdt.Object) bool { return true }
 	} else {
 		reaper, err := n.newReaper(rc.Now)
 		if err != nil {
@@ -133,7 +133,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if n.ae != nil {
 		go n.ae.Run(ctx)
 	}
-	n.srv = resp.New(respCfg, backendShim{n.coord}, log) // shim: removed when the coordinator carries crdt objects
+	n.srv = resp.New(respCfg, n.coord, log)
 	if cfg.ClusterSecret != "" {
 		local := peer.Local{Store: n.store}
 		if trees != nil {

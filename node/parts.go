@@ -9,8 +9,8 @@ import (
 
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/transfer"
 )
@@ -60,7 +60,7 @@ func (n *Node) newReaper(now func() time.Time) (*antientropy.Reaper, error) {
 // readAll is the coordinator's read of every replica (the reaper's R=N
 // read). The store's sweeper may ask before Start has built the
 // coordinator; then no tombstone is reaped yet.
-func (n *Node) readAll(ctx context.Context, key []byte) (map[string]dvv.Object, error) {
+func (n *Node) readAll(ctx context.Context, key []byte) (map[string]crdt.Object, error) {
 	co := n.co.Load()
 	if co == nil {
 		return nil, fmt.Errorf("%w: node starting", coordinator.ErrReadAll)

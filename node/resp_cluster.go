@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -88,8 +89,21 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	return out
 }
 
-// Route is coordinator.Route.
-func (r respCluster) Route(key []byte) (string, bool) { return r.n.coord.Route(key) }
+// Route tells resp where a write of key is coordinated.
+//
+// NB (issue 11, integration): resp asks Route for client and peer
+// connections alike, and a peer connection must coordinate a forwarded
+// write at any top-N replica (coordinator.RoutePeer, the fault-5 rule), or
+// a VSET routed by its token to a second replica, or a write forwarded
+// while views of a dead master differ, meets a forwarding loop. Until
+// resp's peer path calls RoutePeer, Route keeps the top-N rule for both;
+// then it becomes coordinator.Route: every plain client write coordinated
+// by the key's first healthy replica.
+func (r respCluster) Route(key []byte) (string, bool) { return r.n.coord.RoutePeer(key) }
+
+// RoutePeer is coordinator.RoutePeer: where a write that arrived on a peer
+// connection is coordinated.
+func (r respCluster) RoutePeer(key []byte) (string, bool) { return r.n.coord.RoutePeer(key) }
 
 // RouteVia is coordinator.RouteVia.
 func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
@@ -114,6 +128,24 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 	}
 	rep, err := p.Forward(ctx, args)
 	r.n.coord.ObserveCall(to, err) // routing avoids a node forwards cannot reach
+	if err != nil && errors.Is(err, peer.ErrNotSent) && len(args) > 1 {
+		// The coordinator could not be reached and the command never left
+		// (a master that died before gossip noticed): route it again, once,
+		// now that the failure made it suspected. resp forwards only
+		// commands with keys, the first at args[1], all routed alike. A
+		// write routed back here goes over a peer connection to this node,
+		// which coordinates it as a replica of the key.
+		next, local := r.n.coord.Route(args[1])
+		if local {
+			next = r.n.ID()
+		}
+		if next != "" && next != to {
+			if p := r.n.peer(next); p != nil {
+				rep, err = p.Forward(ctx, args)
+				r.n.coord.ObserveCall(next, err)
+			}
+		}
+	}
 	return rep, err
 }
 

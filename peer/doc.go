@@ -6,7 +6,7 @@
 // errors.
 //
 // The protocol's two sides live in sub-packages, so that this package stays
-// light (it imports only the pure ring and replica/dvv packages):
+// light (it imports only the pure ring, crdt and replica/dvv packages):
 //
 //   - peerclient: the network Replica, a pooled RESP2 client of another
 //     node, which also forwards client commands and returns their raw
@@ -16,7 +16,7 @@
 //   - peertest: an in-process network of Replicas with seeded faults.
 //
 // Invariants: every Replica operation is idempotent at the receiver (Merge
-// and MergeMany are dvv.Merge, PutHint merges into the pending hint of the
+// and MergeMany are crdt.Merge, PutHint merges into the pending hint of the
 // key, the rest only read), so a caller may retry any call whose outcome
 // it did not learn.
 // A Cursor is comparable across nodes (slot in the top 14 bits, then the

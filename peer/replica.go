@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/crdt"
 )
 
 // Store is the data side of a replica: every Replica operation but
@@ -13,21 +13,21 @@ type Store interface {
 	// ID names the node this replica lives on.
 	ID() string
 	// Get returns the key's stored object (the zero Object if absent).
-	Get(ctx context.Context, key []byte) (dvv.Object, error)
-	// Merge synchronises obj into the key's stored object (dvv.Merge) and
+	Get(ctx context.Context, key []byte) (crdt.Object, error)
+	// Merge synchronises obj into the key's stored object (crdt.Merge) and
 	// returns once the result is durable.
-	Merge(ctx context.Context, key []byte, obj dvv.Object) error
+	Merge(ctx context.Context, key []byte, obj crdt.Object) error
 	// MergeMany merges each entry into the stored object of its key,
 	// durably, sharing fsyncs; an empty batch is a no-op.
 	MergeMany(ctx context.Context, entries []Entry) error
 	// PutHint keeps obj for node target, to hand it to target once it is
 	// back (Dynamo §4.6 hinted handoff), merged into any pending hint of
 	// key for target; durable when it returns.
-	PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error
+	PutHint(ctx context.Context, target string, key []byte, obj crdt.Object) error
 	// HintsFor returns the merge of the hints the node holds for key, for
 	// every target (the zero Object if none): a degraded read asks a key's
 	// fallbacks for what they hold for its replicas (Dynamo §4.6).
-	HintsFor(ctx context.Context, key []byte) (dvv.Object, error)
+	HintsFor(ctx context.Context, key []byte) (crdt.Object, error)
 	// HintHorizon returns the creation time (Unix ms, on the node's clock)
 	// of the node's oldest pending hint that holds a value, or its current
 	// time when it holds none: no older version of any key can still
@@ -96,6 +96,11 @@ var (
 	// ErrNoTrees reports a TreeLevel call to a node whose anti-entropy is
 	// off.
 	ErrNoTrees = errors.New("peer: anti-entropy is off on this node")
+	// ErrNotSent reports a call that never left this node: no connection
+	// could be opened or authenticated (or the client was closed), so the
+	// other node did not apply it and it may be retried elsewhere. It is
+	// wrapped together with ErrRemote.
+	ErrNotSent = errors.New("peer: call not sent")
 	// ErrBadContext reports a client context that cannot order a new write
 	// (a forged token claiming the largest possible counter).
 	ErrBadContext = errors.New("peer: context cannot be extended")

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -62,7 +62,7 @@ func RangesBefore(ranges []Range, end Cursor) []Range {
 // MergeMany takes them.
 type Entry struct {
 	Key    []byte
-	Object dvv.Object
+	Object crdt.Object
 	// Encoded, if not nil, is Object's encoding (Object.Encode()), made
 	// once by a sender that also counts its bytes; MergeMany clients send
 	// it instead of encoding Object again. Nil means encode Object.
@@ -73,15 +73,9 @@ type Entry struct {
 // it (Dynamo §4.6), with its creation time in Unix ms.
 type Hint struct {
 	Key       []byte
-	Object    dvv.Object
+	Object    crdt.Object
 	CreatedMs int64
 }
-
-// UpdateFunc decides a write from the key's current object and the store's
-// time (Unix ms). It returns the causal context the write supersedes and the
-// new sibling; the store fills in the sibling's Dot and Timestamp. An error
-// aborts the update: nothing is written and Update returns that error.
-type UpdateFunc func(cur dvv.Object, nowMs int64) (ctx dvv.VV, s dvv.Sibling, err error)
 
 // Hash is a 128-bit Merkle node hash, as two 64-bit lanes (Dynamo §4.7).
 // The zero Hash is the hash of an empty bucket. On the wire it is 16 bytes,

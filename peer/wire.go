@@ -3,14 +3,14 @@ package peer
 // Internal commands: node-to-node calls travel over the RESP port as these
 // commands, refused (-NOPERM) unless the connection first presented the
 // cluster secret with CmdAuth. Replies are RESP2; objects travel as
-// dvv.Object.Encode bytes and cursors as decimal unsigned integers.
+// crdt.Object.Encode bytes and cursors as decimal unsigned integers.
 const (
 	// CmdAuth turns a connection into a peer connection:
 	// DKV.AUTH secret → +OK (anything else: -WRONGPASS and the connection
 	// closes).
 	CmdAuth = "DKV.AUTH"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
-	// dvv.Object (empty for an absent key).
+	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"
 	// CmdMerge merges an object: DKV.MERGE key object → +OK.
 	CmdMerge = "DKV.MERGE"

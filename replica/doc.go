@@ -1,14 +1,19 @@
 // Package replica is the local replica of a dynakv node: a pebble store of
-// versioned objects (dvv.Object) with tombstones, absolute-time TTL and the
+// versioned objects (crdt.Object) with tombstones, absolute-time TTL and the
 // node's dot clock, and hint storage. The Store is the local side of the
 // node-to-node contract (peer.Store); coordinators, hints, transfer and
 // anti-entropy reach a replica, local or remote, through package peer,
-// whose types (Cursor, Range, Entry, Hint, UpdateFunc) this package
-// aliases.
+// whose types (Cursor, Range, Entry, Hint) this package aliases.
+//
+// Writes: Update runs a crdt.Mutator (a command as a pure function) on the
+// key's object under its lock with a fresh Stamp and merges the delta it
+// returns; Merge, MergeMany and hints join objects and deltas with
+// crdt.Merge. Data written before package crdt (dvv's encoding) decodes
+// as a string object and re-encodes to the same bytes.
 //
 // Keyspace (one pebble DB per node):
 //
-//	'd' slot(2, BE) hash(8, BE) key      → encoded dvv.Object
+//	'd' slot(2, BE) hash(8, BE) key      → encoded crdt.Object
 //	'e' when(8, BE ms) <data key>        → ""  (next expiry or reap time)
 //	'm' name                             → node metadata (incarnation, clock)
 //
@@ -17,11 +22,17 @@
 // numeric cursor (see Cursor).
 //
 // Invariants:
-//   - every stored object satisfies dvv.Object.Validate; bytes that do not
+//   - every stored object satisfies crdt.Object.Validate; bytes that do not
 //     decode are reported as ErrCorrupt and never panic;
-//   - each object with a pending event (a live sibling with an expiry, or
-//     only tombstones awaiting reaping) has exactly one 'e' entry, at the
-//     time nextEvent computes from the object itself;
+//   - each object with a pending event (a deadline of the key, a hash
+//     field or a legacy sibling, crdt.NextEvent; or, for a tombstone, its
+//     crdt.TombstoneTime plus the grace period) has an 'e' entry at the
+//     time nextEvent computes from the object itself; at that time the
+//     sweeper collects what expired (crdt.Collect: no new dot, so every
+//     replica that collects agrees) or asks CanReap;
+//   - a mutator's dot exceeds every event of this node in the key's
+//     context, and after it the clock is past every dot its delta used
+//     (crdt.Top), so one command may take several consecutive dots;
 //   - dots issued by Update are strictly increasing across all keys and
 //     restarts of a data directory (a hybrid-logical clock: max of the
 //     previous dot + 1 and the wall clock in microseconds, persisted as a
@@ -35,7 +46,8 @@
 //     replays every stored object to it first, and Replay holds every key
 //     lock while it runs, so an observer that applies each call atomically
 //     mirrors the store exactly;
-//   - a tombstone-only object is reaped only when Config.CanReap allows
+//   - a tombstone (crdt.Tombstone: a context, no live content) is reaped
+//     only when Config.CanReap allows
 //     (asked without the key's lock, since it may ask other nodes) and the
 //     object has not changed since it was asked about.
 //

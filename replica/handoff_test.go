@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -35,13 +36,13 @@ func TestMergeManyAndDropSlots(t *testing.T) {
 	for _, e := range entries {
 		want := e.Object
 		if string(e.Key) == "k1" {
-			want = dvv.Merge(local, e.Object)
+			want = crdt.Merge(local, e.Object)
 		}
-		if got := get(t, dst, string(e.Key)); !dvv.Equal(got, want) {
+		if got := get(t, dst, string(e.Key)); !crdt.Equal(got, want) {
 			t.Fatalf("%s after MergeMany = %+v, want %+v", e.Key, got, want)
 		}
 	}
-	if err := dst.MergeMany(ctx, []Entry{{Key: []byte("bad"), Object: dvv.Object{Siblings: []dvv.Sibling{{}}}}}); err == nil {
+	if err := dst.MergeMany(ctx, []Entry{{Key: []byte("bad"), Object: crdt.FromDVV(dvv.Object{Siblings: []dvv.Sibling{{}}})}}); err == nil {
 		t.Error("MergeMany took an invalid object")
 	}
 

@@ -8,15 +8,15 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // Hints are writes this node holds for another node that was down when
 // they were made (Dynamo's hinted handoff). They live in their own keyspace,
 // keyed by target:
 //
-//	'h' len(target) target key → created-at (8, BE ms) + encoded dvv.Object
+//	'h' len(target) target key → created-at (8, BE ms) + encoded crdt.Object
 //
 // A second hint for the same target and key merges into the first. A hint
 // is deleted only after the target acknowledged it, and only if no newer
@@ -68,7 +68,7 @@ func hintKey(target string, key []byte) []byte { return append(hintPrefix(target
 
 // PutHint stores obj as a hint for node target, merging it into a pending
 // hint of the same key. It is durable when it returns.
-func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Object) error {
+func (s *Store) PutHint(_ context.Context, target string, key []byte, obj crdt.Object) error {
 	if len(target) == 0 || len(target) > 255 {
 		return fmt.Errorf("replica: hint target %q: bad length", target)
 	}
@@ -93,7 +93,7 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 		return err
 	}
 	b := s.db.NewBatch()
-	next := dvv.Merge(prev, obj)
+	next := crdt.Merge(prev, obj)
 	// NB: a hint's time is drawn, and its age entry made visible, under
 	// hintMu, so HintHorizon never answers a time above that of a hint
 	// about to be indexed. A hint of tombstones only that gains a value
@@ -126,26 +126,26 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj dvv.Ob
 }
 
 // getHint reads a stored hint and its size in bytes (0 when absent).
-func (s *Store) getHint(hk []byte) (created int64, o dvv.Object, size int64, err error) {
+func (s *Store) getHint(hk []byte) (created int64, o crdt.Object, size int64, err error) {
 	v, closer, err := s.db.Get(hk)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, dvv.Object{}, 0, nil
+		return 0, crdt.Object{}, 0, nil
 	}
 	if err != nil {
-		return 0, dvv.Object{}, 0, fmt.Errorf("replica: hint: %w", err)
+		return 0, crdt.Object{}, 0, fmt.Errorf("replica: hint: %w", err)
 	}
 	defer closer.Close()
 	created, o, err = decodeHint(v)
 	return created, o, int64(len(v)), err
 }
 
-func decodeHint(v []byte) (int64, dvv.Object, error) {
+func decodeHint(v []byte) (int64, crdt.Object, error) {
 	if len(v) < 8 {
-		return 0, dvv.Object{}, fmt.Errorf("%w: hint of %d bytes", ErrCorrupt, len(v))
+		return 0, crdt.Object{}, fmt.Errorf("%w: hint of %d bytes", ErrCorrupt, len(v))
 	}
-	o, err := dvv.Decode(bytes.Clone(v[8:]))
+	o, err := crdt.Decode(bytes.Clone(v[8:]))
 	if err != nil {
-		return 0, dvv.Object{}, fmt.Errorf("%w: hint: %w", ErrCorrupt, err)
+		return 0, crdt.Object{}, fmt.Errorf("%w: hint: %w", ErrCorrupt, err)
 	}
 	return int64(binary.BigEndian.Uint64(v)), o, nil
 }
@@ -183,7 +183,7 @@ func (s *Store) Hints(target string, limit int) ([]Hint, error) {
 // DeleteHint removes the hint of key for target once target has stored
 // delivered; a hint that grew since (a newer write merged into it) stays.
 // dropped says whether this is a discard (too old) rather than a delivery.
-func (s *Store) DeleteHint(target string, key []byte, delivered dvv.Object, dropped bool) error {
+func (s *Store) DeleteHint(target string, key []byte, delivered crdt.Object, dropped bool) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (s *Store) DeleteHint(target string, key []byte, delivered dvv.Object, drop
 	mu.Lock()
 	defer mu.Unlock()
 	created, cur, size, err := s.getHint(hk)
-	if err != nil || cur.IsZero() || !dvv.Equal(cur, delivered) {
+	if err != nil || cur.IsZero() || !crdt.Equal(cur, delivered) {
 		return err
 	}
 	b := s.db.NewBatch()
@@ -272,15 +272,11 @@ func (s *Store) loadHintBytes() error {
 	return b.Commit(pebble.Sync)
 }
 
-// holdsValue reports whether o has a sibling that is not a tombstone.
-func holdsValue(o dvv.Object) bool {
-	for _, sib := range o.Siblings {
-		if !sib.Tombstone {
-			return true
-		}
-	}
-	return false
-}
+// holdsValue reports whether o has live content, expiry aside (at time 0
+// no deadline has passed): a value, field, member or counter entry that
+// would come back if the hint were delivered after its key's tombstone was
+// reaped. A hint of only removals (a DEL, SREM or HDEL delta) does not.
+func holdsValue(o crdt.Object) bool { return crdt.Live(o, 0) }
 
 // HintHorizon returns this node's hint horizon (Unix ms, store clock): the
 // creation time of its oldest pending hint that holds a value (a sibling
@@ -356,17 +352,17 @@ func prefixEnd(p []byte) []byte {
 // missed while a replica of the key is down (Dynamo §4.6). Hints are keyed
 // by target first, so this seeks once per target holding hints. Hints that
 // do not decode are skipped (Hints drops them).
-func (s *Store) HintsFor(_ context.Context, key []byte) (dvv.Object, error) {
+func (s *Store) HintsFor(_ context.Context, key []byte) (crdt.Object, error) {
 	if err := s.enter(); err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	defer s.life.RUnlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHint}, UpperBound: []byte{prefixHint + 1}})
 	if err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	defer it.Close()
-	var out dvv.Object
+	var out crdt.Object
 	for valid := it.First(); valid; {
 		k := it.Key()
 		if len(k) < 2 || len(k) < 2+int(k[1]) {
@@ -377,7 +373,7 @@ func (s *Store) HintsFor(_ context.Context, key []byte) (dvv.Object, error) {
 		hk := append(bytes.Clone(p), key...)
 		if it.SeekGE(hk) && bytes.Equal(it.Key(), hk) {
 			if _, o, err := decodeHint(it.Value()); err == nil {
-				out = dvv.Merge(out, o)
+				out = crdt.Merge(out, o)
 			}
 		}
 		end := prefixEnd(p)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -19,7 +20,7 @@ func TestHintsSurviveCrashAndDeleteOnlyWhatWasDelivered(t *testing.T) {
 	fs := vfs.NewCrashableMem()
 	s := openMem(t, fs, clock, nil)
 	ctx := context.Background()
-	objs := map[string]dvv.Object{}
+	objs := map[string]crdt.Object{}
 	for i := 0; i < 20; i++ {
 		k := fmt.Sprintf("k%d", i)
 		objs[k] = set(t, s, k, "v", 0)
@@ -53,7 +54,7 @@ func TestHintsSurviveCrashAndDeleteOnlyWhatWasDelivered(t *testing.T) {
 		}
 	}
 	left, _ := s.Hints("n3", 100)
-	if len(left) != 1 || string(left[0].Key) != "k1" || !dvv.Equal(left[0].Object, dvv.Merge(objs["k1"], newer)) {
+	if len(left) != 1 || string(left[0].Key) != "k1" || !crdt.Equal(left[0].Object, crdt.Merge(objs["k1"], newer)) {
 		t.Fatalf("after delivery, pending n3 hints = %+v; want only k1 with the newer write", left)
 	}
 	if st := s.HintStats(); st.Delivered != 19 {
@@ -160,9 +161,9 @@ func TestHintHorizonCountsOnlyValues(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	set(t, s, "k", "v", 0)
-	_, del, err := s.Update(ctx, []byte("k"), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+	_, del, _, err := s.Update(ctx, []byte("k"), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

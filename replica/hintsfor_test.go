@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -16,12 +17,12 @@ func TestHintsForMergesEveryTargetsHintOfKey(t *testing.T) {
 	s := openMem(t, vfs.NewMem(), clock, nil)
 	defer s.Close()
 	ctx := context.Background()
-	a := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Timestamp: 1, Value: []byte("a")})
-	b := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: 1}, Timestamp: 2, Value: []byte("b")})
-	other := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 2}, Timestamp: 3, Value: []byte("o")})
+	a := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Timestamp: 1, Value: []byte("a")}))
+	b := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n9", Counter: 1}, Timestamp: 2, Value: []byte("b")}))
+	other := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 2}, Timestamp: 3, Value: []byte("o")}))
 	for _, h := range []struct {
 		target, key string
-		obj         dvv.Object
+		obj         crdt.Object
 	}{
 		{"n3", "k1", a},
 		{"node-four", "k1", b}, // another target, with a longer ID
@@ -34,7 +35,7 @@ func TestHintsForMergesEveryTargetsHintOfKey(t *testing.T) {
 		}
 	}
 	got, err := s.HintsFor(ctx, []byte("k1"))
-	if err != nil || !dvv.Equal(got, dvv.Merge(a, b)) {
+	if err != nil || !crdt.Equal(got, crdt.Merge(a, b)) {
 		t.Errorf("HintsFor(k1) = %+v, %v; want the merge of both targets' hints", got, err)
 	}
 	for _, k := range []string{"absent", "k0", "k1\x00", ""} {
@@ -42,7 +43,7 @@ func TestHintsForMergesEveryTargetsHintOfKey(t *testing.T) {
 			t.Errorf("HintsFor(%q) = %+v, %v; want nothing", k, got, err)
 		}
 	}
-	if got, err := s.HintsFor(ctx, []byte("k")); err != nil || !dvv.Equal(got, other) {
+	if got, err := s.HintsFor(ctx, []byte("k")); err != nil || !crdt.Equal(got, other) {
 		t.Errorf("HintsFor(k) = %+v, %v", got, err)
 	}
 }

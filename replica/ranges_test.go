@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
@@ -24,7 +25,7 @@ func TestScanRanges(t *testing.T) {
 	keys := map[Cursor][]string{}
 	for i := range 2000 {
 		k := fmt.Sprintf("k%d", i)
-		if err := s.Merge(context.Background(), []byte(k), dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "a", Counter: uint64(i + 1)}, Value: []byte(k)})); err != nil {
+		if err := s.Merge(context.Background(), []byte(k), crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "a", Counter: uint64(i + 1)}, Value: []byte(k)}))); err != nil {
 			t.Fatal(err)
 		}
 		c := CursorOf([]byte(k))

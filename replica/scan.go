@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // Scan visits stored objects in key order from cursor c, calling fn for
@@ -16,7 +16,7 @@ import (
 // pages) or fn returns false. It returns the cursor to resume from, 0 when
 // the store is exhausted. Objects that do not decode are skipped and
 // counted in Stats.CorruptGet. Keys passed to fn are copies.
-func (s *Store) Scan(c Cursor, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
+func (s *Store) Scan(c Cursor, count int, fn func(key []byte, o crdt.Object) bool) (Cursor, error) {
 	return s.scanRange(cursorKey(c), []byte{prefixData + 1}, count, fn)
 }
 
@@ -33,7 +33,7 @@ func CursorOf(key []byte) Cursor { return peer.CursorOf(key) }
 // exhausted. It is the paged form of ScanSlots that remote replicas serve.
 func (s *Store) ScanRange(_ context.Context, from, to int, c Cursor, count int) (Cursor, []Entry, error) {
 	var out []Entry
-	next, err := s.ScanSlots(from, to, c, count, func(k []byte, o dvv.Object) bool {
+	next, err := s.ScanSlots(from, to, c, count, func(k []byte, o crdt.Object) bool {
 		out = append(out, Entry{Key: k, Object: o})
 		return true
 	})
@@ -42,7 +42,7 @@ func (s *Store) ScanRange(_ context.Context, from, to int, c Cursor, count int) 
 
 // ScanSlots is Scan restricted to the slots [from, to): the keys of one
 // partition.
-func (s *Store) ScanSlots(from, to int, c Cursor, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
+func (s *Store) ScanSlots(from, to int, c Cursor, count int, fn func(key []byte, o crdt.Object) bool) (Cursor, error) {
 	lo, hi := slotBounds(from, to)
 	if ck := cursorKey(c); bytes.Compare(ck, lo) > 0 {
 		lo = ck
@@ -50,7 +50,7 @@ func (s *Store) ScanSlots(from, to int, c Cursor, count int, fn func(key []byte,
 	return s.scanRange(lo, hi, count, fn)
 }
 
-func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o dvv.Object) bool) (Cursor, error) {
+func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o crdt.Object) bool) (Cursor, error) {
 	if count < 1 {
 		count = 1
 	}
@@ -76,7 +76,7 @@ func (s *Store) scanRange(lo, hi []byte, count int, fn func(key []byte, o dvv.Ob
 		}
 		n++
 		last = pos
-		o, err := dvv.Decode(bytes.Clone(it.Value()))
+		o, err := crdt.Decode(bytes.Clone(it.Value()))
 		if err != nil {
 			s.stats.CorruptGet.Add(1)
 			continue
@@ -113,7 +113,7 @@ type Range = peer.Range
 // cursor position.
 func (s *Store) ScanRanges(_ context.Context, ranges []Range, count int) (Cursor, []Entry, error) {
 	var out []Entry
-	add := func(k []byte, o dvv.Object) bool {
+	add := func(k []byte, o crdt.Object) bool {
 		out = append(out, Entry{Key: k, Object: o})
 		return true
 	}

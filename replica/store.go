@@ -16,7 +16,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -45,7 +45,7 @@ type Config struct {
 	// CanReap decides whether a tombstone-only object whose grace has passed
 	// may be removed (the cluster checks that every primary holds it). nil
 	// means never reap.
-	CanReap func(key []byte, o dvv.Object) bool
+	CanReap func(key []byte, o crdt.Object) bool
 	// MaxClockAhead bounds how far a client context's counters may run ahead
 	// of this node's clock before the context is refused as forged; 0 means
 	// 10 minutes.
@@ -170,7 +170,7 @@ type Store struct {
 // Stats are the store's counters, read with Load.
 type Stats struct {
 	Writes     atomic.Int64 // Update and Merge calls that stored an object
-	Expired    atomic.Int64 // siblings turned into tombstones by expiry
+	Expired    atomic.Int64 // objects whose expired content the sweeper collected (crdt.Collect)
 	Reaped     atomic.Int64 // tombstone-only objects removed
 	CorruptGet atomic.Int64 // reads that found undecodable bytes
 }
@@ -294,19 +294,50 @@ func (s *Store) NowMs() int64 { return s.cfg.Now().UnixMilli() }
 // previous one and at least the wall clock in microseconds. Crossing the
 // persisted ceiling pushes it ahead durably first, so a restart never
 // reissues a counter.
-func (s *Store) nextCounter() (uint64, error) {
+//
+// floor is the least counter the caller accepts (above the key's own
+// events of this node).
+func (s *Store) nextCounter(floor uint64) (uint64, error) {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	c := max(s.last+1, uint64(s.cfg.Now().UnixMicro()))
-	if c >= s.ceiling {
-		ceil := c + clockReserve
-		if err := s.db.Set(metaKey("clock"), b8(ceil), pebble.Sync); err != nil {
-			return 0, fmt.Errorf("replica: persist clock: %w", err)
-		}
-		s.ceiling = ceil
+	c := max(s.last+1, uint64(s.cfg.Now().UnixMicro()), floor)
+	if err := s.reserve(c); err != nil {
+		return 0, err
 	}
 	s.last = c
 	return c, nil
+}
+
+// advance moves the clock to at least top: the last counter a mutator used
+// (one per new entry), so no later write reissues one.
+func (s *Store) advance(top uint64) error {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	if top <= s.last {
+		return nil
+	}
+	if err := s.reserve(top); err != nil {
+		return err
+	}
+	s.last = top
+	return nil
+}
+
+// reserve pushes the persisted ceiling beyond c if c reaches it. The
+// caller holds clockMu.
+func (s *Store) reserve(c uint64) error {
+	if c < s.ceiling {
+		return nil
+	}
+	ceil := c + clockReserve
+	if ceil < c {
+		ceil = math.MaxUint64
+	}
+	if err := s.db.Set(metaKey("clock"), b8(ceil), pebble.Sync); err != nil {
+		return fmt.Errorf("replica: persist clock: %w", err)
+	}
+	s.ceiling = ceil
+	return nil
 }
 
 func (s *Store) lock(key []byte) *sync.Mutex {
@@ -314,9 +345,9 @@ func (s *Store) lock(key []byte) *sync.Mutex {
 }
 
 // Get returns the stored object of key; the zero Object if there is none.
-func (s *Store) Get(_ context.Context, key []byte) (dvv.Object, error) {
+func (s *Store) Get(_ context.Context, key []byte) (crdt.Object, error) {
 	if err := s.enter(); err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	defer s.life.RUnlock()
 	o, _, err := s.get(dataKey(key))
@@ -325,92 +356,105 @@ func (s *Store) Get(_ context.Context, key []byte) (dvv.Object, error) {
 
 // get returns the object stored at data key dk and its stored bytes (nil
 // if absent).
-func (s *Store) get(dk []byte) (dvv.Object, []byte, error) {
+func (s *Store) get(dk []byte) (crdt.Object, []byte, error) {
 	v, closer, err := s.db.Get(dk)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return dvv.Object{}, nil, nil
+		return crdt.Object{}, nil, nil
 	}
 	if err != nil {
-		return dvv.Object{}, nil, fmt.Errorf("replica: get: %w", err)
+		return crdt.Object{}, nil, fmt.Errorf("replica: get: %w", err)
 	}
 	raw := bytes.Clone(v)
 	closer.Close()
-	o, err := dvv.Decode(raw)
+	o, err := crdt.Decode(raw)
 	if err != nil {
 		s.stats.CorruptGet.Add(1)
-		return dvv.Object{}, nil, fmt.Errorf("%w: key %q: %w", ErrCorrupt, userKey(dk), err)
+		return crdt.Object{}, nil, fmt.Errorf("%w: key %q: %w", ErrCorrupt, userKey(dk), err)
 	}
 	return o, raw, nil
 }
 
-// UpdateFunc decides a write from the key's current object and the store's
-// time (Unix ms). It returns the causal context the write supersedes and the
-// new sibling; the store fills in the sibling's Dot and Timestamp. An error
-// aborts the update: nothing is written and Update returns that error.
-// It is peer.UpdateFunc.
-type UpdateFunc = peer.UpdateFunc
-
 // Update makes a new version of key as its coordinator: under the key's
-// lock it reads the current object, asks fn for the write, gives it a fresh
-// dot of this node and stores the result durably. It returns the object
-// before and after.
-func (s *Store) Update(_ context.Context, key []byte, fn UpdateFunc) (prev, next dvv.Object, err error) {
+// lock it reads the current object cur, gives fn a fresh Stamp (a dot of
+// this node above every earlier one on the key, from the node-wide
+// hybrid-logical clock in µs, and the store's time), merges the delta fn
+// returns into cur (crdt.Merge), moves the clock past crdt.Top(delta, self)
+// (a command making k entries uses k consecutive counters) and stores the
+// result durably. It returns the object before and after and the delta:
+// what the other replicas need to be told (the coordinator ships it). A
+// zero delta writes nothing (prev, prev, zero). An error from fn aborts the
+// write with nothing stored and is returned unchanged; a delta whose
+// context runs far ahead of the clock (a forged VSET token) is refused
+// with ErrBadContext.
+func (s *Store) Update(_ context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
 	if err := s.enter(); err != nil {
-		return prev, next, err
+		return prev, next, delta, err
 	}
 	defer s.life.RUnlock()
-	prev, next, wait, err := s.updateLocked(key, fn)
+	prev, next, delta, wait, err := s.updateLocked(key, fn)
 	if err != nil {
-		return prev, prev, err
+		return prev, prev, crdt.Object{}, err
 	}
 	if err := wait(); err != nil {
-		return prev, prev, err
+		return prev, prev, crdt.Object{}, err
 	}
-	return prev, next, nil
+	return prev, next, delta, nil
 }
 
 // updateLocked is Update's critical section: it makes the new version
 // visible under the key's lock and returns the wait for its fsync, which
 // the caller runs after the lock is released.
-func (s *Store) updateLocked(key []byte, fn UpdateFunc) (prev, next dvv.Object, wait func() error, err error) {
+func (s *Store) updateLocked(key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, wait func() error, err error) {
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
 	prev, raw, err := s.get(dk)
 	if err != nil {
-		return prev, prev, nil, err
+		return prev, prev, delta, nil, err
 	}
 	now := s.cfg.Now()
-	ctx, sib, err := fn(prev, now.UnixMilli())
+	self := s.cfg.NodeID
+	floor := crdt.Top(prev, self)
+	if floor == math.MaxUint64 {
+		return prev, prev, delta, nil, fmt.Errorf("%w: counter overflow", ErrBadContext)
+	}
+	c, err := s.nextCounter(floor + 1)
 	if err != nil {
-		return prev, prev, nil, err
+		return prev, prev, delta, nil, err
 	}
-	if err := s.checkContext(ctx, now); err != nil {
-		return prev, prev, nil, err
-	}
-	c, err := s.nextCounter()
+	st := crdt.Stamp{Dot: dvv.Dot{Actor: self, Counter: c}, Now: now.UnixMilli(), Nanos: now.UnixNano()}
+	delta, err = fn(prev, st)
 	if err != nil {
-		return prev, prev, nil, err
+		return prev, prev, crdt.Object{}, nil, err
 	}
-	floor, ok := dvv.NextCounter(prev, ctx, s.cfg.NodeID)
-	if !ok {
-		return prev, prev, nil, fmt.Errorf("%w: counter overflow", ErrBadContext)
+	if delta.IsZero() {
+		return prev, prev, delta, noWait, nil
 	}
-	sib.Dot = dvv.Dot{Actor: s.cfg.NodeID, Counter: max(c, floor)}
-	sib.Timestamp = now.UnixNano()
-	next = dvv.Update(prev, ctx, sib)
+	top := crdt.Top(delta, self)
+	if err := s.advance(top); err != nil {
+		return prev, prev, crdt.Object{}, nil, err
+	}
+	if err := s.checkContext(delta.Context(), now, top); err != nil {
+		return prev, prev, crdt.Object{}, nil, err
+	}
+	next = crdt.Merge(prev, delta)
+	if crdt.Equal(prev, next) {
+		return prev, prev, delta, noWait, nil
+	}
 	wait, err = s.write(dk, raw, prev, next)
-	return prev, next, wait, err
+	return prev, next, delta, wait, err
 }
 
-// checkContext refuses client contexts whose counters run far ahead of this
-// node's clock: dot counters are microsecond clocks, so such a context can
-// only be forged, and storing it would silently supersede future writes.
-func (s *Store) checkContext(ctx dvv.VV, now time.Time) error {
+// checkContext refuses contexts whose counters run far ahead of this
+// node's clock (beyond top, the last counter this write issued): dot
+// counters are microsecond clocks, so such a context can only come from a
+// forged client token, and storing it would silently supersede future
+// writes.
+func (s *Store) checkContext(ctx dvv.VV, now time.Time, top uint64) error {
 	limit := uint64(now.Add(s.cfg.MaxClockAhead).UnixMicro())
 	for a, c := range ctx {
-		if c > limit && c > s.last {
+		if c > limit && c > top {
 			return fmt.Errorf("%w: counter of %q is ahead of the clock", ErrBadContext, a)
 		}
 	}
@@ -418,24 +462,24 @@ func (s *Store) checkContext(ctx dvv.VV, now time.Time) error {
 }
 
 // Merge synchronises obj into the stored object of key.
-func (s *Store) Merge(_ context.Context, key []byte, obj dvv.Object) error {
+func (s *Store) Merge(_ context.Context, key []byte, obj crdt.Object) error {
 	_, err := s.MergeObject(key, obj)
 	return err
 }
 
 // MergeObject synchronises obj into the stored object of key and returns
-// the merged object. Objects that break dvv invariants are refused.
-func (s *Store) MergeObject(key []byte, obj dvv.Object) (dvv.Object, error) {
+// the merged object. Objects that break crdt invariants (crdt.Object.Validate) are refused.
+func (s *Store) MergeObject(key []byte, obj crdt.Object) (crdt.Object, error) {
 	if err := obj.Validate(); err != nil {
-		return dvv.Object{}, fmt.Errorf("replica: merge %q: %w", key, err)
+		return crdt.Object{}, fmt.Errorf("replica: merge %q: %w", key, err)
 	}
 	if err := s.enter(); err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	defer s.life.RUnlock()
 	next, wait, err := s.mergeLocked(key, obj)
 	if err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	return next, wait()
 }
@@ -473,7 +517,7 @@ func (s *Store) MergeMany(_ context.Context, entries []Entry) error {
 	return err
 }
 
-func (s *Store) mergeLocked(key []byte, obj dvv.Object) (next dvv.Object, wait func() error, err error) {
+func (s *Store) mergeLocked(key []byte, obj crdt.Object) (next crdt.Object, wait func() error, err error) {
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
@@ -482,8 +526,8 @@ func (s *Store) mergeLocked(key []byte, obj dvv.Object) (next dvv.Object, wait f
 	if err != nil {
 		return prev, nil, err
 	}
-	next = dvv.Merge(prev, obj)
-	if dvv.Equal(prev, next) {
+	next = crdt.Merge(prev, obj)
+	if crdt.Equal(prev, next) {
 		return prev, noWait, nil
 	}
 	wait, err = s.write(dk, raw, prev, next)
@@ -496,7 +540,7 @@ func noWait() error { return nil }
 // prev's stored bytes) with its event index entry, in one batch, and tells
 // the observer. The caller holds the key's lock. The write is visible when
 // write returns; the returned wait blocks until it is durable.
-func (s *Store) write(dk, prevRaw []byte, prev, next dvv.Object) (wait func() error, err error) {
+func (s *Store) write(dk, prevRaw []byte, prev, next crdt.Object) (wait func() error, err error) {
 	b := s.db.NewBatch()
 	pt, nt := s.nextEvent(prev), s.nextEvent(next)
 	if pt != nt && pt != 0 {
@@ -517,7 +561,7 @@ func (s *Store) write(dk, prevRaw []byte, prev, next dvv.Object) (wait func() er
 
 // delete removes the object at dk (which was prev, stored as prevRaw) and
 // its index entry, and tells the observer. The caller holds the key's lock.
-func (s *Store) delete(dk, prevRaw []byte, prev dvv.Object) (wait func() error, err error) {
+func (s *Store) delete(dk, prevRaw []byte, prev crdt.Object) (wait func() error, err error) {
 	b := s.db.NewBatch()
 	if t := s.nextEvent(prev); t != 0 {
 		_ = b.Delete(eventKey(t, dk), nil)
@@ -561,27 +605,16 @@ func (s *Store) commit(b *pebble.Batch) (wait func() error, err error) {
 }
 
 // nextEvent returns when the sweeper must next look at o (Unix ms), or 0 for
-// never: the earliest expiry of a value sibling, or, for an object of only
-// tombstones, the newest tombstone's time plus the grace period.
-func (s *Store) nextEvent(o dvv.Object) int64 {
-	var next int64 = math.MaxInt64
-	var newestTomb int64
-	values := false
-	for _, sib := range o.Siblings {
-		if sib.Tombstone {
-			newestTomb = max(newestTomb, sib.Timestamp/int64(time.Millisecond))
-			continue
-		}
-		values = true
-		if sib.Expiry != 0 {
-			next = min(next, sib.Expiry)
-		}
+// never: the earliest deadline it holds (crdt.NextEvent: the key's, a hash
+// field's, a legacy sibling's), or, for a tombstone, its time
+// (crdt.TombstoneTime) plus the grace period.
+func (s *Store) nextEvent(o crdt.Object) int64 {
+	if at := crdt.NextEvent(o); at != 0 {
+		return at
 	}
-	switch {
-	case values && next != math.MaxInt64:
-		return next
-	case !values && len(o.Siblings) > 0:
-		return max(newestTomb+s.cfg.TombstoneGrace.Milliseconds(), 1)
+	// NB: with no deadline left, liveness does not depend on the time.
+	if t, ok := crdt.TombstoneTime(o, math.MaxInt64); ok {
+		return max(t+s.cfg.TombstoneGrace.Milliseconds(), 1)
 	}
 	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -47,29 +48,29 @@ func openMem(t *testing.T, fs vfs.FS, clock *fakeClock, mod func(*Config)) *Stor
 }
 
 // set writes value as a plain overwrite (the local context).
-func set(t *testing.T, s *Store, key, value string, expiry int64) dvv.Object {
+func set(t *testing.T, s *Store, key, value string, expiry int64) crdt.Object {
 	t.Helper()
-	_, next, err := s.Update(context.Background(), []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+	_, next, _, err := s.Update(context.Background(), []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(value), Expiry: expiry}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatalf("update %s: %v", key, err)
 	}
 	return next
 }
 
-func vset(t *testing.T, s *Store, key string, ctx dvv.VV, value string) dvv.Object {
+func vset(t *testing.T, s *Store, key string, ctx dvv.VV, value string) crdt.Object {
 	t.Helper()
-	_, next, err := s.Update(context.Background(), []byte(key), func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+	_, next, _, err := s.Update(context.Background(), []byte(key), crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return ctx, dvv.Sibling{Value: []byte(value)}, nil
-	})
+	}))
 	if err != nil {
 		t.Fatalf("update %s: %v", key, err)
 	}
 	return next
 }
 
-func get(t *testing.T, s *Store, key string) dvv.Object {
+func get(t *testing.T, s *Store, key string) crdt.Object {
 	t.Helper()
 	o, err := s.Get(context.Background(), []byte(key))
 	if err != nil {
@@ -78,9 +79,9 @@ func get(t *testing.T, s *Store, key string) dvv.Object {
 	return o
 }
 
-func values(o dvv.Object, now int64) []string {
+func values(o crdt.Object, now int64) []string {
 	var out []string
-	for _, s := range dvv.Live(o, now) {
+	for _, s := range liveSiblings(o, now) {
 		out = append(out, string(s.Value))
 	}
 	return out
@@ -95,7 +96,7 @@ func TestSameContextWritesBecomeSiblings(t *testing.T) {
 	if got := values(o, s.NowMs()); len(got) != 2 {
 		t.Fatalf("two blind writes: want 2 siblings, got %q", got)
 	}
-	o = vset(t, s, "k", o.Join(), "c")
+	o = vset(t, s, "k", o.Context(), "c")
 	if got := values(get(t, s, "k"), s.NowMs()); len(got) != 1 || got[0] != "c" {
 		t.Fatalf("write with the joined context: want [c], got %q", got)
 	}
@@ -152,7 +153,7 @@ func TestDotsIncreaseAcrossRestartAndClockStepBack(t *testing.T) {
 	var last uint64
 	for i := 0; i < 50; i++ {
 		o := vset(t, s, fmt.Sprintf("k%d", i%3), nil, "v")
-		for _, sib := range o.Siblings {
+		for _, sib := range asDVV(o).Siblings {
 			last = max(last, sib.Dot.Counter)
 		}
 	}
@@ -162,7 +163,7 @@ func TestDotsIncreaseAcrossRestartAndClockStepBack(t *testing.T) {
 	s2 := openMem(t, crashed, clock, nil)
 	defer s2.Close()
 	o := vset(t, s2, "other", nil, "v")
-	if c := o.Siblings[0].Dot.Counter; c <= last {
+	if c := asDVV(o).Siblings[0].Dot.Counter; c <= last {
 		t.Fatalf("dot counter %d after restart not above %d issued before", c, last)
 	}
 }
@@ -172,7 +173,7 @@ func TestExpiredValueBecomesTombstoneAndIsReaped(t *testing.T) {
 	var reapOK bool
 	s := openMem(t, vfs.NewMem(), clock, func(c *Config) {
 		c.TombstoneGrace = time.Minute
-		c.CanReap = func([]byte, dvv.Object) bool { return reapOK }
+		c.CanReap = func([]byte, crdt.Object) bool { return reapOK }
 	})
 	defer s.Close()
 	set(t, s, "k", "v", s.NowMs()+1000)
@@ -188,8 +189,8 @@ func TestExpiredValueBecomesTombstoneAndIsReaped(t *testing.T) {
 		t.Fatalf("sweep: n=%d err=%v, want 1 entry", n, err)
 	}
 	o := get(t, s, "k")
-	if len(o.Siblings) != 1 || !o.Siblings[0].Tombstone {
-		t.Fatalf("after sweep want one tombstone, got %+v", o.Siblings)
+	if len(asDVV(o).Siblings) != 1 || !asDVV(o).Siblings[0].Tombstone {
+		t.Fatalf("after sweep want one tombstone, got %+v", asDVV(o).Siblings)
 	}
 	clock.Advance(2 * time.Minute)
 	s.Sweep(100) // not reapable yet: CanReap says no
@@ -238,15 +239,15 @@ func TestCorruptBytesGiveErrorNotPanic(t *testing.T) {
 		if _, err := s.Get(context.Background(), []byte(key)); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("get of %x: want ErrCorrupt, got %v", junk, err)
 		}
-		_, _, err := s.Update(context.Background(), []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, _, _, err := s.Update(context.Background(), []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: []byte("x")}, nil
-		})
+		}))
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("update over %x: want ErrCorrupt, got %v", junk, err)
 		}
 	}
 	var seen []string
-	if _, err := s.Scan(0, 100, func(k []byte, _ dvv.Object) bool { seen = append(seen, string(k)); return true }); err != nil {
+	if _, err := s.Scan(0, 100, func(k []byte, _ crdt.Object) bool { seen = append(seen, string(k)); return true }); err != nil {
 		t.Fatal(err)
 	}
 	if len(seen) != 1 || seen[0] != "good" {
@@ -257,9 +258,9 @@ func TestCorruptBytesGiveErrorNotPanic(t *testing.T) {
 func TestMergeRefusesInvalidObject(t *testing.T) {
 	s := openMem(t, vfs.NewMem(), newFakeClock(), nil)
 	defer s.Close()
-	bad := dvv.Object{Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "x", Counter: 5}, Value: []byte("v")}}}
-	if err := s.Merge(context.Background(), []byte("k"), bad); !errors.Is(err, dvv.ErrCorrupt) {
-		t.Fatalf("want dvv.ErrCorrupt, got %v", err)
+	bad := crdt.FromDVV(dvv.Object{Siblings: []dvv.Sibling{{Dot: dvv.Dot{Actor: "x", Counter: 5}, Value: []byte("v")}}})
+	if err := s.Merge(context.Background(), []byte("k"), bad); !errors.Is(err, crdt.ErrCorrupt) {
+		t.Fatalf("want crdt.ErrCorrupt, got %v", err)
 	}
 }
 
@@ -267,9 +268,9 @@ func TestForgedContextRefused(t *testing.T) {
 	s := openMem(t, vfs.NewMem(), newFakeClock(), nil)
 	defer s.Close()
 	for _, c := range []uint64{1 << 62, ^uint64(0)} {
-		_, _, err := s.Update(context.Background(), []byte("k"), func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+		_, _, _, err := s.Update(context.Background(), []byte("k"), crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 			return dvv.VV{"n2": c}, dvv.Sibling{Value: []byte("v")}, nil
-		})
+		}))
 		if !errors.Is(err, ErrBadContext) {
 			t.Fatalf("context at %d: want ErrBadContext, got %v", c, err)
 		}
@@ -296,7 +297,7 @@ func TestScanVisitsEveryKeyOnce(t *testing.T) {
 		if pages > 10000 {
 			t.Fatal("scan does not terminate")
 		}
-		next, err := s.Scan(c, 1+rng.IntN(40), func(k []byte, _ dvv.Object) bool { seen[string(k)]++; return true })
+		next, err := s.Scan(c, 1+rng.IntN(40), func(k []byte, _ crdt.Object) bool { seen[string(k)]++; return true })
 		if err != nil {
 			t.Fatal(err)
 		}

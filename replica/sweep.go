@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/dynakv/dynakv/replica/dvv"
+	"github.com/dynakv/dynakv/crdt"
 )
 
 func (s *Store) sweepLoop() {
@@ -78,10 +77,20 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 		if e == when {
 			return nil
 		}
-		return s.db.Delete(ek, s.wo)
+		// NB: the entry may be stale because the object was indexed by
+		// another rule (data stored before crdt dated tombstones by their
+		// sibling's timestamp): index it where it is due now, so that it is
+		// not left out of the sweeps.
+		b := s.db.NewBatch()
+		defer b.Close()
+		_ = b.Delete(ek, nil)
+		if e != 0 {
+			_ = b.Set(eventKey(e, dk), nil, nil)
+		}
+		return b.Commit(s.wo)
 	}
-	if next, changed := dvv.Expire(o, now); changed {
-		s.stats.Expired.Add(int64(len(o.Siblings) - len(dvv.Live(o, now)) - tombstones(o)))
+	if next, changed := crdt.Collect(o, now); changed {
+		s.stats.Expired.Add(1)
 		wait, err := s.write(dk, raw, o, next)
 		mu.Unlock()
 		if err == nil {
@@ -96,7 +105,7 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 		return nil
 	}
 	mu.Unlock()
-	if len(dvv.Live(o, now)) == 0 && len(o.Siblings) > 0 && s.cfg.CanReap != nil && s.cfg.CanReap(key, o) {
+	if crdt.Tombstone(o, now) && s.cfg.CanReap != nil && s.cfg.CanReap(key, o) {
 		// NB: CanReap may ask other nodes, so it runs without the key's
 		// lock; the object is removed only if it has not changed since.
 		mu.Lock()
@@ -124,14 +133,4 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 	_ = b.Delete(ek, nil)
 	_ = b.Set(eventKey(now+s.cfg.TombstoneGrace.Milliseconds(), dk), nil, nil)
 	return b.Commit(s.wo)
-}
-
-func tombstones(o dvv.Object) int {
-	n := 0
-	for _, sib := range o.Siblings {
-		if sib.Tombstone {
-			n++
-		}
-	}
-	return n
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
 	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/hints"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/node"
@@ -129,29 +130,29 @@ func (c *memCluster) stored(t *testing.T, id, key string) []string {
 }
 
 // liveValues returns the values of o's live siblings, sorted.
-func liveValues(o dvv.Object) []string {
+func liveValues(o crdt.Object) []string {
 	var out []string
-	for _, s := range dvv.Live(o, time.Now().UnixMilli()) {
+	for _, s := range liveSiblings(o, time.Now().UnixMilli()) {
 		out = append(out, string(s.Value))
 	}
 	slices.Sort(out)
 	return out
 }
 
-// write returns an UpdateFunc writing v with context ctx (nil: a blind
+// write returns a mutator writing v with context ctx (nil: a blind
 // write).
-func write(ctx dvv.VV, v string) replica.UpdateFunc {
-	return func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
+func write(ctx dvv.VV, v string) crdt.Mutator {
+	return crdt.FromUpdate(func(dvv.Object, int64) (dvv.VV, dvv.Sibling, error) {
 		return ctx, dvv.Sibling{Value: []byte(v)}, nil
-	}
+	})
 }
 
-// overwrite returns an UpdateFunc writing v over everything the replica
+// overwrite returns a mutator writing v over everything the replica
 // holds (a plain SET).
-func overwrite(v string) replica.UpdateFunc {
-	return func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+func overwrite(v string) crdt.Mutator {
+	return crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 		return cur.Join(), dvv.Sibling{Value: []byte(v)}, nil
-	}
+	})
 }
 
 func cfgN3R2W2() coordinator.Config {
@@ -282,16 +283,16 @@ func TestDynamoConcurrentWritesBecomeSiblings(t *testing.T) {
 			t.Fatal(err1, err2)
 		}
 	}
-	_, base, err := sx.Update(ctx, key, write(nil, "base"))
+	_, base, _, err := sx.Update(ctx, key, write(nil, "base"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	exchange()
-	read := base.Join() // both clients read "base" and its context
-	if _, _, err := sx.Update(ctx, key, write(read, "apple,pear")); err != nil {
+	read := base.Context() // both clients read "base" and its context
+	if _, _, _, err := sx.Update(ctx, key, write(read, "apple,pear")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := sy.Update(ctx, key, write(read, "apple,fig")); err != nil {
+	if _, _, _, err := sy.Update(ctx, key, write(read, "apple,fig")); err != nil {
 		t.Fatal(err)
 	}
 	exchange()
@@ -308,7 +309,7 @@ func TestDynamoConcurrentWritesBecomeSiblings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := sy.Update(ctx, key, write(merged.Join(), "apple,fig,pear")); err != nil {
+	if _, _, _, err := sy.Update(ctx, key, write(merged.Context(), "apple,fig,pear")); err != nil {
 		t.Fatal(err)
 	}
 	exchange()
@@ -519,8 +520,8 @@ func TestDynamoMerkleAntiEntropyConverges(t *testing.T) {
 	}
 	a, b := newAENode(t, "a", l), newAENode(t, "b", l)
 	ctx := context.Background()
-	set := func(n *aeNode, key string, fn replica.UpdateFunc) {
-		if _, _, err := n.store.Update(ctx, []byte(key), fn); err != nil {
+	set := func(n *aeNode, key string, fn crdt.Mutator) {
+		if _, _, _, err := n.store.Update(ctx, []byte(key), fn); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -548,9 +549,9 @@ func TestDynamoMerkleAntiEntropyConverges(t *testing.T) {
 			set(a, k, overwrite("x"))
 			set(b, k, overwrite("y"))
 		default:
-			set(b, k, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+			set(b, k, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 				return cur.Join(), dvv.Sibling{Tombstone: true}, nil
-			})
+			}))
 		}
 	}
 	for i := range 10 {

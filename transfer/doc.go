@@ -4,7 +4,7 @@
 // (ring.State.Moving) and keeps serving it from its old replicas. One of
 // them, the sender (the first of the old set that is alive), streams the
 // partition's keys from its own replica to each incoming replica in
-// MergeMany batches (merged with dvv, so keys written meanwhile, which the
+// MergeMany batches (merged with crdt.Merge, so keys written meanwhile, which the
 // incoming replicas also get from coordinators, are never lost), throttled
 // by a Limiter shared by every task of the node. The cursor of the last
 // acknowledged batch of each (partition, receiver) is saved with the move

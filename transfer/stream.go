@@ -57,7 +57,7 @@ type Source interface {
 // peertest's link).
 type Peer interface {
 	// MergeMany merges each entry into the peer's copy of its key
-	// (dvv.Merge), returning once all are stored.
+	// (crdt.Merge), returning once all are stored.
 	MergeMany(ctx context.Context, entries []peer.Entry) error
 }
 

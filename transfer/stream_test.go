@@ -15,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/peer/peertest"
 	"github.com/dynakv/dynakv/replica"
@@ -147,7 +148,7 @@ type harness struct {
 	ring   *sharedRing
 	nodes  map[string]*tnode
 	order  []string
-	keys   map[string]dvv.Object // every key loaded, with its object
+	keys   map[string]crdt.Object // every key loaded, with its object
 	logger *slog.Logger
 
 	mu   sync.Mutex
@@ -170,7 +171,7 @@ func newHarness(t *testing.T, seed uint64, batch int) *harness {
 		net:    peertest.New(seed),
 		ring:   &sharedRing{},
 		nodes:  map[string]*tnode{},
-		keys:   map[string]dvv.Object{},
+		keys:   map[string]crdt.Object{},
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		down:   map[string]bool{},
 		sent:   map[string]int{},
@@ -310,9 +311,9 @@ func (h *harness) load(rng *rand.Rand, k int, ids ...string) {
 		key := fmt.Sprintf("key:%d:%d", i, rng.Uint32())
 		reps := st.PreferenceList(st.KeyPartition([]byte(key)), st.Replicas())
 		first := h.nodes[string(reps[0])].store
-		_, obj, err := first.Update(ctx, []byte(key), func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, obj, _, err := first.Update(ctx, []byte(key), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: []byte("v" + key)}, nil
-		})
+		}))
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -394,7 +395,7 @@ func (h *harness) checkPlaced() {
 				h.t.Fatal(err)
 			}
 			switch {
-			case slices.Contains(reps, ring.NodeID(id)) && !dvv.Equal(got, want):
+			case slices.Contains(reps, ring.NodeID(id)) && !crdt.Equal(got, want):
 				if missing++; missing <= 5 {
 					h.t.Errorf("%s on %s: %v, want %v", key, id, got, want)
 				}
@@ -743,9 +744,9 @@ func TestTransferKeepsConcurrentWrites(t *testing.T) {
 		st := h.ring.Current()
 		p := st.KeyPartition(entries[0].Key)
 		serving := st.ServingList(p)[:st.Replicas()]
-		_, obj, err := h.nodes[string(serving[0])].store.Update(ctx, entries[0].Key, func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		_, obj, _, err := h.nodes[string(serving[0])].store.Update(ctx, entries[0].Key, crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
 			return cur.Join(), dvv.Sibling{Value: fmt.Appendf(nil, "w%d", writes)}, nil
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -754,7 +755,7 @@ func TestTransferKeepsConcurrentWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if dvv.Equal(obj, entries[0].Object) {
+		if crdt.Equal(obj, entries[0].Object) {
 			t.Fatal("the write did not change the key")
 		}
 		h.keys[key] = obj
@@ -767,4 +768,64 @@ func TestTransferKeepsConcurrentWrites(t *testing.T) {
 		t.Fatal("no write raced a batch")
 	}
 	t.Logf("%d writes raced a batch", writes)
+}
+
+// TestTransferKeepsConcurrentRemovals: a DEL made while a partition is
+// streamed (its delta merged into the key's replicas and incoming
+// replicas, as a coordinator sends it) is not undone by the batch that
+// still holds the deleted value: transfer merges with crdt.Merge, and every
+// replica ends with the tombstone.
+func TestTransferKeepsConcurrentRemovals(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 8))
+	h := newHarness(t, seed, 16)
+	h.load(rng, 600, "n1", "n2", "n3")
+	h.join("n4")
+	ctx := context.Background()
+	dels := 0
+	h.hook = func(from, to string, entries []replica.Entry) func() error {
+		e := entries[0]
+		if !crdt.Live(e.Object, h.clock.Now().UnixMilli()) {
+			return nil
+		}
+		st := h.ring.Current()
+		p := st.KeyPartition(e.Key)
+		serving := st.ServingList(p)[:st.Replicas()]
+		_, next, delta, err := h.nodes[string(serving[0])].store.Update(ctx, e.Key, func(cur crdt.Object, s crdt.Stamp) (crdt.Object, error) {
+			d, _ := crdt.Del(cur, s)
+			return d, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if delta.IsZero() {
+			return nil
+		}
+		for _, id := range append(serving[1:], st.Incoming(p)...) {
+			if err := h.nodes[string(id)].store.Merge(ctx, e.Key, delta); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.keys[string(e.Key)] = next
+		dels++
+		return nil
+	}
+	h.settle(50)
+	h.checkPlaced()
+	if dels == 0 {
+		t.Fatal("no DEL raced a batch")
+	}
+	for key, o := range h.keys {
+		if crdt.Live(o, h.clock.Now().UnixMilli()) {
+			continue
+		}
+		st := h.ring.Current()
+		for _, id := range st.PreferenceList(st.KeyPartition([]byte(key)), st.Replicas()) {
+			got, _ := h.nodes[string(id)].store.Get(ctx, []byte(key))
+			if crdt.Live(got, h.clock.Now().UnixMilli()) {
+				t.Fatalf("%s deleted during the transfer is live again on %s", key, id)
+			}
+		}
+	}
+	t.Logf("%d DELs raced a batch", dels)
 }

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/tidwall/redcon"
 )
 
@@ -131,33 +131,33 @@ func (c *Client) Close() error {
 }
 
 // Get fetches the key's object from the remote replica (peer.CmdGet).
-func (c *Client) Get(ctx context.Context, key []byte) (dvv.Object, error) {
+func (c *Client) Get(ctx context.Context, key []byte) (crdt.Object, error) {
 	return c.object(ctx, "get", []byte(peer.CmdGet), key)
 }
 
 // object runs a command whose reply is one encoded object (empty: the
 // zero object).
-func (c *Client) object(ctx context.Context, op string, args ...[]byte) (dvv.Object, error) {
+func (c *Client) object(ctx context.Context, op string, args ...[]byte) (crdt.Object, error) {
 	r, err := c.call(ctx, op, args...)
 	if err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	if r.Type != redcon.Bulk {
-		return dvv.Object{}, c.malformed(op, "reply of type %q", r.Type)
+		return crdt.Object{}, c.malformed(op, "reply of type %q", r.Type)
 	}
 	if len(r.Data) == 0 {
-		return dvv.Object{}, nil
+		return crdt.Object{}, nil
 	}
-	o, err := dvv.Decode(r.Data)
+	o, err := crdt.Decode(r.Data)
 	if err != nil {
-		return dvv.Object{}, c.malformed(op, "%v", err)
+		return crdt.Object{}, c.malformed(op, "%v", err)
 	}
 	return o, nil
 }
 
 // Merge sends obj to be merged into the remote replica's copy of key
 // (peer.CmdMerge).
-func (c *Client) Merge(ctx context.Context, key []byte, obj dvv.Object) error {
+func (c *Client) Merge(ctx context.Context, key []byte, obj crdt.Object) error {
 	return c.ok(ctx, "merge", []byte(peer.CmdMerge), key, obj.Encode())
 }
 
@@ -181,13 +181,13 @@ func (c *Client) MergeMany(ctx context.Context, entries []peer.Entry) error {
 
 // PutHint asks the remote node to keep obj as a hint for node target
 // (peer.CmdHint).
-func (c *Client) PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error {
+func (c *Client) PutHint(ctx context.Context, target string, key []byte, obj crdt.Object) error {
 	return c.ok(ctx, "hint", []byte(peer.CmdHint), []byte(target), key, obj.Encode())
 }
 
 // HintsFor returns the merge of the hints the remote node holds for key
 // (peer.CmdHintGet).
-func (c *Client) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
+func (c *Client) HintsFor(ctx context.Context, key []byte) (crdt.Object, error) {
 	return c.object(ctx, "hintget", []byte(peer.CmdHintGet), key)
 }
 
@@ -261,7 +261,8 @@ func (c *Client) TreeLevel(ctx context.Context, partition, leaves, depth, from, 
 // authenticated peer connection and returns the node's reply as one
 // complete raw RESP2 reply, error replies included ("-ERR …\r\n" is a
 // reply, not a Go error). An error means the node could not be reached or
-// did not answer within ctx (or Config.Timeout); it wraps peer.ErrRemote.
+// did not answer within ctx (or Config.Timeout); it wraps peer.ErrRemote,
+// and peer.ErrNotSent when the command was never sent (no connection).
 func (c *Client) Forward(ctx context.Context, args [][]byte) ([]byte, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: %s forward: no command", peer.ErrRemote, c.cfg.ID)
@@ -319,8 +320,8 @@ func (c *Client) entries(op string, r redcon.RESP) (peer.Cursor, []peer.Entry, e
 		case i%2 == 1:
 			key = e.Data
 		default:
-			var o dvv.Object
-			if o, err = dvv.Decode(e.Data); err == nil {
+			var o crdt.Object
+			if o, err = crdt.Decode(e.Data); err == nil {
 				out = append(out, peer.Entry{Key: key, Object: o})
 			}
 		}
@@ -367,7 +368,8 @@ func (c *Client) roundTrip(ctx context.Context, op string, args [][]byte) ([]byt
 	}
 	cn, err := c.get(ctx, deadline)
 	if err != nil {
-		return fail(err)
+		// Nothing was written: the other node cannot have applied it.
+		return fail(fmt.Errorf("%w: %w", peer.ErrNotSent, err))
 	}
 	raw, err := cn.do(ctx, deadline, args, c.cfg.MaxBulkLen)
 	c.put(cn, err == nil)

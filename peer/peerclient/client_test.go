@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/peer/peerserver"
@@ -29,7 +30,7 @@ type slowStore struct {
 	done  <-chan struct{}
 }
 
-func (s slowStore) Get(ctx context.Context, key []byte) (dvv.Object, error) {
+func (s slowStore) Get(ctx context.Context, key []byte) (crdt.Object, error) {
 	select {
 	case <-time.After(s.delay):
 	case <-s.done:
@@ -77,8 +78,8 @@ func client(t *testing.T, addr string, timeout time.Duration) *peerclient.Client
 	return c
 }
 
-func object(actor string, v []byte) dvv.Object {
-	return dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: 1}, Value: v})
+func object(actor string, v []byte) crdt.Object {
+	return crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: 1}, Value: v}))
 }
 
 // TestCallHonoursRequestDeadline is issue 10's fault 1: a peer that
@@ -96,7 +97,7 @@ func TestCallHonoursRequestDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	got, err := c.Get(ctx, []byte("k"))
-	if err != nil || !dvv.Equal(got, want) {
+	if err != nil || !crdt.Equal(got, want) {
 		t.Fatalf("Get under a 3 s deadline from a peer answering in 1.5 s = %+v, %v", got, err)
 	}
 }
@@ -155,11 +156,11 @@ func TestLargeValue(t *testing.T) {
 	if err := c.Merge(context.Background(), []byte("big"), want); err != nil {
 		t.Fatalf("Merge of 64 MiB: %v", err)
 	}
-	if o, err := store.Get(context.Background(), []byte("big")); err != nil || !dvv.Equal(o, want) {
+	if o, err := store.Get(context.Background(), []byte("big")); err != nil || !crdt.Equal(o, want) {
 		t.Fatalf("stored object differs: %v", err)
 	}
 	got, err := c.Get(context.Background(), []byte("big"))
-	if err != nil || !dvv.Equal(got, want) {
+	if err != nil || !crdt.Equal(got, want) {
 		t.Fatalf("Get of 64 MiB: %v", err)
 	}
 	raw, err := c.Forward(context.Background(), [][]byte{[]byte("SET"), []byte("k"), big})
@@ -202,8 +203,8 @@ func TestForwardRawReplies(t *testing.T) {
 	}
 	dead := ln.Addr().String()
 	ln.Close()
-	if _, err := client(t, dead, time.Second).Forward(context.Background(), [][]byte{[]byte("SET"), []byte("k"), []byte("v")}); !errors.Is(err, peer.ErrRemote) {
-		t.Errorf("Forward to a closed port: %v", err)
+	if _, err := client(t, dead, time.Second).Forward(context.Background(), [][]byte{[]byte("SET"), []byte("k"), []byte("v")}); !errors.Is(err, peer.ErrRemote) || !errors.Is(err, peer.ErrNotSent) {
+		t.Errorf("Forward to a closed port: %v, want ErrRemote and ErrNotSent (never sent)", err)
 	}
 	if _, err := client(t, addr, time.Second).Forward(context.Background(), nil); !errors.Is(err, peer.ErrRemote) {
 		t.Errorf("Forward of nothing: %v", err)
@@ -220,8 +221,8 @@ func TestWrongSecret(t *testing.T) {
 	}
 	defer c.Close()
 	for range 2 {
-		if _, err := c.Forward(context.Background(), [][]byte{[]byte("PING")}); !errors.Is(err, peer.ErrRemote) || !strings.Contains(err.Error(), "WRONGPASS") {
-			t.Errorf("Forward with a wrong secret: %v", err)
+		if _, err := c.Forward(context.Background(), [][]byte{[]byte("PING")}); !errors.Is(err, peer.ErrRemote) || !strings.Contains(err.Error(), "WRONGPASS") || !errors.Is(err, peer.ErrNotSent) {
+			t.Errorf("Forward with a wrong secret: %v (want ErrNotSent: the command was never sent)", err)
 		}
 	}
 }

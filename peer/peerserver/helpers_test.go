@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/peer/peerserver"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/resp/resptest"
 	"github.com/dynakv/dynakv/ring"
@@ -101,32 +101,32 @@ func (r *rawClient) do(args ...string) string {
 type mapReplica struct {
 	id    string
 	mu    sync.Mutex
-	objs  map[string]dvv.Object
-	hints map[string]dvv.Object // target + "/" + key
+	objs  map[string]crdt.Object
+	hints map[string]crdt.Object // target + "/" + key
 	err   error
 }
 
 var _ peer.Store = (*mapReplica)(nil)
 
 func newMapReplica(id string) *mapReplica {
-	return &mapReplica{id: id, objs: map[string]dvv.Object{}, hints: map[string]dvv.Object{}}
+	return &mapReplica{id: id, objs: map[string]crdt.Object{}, hints: map[string]crdt.Object{}}
 }
 
 func (r *mapReplica) ID() string { return r.id }
 
-func (r *mapReplica) Get(_ context.Context, key []byte) (dvv.Object, error) {
+func (r *mapReplica) Get(_ context.Context, key []byte) (crdt.Object, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.objs[string(key)], r.err
 }
 
-func (r *mapReplica) Merge(_ context.Context, key []byte, obj dvv.Object) error {
+func (r *mapReplica) Merge(_ context.Context, key []byte, obj crdt.Object) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
 		return r.err
 	}
-	r.objs[string(key)] = dvv.Merge(r.objs[string(key)], obj)
+	r.objs[string(key)] = crdt.Merge(r.objs[string(key)], obj)
 	return nil
 }
 
@@ -139,21 +139,21 @@ func (r *mapReplica) MergeMany(ctx context.Context, entries []peer.Entry) error 
 	return nil
 }
 
-func (r *mapReplica) PutHint(_ context.Context, target string, key []byte, obj dvv.Object) error {
+func (r *mapReplica) PutHint(_ context.Context, target string, key []byte, obj crdt.Object) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.hints[target+"/"+string(key)] = dvv.Merge(r.hints[target+"/"+string(key)], obj)
+	r.hints[target+"/"+string(key)] = crdt.Merge(r.hints[target+"/"+string(key)], obj)
 	return r.err
 }
 
 // HintsFor merges the hints held for key, for any target.
-func (r *mapReplica) HintsFor(_ context.Context, key []byte) (dvv.Object, error) {
+func (r *mapReplica) HintsFor(_ context.Context, key []byte) (crdt.Object, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out dvv.Object
+	var out crdt.Object
 	for k, o := range r.hints {
 		if _, rest, _ := strings.Cut(k, "/"); rest == string(key) {
-			out = dvv.Merge(out, o)
+			out = crdt.Merge(out, o)
 		}
 	}
 	return out, r.err
@@ -193,13 +193,13 @@ func (r *mapReplica) ScanRanges(context.Context, []peer.Range, int) (peer.Cursor
 	return 0, nil, errors.New("not supported")
 }
 
-func (r *mapReplica) object(key string) dvv.Object {
+func (r *mapReplica) object(key string) crdt.Object {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.objs[key]
 }
 
-func (r *mapReplica) hint(target, key string) dvv.Object {
+func (r *mapReplica) hint(target, key string) crdt.Object {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.hints[target+"/"+key]

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
 	"github.com/dynakv/dynakv/ring"
 )
@@ -52,7 +52,7 @@ func Commands(localReplica peer.Replica) []resp.Command {
 type handlers struct{ r peer.Replica }
 
 // get is DKV.GET key: the local replica's stored object of key, encoded
-// (dvv.Object.Encode; the zero object when there is none).
+// (crdt.Object.Encode; the zero object when there is none).
 func (h handlers) get(c *resp.Conn, args [][]byte) {
 	obj, err := h.r.Get(c.Context(), args[1])
 	if err != nil {
@@ -66,7 +66,7 @@ func (h handlers) get(c *resp.Conn, args [][]byte) {
 // replica's copy of key. Bytes that do not decode get "-ERR corrupt
 // object" and change nothing.
 func (h handlers) merge(c *resp.Conn, args [][]byte) {
-	obj, err := dvv.Decode(args[2])
+	obj, err := crdt.Decode(args[2])
 	if err != nil {
 		c.WriteError(msgCorruptObject)
 		return
@@ -88,7 +88,7 @@ func (h handlers) mergeMany(c *resp.Conn, args [][]byte) {
 	}
 	entries := make([]peer.Entry, 0, len(args)/2)
 	for i := 1; i < len(args); i += 2 {
-		obj, err := dvv.Decode(args[i+1])
+		obj, err := crdt.Decode(args[i+1])
 		if err != nil {
 			c.WriteError(msgCorruptObject)
 			return
@@ -106,7 +106,7 @@ func (h handlers) mergeMany(c *resp.Conn, args [][]byte) {
 // for node target, to hand it off when target is back (Dynamo §4.6).
 // Bytes that do not decode get "-ERR corrupt object".
 func (h handlers) hint(c *resp.Conn, args [][]byte) {
-	obj, err := dvv.Decode(args[3])
+	obj, err := crdt.Decode(args[3])
 	if err != nil {
 		c.WriteError(msgCorruptObject)
 		return

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 	"github.com/dynakv/dynakv/resp"
@@ -26,18 +27,18 @@ func TestPeerCommands(t *testing.T) {
 			if o, err := r.Get(bg, []byte("absent")); err != nil || !o.IsZero() {
 				t.Fatalf("Get absent = %+v, %v", o, err)
 			}
-			obj := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 1}, Timestamp: 7, Value: []byte("v\x00\r\n")})
+			obj := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 1}, Timestamp: 7, Value: []byte("v\x00\r\n")}))
 			if err := r.Merge(bg, []byte("k"), obj); err != nil {
 				t.Fatalf("Merge: %v", err)
 			}
-			if !dvv.Equal(local.object("k"), obj) {
+			if !crdt.Equal(local.object("k"), obj) {
 				t.Fatalf("merged object = %+v", local.object("k"))
 			}
 			got, err := r.Get(bg, []byte("k"))
-			if err != nil || !dvv.Equal(got, obj) {
+			if err != nil || !crdt.Equal(got, obj) {
 				t.Fatalf("Get = %+v, %v", got, err)
 			}
-			if err := r.PutHint(bg, "n3", []byte("h"), obj); err != nil || !dvv.Equal(local.hint("n3", "h"), obj) {
+			if err := r.PutHint(bg, "n3", []byte("h"), obj); err != nil || !crdt.Equal(local.hint("n3", "h"), obj) {
 				t.Fatalf("PutHint: %v, stored %+v", err, local.hint("n3", "h"))
 			}
 			local.mu.Lock()
@@ -96,7 +97,7 @@ func TestPeerScan(t *testing.T) {
 	want := map[string]bool{}
 	for i := range 50 {
 		k := fmt.Sprintf("k%d", i)
-		local.objs[k] = dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Value: []byte(k)})
+		local.objs[k] = crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n1", Counter: 1}, Value: []byte(k)}))
 		if ring.Slot([]byte(k)) < 8192 {
 			want[k] = true
 		}
@@ -111,7 +112,7 @@ func TestPeerScan(t *testing.T) {
 			t.Fatalf("ScanRange: %v after %d pages", err, pages)
 		}
 		for _, e := range entries {
-			if string(e.Object.Siblings[0].Value) != string(e.Key) {
+			if string(asDVV(e.Object).Siblings[0].Value) != string(e.Key) {
 				t.Errorf("entry %q: %+v", e.Key, e.Object)
 			}
 			got[string(e.Key)] = true
@@ -149,12 +150,12 @@ func TestPeerScan(t *testing.T) {
 // without hints; and it is for peers only.
 func TestPeerHintGet(t *testing.T) {
 	local := newMapReplica("n1")
-	a := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 3}, Timestamp: 7, Value: []byte("a")})
-	b := dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n4", Counter: 1}, Timestamp: 8, Value: []byte("b")})
+	a := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: 3}, Timestamp: 7, Value: []byte("a")}))
+	b := crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: "n4", Counter: 1}, Timestamp: 8, Value: []byte("b")}))
 	local.hints["n3/k"], local.hints["n5/k"], local.hints["n3/other"] = a, b, b
 	addr := startServer(t, resp.Config{ClusterSecret: testSecret}, peer.Local{Store: local})
 	r := newClient(t, addr, testSecret)
-	if got, err := r.HintsFor(bg, []byte("k")); err != nil || !dvv.Equal(got, dvv.Merge(a, b)) {
+	if got, err := r.HintsFor(bg, []byte("k")); err != nil || !crdt.Equal(got, crdt.Merge(a, b)) {
 		t.Errorf("HintsFor(k) = %+v, %v", got, err)
 	}
 	if got, err := r.HintsFor(bg, []byte("none")); err != nil || !got.IsZero() {

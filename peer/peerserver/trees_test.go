@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -33,8 +34,8 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 	var entries []peer.Entry
 	for i := range 300 {
 		k := fmt.Appendf(nil, "k%d", i)
-		entries = append(entries, peer.Entry{Key: k, Object: dvv.Update(dvv.Object{}, nil,
-			dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: uint64(i + 1)}, Value: k})})
+		entries = append(entries, peer.Entry{Key: k, Object: crdt.FromDVV(dvv.Update(dvv.Object{}, nil,
+			dvv.Sibling{Dot: dvv.Dot{Actor: "n2", Counter: uint64(i + 1)}, Value: k}))})
 	}
 	if err := remote.MergeMany(bg, entries); err != nil {
 		t.Fatalf("MergeMany: %v", err)
@@ -48,7 +49,7 @@ func TestPeerAntiEntropyCommands(t *testing.T) {
 				t.Fatalf("ScanRanges: %v", err)
 			}
 			for _, e := range es {
-				if q, _ := layout.Locate(peer.CursorOf(e.Key)); q != p || string(e.Object.Siblings[0].Value) != string(e.Key) {
+				if q, _ := layout.Locate(peer.CursorOf(e.Key)); q != p || string(asDVV(e.Object).Siblings[0].Value) != string(e.Key) {
 					t.Fatalf("partition %d scan returned %q (partition %d) = %+v", p, e.Key, q, e.Object)
 				}
 			}

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
-	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // ErrUnreachable is wrapped by the error of a call the network did not
@@ -307,19 +307,19 @@ func (l *link) finish(op Op, lose bool, err error) error {
 
 func (l *link) ID() string { return l.to }
 
-func (l *link) Get(ctx context.Context, key []byte) (dvv.Object, error) {
+func (l *link) Get(ctx context.Context, key []byte) (crdt.Object, error) {
 	r, lose, err := l.n.route(ctx, OpGet, l.from, l.to)
 	if err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	o, err := r.Get(ctx, key)
 	if err = l.finish(OpGet, lose, err); err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	return o, nil
 }
 
-func (l *link) Merge(ctx context.Context, key []byte, obj dvv.Object) error {
+func (l *link) Merge(ctx context.Context, key []byte, obj crdt.Object) error {
 	r, lose, err := l.n.route(ctx, OpMerge, l.from, l.to)
 	if err != nil {
 		return err
@@ -335,7 +335,7 @@ func (l *link) MergeMany(ctx context.Context, entries []peer.Entry) error {
 	return l.finish(OpMergeMany, lose, r.MergeMany(ctx, entries))
 }
 
-func (l *link) PutHint(ctx context.Context, target string, key []byte, obj dvv.Object) error {
+func (l *link) PutHint(ctx context.Context, target string, key []byte, obj crdt.Object) error {
 	r, lose, err := l.n.route(ctx, OpPutHint, l.from, l.to)
 	if err != nil {
 		return err
@@ -343,14 +343,14 @@ func (l *link) PutHint(ctx context.Context, target string, key []byte, obj dvv.O
 	return l.finish(OpPutHint, lose, r.PutHint(ctx, target, key, obj))
 }
 
-func (l *link) HintsFor(ctx context.Context, key []byte) (dvv.Object, error) {
+func (l *link) HintsFor(ctx context.Context, key []byte) (crdt.Object, error) {
 	r, lose, err := l.n.route(ctx, OpHintsFor, l.from, l.to)
 	if err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	o, err := r.HintsFor(ctx, key)
 	if err = l.finish(OpHintsFor, lose, err); err != nil {
-		return dvv.Object{}, err
+		return crdt.Object{}, err
 	}
 	return o, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/antientropy"
+	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peertest"
@@ -52,8 +53,8 @@ func newNetwork(t *testing.T, seed uint64, ids ...string) (*peertest.Network, ma
 	return net, nodes
 }
 
-func object(actor string, n uint64, v string) dvv.Object {
-	return dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: n}, Value: []byte(v)})
+func object(actor string, n uint64, v string) crdt.Object {
+	return crdt.FromDVV(dvv.Update(dvv.Object{}, nil, dvv.Sibling{Dot: dvv.Dot{Actor: actor, Counter: n}, Value: []byte(v)}))
 }
 
 // callAll runs one operation of every kind on r and returns their errors.
