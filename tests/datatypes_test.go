@@ -631,7 +631,8 @@ func cartRedisPy(t *testing.T, addr, key string) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("redis-py: %v\n%s%s", err, out, stderr.String())
+		tb := strings.TrimSpace(stderr.String())
+		t.Fatalf("redis-py: %v: %s\n%s\n%s", err, tb[strings.LastIndexByte(tb, '\n')+1:], out, tb)
 	}
 	var res struct {
 		Client, Version string
