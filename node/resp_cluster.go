@@ -89,17 +89,9 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 	return out
 }
 
-// Route tells resp where a write of key is coordinated.
-//
-// NB (issue 11, integration): resp asks Route for client and peer
-// connections alike, and a peer connection must coordinate a forwarded
-// write at any top-N replica (coordinator.RoutePeer, the fault-5 rule), or
-// a VSET routed by its token to a second replica, or a write forwarded
-// while views of a dead master differ, meets a forwarding loop. Until
-// resp's peer path calls RoutePeer, Route keeps the top-N rule for both;
-// then it becomes coordinator.Route: every plain client write coordinated
-// by the key's first healthy replica.
-func (r respCluster) Route(key []byte) (string, bool) { return r.n.coord.RoutePeer(key) }
+// Route is coordinator.Route: the key's first healthy replica
+// coordinates a plain client's write (issue 11).
+func (r respCluster) Route(key []byte) (string, bool) { return r.n.coord.Route(key) }
 
 // RoutePeer is coordinator.RoutePeer: where a write that arrived on a peer
 // connection is coordinated.

@@ -35,9 +35,21 @@ type Cluster interface {
 	Shards() []Shard
 	// Nodes returns every ring member.
 	Nodes() []ClusterNode
-	// Route tells whether this node may coordinate a write of key (it is
-	// in the key's top N); if not, to names the node to forward it to.
+	// Route tells whether this node coordinates a plain client's write of
+	// key (it is the key's coordinator: its first healthy replica, the
+	// master in CLUSTER SLOTS); if not, to names the node to forward it
+	// to. So conditional writes are serialized on one node while no node
+	// fails.
 	Route(key []byte) (to string, local bool)
+	// RoutePeer is Route for a write that arrived on a peer connection
+	// (forwarded by another node): local at any of the key's top-N
+	// replicas, so two nodes that disagree on health never bounce a write
+	// between them.
+	RoutePeer(key []byte) (to string, local bool)
+	// RouteVia routes a versioned write to via, the replica that answered
+	// its token's read first, when via is a healthy replica of key
+	// (Dynamo §6.4); otherwise as Route.
+	RouteVia(key []byte, via string) (to string, local bool)
 	// Forward sends a client command to node to on a peer connection (one
 	// authenticated with the cluster secret) and returns its reply: one
 	// complete raw RESP2 reply, which the client gets byte for byte (a

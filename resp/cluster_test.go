@@ -35,11 +35,15 @@ type staticCluster struct {
 	forgot []string
 }
 
-func (s *staticCluster) MyID() string                    { return s.me }
-func (s *staticCluster) Version() uint64                 { return s.version }
-func (s *staticCluster) Shards() []Shard                 { return s.shards }
-func (s *staticCluster) Nodes() []ClusterNode            { return s.nodes }
-func (s *staticCluster) Route(key []byte) (string, bool) { return "", true }
+func (s *staticCluster) MyID() string                        { return s.me }
+func (s *staticCluster) Version() uint64                     { return s.version }
+func (s *staticCluster) Shards() []Shard                     { return s.shards }
+func (s *staticCluster) Nodes() []ClusterNode                { return s.nodes }
+func (s *staticCluster) Route(key []byte) (string, bool)     { return "", true }
+func (s *staticCluster) RoutePeer(key []byte) (string, bool) { return "", true }
+func (s *staticCluster) RouteVia(key []byte, _ string) (string, bool) {
+	return "", true
+}
 func (s *staticCluster) Forward(context.Context, string, [][]byte) ([]byte, error) {
 	return nil, errors.New("static cluster: no forwarding")
 }
@@ -266,6 +270,10 @@ func (p *parityCluster) Route(key []byte) (string, bool) {
 	o := p.owner(key)
 	return o, o == p.me
 }
+
+func (p *parityCluster) RoutePeer(key []byte) (string, bool) { return p.Route(key) }
+
+func (p *parityCluster) RouteVia(key []byte, _ string) (string, bool) { return p.Route(key) }
 
 func (p *parityCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
 	p.forwards.Add(1)

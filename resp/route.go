@@ -14,14 +14,6 @@ type route struct {
 	local bool
 }
 
-// ViaRouter is implemented by a Cluster that can route a versioned write
-// to the replica its context token names (the one that answered the read
-// first), when that node is a healthy replica of the key; otherwise it
-// routes as Route does.
-type ViaRouter interface {
-	RouteVia(key []byte, via string) (to string, local bool)
-}
-
 // routeWrite runs a write command in a cluster. If this node may
 // coordinate every key, the handler runs here; if every key goes to the
 // same other node, the whole command is forwarded there. Otherwise a
@@ -99,12 +91,15 @@ func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 	routes := make([]route, len(pos))
 	uniform := true
 	routeKey := cl.Route
-	if vr, ok := cl.(ViaRouter); ok && !c.peer && cmd.TokenArg > 0 && cmd.TokenArg < len(args) {
+	if c.peer {
+		routeKey = cl.RoutePeer
+	}
+	if !c.peer && cmd.TokenArg > 0 && cmd.TokenArg < len(args) {
 		// Dynamo §6.4: the replica that answered the token's read first
 		// coordinates the write, if it may. (Not on a peer connection:
 		// see routeWrite.)
 		if _, via, err := dvv.DecodeTokenVia(string(args[cmd.TokenArg])); err == nil && via != "" {
-			routeKey = func(key []byte) (string, bool) { return vr.RouteVia(key, via) }
+			routeKey = func(key []byte) (string, bool) { return cl.RouteVia(key, via) }
 		}
 	}
 	for i, p := range pos {

@@ -462,15 +462,9 @@ type conn struct {
 }
 
 // healthy reports whether an idle connection is still open and holds no
-// unread bytes: a read with an expired deadline must time out.
+// unread bytes (connCheck).
 func (cn *conn) healthy() bool {
-	if cn.br.Buffered() > 0 {
-		return false
-	}
-	_ = cn.nc.SetReadDeadline(time.Now())
-	_, err := cn.br.Peek(1)
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return cn.br.Buffered() == 0 && connCheck(cn.nc) == nil
 }
 
 // do writes one command and reads its complete raw reply, before deadline
