@@ -1,9 +1,9 @@
 # Shared by the bench scripts: bench NAME PORT runs redis-benchmark -t
-# set,get with $n requests, $c clients (and -r $r when set) and prints one
+# ${tests:-set,get} with $n requests, $c clients (and -r $r when set) and prints one
 # line per test: requests per second, median and 99.9th percentile latency
 # read from redis-benchmark's own percentile distribution.
 bench() { # name port
-  local args=(-p "$2" -t set,get -n "$n" -c "$c")
+  local args=(-p "$2" -t "${tests:-set,get}" -n "$n" -c "$c")
   [ -n "$r" ] && args+=(-r "$r")
   redis-benchmark "${args[@]}" 2>/dev/null | tr '\r' '\n' | awk -v name="$1" '
     /^====== / { test=$2; p50=""; p999=""; next }

@@ -13,8 +13,10 @@
 //     anti-entropy harness and, for §6.4's routing, node.Start with gossip
 //     on membertest's in-memory network.
 //   - The short slice (always): TestEveryCommandAgainstRealProcess (one
-//     process, every command) and TestClusterWriteW2ReadR2AnyNodeDown (a
-//     3-node cluster of processes, each node killed in turn).
+//     process, every command), TestDataTypesSmokeLoneProcess (INCR from
+//     four clients, SET NX races and a hash cart on one process) and
+//     TestClusterWriteW2ReadR2AnyNodeDown (a 3-node cluster of processes,
+//     each node killed in turn).
 //   - The heavy tier (DYNAKV_E2E=1): every other test here, the Docker
 //     test included (it also skips without a Docker engine or root).
 //

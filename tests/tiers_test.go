@@ -9,7 +9,8 @@ import (
 // e2eVar names the environment variable that turns on the heavy tier: the
 // multi-process tests beyond the short slice, and the Docker tests. `go
 // test ./...` leaves it unset and runs only the short slice (a lone process
-// through every command, and a 3-node cluster losing each node in turn);
+// through every command and the data types, and a 3-node cluster losing
+// each node in turn);
 // .ci/run sets it: DYNAKV_E2E=1 go test ./tests/...
 const e2eVar = "DYNAKV_E2E"
 
