@@ -107,7 +107,7 @@ func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
 func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
 	p := r.n.peer(to)
 	if p == nil {
-		return nil, fmt.Errorf("node: no route to %s", to)
+		return nil, fmt.Errorf("%w: node: no route to %s", peer.ErrNotSent, to)
 	}
 	// NB: the other node coordinates the write and may wait its whole
 	// request timeout for a quorum before replying, after receiving a
@@ -120,24 +120,6 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 	}
 	rep, err := p.Forward(ctx, args)
 	r.n.coord.ObserveCall(to, err) // routing avoids a node forwards cannot reach
-	if err != nil && errors.Is(err, peer.ErrNotSent) && len(args) > 1 {
-		// The coordinator could not be reached and the command never left
-		// (a master that died before gossip noticed): route it again, once,
-		// now that the failure made it suspected. resp forwards only
-		// commands with keys, the first at args[1], all routed alike. A
-		// write routed back here goes over a peer connection to this node,
-		// which coordinates it as a replica of the key.
-		next, local := r.n.coord.Route(args[1])
-		if local {
-			next = r.n.ID()
-		}
-		if next != "" && next != to {
-			if p := r.n.peer(next); p != nil {
-				rep, err = p.Forward(ctx, args)
-				r.n.coord.ObserveCall(next, err)
-			}
-		}
-	}
 	return rep, err
 }
 

@@ -58,8 +58,10 @@ type Cluster interface {
 	// (codes WRONGPASS, NOAUTH, NOPERM). A Go error means only that the
 	// node could not be reached or did not answer; the client then gets
 	// "-NOQUORUM cannot reach replica <to> of key: <error>" (the write may
-	// have landed). Timeouts are Forward's own; ctx is cancelled when the
-	// server closes.
+	// have landed). An error wrapping peer.ErrNotSent means the command
+	// never left this node, and resp routes it once more (Route should by
+	// then avoid node to). Timeouts are Forward's own; ctx is cancelled
+	// when the server closes.
 	Forward(ctx context.Context, to string, args [][]byte) ([]byte, error)
 	// Forget removes a node from the ring for good (CLUSTER FORGET).
 	Forget(ctx context.Context, id string) error

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dynakv/dynakv/peer"
 	"io"
 	"net"
 	"os/exec"
@@ -668,5 +669,44 @@ func TestRedisCLICluster(t *testing.T) {
 	out, err := exec.CommandContext(ctx, cli, "--cluster", "check", n1.addr).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "[OK] All nodes agree about slots configuration.") || !strings.Contains(string(out), "[OK] All 16384 slots covered.") {
 		t.Errorf("redis-cli --cluster check: %v\n%.2000s", err, out)
+	}
+}
+
+// failoverParity is a parityCluster on which a forward to n2 never leaves
+// (peer.ErrNotSent: n2 died before gossip noticed), and the failed call
+// makes n2 suspected, so Route then makes this node the coordinator.
+type failoverParity struct {
+	*parityCluster
+	suspected *atomic.Bool
+}
+
+func (f failoverParity) Route(key []byte) (string, bool) {
+	if f.suspected.Load() {
+		return "", true
+	}
+	return f.parityCluster.Route(key)
+}
+
+func (f failoverParity) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
+	if to == "n2" {
+		f.suspected.Store(true)
+		return nil, fmt.Errorf("%w: dial refused", peer.ErrNotSent)
+	}
+	return f.parityCluster.Forward(ctx, to, args)
+}
+
+// TestForwardNotSentRoutesAgain: a write whose coordinator could not be
+// reached at all (the command never left) is routed once more and runs
+// here once this node coordinates the key; it is not an error.
+func TestForwardNotSentRoutesAgain(t *testing.T) {
+	var suspected atomic.Bool
+	n1, _, _ := startPairWith(t, func(p *parityCluster) Cluster { return failoverParity{p, &suspected} })
+	_, theirs := keysOf(1)
+	c := n1.client(t, 2, "")
+	if err := c.Set(bg, theirs[0], "v", 0).Err(); err != nil {
+		t.Fatalf("SET whose coordinator is unreachable: %v, want it coordinated here", err)
+	}
+	if n1.value(theirs[0]) != "v" {
+		t.Errorf("the rerouted write is not on this node: %q", n1.value(theirs[0]))
 	}
 }

@@ -2,9 +2,11 @@ package resp
 
 import (
 	"bytes"
+	"errors"
 	"strconv"
 	"time"
 
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -139,7 +141,12 @@ func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 	c.combine(replies)
 }
 
-// runRouted runs args here or forwards them, as r says.
+// runRouted runs args here or forwards them, as r says. A forward that
+// never left this node (peer.ErrNotSent: the coordinator could not be
+// reached, e.g. it died before gossip noticed) is routed once more by
+// Route, which now avoids that node (the failed call made it suspected):
+// it runs here if this node is the key's coordinator now, or goes to the
+// next one. A forward that may have arrived is never sent twice.
 func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 	switch {
 	case r.local:
@@ -147,7 +154,20 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 	case c.peer:
 		c.WriteError(msgForwardLoop)
 	default:
-		c.forward(args, r.to)
+		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, args)
+		if errors.Is(err, peer.ErrNotSent) {
+			if pos := keyPositions(cmd, args); len(pos) > 0 {
+				switch to, local := c.srv.cfg.Cluster.Route(args[pos[0]]); {
+				case local:
+					cmd.Handler(c, args)
+					return
+				case to != r.to:
+					r.to = to
+					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, args)
+				}
+			}
+		}
+		c.relay(r.to, rep, err)
 	}
 }
 
@@ -231,14 +251,14 @@ func (c *Conn) combine(replies []subReply) {
 	}
 }
 
-// forward sends args to node to and relays its reply (Cluster.Forward: one
-// raw RESP2 reply) byte for byte, except that a null is written in the
-// connection's protocol (RESP3's _ for a RESP3 client). A node that could not be reached, that refused
+// relay writes the reply of a command forwarded to node to (Cluster.Forward:
+// one raw RESP2 reply, or err) byte for byte, except that a null is written
+// in the connection's protocol (RESP3's _ for a RESP3 client). A node that
+// could not be reached, that refused
 // the peer connection (WRONGPASS, NOAUTH or NOPERM: about the link, not
 // the command) or whose reply is not one RESP reply yields NOQUORUM: the
 // write may or may not have landed.
-func (c *Conn) forward(args [][]byte, to string) {
-	rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, to, args)
+func (c *Conn) relay(to string, rep []byte, err error) {
 	switch {
 	case err != nil && c.srv.ctx.Err() != nil:
 		c.WriteError(msgShuttingDown)

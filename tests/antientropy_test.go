@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"fmt"
+	"github.com/dynakv/dynakv/ring"
 	"os"
 	"slices"
 	"strconv"
@@ -125,19 +126,27 @@ func waitAlive(t *testing.T, procs []*Proc, n int) {
 	}
 }
 
-// waitHints polls until p holds at least n hints for target.
-func waitHints(t *testing.T, p *Proc, target string, n int) {
+// waitHints polls until procs together hold at least n hints for target.
+// A write is coordinated by its key's first healthy replica, so the hints
+// of writes sent through one node may be held by any live replica.
+func waitHints(t *testing.T, procs []*Proc, target string, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%s holds %d hints for %s", p.ID, n, target), 30*time.Second, func() error {
-		by := infoField(t, p.Client(t), "replication", "hints_pending_by_target")
-		for _, f := range strings.Split(by, ",") {
-			if id, c, ok := strings.Cut(f, "="); ok && id == target {
-				if v, _ := strconv.Atoi(c); v >= n {
-					return nil
+	eventually(t, fmt.Sprintf("the live nodes hold %d hints for %s", n, target), 30*time.Second, func() error {
+		sum, all := 0, []string{}
+		for _, p := range procs {
+			by := infoField(t, p.Client(t), "replication", "hints_pending_by_target")
+			all = append(all, p.ID+":"+by)
+			for _, f := range strings.Split(by, ",") {
+				if id, c, ok := strings.Cut(f, "="); ok && id == target {
+					v, _ := strconv.Atoi(c)
+					sum += v
 				}
 			}
 		}
-		return fmt.Errorf("hints_pending_by_target:%s", by)
+		if sum >= n {
+			return nil
+		}
+		return fmt.Errorf("%d hints; hints_pending_by_target %v", sum, all)
 	})
 }
 
@@ -287,10 +296,24 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	base := loadKeys(t, procs[:1], "base", 5000)
 	waitConverged(t, procs, base, 2*time.Minute)
 
+	// The concurrent writes below need a coordinator on each side: keys
+	// whose coordinator (first replica, CLUSTER SLOTS' master) is n3, which
+	// takes "right" while n2 is down but missed "left" (written through
+	// n1 and coordinated by n1 or n2 while n3 was down).
+	slots := must(procs[0].Client(t).ClusterSlots(ctxT(t)).Result())(t)
+	var conc []string
+	for _, k := range base {
+		if r := slotReplicas(slots, int(ring.Slot([]byte(k)))); len(r) > 0 && r[0] == procs[2].Addr && len(conc) < 20 {
+			conc = append(conc, k)
+		}
+	}
+	if len(conc) < 20 {
+		t.Fatalf("only %d of %d keys have n3 as coordinator", len(conc), len(base))
+	}
 	procs[2].Kill() // n3 cut off: n1 and n2 take writes it misses
 	a := loadKeys(t, procs[:1], "a", 100)
 	ctx := ctxT(t) // a step: writes with n3 down
-	for _, k := range base[:20] {
+	for _, k := range conc {
 		if err := procs[0].Client(t).Set(ctx, k, "left", 0).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -298,18 +321,18 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 	// NB: a write's send to a down replica may still be retrying its dial
 	// when the replica comes back; once it has given up, the write is a
 	// hint (held back by --hint-interval 1h) and the replica misses it.
-	waitHints(t, procs[0], "n3", len(a)+20)
+	waitHints(t, procs[:2], "n3", len(a)+20)
 	procs[2].Restart()
 	waitAlive(t, procs, 3)
 	procs[1].Kill() // now n2: n1 and n3 take writes it misses
 	b := loadKeys(t, procs[2:3], "b", 100)
-	ctx = ctxT(t)                 // a step: writes with n2 down
-	for _, k := range base[:20] { // blind writes: concurrent with "left"
+	ctx = ctxT(t)            // a step: writes with n2 down
+	for _, k := range conc { // blind writes: concurrent with "left"
 		if err := procs[2].Client(t).Set(ctx, k, "right", 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitHints(t, procs[2], "n2", len(b)+20)
+	waitHints(t, []*Proc{procs[0], procs[2]}, "n2", len(b)+20)
 	procs[1].Restart()
 	waitAlive(t, procs, 3)
 
@@ -329,7 +352,7 @@ func TestAntiEntropyConvergesAfterPartition(t *testing.T) {
 		t.Fatalf("exchanges read %d keys for %d differing of %d: not confined to the differing leaves", compared, differing, len(all))
 	}
 	ctx = ctxT(t) // a step: reads after convergence
-	for _, k := range base[:20] {
+	for _, k := range conc {
 		vals := must(procs[0].Client(t).Do(ctx, "VGET", k, "LOCAL").Slice())(t)
 		if got := fmt.Sprint(vals[1]); got != "[left right]" && got != "[right left]" {
 			t.Fatalf("%s after convergence: %s, want both concurrent writes as siblings", k, got)
@@ -361,7 +384,7 @@ func TestAntiEntropyKeepsDeletesDeleted(t *testing.T) {
 			t.Fatalf("DEL %s with n3 down: %v", k, err)
 		}
 	}
-	waitHints(t, procs[0], "n3", len(deleted))
+	waitHints(t, procs[:2], "n3", len(deleted))
 	// NB: this sleep is the time under test, not a wait for a condition:
 	// the grace period passes while n3 still holds the old values.
 	time.Sleep(3 * grace)
@@ -434,7 +457,7 @@ func TestAntiEntropyDiffCost(t *testing.T) {
 	waitConverged(t, procs, keys, 10*time.Minute)
 	procs[2].Kill()
 	setKeys(t, procs[:1], keys[:differing], func(string) string { return "changed" })
-	waitHints(t, procs[0], "n3", differing)
+	waitHints(t, procs[:2], "n3", differing)
 	procs[2].Restart()
 	waitAlive(t, procs, 3)
 	names := []string{"bytes_received", "bytes_sent", "hashes_fetched", "keys_compared"}
