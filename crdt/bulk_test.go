@@ -2,10 +2,12 @@ package crdt
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -114,5 +116,52 @@ func TestSAddUnsortedLinear(t *testing.T) {
 	t.Logf("%d members: %v; %d members: %v (×%.1f)", small, s, large, l, float64(l)/float64(s))
 	if l >= bound*s {
 		t.Errorf("SADD of %d members took %v, %.0f× the %v of %d (bound %d×): not linear", large, l, float64(l)/float64(s), s, small, bound)
+	}
+}
+
+// TestFlushEqualsFieldByField: joining the collected hash entries in one
+// pass (flush) gives the delta hash that joining them one at a time gave
+// (the old putField), on random entries: repeated names, the same dot in
+// several entries, registers, counter entries, records and expiries.
+func TestFlushEqualsFieldByField(t *testing.T) {
+	seed := testseed.Seed(t)
+	r := rand.New(rand.NewPCG(seed, 7))
+	actors := []string{"a", "b", "c"}
+	dot := func() dvv.Dot {
+		return dvv.Dot{Actor: actors[r.IntN(len(actors))], Counter: uint64(1 + r.IntN(6))}
+	}
+	entry := func() field {
+		f := field{name: fmt.Sprintf("f%d", r.IntN(5))}
+		switch r.IntN(4) {
+		case 0:
+			f.v.regs = []reg{{dot: dot(), ts: int64(r.IntN(3)), flags: uint8(r.IntN(3)), val: []byte{byte('x' + r.IntN(2))}}}
+		case 1:
+			f.v.ctrs = []ctr{{dot: dot(), inc: uint64(r.IntN(4)), dec: uint64(r.IntN(4))}}
+		case 2:
+			for _, a := range actors {
+				if r.IntN(2) == 0 {
+					f.v.recs = append(f.v.recs, ctr{dot: dvv.Dot{Actor: a, Counter: uint64(1 + r.IntN(6))}, inc: uint64(r.IntN(4))})
+				}
+			}
+		default:
+			f.exp = []expiry{{dot: dot(), at: int64(r.IntN(3))}}
+		}
+		return f
+	}
+	for i := range 2000 {
+		var w write
+		var want []field
+		base := []field{entry()} // what the delta held before (clearAll's records)
+		w.d.hash = mergeFields(nil, base, context{}, context{})
+		want = w.d.hash
+		for range r.IntN(12) {
+			f := entry()
+			want = mergeFields(want, []field{f}, context{}, context{})
+			w.putField(f)
+		}
+		w.flush()
+		if !Equal(Object{hash: w.d.hash}, Object{hash: want}) {
+			t.Fatalf("seed %d, case %d: flush gave %+v, one at a time %+v", seed, i, w.d.hash, want)
+		}
 	}
 }
