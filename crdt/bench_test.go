@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -103,5 +104,113 @@ func BenchmarkMerge(b *testing.B) {
 				_ = Merge(o, d)
 			}
 		})
+	}
+}
+
+// bulkObject builds, directly, a hash (hash true) or set of the n elements
+// named prefix%08d: every other field is a counter (an INCRBY entry), the
+// rest plain registers, so that removing or overwriting fields needs
+// counter records as well as dots. All dots are actor's 1…n.
+func bulkObject(n int, hash bool, prefix, actor string) Object {
+	var o Object
+	for i := range n {
+		d := dvv.Dot{Actor: actor, Counter: uint64(i + 1)}
+		name := fmt.Sprintf("%s%08d", prefix, i)
+		switch {
+		case !hash:
+			o.set = append(o.set, member{name: name, dots: []dvv.Dot{d}})
+		case i%2 == 1:
+			o.hash = append(o.hash, field{name: name, v: value{ctrs: []ctr{{dot: d, inc: uint64(i)}}}})
+		default:
+			o.hash = append(o.hash, field{name: name, v: value{regs: []reg{{dot: d, ts: 1, val: []byte("v")}}}})
+		}
+	}
+	if n > 0 {
+		o.ctx = context{vv: dvv.VV{actor: uint64(n)}}
+	}
+	return o
+}
+
+// bulkNames returns n names prefix%08d in a shuffled (seeded, fixed) order,
+// as a client may send them.
+func bulkNames(n int, prefix string) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = fmt.Appendf(nil, "%s%08d", prefix, i)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(n, func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// bulkCmd is one multi-element command on o with the given names.
+type bulkCmd struct {
+	name string
+	hash bool
+	del  bool // removes: the names are present in the object
+	run  func(o Object, st Stamp, names [][]byte) (Object, error)
+}
+
+var bulkCmds = []bulkCmd{
+	{"HSET", true, false, func(o Object, st Stamp, names [][]byte) (Object, error) {
+		fs := make([]FieldValue, len(names))
+		for i, n := range names {
+			fs[i] = FieldValue{Field: n, Value: []byte("new")}
+		}
+		d, _, err := HSet(o, st, fs)
+		return d, err
+	}},
+	{"SADD", false, false, func(o Object, st Stamp, names [][]byte) (Object, error) {
+		d, _, err := SAdd(o, st, names)
+		return d, err
+	}},
+	{"HDEL", true, true, func(o Object, st Stamp, names [][]byte) (Object, error) {
+		d, _, err := HDel(o, st, names)
+		return d, err
+	}},
+	{"SREM", false, true, func(o Object, st Stamp, names [][]byte) (Object, error) {
+		d, _, err := SRem(o, st, names)
+		return d, err
+	}},
+	{"HEXPIRE", true, true, func(o Object, st Stamp, names [][]byte) (Object, error) {
+		d, _, err := HExpire(o, st, 1e15, ExpireAlways, names)
+		return d, err
+	}},
+}
+
+// bulkCase returns the object and the names of one command of n elements
+// on a key of base other elements: a write adds n new names; a removal
+// (or HEXPIRE) names n elements the key holds besides its base ones.
+func bulkCase(c bulkCmd, base, n int) (Object, [][]byte) {
+	if !c.del {
+		return bulkObject(base, c.hash, "base:", "node-0"), bulkNames(n, "elem:")
+	}
+	o := Merge(bulkObject(base, c.hash, "base:", "node-0"), bulkObject(n, c.hash, "elem:", "node-2"))
+	if len(o.hash)+len(o.set) != base+n {
+		panic("bulkCase: elements lost in the merge")
+	}
+	return o, bulkNames(n, "elem:")
+}
+
+// BenchmarkBulk: one command of 10, 1,000 and 10,000 elements on an empty
+// key and on a key of 10,000 elements (for removals: a key holding the
+// named elements, besides 0 or 10,000 others). The cost must be linear in
+// elements plus object size.
+func BenchmarkBulk(b *testing.B) {
+	for _, c := range bulkCmds {
+		for _, base := range []int{0, 10000} {
+			for _, n := range []int{10, 1000, 10000} {
+				o, names := bulkCase(c, base, n)
+				st := Stamp{Dot: dvv.Dot{Actor: "node-1", Counter: 1}, Now: 1}
+				b.Run(fmt.Sprintf("%s/base=%d/elems=%d", c.name, base, n), func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := c.run(o, st, names); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
 	}
 }

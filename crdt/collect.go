@@ -31,6 +31,7 @@ func Collect(o Object, now int64) (Object, bool) {
 				changed = true
 			}
 		}
+		w.flush()
 		d = w.d
 		d.ctx = ctxOf(w.dots)
 	}

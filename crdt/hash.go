@@ -205,17 +205,17 @@ func fieldExpiry(o Object, st Stamp, names [][]byte, fn func(w *write, i int, cu
 	}
 	w.resolve(KindHash)
 	changed := false
-	done := map[string]bool{}
+	first := make(map[string]int, len(names)) // name → its first index in names
 	for k, b := range names {
 		name := string(b)
 		_, i, _, live := w.seenField(name)
-		if !live || done[name] {
+		if j, dup := first[name]; !live || dup {
 			if live {
-				codes[k] = codes[slicesIndex(names, b)]
+				codes[k] = codes[j]
 			}
 			continue
 		}
-		done[name] = true
+		first[name] = k
 		codes[k] = fn(w, i, effective(w.seen.hash[i].exp))
 		changed = changed || codes[k] == FieldSet || codes[k] == FieldDeleted
 	}
@@ -223,13 +223,4 @@ func fieldExpiry(o Object, st Stamp, names [][]byte, fn func(w *write, i int, cu
 		return Object{}, codes, nil
 	}
 	return w.delta(), codes, nil
-}
-
-func slicesIndex(bs [][]byte, b []byte) int {
-	for i, x := range bs {
-		if string(x) == string(b) {
-			return i
-		}
-	}
-	return -1
 }

@@ -1,6 +1,11 @@
 package crdt
 
-import "github.com/dynakv/dynakv/replica/dvv"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/dynakv/dynakv/replica/dvv"
+)
 
 // setWrite starts a set command: the type is checked, other types'
 // content superseded.
@@ -42,12 +47,10 @@ func SAdd(o Object, st Stamp, members [][]byte) (Object, int64, error) {
 	return w.delta(), added, nil
 }
 
+// sortMembers sorts ms by name. NB: O(k log k): an insertion sort here made
+// one SADD of k members in arbitrary order cost O(k²).
 func sortMembers(ms []member) {
-	for i := 1; i < len(ms); i++ { // NB: small inputs; insertion sort
-		for j := i; j > 0 && ms[j].name < ms[j-1].name; j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
+	slices.SortFunc(ms, func(x, y member) int { return cmp.Compare(x.name, y.name) })
 }
 
 // SRem is SREM: removes the dots seen of each member present (a concurrent

@@ -1,6 +1,9 @@
 package crdt
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -33,13 +36,16 @@ func (st Stamp) ts() int64 {
 }
 
 // write builds one mutator's delta. seen is the object as the command sees
-// it (an expired key cleared); d accumulates the delta's content; dots the
-// events it covers besides the new one; full makes the delta cover the
-// whole context of o (SET, DEL: everything observed is superseded).
+// it (an expired key cleared); d accumulates the delta's content; fields
+// the hash entries not yet joined into d (flush joins them in one pass);
+// dots the events it covers besides the new one; full makes the delta
+// cover the whole context of o (SET, DEL: everything observed is
+// superseded).
 type write struct {
 	o, seen Object
 	st      Stamp
 	d       Object
+	fields  []field // unsorted, names may repeat; see putField
 	dots    []dvv.Dot
 	full    bool
 	used    uint64 // new dots handed out: st.Dot.Counter … +used−1
@@ -125,9 +131,36 @@ func (w *write) removeField(i int) {
 	}
 }
 
-// putField merges f into the delta's hash.
+// putField adds f to the delta's hash. NB: the entries are only collected
+// here and joined by flush in one sort and merge: joining each into d.hash
+// at once copied the hash per field, so one HSET of k fields cost O(k²).
 func (w *write) putField(f field) {
-	w.d.hash = mergeFields(w.d.hash, []field{f}, context{}, context{})
+	w.fields = append(w.fields, f)
+}
+
+// flush joins the fields putField collected into the delta's hash: sorted
+// by name (stably), the entries of one name joined in the order they were
+// put, then one merge. With empty contexts the join is a union (entries of
+// one dot by their same rule), so this equals joining them one at a time.
+// O(k log k + size of d.hash) for k entries.
+func (w *write) flush() {
+	if len(w.fields) == 0 {
+		return
+	}
+	fs := w.fields
+	w.fields = nil
+	slices.SortStableFunc(fs, func(x, y field) int { return cmp.Compare(x.name, y.name) })
+	out := fs[:0]
+	for _, f := range fs {
+		if n := len(out); n > 0 && out[n-1].name == f.name {
+			p := &out[n-1]
+			p.v = mergeValue(p.v, f.v, context{}, context{})
+			p.exp = joinDots(p.exp, f.exp, context{}, context{}, expDot, sameExp)
+			continue
+		}
+		out = append(out, f)
+	}
+	w.d.hash = mergeFields(w.d.hash, out, context{}, context{})
 }
 
 func (w *write) removeHash() {
@@ -169,6 +202,7 @@ func (w *write) resolve(k Kind) {
 // delta returns the finished delta: its content, and a context of the new
 // event, the dots it supersedes and, when full, all of o's context.
 func (w *write) delta() Object {
+	w.flush()
 	d := w.d
 	c := ctxOf(w.dots)
 	if w.full {
