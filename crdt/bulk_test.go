@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -87,35 +86,6 @@ func TestBulkCostLinear(t *testing.T) {
 				t.Errorf("%d elements allocate %d bytes, %.0f× the %d bytes of %d elements (bound %d×): not linear", large, l, float64(l)/float64(s), s, small, bound)
 			}
 		})
-	}
-}
-
-// TestSAddUnsortedLinear: SADD sorts the members it is given; sorting
-// allocates nothing, so TestBulkCostLinear cannot see a quadratic sort (the
-// old insertion sort). Time is compared instead, with a wide margin: 32,000
-// shuffled members must take less than 320× the time of 1,000 (the best of
-// 5 runs each, so a stall on a loaded machine does not count). An
-// O(k log k) sort gives about 40×, the insertion sort over 1,000×.
-func TestSAddUnsortedLinear(t *testing.T) {
-	const small, large, bound = 1000, 32000, 320
-	mk := bulkCases()["SADD"]
-	best := func(run bulkRun) time.Duration {
-		var m time.Duration
-		for i := range 5 {
-			start := time.Now()
-			if err := run(); err != nil {
-				t.Fatal(err)
-			}
-			if d := time.Since(start); i == 0 || d < m {
-				m = d
-			}
-		}
-		return m
-	}
-	s, l := best(mk(small)), best(mk(large))
-	t.Logf("%d members: %v; %d members: %v (×%.1f)", small, s, large, l, float64(l)/float64(s))
-	if l >= bound*s {
-		t.Errorf("SADD of %d members took %v, %.0f× the %v of %d (bound %d×): not linear", large, l, float64(l)/float64(s), s, small, bound)
 	}
 }
 
