@@ -41,5 +41,5 @@ bench "dynakv/3" $cluster_port | tee "$out/cluster.txt"
 echo
 echo "ratio to redis-server (requests/s):"
 for f in lone cluster; do
-  awk -v who="dynakv/$([ $f = lone ] && echo 1 || echo 3)" 'NR==FNR { rps[$2]=$3; next } { printf "%-9s %-6s %5.2f\n", who, $2, $3/rps[$2] }' "$out/redis.txt" "$out/$f.txt"
+  awk -v who="dynakv/$([ $f = lone ] && echo 1 || echo 3)" 'NR==FNR { rps[$2]=$3; next } { printf "%-9s %-6s %6.3f\n", who, $2, $3/rps[$2] }' "$out/redis.txt" "$out/$f.txt"
 done
