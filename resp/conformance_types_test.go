@@ -15,7 +15,6 @@ import (
 	"github.com/dynakv/dynakv/resp/resptest"
 )
 
-
 // TestConformanceTypes compares every command of issue 11 (strings,
 // hashes, sets, TYPE, OBJECT ENCODING, SCAN TYPE, KEYS), error cases
 // included, byte for byte with a real Redis 7 (redis-server from PATH)
