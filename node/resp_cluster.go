@@ -104,7 +104,7 @@ func (r respCluster) RouteVia(key []byte, via string) (string, bool) {
 
 // Forward sends a client command to node to on a peer connection and
 // returns its raw RESP2 reply (see resp.Cluster.Forward).
-func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
+func (r respCluster) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
 	p := r.n.peer(to)
 	if p == nil {
 		return nil, fmt.Errorf("%w: node: no route to %s", peer.ErrNotSent, to)
@@ -118,7 +118,7 @@ func (r respCluster) Forward(ctx context.Context, to string, args [][]byte) ([]b
 		ctx, cancel = context.WithTimeout(ctx, 2*r.n.coord.Config().Timeout)
 		defer cancel()
 	}
-	rep, err := p.Forward(ctx, args)
+	rep, err := p.ForwardProto(ctx, proto, args)
 	r.n.coord.ObserveCall(to, err) // routing avoids a node forwards cannot reach
 	return rep, err
 }

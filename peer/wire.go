@@ -9,6 +9,12 @@ const (
 	// DKV.AUTH secret → +OK (anything else: -WRONGPASS and the connection
 	// closes).
 	CmdAuth = "DKV.AUTH"
+	// CmdForward3 runs a forwarded client command as if sent on a RESP3
+	// connection, so a RESP3 client gets its reply's RESP3 types (sets,
+	// maps, doubles) from the node that coordinates it: DKV.FWD3 command
+	// [arg ...] → the command's reply in RESP3. A command forwarded for a
+	// RESP2 client is sent as it is.
+	CmdForward3 = "DKV.FWD3"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

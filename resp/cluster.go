@@ -62,7 +62,9 @@ type Cluster interface {
 	// never left this node, and resp routes it once more (Route should by
 	// then avoid node to). Timeouts are Forward's own; ctx is cancelled
 	// when the server closes.
-	Forward(ctx context.Context, to string, args [][]byte) ([]byte, error)
+	// proto is the client's protocol (2 or 3): the reply comes back in it
+	// (peer.CmdForward3 carries a RESP3 client's command).
+	Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error)
 	// Forget removes a node from the ring for good (CLUSTER FORGET).
 	Forget(ctx context.Context, id string) error
 }

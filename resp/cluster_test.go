@@ -45,7 +45,7 @@ func (s *staticCluster) RoutePeer(key []byte) (string, bool) { return "", true }
 func (s *staticCluster) RouteVia(key []byte, _ string) (string, bool) {
 	return "", true
 }
-func (s *staticCluster) Forward(context.Context, string, [][]byte) ([]byte, error) {
+func (s *staticCluster) Forward(context.Context, string, int, [][]byte) ([]byte, error) {
 	return nil, errors.New("static cluster: no forwarding")
 }
 
@@ -276,11 +276,14 @@ func (p *parityCluster) RoutePeer(key []byte) (string, bool) { return p.Route(ke
 
 func (p *parityCluster) RouteVia(key []byte, _ string) (string, bool) { return p.Route(key) }
 
-func (p *parityCluster) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
+func (p *parityCluster) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
 	p.forwards.Add(1)
 	r, ok := p.remotes[to]
 	if !ok {
 		return nil, fmt.Errorf("no route to %s", to)
+	}
+	if proto == 3 {
+		args = append([][]byte{[]byte(peer.CmdForward3)}, args...)
 	}
 	return r.do(ctx, args)
 }
@@ -687,12 +690,12 @@ func (f failoverParity) Route(key []byte) (string, bool) {
 	return f.parityCluster.Route(key)
 }
 
-func (f failoverParity) Forward(ctx context.Context, to string, args [][]byte) ([]byte, error) {
+func (f failoverParity) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
 	if to == "n2" {
 		f.suspected.Store(true)
 		return nil, fmt.Errorf("%w: dial refused", peer.ErrNotSent)
 	}
-	return f.parityCluster.Forward(ctx, to, args)
+	return f.parityCluster.Forward(ctx, to, proto, args)
 }
 
 // TestForwardNotSentRoutesAgain: a write whose coordinator could not be
@@ -708,5 +711,23 @@ func TestForwardNotSentRoutesAgain(t *testing.T) {
 	}
 	if n1.value(theirs[0]) != "v" {
 		t.Errorf("the rerouted write is not on this node: %q", n1.value(theirs[0]))
+	}
+}
+
+// TestForwardKeepsRESP3: a write forwarded for a RESP3 client is run on
+// the coordinator as on a RESP3 connection (DKV.FWD3), so the client gets
+// RESP3 types: SPOP with a count replies a set (~), as Redis 7 does.
+func TestForwardKeepsRESP3(t *testing.T) {
+	n1, _, _ := startPair(t)
+	_, theirs := keysOf(1)
+	raw := dialRaw(t, n1.addr)
+	if got := raw.do("HELLO", "3"); !strings.HasPrefix(got, "%") {
+		t.Fatalf("HELLO 3: %q", got)
+	}
+	if got := raw.do("SADD", theirs[0], "a"); got != ":1\r\n" {
+		t.Fatalf("SADD: %q", got)
+	}
+	if got := raw.do("SPOP", theirs[0], "5"); got != "~1\r\n$1\r\na\r\n" {
+		t.Errorf("forwarded SPOP for a RESP3 client = %q, want a RESP3 set", got)
 	}
 }

@@ -28,7 +28,7 @@ func TestConformanceTypes(t *testing.T) {
 			ts := startServerAt(t, time.Now().UnixMilli())
 			ref, dut := conformance.Dial(t, redisAddr), conformance.Dial(t, ts.addr)
 			ref.Do(t, "FLUSHALL")
-			n := conformance.Compare(t, ref, dut, conformance.Types, proto)
+			n := conformance.Compare(t, ref, dut, conformance.Types, proto, nil)
 			t.Logf("RESP%d: %d commands compared", proto, n)
 		})
 	}

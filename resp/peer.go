@@ -17,6 +17,7 @@ func peerCommands() []Command {
 		// DKV.AUTH is the one internal command allowed on any connection
 		// (even before AUTH): it turns the connection into a peer one.
 		{Name: strings.ToLower(peer.CmdAuth), Arity: 2, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdPeerAuth},
+		{Name: strings.ToLower(peer.CmdForward3), Arity: -2, Flags: FlagPeer, Handler: cmdForward3},
 	}
 }
 
@@ -35,4 +36,14 @@ func cmdPeerAuth(c *Conn, args [][]byte) {
 	}
 	c.peer, c.authed = true, true
 	c.WriteOK()
+}
+
+// cmdForward3 is DKV.FWD3 command [arg ...]: the forwarded command of a
+// RESP3 client, run as on a RESP3 connection (its reply in RESP3), then the
+// peer connection goes back to its own protocol.
+func cmdForward3(c *Conn, args [][]byte) {
+	proto := c.proto
+	c.proto = 3
+	defer func() { c.proto = proto }()
+	c.exec(args[1:])
 }

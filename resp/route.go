@@ -154,7 +154,7 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 	case c.peer:
 		c.WriteError(msgForwardLoop)
 	default:
-		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, args)
+		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, c.proto, args)
 		if errors.Is(err, peer.ErrNotSent) {
 			if pos := keyPositions(cmd, args); len(pos) > 0 {
 				switch to, local := c.srv.cfg.Cluster.Route(args[pos[0]]); {
@@ -163,7 +163,7 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 					return
 				case to != r.to:
 					r.to = to
-					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, args)
+					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, c.proto, args)
 				}
 			}
 		}

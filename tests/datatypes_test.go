@@ -136,7 +136,11 @@ func TestDataTypeScenariosAgainstRedis(t *testing.T) {
 // no` in cluster mode (bus on p+1) on the first free pair of ports in
 // 16500-16599, assigns it every slot, waits for cluster_state:ok and
 // returns its address. The server is killed at cleanup.
-func startRedisServer(t *testing.T) string {
+func startRedisServer(t *testing.T) string { return startRedis(t, true) }
+
+// startRedis is startRedisServer, in cluster mode or not (a standalone
+// server runs multi-key commands across slots).
+func startRedis(t *testing.T, clusterMode bool) string {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server not installed (apt-get install redis-server)")
@@ -153,10 +157,12 @@ func startRedisServer(t *testing.T) string {
 	}
 	dir := t.TempDir()
 	log := &syncBuffer{}
-	cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir,
-		"--cluster-enabled", "yes", "--cluster-port", fmt.Sprint(port+1),
-		"--cluster-config-file", filepath.Join(dir, "nodes.conf"))
+	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}
+	if clusterMode {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-port", fmt.Sprint(port+1),
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"))
+	}
+	cmd := exec.Command("redis-server", args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -174,6 +180,9 @@ func startRedisServer(t *testing.T) string {
 		}
 		return c.Ping(context.Background()).Err()
 	})
+	if !clusterMode {
+		return addr
+	}
 	ctx := ctxT(t)
 	if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
 		t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)

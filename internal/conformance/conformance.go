@@ -679,8 +679,9 @@ func (c *Conn) Do(t testing.TB, args ...string) string {
 
 // Compare sends every line of script to ref and to dut, on connections
 // switched to RESP proto (2 or 3), and reports every reply that differs
-// under the line's mode; it returns how many commands it compared.
-func Compare(t testing.TB, ref, dut *Conn, script string, proto int) int {
+// under the line's mode; it returns how many commands it compared. Lines
+// for which skip (if not nil) is true are sent to neither.
+func Compare(t testing.TB, ref, dut *Conn, script string, proto int, skip func(args []string) bool) int {
 	t.Helper()
 	if proto == 3 {
 		ref.Do(t, "HELLO", "3")
@@ -689,7 +690,7 @@ func Compare(t testing.TB, ref, dut *Conn, script string, proto int) int {
 	n := 0
 	for _, line := range strings.Split(script, "\n") {
 		mode, args := ParseLine(line)
-		if len(args) == 0 {
+		if len(args) == 0 || skip != nil && skip(args) {
 			continue
 		}
 		n++

@@ -264,8 +264,18 @@ func (c *Client) TreeLevel(ctx context.Context, partition, leaves, depth, from, 
 // did not answer within ctx (or Config.Timeout); it wraps peer.ErrRemote,
 // and peer.ErrNotSent when the command was never sent (no connection).
 func (c *Client) Forward(ctx context.Context, args [][]byte) ([]byte, error) {
+	return c.ForwardProto(ctx, 2, args)
+}
+
+// ForwardProto is Forward for a client speaking RESP proto (2 or 3): a
+// RESP3 client's command is wrapped in peer.CmdForward3, and its reply
+// comes back in RESP3.
+func (c *Client) ForwardProto(ctx context.Context, proto int, args [][]byte) ([]byte, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("%w: %s forward: no command", peer.ErrRemote, c.cfg.ID)
+	}
+	if proto == 3 {
+		args = append([][]byte{[]byte(peer.CmdForward3)}, args...)
 	}
 	return c.roundTrip(ctx, "forward", args)
 }
@@ -514,10 +524,11 @@ const (
 	maxDepth = 16       // nesting of arrays
 )
 
-// ReadReply reads one complete RESP2 reply from r and appends its raw bytes
-// to dst. Bulk strings longer than maxBulk bytes, arrays of more than 2^24
-// elements or nested deeper than 16, lines over 64 KiB and anything that is
-// not RESP2 are refused with an error wrapping peer.ErrProtocol (r is then
+// ReadReply reads one complete RESP2 or RESP3 reply from r (RESP3 for
+// commands forwarded with peer.CmdForward3; attributes are not accepted)
+// and appends its raw bytes to dst. Bulk strings longer than maxBulk bytes,
+// aggregates of more than 2^24 elements or nested deeper than 16, lines
+// over 64 KiB and unknown types are refused with an error wrapping peer.ErrProtocol (r is then
 // unusable). It is the bounded reader behind Client.Forward.
 func ReadReply(r *bufio.Reader, dst []byte, maxBulk int64) ([]byte, error) {
 	return readReply(r, dst, maxBulk, 0)
@@ -537,14 +548,15 @@ func readReply(r *bufio.Reader, dst []byte, maxBulk int64, depth int) ([]byte, e
 	dst = append(dst, line...)
 	body := line[1 : len(line)-2]
 	switch line[0] {
-	case '+', '-':
+	case '+', '-', '_', ',', '#', '(':
+		// RESP3's null, double, boolean and big number are one line too.
 		return dst, nil
 	case ':':
 		if _, err := strconv.ParseInt(string(body), 10, 64); err != nil {
 			return nil, fmt.Errorf("%w: bad integer %q", peer.ErrProtocol, cut(body, 64))
 		}
 		return dst, nil
-	case '$':
+	case '$', '=', '!':
 		n, err := strconv.ParseInt(string(body), 10, 64)
 		switch {
 		case err != nil || n < -1:
@@ -563,7 +575,7 @@ func readReply(r *bufio.Reader, dst []byte, maxBulk int64, depth int) ([]byte, e
 			return nil, fmt.Errorf("%w: bulk not ended by CRLF", peer.ErrProtocol)
 		}
 		return dst, nil
-	case '*':
+	case '*', '~', '>', '%':
 		n, err := strconv.ParseInt(string(body), 10, 64)
 		switch {
 		case err != nil || n < -1:
@@ -572,6 +584,9 @@ func readReply(r *bufio.Reader, dst []byte, maxBulk int64, depth int) ([]byte, e
 			return nil, fmt.Errorf("%w: array of %d elements over the limit of %d", peer.ErrProtocol, n, maxElems)
 		case depth >= maxDepth:
 			return nil, fmt.Errorf("%w: arrays nested deeper than %d", peer.ErrProtocol, maxDepth)
+		}
+		if line[0] == '%' {
+			n *= 2 // a map's keys and values
 		}
 		for range n {
 			if dst, err = readReply(r, dst, maxBulk, depth+1); err != nil {

@@ -243,6 +243,12 @@ func TestReadReply(t *testing.T) {
 		{in: "*-1\r\n", want: "*-1\r\n"},
 		{in: "*2\r\n*1\r\n:1\r\n$0\r\n\r\n+next\r\n", want: "*2\r\n*1\r\n:1\r\n$0\r\n\r\n"},
 		{in: "$4\r\na\r\nb\r\n", want: "$4\r\na\r\nb\r\n"}, // CRLF inside a bulk
+		// RESP3, for commands forwarded for RESP3 clients (DKV.FWD3).
+		{in: "_\r\n:1\r\n", want: "_\r\n"},
+		{in: ",1.5\r\n", want: ",1.5\r\n"},
+		{in: "~2\r\n$1\r\na\r\n$1\r\nb\r\n+next\r\n", want: "~2\r\n$1\r\na\r\n$1\r\nb\r\n"},
+		{in: "%1\r\n$1\r\nk\r\n*1\r\n:2\r\n+next\r\n", want: "%1\r\n$1\r\nk\r\n*1\r\n:2\r\n"},
+		{in: "=7\r\ntxt:abc\r\n", want: "=7\r\ntxt:abc\r\n"},
 		{in: "*3\r\n$1\r\nx\r\n*2\r\n:1\r\n$-1\r\n+s\r\n", want: "*3\r\n$1\r\nx\r\n*2\r\n:1\r\n$-1\r\n+s\r\n"},
 		{in: "*0\r\n", want: "*0\r\n"},
 		{in: "?x\r\n", bad: true},
