@@ -130,17 +130,9 @@ func hashAll(keys, vals bool) HandlerFunc {
 }
 
 func cmdHDel(c *Conn, args [][]byte) {
-	var n int64
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, k, err := crdt.HDel(cur, st, args[2:])
-		n = k
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.HDel(cur, st, args[2:])
+	}, c.WriteInt)
 }
 
 func cmdHExists(c *Conn, args [][]byte) {
@@ -182,17 +174,9 @@ func cmdHIncrBy(c *Conn, args [][]byte) {
 		c.WriteError(msgNotInt)
 		return
 	}
-	var n int64
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, v, err := crdt.HIncrBy(cur, st, args[2], by)
-		n = v
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.HIncrBy(cur, st, args[2], by)
+	}, c.WriteInt)
 }
 
 func cmdHIncrByFloat(c *Conn, args [][]byte) {
@@ -205,17 +189,9 @@ func cmdHIncrByFloat(c *Conn, args [][]byte) {
 		c.WriteError("ERR value is NaN or Infinity")
 		return
 	}
-	var out []byte
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, v, err := crdt.HIncrByFloat(cur, st, args[2], by)
-		out = v
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteBulk(out)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, []byte, error) {
+		return crdt.HIncrByFloat(cur, st, args[2], by)
+	}, c.WriteBulk)
 }
 
 // cmdHRandField is HRANDFIELD key [count [WITHVALUES]], as Redis 7.0: a

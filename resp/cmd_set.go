@@ -24,31 +24,15 @@ func (c *Conn) members(key []byte) ([][]byte, error) {
 }
 
 func cmdSAdd(c *Conn, args [][]byte) {
-	var n int64
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, k, err := crdt.SAdd(cur, st, args[2:])
-		n = k
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.SAdd(cur, st, args[2:])
+	}, c.WriteInt)
 }
 
 func cmdSRem(c *Conn, args [][]byte) {
-	var n int64
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, k, err := crdt.SRem(cur, st, args[2:])
-		n = k
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.SRem(cur, st, args[2:])
+	}, c.WriteInt)
 }
 
 func (c *Conn) writeSetOf(ms [][]byte) {

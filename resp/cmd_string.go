@@ -332,17 +332,9 @@ func cmdMSetNX(c *Conn, args [][]byte) {
 
 // incrBy runs INCRBY by on key and replies the new value.
 func incrBy(c *Conn, key []byte, by int64) {
-	var n int64
-	_, err := c.mutate(key, true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, v, err := crdt.IncrBy(cur, st, by)
-		n = v
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, key, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.IncrBy(cur, st, by)
+	}, c.WriteInt)
 }
 
 func cmdIncr(c *Conn, args [][]byte) { incrBy(c, args[1], 1) }
@@ -402,31 +394,15 @@ func cmdIncrByFloat(c *Conn, args [][]byte) {
 		c.WriteError(msgNotFloat)
 		return
 	}
-	var out []byte
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, v, err := crdt.IncrByFloat(cur, st, by)
-		out = v
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteBulk(out)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, []byte, error) {
+		return crdt.IncrByFloat(cur, st, by)
+	}, c.WriteBulk)
 }
 
 func cmdAppend(c *Conn, args [][]byte) {
-	var n int64
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, l, err := crdt.Append(cur, st, args[2])
-		n = l
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.Append(cur, st, args[2])
+	}, c.WriteInt)
 }
 
 func cmdStrLen(c *Conn, args [][]byte) {
@@ -482,17 +458,9 @@ func cmdSetRange(c *Conn, args [][]byte) {
 		c.WriteError(msgNotInt)
 		return
 	}
-	var n int64
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, l, err := crdt.SetRange(cur, st, off, args[3])
-		n = l
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
+	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+		return crdt.SetRange(cur, st, off, args[3])
+	}, c.WriteInt)
 }
 
 // cmdLCS is LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN], as

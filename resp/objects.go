@@ -24,6 +24,24 @@ func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Ob
 	return next, err
 }
 
+// mutateReply runs a write command whose crdt operation also yields its
+// reply (SADD's count, INCR's value…): op's delta is key's write (with a
+// read first, as the reply depends on the current state), and write
+// sends the value it yielded, or the error is the reply.
+func mutateReply[T any](c *Conn, key []byte, op func(cur crdt.Object, st crdt.Stamp) (crdt.Object, T, error), write func(T)) {
+	var out T
+	_, err := c.mutate(key, true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+		d, v, err := op(cur, st)
+		out = v
+		return d, err
+	})
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	write(out)
+}
+
 // chain runs second after first in one mutator, as one write of several
 // consecutive dots: second sees cur merged with first's delta and a dot
 // after the last one first used. A zero delta of first is skipped.
