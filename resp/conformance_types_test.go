@@ -3,10 +3,7 @@ package resp
 import (
 	"bufio"
 	"fmt"
-	"net"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +19,7 @@ import (
 // hash-field expiry commands (Redis 7.4) are left out when the reference
 // is older (Debian's is 7.0); TestHashFieldExpiry covers them.
 func TestConformanceTypes(t *testing.T) {
-	redisAddr := startRedisPort(t)
+	redisAddr := startRedis(t)
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
 			ts := startServerAt(t, time.Now().UnixMilli())
@@ -32,48 +29,6 @@ func TestConformanceTypes(t *testing.T) {
 			t.Logf("RESP%d: %d commands compared", proto, n)
 		})
 	}
-}
-
-// startRedisPort runs redis-server on a free port of 16401–16499, or
-// skips the test when redis-server is not on PATH.
-func startRedisPort(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not on PATH (apt-get install redis-server; .ci/run installs it): conformance with Redis not checked")
-	}
-	if testing.Short() {
-		t.Skip("short mode")
-	}
-	for port := 16401; port < 16500; port++ {
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		if err := cmd.Start(); err != nil {
-			t.Skipf("redis-server: %v", err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			c, err := net.Dial("tcp", addr)
-			if err == nil {
-				c.Close()
-				return addr
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redis-server did not start on %s: %v", addr, err)
-			}
-		}
-	}
-	t.Skip("no free port in 16401-16499")
-	return ""
 }
 
 // startServerAt is startServer with the fake clock at ms (the wall clock,
@@ -91,7 +46,7 @@ var _ = resptest.NewClock
 // last, step: what cluster clients route by) with a real Redis, and checks
 // that COMMAND DOCS names its group and version as Redis does.
 func TestConformanceCommandInfo(t *testing.T) {
-	redisAddr := startRedisPort(t)
+	redisAddr := startRedis(t)
 	ts := startServer(t, Config{})
 	rc, rr := dialPair(t, redisAddr)
 	oc, or := dialPair(t, ts.addr)
