@@ -53,6 +53,7 @@ type Server struct {
 	cancel context.CancelFunc
 
 	cmds    map[string]*Command
+	params  map[string]Param // CONFIG's parameters, fixed once Serve is called
 	serving atomic.Bool
 	nextID  atomic.Int64
 	started time.Time
@@ -99,6 +100,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 		conns:   make(map[*guardConn]struct{}),
 		clients: make(map[int64]*Conn),
 	}
+	s.registerParams()
 	for _, cmd := range s.builtinCommands() {
 		if err := s.Register(cmd, false); err != nil {
 			panic(err) // a bug in the built-in table
