@@ -188,6 +188,9 @@ func ttlCmd(kind int) HandlerFunc {
 			c.WriteInt(-2)
 		case !has:
 			c.WriteInt(-1)
+		case kind == expireTimeSeconds:
+			// Redis 7.0 rounds EXPIRETIME as TTL: to the nearest second.
+			c.WriteInt((at + 500) / 1000)
 		default:
 			c.WriteInt(ttlValue(kind, at, now))
 		}

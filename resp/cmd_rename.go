@@ -8,7 +8,7 @@ import "github.com/dynakv/dynakv/crdt"
 // write it as a new value of the destination that supersedes everything
 // the destination held (as SET does); RENAME then deletes the source
 // (observed-remove). Both keys must share a slot (CROSSSLOT otherwise, as
-// Redis Cluster), and the command runs as one unit under both keys' locks
+// Redis Cluster) unless the ring has one member, and the command runs as one unit under both keys' locks
 // (runUnit) on their coordinator.
 
 // Redis 7.0's replies of these commands.
@@ -125,7 +125,7 @@ func (v keyValue) write(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 func renameCmd(nx bool) HandlerFunc {
 	return func(c *Conn, args [][]byte) {
 		src, dst := args[1], args[2]
-		if !c.sameSlot(args[1:3]) {
+		if !c.oneUnit(args[1:3]) {
 			c.WriteError(msgCrossSlot)
 			return
 		}
@@ -150,7 +150,11 @@ func (c *Conn) rename(src, dst []byte, nx bool) {
 		c.WriteError(msgNoSuchKey)
 		return
 	case string(src) == string(dst):
-		c.replyRenamed(nx)
+		if nx {
+			c.WriteInt(0)
+		} else {
+			c.WriteOK()
+		}
 		return
 	}
 	if nx {
@@ -220,7 +224,7 @@ func cmdCopy(c *Conn, args [][]byte) {
 		c.WriteError(msgSameObject)
 		return
 	}
-	if !c.sameSlot(args[1:3]) {
+	if !c.oneUnit(args[1:3]) {
 		c.WriteError(msgCrossSlot)
 		return
 	}
@@ -260,6 +264,17 @@ func (c *Conn) copyKey(src, dst []byte, replace bool) {
 	}
 	c.notify('g', "copy_to", dst)
 	c.WriteInt(1)
+}
+
+// oneUnit reports whether keys may be written as one unit: when they
+// share a slot (Redis Cluster's rule), or on a lone node (a ring of one
+// member), which coordinates every key, as a standalone Redis takes any
+// keys.
+func (c *Conn) oneUnit(keys [][]byte) bool {
+	if c.sameSlot(keys) {
+		return true
+	}
+	return len(c.srv.cfg.Cluster.Nodes()) == 1 // sameSlot is true without a Cluster
 }
 
 // cmdTouch is TOUCH key [key …]: the number of keys that exist (dynakv
