@@ -425,12 +425,15 @@ func (t *topology) line(n ClusterNode) string {
 // replicates (or a slot-less master if it replicates none). Dead nodes
 // are flagged "fail" and "disconnected"; the cluster bus port shown is
 // the port + 10000, as Redis's default; every config epoch is the ring
-// version.
+// version. The connection becomes cluster-aware (see scan.go): redis-cli
+// --cluster asks its seed node for CLUSTER NODES, then sums DBSIZE over
+// the masters, the seed's on that same connection.
 func cmdClusterNodes(c *Conn, _ [][]byte) {
 	cl := c.cluster()
 	if cl == nil {
 		return
 	}
+	c.clusterAware = true
 	t := newTopology(cl)
 	var b strings.Builder
 	for _, n := range t.nodes {

@@ -25,7 +25,10 @@ import (
 // ServeClusterClients) sees only the slots this node is master of, as
 // CLUSTER SLOTS shows them, in DBSIZE, KEYS, SCAN, RANDOMKEY and INFO
 // keyspace, so cluster-aware clients that sum those answers over the
-// masters count each key once; any other connection sees every key.
+// masters count each key once; any other connection sees every key. A
+// connection that asked CLUSTER NODES becomes cluster-aware too: that is
+// how redis-cli --cluster reads the topology from its seed node before
+// it sums DBSIZE over the masters, the seed's on the same connection.
 
 // bucketShift is the distance between a key's 64-bit position and its
 // 32-bit SCAN bucket.
