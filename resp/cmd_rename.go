@@ -1,9 +1,15 @@
 package resp
 
-import "github.com/dynakv/dynakv/crdt"
+import (
+	"errors"
+	"math"
 
-// RENAME, RENAMENX, COPY, TOUCH, and the refused DUMP and RESTORE (Redis's
-// generic group). RENAME and COPY read the source's value as a client
+	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/internal/rdb"
+)
+
+// RENAME, RENAMENX, COPY, TOUCH, DUMP and RESTORE (Redis's generic
+// group). RENAME and COPY read the source's value as a client
 // sees it (its type's view and its expiry, hash fields' expiries too) and
 // write it as a new value of the destination that supersedes everything
 // the destination held (as SET does); RENAME then deletes the source
@@ -13,10 +19,10 @@ import "github.com/dynakv/dynakv/crdt"
 
 // Redis 7.0's replies of these commands.
 const (
-	msgNoSuchKey   = "ERR no such key"
-	msgSameObject  = "ERR source and destination objects are the same"
-	msgCopyOtherDB = "ERR Copying to another database is not supported: dynakv keeps database 0 only"
-	msgNoDump      = "ERR DUMP and RESTORE are not supported: dynakv stores causal CRDT objects, not RDB payloads; copy values with COPY or the type's commands"
+	msgNoSuchKey    = "ERR no such key"
+	msgSameObject   = "ERR source and destination objects are the same"
+	msgCopyOtherDB  = "ERR Copying to another database is not supported: dynakv keeps database 0 only"
+	msgDumpFieldTTL = "ERR DUMP of a hash with field expiries is not supported: Redis 7.0's payload cannot carry them"
 )
 
 // keyValue is a live key's value as a client sees it, of any type, with
@@ -281,13 +287,170 @@ func (c *Conn) oneUnit(keys [][]byte) bool {
 // keeps no access times, so touching is only the lookup).
 func cmdTouch(c *Conn, args [][]byte) { cmdExists(c, args) }
 
-// cmdNoDump answers DUMP and RESTORE with a clear refusal (msgNoDump):
-// dynakv's values are causal objects (dots, contexts, tombstones) that an
-// RDB payload cannot carry, and a RESTORE of Redis's payloads would need
-// every RDB encoding (listpack, intset, LZF…) of every version.
-func cmdNoDump(c *Conn, args [][]byte) {
-	_ = args
-	c.WriteError(msgNoDump)
+// cmdDump is DUMP key: Redis 7.0's payload of the key's value (RDB
+// version 10, CRC-64), which redis-server's RESTORE takes; a null for a
+// missing key. A hash with field expiries is refused (msgDumpFieldTTL):
+// Redis 7.0's payload cannot carry them. The key's own expiry is not in
+// a payload (RESTORE takes it), as in Redis.
+func cmdDump(c *Conn, args [][]byte) {
+	o, err := c.load(args[1])
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	v, ok, err := valueOf(o, c.now())
+	c.srv.countLookup(ok)
+	switch {
+	case err != nil:
+		c.WriteErr(err)
+		return
+	case !ok:
+		c.WriteNull()
+		return
+	}
+	rv := rdb.Value{Str: v.str, Members: v.members}
+	switch v.kind {
+	case crdt.KindString:
+		rv.Kind = rdb.String
+	case crdt.KindHash:
+		rv.Kind = rdb.Hash
+		for i, f := range v.fields {
+			if v.fieldAt[i] != 0 {
+				c.WriteError(msgDumpFieldTTL)
+				return
+			}
+			rv.Fields = append(rv.Fields, [2][]byte{f.Field, f.Value})
+		}
+	case crdt.KindSet:
+		rv.Kind = rdb.Set
+	}
+	c.WriteBulk(rdb.Encode(rv))
+}
+
+// cmdRestore is RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME
+// seconds] [FREQ frequency], as Redis 7.0's restoreCommand, in its order
+// of checks: the options, BUSYKEY for a live key without REPLACE, the
+// TTL, the payload's version and checksum, its contents (strings, hashes
+// and sets; rdb.Decode). The value is written as RENAME writes its
+// destination, superseding what the key held; a deadline already past
+// only deletes the key (with REPLACE). IDLETIME and FREQ are accepted and
+// ignored (dynakv keeps no access times). Event: restore.
+func cmdRestore(c *Conn, args [][]byte) {
+	replace, absTTL := false, false
+	idle, freq := false, false // IDLETIME and FREQ exclude each other
+	for j := 4; j < len(args); j++ {
+		more := len(args) - j - 1
+		switch {
+		case equalFold(args[j], "replace"):
+			replace = true
+		case equalFold(args[j], "absttl"):
+			absTTL = true
+		case equalFold(args[j], "idletime") && more >= 1 && !freq:
+			idle = true
+			n, ok := parseStrictInt(args[j+1])
+			switch {
+			case !ok:
+				c.WriteError(msgNotInt)
+				return
+			case n < 0:
+				c.WriteError("ERR Invalid IDLETIME value, must be >= 0")
+				return
+			}
+			j++
+		case equalFold(args[j], "freq") && more >= 1 && !idle:
+			freq = true
+			n, ok := parseStrictInt(args[j+1])
+			switch {
+			case !ok:
+				c.WriteError(msgNotInt)
+				return
+			case n < 0 || n > 255:
+				c.WriteError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				return
+			}
+			j++
+		default:
+			c.WriteError(msgSyntax)
+			return
+		}
+	}
+	c.runUnit(args[1:2], func() { c.restore(args[1], args[2], args[3], replace, absTTL) })
+}
+
+func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
+	if !replace {
+		o, err := c.load(key)
+		if err != nil {
+			c.WriteErr(err)
+			return
+		}
+		if crdt.Live(o, c.now()) {
+			c.WriteError("BUSYKEY Target key name already exists.")
+			return
+		}
+	}
+	ttl, ok := parseStrictInt(ttlArg)
+	switch {
+	case !ok:
+		c.WriteError(msgNotInt)
+		return
+	case ttl < 0:
+		c.WriteError("ERR Invalid TTL value, must be >= 0")
+		return
+	}
+	rv, err := rdb.Decode(payload)
+	switch {
+	case errors.Is(err, rdb.ErrChecksum):
+		c.WriteError("ERR DUMP payload version or checksum are wrong")
+		return
+	case errors.Is(err, rdb.ErrType):
+		c.WriteError("ERR Bad data format: dynakv stores strings, hashes and sets only")
+		return
+	case err != nil, rv.Kind == rdb.Hash && len(rv.Fields) == 0, rv.Kind == rdb.Set && len(rv.Members) == 0:
+		c.WriteError("ERR Bad data format")
+		return
+	}
+	now := c.now()
+	if ttl != 0 && !absTTL {
+		if ttl > math.MaxInt64-now {
+			c.WriteError("ERR Invalid TTL value, must be >= 0")
+			return
+		}
+		ttl += now
+	}
+	if ttl != 0 && ttl <= now { // already expired: only the delete
+		if replace {
+			found, err := c.del(key)
+			if err != nil {
+				c.WriteErr(err)
+				return
+			}
+			if found {
+				c.notify('g', "del", key)
+			}
+		}
+		c.WriteOK()
+		return
+	}
+	v := keyValue{str: rv.Str, members: rv.Members, at: ttl}
+	switch rv.Kind {
+	case rdb.String:
+		v.kind = crdt.KindString
+	case rdb.Hash:
+		v.kind = crdt.KindHash
+		for _, f := range rv.Fields {
+			v.fields = append(v.fields, crdt.FieldValue{Field: f[0], Value: f[1]})
+			v.fieldAt = append(v.fieldAt, 0)
+		}
+	case rdb.Set:
+		v.kind = crdt.KindSet
+	}
+	if _, err := c.mutate(key, false, v.write); err != nil {
+		c.WriteErr(err)
+		return
+	}
+	c.notify('g', "restore", key)
+	c.WriteOK()
 }
 
 // keyspaceCommands is the table of RENAME, RENAMENX, COPY, TOUCH,
@@ -299,7 +462,7 @@ func keyspaceCommands() []Command {
 		{Name: "copy", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "generic", Since: "6.2.0", Summary: "Copy a key", Handler: cmdCopy},
 		{Name: "touch", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "generic", Since: "3.2.1", Summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", Handler: cmdTouch},
 		{Name: "randomkey", Arity: 1, Flags: FlagReadOnly, Group: "generic", Since: "1.0.0", Summary: "Return a random key from the keyspace", Handler: cmdRandomKey},
-		{Name: "dump", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "2.6.0", Summary: "Return a serialized version of the value stored at the specified key.", Handler: cmdNoDump},
-		{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "2.6.0", Summary: "Create a key using the provided serialized value, previously obtained using DUMP.", Handler: cmdNoDump},
+		{Name: "dump", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "2.6.0", Summary: "Return a serialized version of the value stored at the specified key.", Handler: cmdDump},
+		{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "2.6.0", Summary: "Create a key using the provided serialized value, previously obtained using DUMP.", Handler: cmdRestore},
 	}
 }

@@ -72,8 +72,9 @@
 // page ends at a bucket boundary, so resuming neither skips nor repeats a
 // key, and clients that keep it as a double keep it exactly. RENAME,
 // RENAMENX and COPY (cmd_rename.go) copy the value and expiry as a new
-// write of the destination, under runUnit; DUMP and RESTORE are refused
-// (msgNoDump). HSCAN and SSCAN return a
+// write of the destination, under runUnit; DUMP and RESTORE speak Redis
+// 7.0's payloads (RDB version 10, CRC-64; internal/rdb) for strings,
+// hashes and sets. HSCAN and SSCAN return a
 // collection of up to 128 elements whole (cursor 0), larger ones COUNT at
 // a time by index into the sorted elements. OBJECT ENCODING names what
 // Redis 7.0 would use for the value (int, embstr, raw, listpack,

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,3 +378,85 @@ RANDOMKEY
 SET only v
 RANDOMKEY
 `
+
+// TestDumpRestoreWithRedis: a DUMP of redis-server 7.0 (raw, integer and
+// LZF strings, listpack and plain hashes, intsets and plain sets)
+// RESTOREs into dynakv with its TTL, and dynakv's DUMP of it RESTOREs
+// back into redis-server to the same value; RESTORE's errors are Redis's.
+func TestDumpRestoreWithRedis(t *testing.T) {
+	ref := redis.NewClient(&redis.Options{Addr: startRedis(t), MaxRetries: -1})
+	t.Cleanup(func() { ref.Close() })
+	ts := startServerAt(t, time.Now().UnixMilli())
+	dut := ts.client(t, 2, "")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(ref.FlushAll(bg).Err())
+	big := map[string]any{}
+	var members []any
+	for i := range 600 {
+		big[fmt.Sprintf("f%d", i)] = strings.Repeat("x", i%90)
+		members = append(members, fmt.Sprintf("m%d", i))
+	}
+	must(ref.Set(bg, "raw", "hello", 0).Err())
+	must(ref.Set(bg, "int", "-70000", 0).Err())
+	must(ref.Set(bg, "lzf", strings.Repeat("ab", 100), time.Hour).Err())
+	must(ref.HSet(bg, "lp", "f", "v", "g", "123").Err())
+	must(ref.HSet(bg, "hash", big).Err())
+	must(ref.SAdd(bg, "intset", 1, 2, 300, -5).Err())
+	must(ref.SAdd(bg, "set", members...).Err())
+	view := func(c *redis.Client, k string) string {
+		switch c.Type(bg, k).Val() {
+		case "string":
+			return c.Get(bg, k).Val()
+		case "hash":
+			return fmt.Sprint(c.HGetAll(bg, k).Val())
+		default:
+			ms := c.SMembers(bg, k).Val()
+			slices.Sort(ms)
+			return fmt.Sprint(ms)
+		}
+	}
+	for _, k := range []string{"raw", "int", "lzf", "lp", "hash", "intset", "set"} {
+		p, err := ref.Dump(bg, k).Result()
+		must(err)
+		ttl := max(ref.PTTL(bg, k).Val(), 0)
+		must(dut.Restore(bg, k, ttl, p).Err())
+		if got, want := view(dut, k), view(ref, k); got != want {
+			t.Errorf("%s: restored into dynakv as %.80s, want %.80s", k, got, want)
+		}
+		if ttl > 0 && dut.PTTL(bg, k).Val() <= 0 {
+			t.Errorf("%s: the TTL was not restored", k)
+		}
+		back, err := dut.Dump(bg, k).Result()
+		must(err)
+		must(ref.Restore(bg, k+":back", 0, back).Err())
+		if got, want := view(ref, k+":back"), view(ref, k); got != want {
+			t.Errorf("%s: dynakv's DUMP restored into Redis as %.80s, want %.80s", k, got, want)
+		}
+	}
+	p := ref.Dump(bg, "raw").Val()
+	for _, c := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{"RESTORE", "raw", 0, p}, "BUSYKEY Target key name already exists."},
+		{[]any{"RESTORE", "x", -1, p}, "ERR Invalid TTL value, must be >= 0"},
+		{[]any{"RESTORE", "x", 0, p[:len(p)-1] + "!"}, "ERR DUMP payload version or checksum are wrong"},
+		{[]any{"RESTORE", "x", 0, p, "FREQ", 1, "IDLETIME", 1}, "ERR syntax error"},
+	} {
+		for _, cl := range []*redis.Client{ref, dut} {
+			if err := cl.Do(bg, c.args...).Err(); err == nil || err.Error() != c.want {
+				t.Errorf("%v: %v, want %s", c.args[:3], err, c.want)
+			}
+		}
+	}
+	must(dut.HSet(bg, "fttl", "f", "v").Err())
+	must(dut.Do(bg, "HEXPIRE", "fttl", "100", "FIELDS", "1", "f").Err())
+	if err := dut.Dump(bg, "fttl").Err(); err == nil || err.Error() != msgDumpFieldTTL {
+		t.Errorf("DUMP of a hash with field TTLs: %v", err)
+	}
+}
