@@ -40,6 +40,9 @@ type Meta struct {
 	Addr string `json:"a"`
 	// Weight is the node's relative capacity.
 	Weight int `json:"w"`
+	// Client is the node's advertised cluster-client address ("" for
+	// none), see Config.ClientAddr.
+	Client string `json:"c,omitempty"`
 	// Left is set by CLUSTER LEAVE: the reconciler must not admit the
 	// node again once it is removed.
 	Left bool `json:"l,omitempty"`
@@ -278,7 +281,7 @@ func (c *Cluster) persist(st *ring.State) error {
 // Meta returns this node's gossip Meta, encoded (Left once leaving).
 func (c *Cluster) Meta() []byte {
 	c.mu.RLock()
-	m := Meta{Addr: c.cfg.Addr, Weight: c.cfg.Weight, Left: c.leaving}
+	m := Meta{Addr: c.cfg.Addr, Weight: c.cfg.Weight, Client: c.cfg.ClientAddr, Left: c.leaving}
 	c.mu.RUnlock()
 	b, _ := json.Marshal(m) // cannot fail: strings, ints and a bool
 	return b

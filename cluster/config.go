@@ -45,6 +45,10 @@ type Config struct {
 	// GossipAddr is this node's advertised gossip address, recorded in a
 	// ring this node creates.
 	GossipAddr string
+	// ClientAddr is this node's advertised cluster-client address, the
+	// RESP address CLUSTER SLOTS shows cluster-aware clients ("" for
+	// none: Addr is shown). It travels in the gossip Meta, not the ring.
+	ClientAddr string
 	// Weight is this node's relative capacity (1..ring.MaxWeight).
 	Weight int
 	// Dir is the data directory holding StateFile and LeavingFile

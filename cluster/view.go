@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -133,4 +134,25 @@ func (c *Cluster) Info() []Field {
 		Field{"nodes_dead", strconv.Itoa(counts["dead"] + counts["left"] + counts["unknown"])},
 		Field{"nodes", strings.Join(states, ",")},
 	)
+}
+
+// ClientAddrs returns the cluster-client address (Config.ClientAddr) of
+// every member whose gossip Meta carries one, this node's included, by
+// node ID.
+func (c *Cluster) ClientAddrs() map[string]string {
+	out := map[string]string{}
+	if c.cfg.ClientAddr != "" {
+		out[string(c.cfg.Self)] = c.cfg.ClientAddr
+	}
+	ml := c.membership()
+	if ml == nil {
+		return out
+	}
+	for _, gm := range ml.Members() {
+		var md Meta
+		if err := json.Unmarshal(gm.Meta, &md); err == nil && md.Client != "" && gm.ID != string(c.cfg.Self) {
+			out[gm.ID] = md.Client
+		}
+	}
+	return out
 }

@@ -27,8 +27,9 @@ const (
 
 // Scan visits the keys of the whole store from cursor (a peer.Cursor),
 // calling fn with each key and the merge of its replicas' objects, until
-// about count keys were visited; it returns the cursor to resume from, 0 at
-// the end. In a cluster it pages through each partition on every healthy
+// about count keys were visited or fn returns false; it returns the cursor
+// to resume from, 0 at the end (after fn returned false: the position of
+// the first key after the one fn refused). In a cluster it pages through each partition on every healthy
 // replica of it (see scanPartition: a replica under suspicion is asked but
 // not waited for) and visits the union of their keys, so a key that
 // reached any live replica is seen; a partition none of whose replicas
@@ -49,10 +50,17 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 		if err != nil {
 			return 0, err
 		}
-		for _, e := range entries {
+		stop := false
+		for i, e := range entries {
 			seen++
 			if !fn(e.Key, e.Object) {
-				return uint64(next), nil
+				// Resume after the refused key: at the page's next
+				// entry, or where the page ends.
+				if i+1 < len(entries) {
+					return uint64(peer.CursorOf(entries[i+1].Key)), nil
+				}
+				stop = true
+				break
 			}
 		}
 		if next == 0 { // partition done
@@ -62,7 +70,7 @@ func (c *Coordinator) Scan(ctx context.Context, cursor uint64, count int, fn fun
 			next = peer.Cursor(uint64(to) << slotShift)
 		}
 		cursor = uint64(next)
-		if seen >= count {
+		if stop || seen >= count {
 			return cursor, nil
 		}
 	}

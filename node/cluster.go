@@ -29,6 +29,7 @@ func (n *Node) newCluster(addr string) error {
 		})
 	cc := cfg.Cluster
 	cc.Self, cc.Addr, cc.GossipAddr, cc.Dir = ring.NodeID(cfg.ID), addr, cfg.Gossip, cfg.DataDir
+	cc.ClientAddr = n.caddr
 	cc.Bootstrap, cc.Ring, cc.Logger = len(cfg.Join) == 0, cfg.Ring, n.log
 	// NB: OnChange calls may arrive out of order; Prune judges by the
 	// installed state, so a late call never keeps a stale address.

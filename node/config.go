@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/dynakv/dynakv/antientropy"
@@ -36,6 +38,19 @@ type Config struct {
 	ClusterSecret   string   // shared secret of gossip and node-to-node calls (--cluster-secret)
 	// JoinTimeout bounds how long Start waits to be admitted to a ring.
 	JoinTimeout time.Duration
+
+	// ClusterListen is the cluster-client address: a second RESP listener
+	// whose address CLUSTER SLOTS, SHARDS, NODES and REPLICAS advertise,
+	// so cluster-aware clients (go-redis ClusterClient, redis-cli
+	// --cluster) connect there; on its connections DBSIZE, KEYS, SCAN,
+	// RANDOMKEY and INFO keyspace cover only the slots this node is master
+	// of, so their sums over the masters count each key once, while
+	// Listen's connections see the whole keyspace (--cluster-listen).
+	// "" is Listen's host with Listen's port + 10000 when that is below
+	// 32768 (outside Linux's ephemeral ports), else a port the system
+	// picks; "off" is none (CLUSTER SLOTS then shows Listen's address).
+	// Its advertised host is Advertise's (or Listen's).
+	ClusterListen string
 
 	// Ring shapes a new ring, N and Q (--replicas, --partitions); a node
 	// that joins takes them from the ring it joins.
@@ -195,4 +210,49 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ClusterListenOff is the ClusterListen value that turns the
+// cluster-client listener off.
+const ClusterListenOff = "off"
+
+// clusterListenOffset is the default distance from the client port to the
+// cluster-client port, Redis Cluster's bus offset.
+const clusterListenOffset = 10000
+
+// clusterListenAddr returns the address the cluster-client listener binds
+// (see Config.ClusterListen), "" when it is off.
+func (c Config) clusterListenAddr() (string, error) {
+	switch c.ClusterListen {
+	case ClusterListenOff:
+		return "", nil
+	case "":
+	default:
+		return c.ClusterListen, nil
+	}
+	host, p, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "", fmt.Errorf("%w: --listen %q: %w", ErrConfig, c.Listen, err)
+	}
+	port, _ := strconv.Atoi(p)
+	cport := 0 // the system picks
+	if port > 0 && port+clusterListenOffset < 32768 {
+		cport = port + clusterListenOffset
+	}
+	return net.JoinHostPort(host, strconv.Itoa(cport)), nil
+}
+
+// advertisedClusterAddr returns the cluster-client address told to peers:
+// the host of the advertised RESP address adv with the port the
+// cluster-client listener got.
+func advertisedClusterAddr(adv string, ln net.Addr) string {
+	host, _, err := net.SplitHostPort(adv)
+	if err != nil {
+		host = adv
+	}
+	_, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return ln.String()
+	}
+	return net.JoinHostPort(host, port)
 }

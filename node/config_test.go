@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -82,5 +83,31 @@ func TestConfigValidateRejects(t *testing.T) {
 	cfg.AE.Interval = -1 // anti-entropy off: not an error
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("AE off: %v", err)
+	}
+}
+
+// TestClusterListenDefault: --cluster-listen's default is the client port
+// + 10000 when that stays below 32768 (Linux's ephemeral ports), else a
+// port the system picks; "off" is none; an explicit address is kept; the
+// advertised address takes the advertised RESP host.
+func TestClusterListenDefault(t *testing.T) {
+	for _, c := range []struct{ listen, cluster, want string }{
+		{"127.0.0.1:6379", "", "127.0.0.1:16379"},
+		{"0.0.0.0:22767", "", "0.0.0.0:32767"},
+		{"0.0.0.0:22768", "", "0.0.0.0:0"},
+		{"127.0.0.1:40000", "", "127.0.0.1:0"},
+		{"127.0.0.1:0", "", "127.0.0.1:0"},
+		{"127.0.0.1:6379", ClusterListenOff, ""},
+		{"127.0.0.1:6379", "10.0.0.1:7000", "10.0.0.1:7000"},
+	} {
+		cfg := DefaultConfig()
+		cfg.Listen, cfg.ClusterListen = c.listen, c.cluster
+		if got, err := cfg.clusterListenAddr(); err != nil || got != c.want {
+			t.Errorf("Listen %s, ClusterListen %q: %q, %v; want %q", c.listen, c.cluster, got, err, c.want)
+		}
+	}
+	ln := &net.TCPAddr{IP: net.IPv4zero, Port: 16379}
+	if got := advertisedClusterAddr("10.1.2.3:6379", ln); got != "10.1.2.3:16379" {
+		t.Errorf("advertised cluster-client address = %q, want 10.1.2.3:16379", got)
 	}
 }

@@ -39,6 +39,8 @@ type Node struct {
 	co       atomic.Pointer[coordinator.Coordinator] // coord, for the store's sweeper (set once built)
 	srv      *resp.Server
 	ln       net.Listener
+	cln      net.Listener // the cluster-client listener; nil when off
+	caddr    string       // its advertised address ("" when off)
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -70,6 +72,9 @@ func Start(cfg Config) (n *Node, err error) {
 	addr := cfg.Advertise
 	if addr == "" {
 		addr = n.ln.Addr().String()
+	}
+	if n.cln, n.caddr, err = listenClusterClients(cfg, addr); err != nil {
+		return nil, err
 	}
 	if err = n.newCluster(addr); err != nil {
 		return nil, err
@@ -167,7 +172,15 @@ func Start(cfg Config) (n *Node, err error) {
 		}
 		n.done <- err
 	}()
-	log.Info("node started", "listen", n.ln.Addr().String(), "data", cfg.DataDir,
+	if n.cln != nil {
+		go func() {
+			err := n.srv.ServeClusterClients(n.cln)
+			if err != nil && !errors.Is(err, resp.ErrServerClosed) {
+				log.Error("RESP cluster-client listener stopped", "err", err)
+			}
+		}()
+	}
+	log.Info("node started", "listen", n.ln.Addr().String(), "cluster_listen", n.caddr, "data", cfg.DataDir,
 		"incarnation", fmt.Sprintf("%016x", n.store.Incarnation()), "ring_version", st.Version(),
 		"members", len(st.Members()), "N", cc.N, "R", cc.R, "W", cc.W)
 	return n, nil
@@ -186,6 +199,7 @@ func (n *Node) Close() error {
 	<-n.done
 	n.coord.Wait() // sends beyond W and read repairs still in flight
 	n.ln = nil     // closed by Serve
+	n.cln = nil    // closed by the server's Close
 	if e := n.teardown(); e != nil && err == nil {
 		err = e
 	}
@@ -204,5 +218,28 @@ func (n *Node) teardown() error {
 	if n.ln != nil {
 		n.ln.Close()
 	}
+	if n.cln != nil {
+		n.cln.Close()
+	}
 	return err
 }
+
+// listenClusterClients opens the cluster-client listener (see
+// Config.ClusterListen) and returns it with its advertised address, the
+// host of adv (the advertised RESP address) and the listener's port; nil
+// and "" when it is off.
+func listenClusterClients(cfg Config, adv string) (net.Listener, string, error) {
+	bind, err := cfg.clusterListenAddr()
+	if err != nil || bind == "" {
+		return nil, "", err
+	}
+	ln, err := net.Listen("tcp", bind)
+	if err != nil {
+		return nil, "", fmt.Errorf("node: cluster-client listen (--cluster-listen): %w", err)
+	}
+	return ln, advertisedClusterAddr(adv, ln.Addr()), nil
+}
+
+// ClusterAddr returns the advertised cluster-client address, "" when the
+// cluster-client listener is off.
+func (n *Node) ClusterAddr() string { return n.caddr }

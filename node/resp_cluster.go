@@ -41,11 +41,19 @@ func (r respCluster) Version() uint64 {
 	return 0
 }
 
-func (r respCluster) node(st *ring.State, id string) resp.ClusterNode {
+// node is member id as the CLUSTER commands show it. Its address is its
+// cluster-client address (from clients, Cluster.ClientAddrs) when it
+// advertises one, so cluster-aware clients connect there and get
+// per-master keyspace counts; else its RESP address.
+func (r respCluster) node(st *ring.State, clients map[string]string, id string) resp.ClusterNode {
 	m, _ := st.Member(ring.NodeID(id))
-	host, p, err := net.SplitHostPort(m.Addr)
+	addr := m.Addr
+	if a := clients[id]; a != "" {
+		addr = a
+	}
+	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
-		host = m.Addr
+		host = addr
 	}
 	port, _ := strconv.Atoi(p)
 	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
@@ -58,11 +66,12 @@ func (r respCluster) Shards() []resp.Shard {
 	if st == nil {
 		return nil
 	}
+	clients := r.n.cluster.ClientAddrs()
 	var out []resp.Shard
 	for _, sr := range r.n.coord.Shards() {
 		sh := resp.Shard{Start: sr.Start, End: sr.End}
 		for _, id := range sr.Replicas {
-			sh.Replicas = append(sh.Replicas, r.node(st, id))
+			sh.Replicas = append(sh.Replicas, r.node(st, clients, id))
 		}
 		out = append(out, sh)
 	}
@@ -76,9 +85,10 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 		return nil
 	}
 	shards := r.n.coord.Shards()
+	clients := r.n.cluster.ClientAddrs()
 	var out []resp.ClusterNode
 	for _, m := range st.Members() {
-		n := r.node(st, string(m.ID))
+		n := r.node(st, clients, string(m.ID))
 		for _, sh := range shards {
 			if len(sh.Replicas) > 0 && sh.Replicas[0] == n.ID {
 				n.Slots = append(n.Slots, [2]int{sh.Start, sh.End})

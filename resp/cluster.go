@@ -122,6 +122,8 @@ func clusterCommands() []Command {
 			{Name: "info", Arity: 2, Flags: FlagStale, Handler: cmdClusterInfo},
 			{Name: "myid", Arity: 2, Flags: FlagStale, Handler: cmdClusterMyID},
 			{Name: "keyslot", Arity: 3, Flags: FlagStale, Handler: cmdClusterKeySlot},
+			{Name: "countkeysinslot", Arity: 3, Flags: FlagStale, Handler: cmdClusterCountKeysInSlot},
+			{Name: "getkeysinslot", Arity: 4, Flags: FlagStale, Handler: cmdClusterGetKeysInSlot},
 			{Name: "slots", Arity: 2, Flags: FlagStale, Handler: cmdClusterSlots},
 			{Name: "shards", Arity: 2, Flags: FlagStale, Handler: cmdClusterShards},
 			{Name: "nodes", Arity: 2, Flags: FlagStale, Handler: cmdClusterNodes},
@@ -423,12 +425,15 @@ func (t *topology) line(n ClusterNode) string {
 // replicates (or a slot-less master if it replicates none). Dead nodes
 // are flagged "fail" and "disconnected"; the cluster bus port shown is
 // the port + 10000, as Redis's default; every config epoch is the ring
-// version.
+// version. The connection becomes cluster-aware (see scan.go): redis-cli
+// --cluster asks its seed node for CLUSTER NODES, then sums DBSIZE over
+// the masters, the seed's on that same connection.
 func cmdClusterNodes(c *Conn, _ [][]byte) {
 	cl := c.cluster()
 	if cl == nil {
 		return
 	}
+	c.clusterAware = true
 	t := newTopology(cl)
 	var b strings.Builder
 	for _, n := range t.nodes {
@@ -563,6 +568,10 @@ func cmdClusterHelp(c *Conn, _ [][]byte) {
 		"    Return information about the cluster.",
 		"LEAVE",
 		"    Hand this node's partitions off, then remove it from the cluster.",
+		"COUNTKEYSINSLOT <slot>",
+		"    Return the number of keys in <slot>.",
+		"GETKEYSINSLOT <slot> <count>",
+		"    Return key names stored by current node in a slot.",
 		"KEYSLOT <key>",
 		"    Return the hash slot for <key>.",
 		"MYID",

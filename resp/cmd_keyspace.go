@@ -188,6 +188,9 @@ func ttlCmd(kind int) HandlerFunc {
 			c.WriteInt(-2)
 		case !has:
 			c.WriteInt(-1)
+		case kind == expireTimeSeconds:
+			// Redis 7.0 rounds EXPIRETIME as TTL: to the nearest second.
+			c.WriteInt((at + 500) / 1000)
 		default:
 			c.WriteInt(ttlValue(kind, at, now))
 		}
@@ -320,33 +323,11 @@ func cmdObjectHelp(c *Conn, _ [][]byte) {
 	})
 }
 
-// scanAll visits every stored object through the backend's Scan.
-func (s *Server) scanAll(fn func(key []byte, o crdt.Object)) error {
-	var cursor uint64
-	for {
-		next, err := s.b.Scan(s.ctx, cursor, scanAllBatch, func(k []byte, o crdt.Object) bool {
-			fn(k, o)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		if next == 0 {
-			return nil
-		}
-		if err := s.ctx.Err(); err != nil {
-			return err
-		}
-		cursor = next
-	}
-}
-
-const scanAllBatch = 1000
-
-// countKeys counts the live keys, and those of them with an expiry.
-func (s *Server) countKeys() (keys, expires int64, err error) {
+// countKeys counts the live keys of the slots of ranges, and those of
+// them with an expiry.
+func (s *Server) countKeys(ranges []slotRange) (keys, expires int64, err error) {
 	now := s.b.NowMs()
-	err = s.scanAll(func(_ []byte, o crdt.Object) {
+	err = s.scanRanges(ranges, func(_ []byte, o crdt.Object) {
 		if crdt.Live(o, now) {
 			keys++
 			if _, ok := crdt.Expiry(o, now); ok {
@@ -358,7 +339,7 @@ func (s *Server) countKeys() (keys, expires int64, err error) {
 }
 
 func cmdDBSize(c *Conn, _ [][]byte) {
-	n, _, err := c.srv.countKeys()
+	n, _, err := c.srv.countKeys(c.keyRanges())
 	if err != nil {
 		c.WriteErr(err)
 		return
@@ -379,7 +360,7 @@ func cmdKeys(c *Conn, args [][]byte) {
 	pattern := string(args[1])
 	now := c.now()
 	var keys [][]byte
-	err := c.srv.scanAll(func(k []byte, o crdt.Object) {
+	err := c.srv.scanRanges(c.keyRanges(), func(k []byte, o crdt.Object) {
 		if crdt.Live(o, now) && (pattern == "*" || matchKey(k, pattern)) {
 			keys = append(keys, k)
 		}
@@ -464,6 +445,9 @@ func parseScanOpts(args [][]byte, withType bool) (o scanOpts, msg string) {
 	return o, ""
 }
 
+// cmdScan is SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]: one
+// page of the connection's keyspace (see scanPage for the cursor: a
+// 32-bit bucket number, so clients that keep cursors as doubles work).
 func cmdScan(c *Conn, args [][]byte) {
 	cursor, ok := parseCursor(args[1])
 	if !ok {
@@ -477,16 +461,15 @@ func cmdScan(c *Conn, args [][]byte) {
 	}
 	now := c.now()
 	var keys [][]byte
-	next, err := c.srv.b.Scan(c.srv.ctx, cursor, int(min(o.count, maxScanCount)), func(k []byte, obj crdt.Object) bool {
+	next, err := c.srv.scanPage(c.keyRanges(), cursor, int(min(o.count, maxScanCount)), func(k []byte, obj crdt.Object) {
 		t := crdt.TypeOf(obj, now)
 		switch {
 		case t == crdt.KindNone,
 			o.typ != "" && !strings.EqualFold(o.typ, t.String()),
 			o.pattern != "*" && !matchKey(k, o.pattern):
-			return true
+			return
 		}
 		keys = append(keys, k)
-		return true
 	})
 	if err != nil {
 		c.WriteErr(err)

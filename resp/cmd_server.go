@@ -41,7 +41,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(dataCommands(), clusterCommands()...)...)
+	}, append(append(dataCommands(), keyspaceCommands()...), clusterCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
@@ -560,12 +560,12 @@ func cmdInfo(c *Conn, args [][]byte) {
 	}
 	c.WriteVerbatim(c.srv.infoString(func(name string, isDefault bool) bool {
 		return all || dflt && isDefault || want[name]
-	}))
+	}, c.keyRanges()))
 }
 
 // infoString renders the INFO sections include selects, in Redis's format
-// and order.
-func (s *Server) infoString(include func(name string, isDefault bool) bool) string {
+// and order; INFO keyspace counts the keys of the slots of ranges.
+func (s *Server) infoString(include func(name string, isDefault bool) bool, ranges []slotRange) string {
 	var b strings.Builder
 	section := func(title string, fields []InfoField) {
 		if b.Len() > 0 {
@@ -636,7 +636,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool) stri
 	}
 	if include("keyspace", true) {
 		var fields []InfoField
-		if keys, expires, err := s.countKeys(); err != nil {
+		if keys, expires, err := s.countKeys(ranges); err != nil {
 			s.log.Warn("resp: INFO keyspace", "error", err)
 		} else if keys > 0 {
 			fields = append(fields, InfoField{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", keys, expires)})

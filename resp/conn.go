@@ -27,6 +27,10 @@ type Conn struct {
 	laddr   string
 	created time.Time
 
+	// clusterAware: arrived on the cluster-client listener, so keyspace
+	// counts cover only the slots this node is master of (scan.go).
+	clusterAware bool
+
 	authed bool
 	peer   bool // presented the cluster secret (DKV.AUTH): another node
 	quit   bool

@@ -63,8 +63,18 @@
 // then sets each with NX; SMOVE removes, then adds); in a cluster the set
 // operations, their STORE forms, SMOVE, MSETNX and LCS need their keys in
 // one slot ("-CROSSSLOT" otherwise, as Redis Cluster). Random picks
-// (SPOP, SRANDMEMBER, HRANDFIELD) use math/rand/v2. DBSIZE, KEYS, SCAN
-// and INFO keyspace scan the whole backend; HSCAN and SSCAN return a
+// (SPOP, SRANDMEMBER, HRANDFIELD) use math/rand/v2. DBSIZE, KEYS, SCAN,
+// RANDOMKEY and INFO keyspace scan the whole backend, or on a
+// cluster-aware connection (ServeClusterClients' listener, or one that
+// asked CLUSTER NODES) only the slots this node is master of, so
+// cluster clients' sums over the masters count each key once. SCAN's
+// cursor is a 32-bit bucket (slot and 18 bits of key hash, scan.go): a
+// page ends at a bucket boundary, so resuming neither skips nor repeats a
+// key, and clients that keep it as a double keep it exactly. RENAME,
+// RENAMENX and COPY (cmd_rename.go) copy the value and expiry as a new
+// write of the destination, under runUnit; DUMP and RESTORE speak Redis
+// 7.0's payloads (RDB version 10, CRC-64; internal/rdb) for strings,
+// hashes and sets. HSCAN and SSCAN return a
 // collection of up to 128 elements whole (cursor 0), larger ones COUNT at
 // a time by index into the sorted elements. OBJECT ENCODING names what
 // Redis 7.0 would use for the value (int, embstr, raw, listpack,

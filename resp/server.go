@@ -36,7 +36,11 @@ type Backend interface {
 	Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn crdt.Mutator) (prev, next crdt.Object, err error)
 	// Scan visits stored objects (tombstones and expired values included)
 	// from cursor, at least count of them unless exhausted or fn returns
-	// false, and returns the cursor to resume from, 0 when done.
+	// false, and returns the cursor to resume from, 0 when done. Cursors
+	// are positions in peer.CursorOf's order, the order keys are visited
+	// in; resuming from one visits the keys at or after it. A key fn
+	// refused counts as visited: the cursor returned then is past it (the
+	// SCAN pages of scan.go compute their own cursor instead).
 	Scan(ctx context.Context, cursor uint64, count int, fn func(key []byte, o crdt.Object) bool) (next uint64, err error)
 	// NowMs is the backend's clock, Unix milliseconds: the time expiries
 	// are computed and checked against.
@@ -131,7 +135,16 @@ func (s *Server) ListenAndServe(addr string) error {
 // Serve accepts connections on ln and serves them until Close, then
 // returns ErrServerClosed. It takes ownership of ln. It may be called for
 // several listeners.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeClusterClients is Serve for the cluster-client listener: the
+// address CLUSTER SLOTS advertises. Its connections are cluster-aware:
+// DBSIZE, KEYS, SCAN, RANDOMKEY and INFO keyspace cover only the slots
+// this node is master of, so clients that sum them over the masters
+// count each key once (see scan.go).
+func (s *Server) ServeClusterClients(ln net.Listener) error { return s.serve(ln, true) }
+
+func (s *Server) serve(ln net.Listener, clusterAware bool) error {
 	if s.cfgErr != nil {
 		ln.Close()
 		return s.cfgErr
@@ -147,7 +160,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.serving.Store(true)
 	s.mu.Unlock()
 
-	rs := redcon.NewServerNetwork(ln.Addr().Network(), ln.Addr().String(), s.handle, s.accept, s.closedConn)
+	accept := func(rc redcon.Conn) bool { return s.accept(rc, clusterAware) }
+	rs := redcon.NewServerNetwork(ln.Addr().Network(), ln.Addr().String(), s.handle, accept, s.closedConn)
 	rs.AcceptError = func(err error) { s.log.Warn("resp: accept", "error", err) }
 	err := rs.Serve(gl)
 	s.mu.Lock()
@@ -235,13 +249,15 @@ func (s *Server) release(g *guardConn) {
 	s.mu.Unlock()
 }
 
-// accept is redcon's accept callback: the connection's session begins.
-func (s *Server) accept(rc redcon.Conn) bool {
+// accept is redcon's accept callback: the connection's session begins;
+// clusterAware if it came through ServeClusterClients.
+func (s *Server) accept(rc redcon.Conn, clusterAware bool) bool {
 	var laddr string
 	if nc := rc.NetConn(); nc != nil {
 		laddr = nc.LocalAddr().String()
 	}
 	c := newConn(s, rc, rc.RemoteAddr(), laddr)
+	c.clusterAware = clusterAware
 	rc.SetContext(c)
 	s.mu.Lock()
 	s.clients[c.id] = c

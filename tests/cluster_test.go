@@ -435,14 +435,14 @@ func TestJoinPushesDataToNewReplicas(t *testing.T) {
 	t.Logf("%d of %d keys now also replicated on the new node", moved, len(keys))
 }
 
-// slotReplicas returns the addresses CLUSTER SLOTS lists for slot, in
-// order.
+// slotReplicas returns the main addresses of the nodes CLUSTER SLOTS lists
+// (by their cluster-client addresses) for slot, in order.
 func slotReplicas(slots []redis.ClusterSlot, slot int) []string {
 	var addrs []string
 	for _, s := range slots {
 		if s.Start <= slot && slot <= s.End {
 			for _, n := range s.Nodes {
-				addrs = append(addrs, n.Addr)
+				addrs = append(addrs, mainOf(n.Addr))
 			}
 		}
 	}

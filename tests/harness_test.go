@@ -74,6 +74,10 @@ type Proc struct {
 	cmd  *exec.Cmd
 	log  *syncBuffer
 	done chan struct{}
+
+	// ClusterAddr is the cluster-client address (--cluster-listen): the
+	// address CLUSTER SLOTS, SHARDS and NODES show for the node.
+	ClusterAddr string
 }
 
 type syncBuffer struct {
@@ -105,12 +109,27 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
+// mainAddr maps each started process's cluster-client address to its
+// main address (see mainOf).
+var mainAddr sync.Map
+
+// mainOf returns the main (plain client) address of the process whose
+// cluster-client address is addr, as CLUSTER SLOTS shows it; addr itself
+// if it is none's.
+func mainOf(addr string) string {
+	if a, ok := mainAddr.Load(addr); ok {
+		return a.(string)
+	}
+	return addr
+}
+
 // StartServer starts `dynakv server` with the given ID and extra flags and
 // waits until it answers. The process is killed at test cleanup.
 func StartServer(t testing.TB, id string, extra ...string) *Proc {
 	t.Helper()
-	p := &Proc{t: t, ID: id, Addr: freeAddr(t), Data: filepath.Join(t.TempDir(), id)}
-	p.args = append([]string{"server", "--id", id, "--data", p.Data, "--gossip", freeAddr(t)}, extra...)
+	p := &Proc{t: t, ID: id, Addr: freeAddr(t), ClusterAddr: freeAddr(t), Data: filepath.Join(t.TempDir(), id)}
+	mainAddr.Store(p.ClusterAddr, p.Addr)
+	p.args = append([]string{"server", "--id", id, "--data", p.Data, "--gossip", freeAddr(t), "--cluster-listen", p.ClusterAddr}, extra...)
 	p.start()
 	t.Cleanup(func() { p.Kill() })
 	return p

@@ -94,7 +94,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "dynakv dev: %d nodes (N=%d R=%d W=%d), data in %s\n", *nodes, d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W, dir)
 	for _, n := range started {
-		fmt.Fprintf(stdout, "  %s  redis-cli -c -h %s -p %s\n", n.ID(), host, portOf(n.Addr()))
+		fmt.Fprintf(stdout, "  %s  redis-cli -c -h %s -p %s   (cluster clients: %s)\n", n.ID(), host, portOf(n.Addr()), n.ClusterAddr())
 	}
 	fmt.Fprintf(stdout, "try: redis-cli -c -p %d SET hello world\n", basePort)
 	<-ctx.Done()

@@ -37,6 +37,7 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 		fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (required)")
 		fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address for Redis clients")
 		fs.StringVar(&cfg.Advertise, "advertise", cfg.Advertise, "RESP address given to peers and clients (default: --listen)")
+		fs.StringVar(&cfg.ClusterListen, "cluster-listen", cfg.ClusterListen, "cluster-client address: a second RESP listener that CLUSTER SLOTS/SHARDS/NODES advertise; there DBSIZE, KEYS, SCAN, RANDOMKEY and INFO keyspace count only the slots this node is master of, so cluster clients' per-master sums count each key once (default: --listen's port + 10000 if below 32768, else a free port; \"off\": none)")
 		fs.StringVar(&cfg.Gossip, "gossip", cfg.Gossip, "address for cluster gossip (TCP and UDP)")
 		fs.StringVar(&cfg.GossipAdvertise, "gossip-advertise", cfg.GossipAdvertise, "gossip address given to peers (default: --gossip)")
 		fs.Var(listFlag{&cfg.Join}, "join", "comma-separated gossip addresses of nodes to join (none: start a new ring)")

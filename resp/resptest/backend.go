@@ -15,10 +15,12 @@
 package resptest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -184,36 +186,47 @@ func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOpt
 	return prev, next, nil
 }
 
-// Scan visits up to count stored objects (tombstones included) in key
-// order from cursor, an index into the sorted keys; it returns 0 when done.
+// Scan visits stored objects (tombstones included) in the stores' order,
+// peer.CursorOf's (ties by key), from position cursor, until it has
+// visited count of them and finished the run sharing the last position,
+// or fn returns false; it returns the position of the first key not
+// visited (the key fn refused counts as visited, as in replica.Store), 0
+// when done.
 func (b *Backend) Scan(_ context.Context, cursor uint64, count int, fn func(key []byte, o crdt.Object) bool) (uint64, error) {
 	b.mu.Lock()
 	if err := b.check(0, 0); err != nil {
 		b.mu.Unlock()
 		return 0, err
 	}
-	keys := make([]string, 0, len(b.objs))
-	for k := range b.objs {
-		keys = append(keys, k)
+	type item struct {
+		pos uint64
+		key string
+		obj crdt.Object
 	}
-	slices.Sort(keys)
-	objs := make([]crdt.Object, len(keys))
-	for i, k := range keys {
-		objs[i] = b.objs[k]
-	}
-	b.mu.Unlock()
-	if count < 1 {
-		count = 1
-	}
-	i := cursor
-	for ; i < uint64(len(keys)) && i < cursor+uint64(count); i++ {
-		if !fn([]byte(keys[i]), objs[i]) {
-			i++
-			break
+	items := make([]item, 0, len(b.objs))
+	for k, o := range b.objs {
+		if p := uint64(peer.CursorOf([]byte(k))); p >= cursor {
+			items = append(items, item{p, k, o})
 		}
 	}
-	if i >= uint64(len(keys)) {
-		return 0, nil
+	b.mu.Unlock()
+	slices.SortFunc(items, func(x, y item) int {
+		if x.pos != y.pos {
+			return cmp.Compare(x.pos, y.pos)
+		}
+		return strings.Compare(x.key, y.key)
+	})
+	count = max(count, 1)
+	for i, it := range items {
+		if i >= count && it.pos != items[i-1].pos {
+			return it.pos, nil
+		}
+		if !fn([]byte(it.key), it.obj) {
+			if i+1 < len(items) {
+				return items[i+1].pos, nil
+			}
+			return 0, nil
+		}
 	}
-	return i, nil
+	return 0, nil
 }
