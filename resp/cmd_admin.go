@@ -41,10 +41,10 @@ func (a *serverAdmin) percentiles() []float64 { return *a.pcts.Load() }
 // connAdmin is one connection's state of the server and admin commands;
 // the connection's own goroutine reads and writes it.
 type connAdmin struct {
-	dispatched *Command // the command exec handed to its handler, nil if refused
-	depth      int      // nested exec calls (EXEC's commands)
-	replyOff   bool     // CLIENT REPLY OFF
-	skip       int      // CLIENT REPLY SKIP: replies still to drop
+	dispatched *Command    // the command exec handed to its handler, nil if refused
+	depth      int         // nested exec calls (EXEC's commands)
+	replyOff   bool        // CLIENT REPLY OFF
+	skip       int         // CLIENT REPLY SKIP: replies still to drop
 	noEvict    atomic.Bool // CLIENT NO-EVICT ON (CLIENT LIST reads it)
 	noTouch    atomic.Bool // CLIENT NO-TOUCH ON (CLIENT LIST reads it)
 	pending    []writeMark

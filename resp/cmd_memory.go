@@ -209,7 +209,6 @@ func cmdObjectRefcount(c *Conn, args [][]byte) {
 	c.WriteInt(1)
 }
 
-
 // accessLogSize bounds the keys whose last access OBJECT IDLETIME knows.
 const accessLogSize = 10000
 
