@@ -451,8 +451,11 @@ func cmdCommandDocs(c *Conn, args [][]byte) {
 
 func writeCommandDocs(c *Conn, cmd *Command) {
 	type kv struct{ k, v string }
+	// What the table leaves empty comes from Redis's own docs
+	// (commanddocs.go), with the arguments redis-cli's HELP shows.
+	doc := redisDocs()[cmd.fullName]
 	var fields []kv
-	for _, f := range []kv{{"summary", cmd.Summary}, {"since", cmd.Since}, {"group", cmd.Group}} {
+	for _, f := range []kv{{"summary", cmp.Or(cmd.Summary, doc.Summary)}, {"since", cmp.Or(cmd.Since, doc.Since)}, {"group", cmp.Or(cmd.Group, doc.Group)}, {"complexity", doc.Complexity}} {
 		if f.v != "" {
 			fields = append(fields, f)
 		}
@@ -464,6 +467,9 @@ func writeCommandDocs(c *Conn, cmd *Command) {
 		}
 	}
 	n := len(fields)
+	if len(doc.Arguments) > 0 {
+		n++
+	}
 	if len(subs) > 0 {
 		n++
 	}
@@ -471,6 +477,10 @@ func writeCommandDocs(c *Conn, cmd *Command) {
 	for _, f := range fields {
 		c.WriteBulkString(f.k)
 		c.WriteBulkString(f.v)
+	}
+	if len(doc.Arguments) > 0 {
+		c.WriteBulkString("arguments")
+		writeArgDocs(c, doc.Arguments)
 	}
 	if len(subs) > 0 {
 		c.WriteBulkString("subcommands")
