@@ -27,13 +27,13 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "id", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientID},
 			{Name: "getname", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientGetName},
 			{Name: "setname", Arity: 3, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientSetName},
-			{Name: "setinfo", Arity: 4, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientSetInfo},
+			{Name: "setinfo", Arity: 4, Flags: FlagLoading | FlagStale | FlagFast, Group: "connection", Since: "7.2.0", Summary: "Set client or connection specific info", Handler: cmdClientSetInfo},
 			{Name: "info", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientInfo},
 			{Name: "list", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientList},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientHelp},
 			{Name: "kill", Arity: -3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientKill},
 			{Name: "no-evict", Arity: 3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientNoEvict},
-			{Name: "no-touch", Arity: 3, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientNoTouch},
+			{Name: "no-touch", Arity: 3, Flags: FlagLoading | FlagStale | FlagFast, Group: "connection", Since: "7.2.0", Summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access", Handler: cmdClientNoTouch},
 			{Name: "pause", Arity: -3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientPause},
 			{Name: "unpause", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientUnpause},
 			{Name: "reply", Arity: 3, Flags: FlagLoading | FlagStale, Handler: cmdClientReply},
@@ -445,17 +445,19 @@ func cmdCommandDocs(c *Conn, args [][]byte) {
 	c.WriteMap(len(cmds))
 	for _, cmd := range cmds {
 		c.WriteBulkString(cmd.fullName)
-		writeCommandDocs(c, cmd)
+		writeCommandDocs(c, cmd, "")
 	}
 }
 
-func writeCommandDocs(c *Conn, cmd *Command) {
+// writeCommandDocs writes cmd's docs; a subcommand without a group of
+// its own takes its container's (redis-cli's HELP @group needs one).
+func writeCommandDocs(c *Conn, cmd *Command, parentGroup string) {
 	type kv struct{ k, v string }
 	// What the table leaves empty comes from Redis's own docs
 	// (commanddocs.go), with the arguments redis-cli's HELP shows.
 	doc := redisDocs()[cmd.fullName]
 	var fields []kv
-	for _, f := range []kv{{"summary", cmp.Or(cmd.Summary, doc.Summary)}, {"since", cmp.Or(cmd.Since, doc.Since)}, {"group", cmp.Or(cmd.Group, doc.Group)}, {"complexity", doc.Complexity}} {
+	for _, f := range []kv{{"summary", cmp.Or(cmd.Summary, doc.Summary)}, {"since", cmp.Or(cmd.Since, doc.Since)}, {"group", cmp.Or(cmd.Group, doc.Group, parentGroup, "generic")}, {"complexity", doc.Complexity}} {
 		if f.v != "" {
 			fields = append(fields, f)
 		}
@@ -487,7 +489,7 @@ func writeCommandDocs(c *Conn, cmd *Command) {
 		c.WriteMap(len(subs))
 		for _, sc := range subs {
 			c.WriteBulkString(sc.fullName)
-			writeCommandDocs(c, sc)
+			writeCommandDocs(c, sc, cmp.Or(cmd.Group, doc.Group))
 		}
 	}
 }
