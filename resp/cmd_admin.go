@@ -30,7 +30,7 @@ type serverAdmin struct {
 	latency         latencyMonitor
 	maxMemory       atomic.Int64
 	maxClients      atomic.Int64
-	idleTimeout     atomic.Int64 // seconds; 0: never
+	idleTimeout     atomic.Int64 // nanoseconds; 0: never (CONFIG's timeout is in seconds)
 	peakMemory      atomic.Uint64
 	pause           pauseState
 	access          accessLog
@@ -69,7 +69,7 @@ func (s *Server) initAdmin() {
 	a.slow.slower.Store(10000)
 	a.slow.maxLen.Store(128)
 	a.maxClients.Store(int64(s.cfg.MaxClients))
-	a.idleTimeout.Store(int64(s.cfg.IdleTimeout / time.Second))
+	a.idleTimeout.Store(int64(s.cfg.IdleTimeout))
 	a.pause.changed = make(chan struct{})
 	a.access.limit = accessLogSize
 	s.registerAdminParams()
@@ -111,7 +111,9 @@ func (s *Server) registerAdminParams() {
 		}}
 	}
 	s.addParam(intParam("maxclients", &a.maxClients, 1, math.MaxUint32, nil))
-	s.addParam(intParam("timeout", &a.idleTimeout, 0, math.MaxInt32, nil))
+	var timeoutSec atomic.Int64
+	timeoutSec.Store(int64(s.cfg.IdleTimeout / time.Second))
+	s.addParam(intParam("timeout", &timeoutSec, 0, math.MaxInt32, func() { a.idleTimeout.Store(timeoutSec.Load() * int64(time.Second)) }))
 	s.addParam(intParam("slowlog-log-slower-than", &a.slow.slower, -1, math.MaxInt64, nil))
 	s.addParam(intParam("slowlog-max-len", &a.slow.maxLen, 0, math.MaxInt64, a.slow.trim))
 	s.addParam(intParam("latency-monitor-threshold", &a.latency.threshold, 0, math.MaxInt64, nil))

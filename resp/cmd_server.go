@@ -468,7 +468,7 @@ func writeCommandDocs(c *Conn, cmd *Command, parentGroup string) {
 			subs = append(subs, &cmd.Subcommands[i])
 		}
 	}
-	n := len(fields)
+	n := len(fields) + docExtras(doc)
 	if len(doc.Arguments) > 0 {
 		n++
 	}
@@ -480,6 +480,7 @@ func writeCommandDocs(c *Conn, cmd *Command, parentGroup string) {
 		c.WriteBulkString(f.k)
 		c.WriteBulkString(f.v)
 	}
+	writeDocExtras(c, doc)
 	if len(doc.Arguments) > 0 {
 		c.WriteBulkString("arguments")
 		writeArgDocs(c, doc.Arguments)

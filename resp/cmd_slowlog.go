@@ -279,9 +279,12 @@ func cmdLatencyDoctor(c *Conn, _ [][]byte) {
 	m.mu.Lock()
 	names := sortedKeys(m.events)
 	var b strings.Builder
-	if len(names) == 0 {
+	switch {
+	case m.threshold.Load() == 0 && len(names) == 0:
+		b.WriteString("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n")
+	case len(names) == 0:
 		b.WriteString("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n")
-	} else {
+	default:
 		b.WriteString("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n")
 		for i, n := range names {
 			ev := m.events[n]

@@ -33,11 +33,15 @@ type argDoc struct {
 // cmdDoc is one command's COMMAND DOCS entry (subcommands are entries
 // of their own, by full name "config|set").
 type cmdDoc struct {
-	Summary    string   `json:"summary,omitempty"`
-	Since      string   `json:"since,omitempty"`
-	Group      string   `json:"group,omitempty"`
-	Complexity string   `json:"complexity,omitempty"`
-	Arguments  []argDoc `json:"arguments,omitempty"`
+	Summary    string      `json:"summary,omitempty"`
+	Since      string      `json:"since,omitempty"`
+	Group      string      `json:"group,omitempty"`
+	Complexity string      `json:"complexity,omitempty"`
+	DocFlags   []string    `json:"doc_flags,omitempty"`
+	Deprecated string      `json:"deprecated_since,omitempty"`
+	ReplacedBy string      `json:"replaced_by,omitempty"`
+	History    [][2]string `json:"history,omitempty"`
+	Arguments  []argDoc    `json:"arguments,omitempty"`
 }
 
 // redisDocs returns the embedded docs by full command name.
@@ -101,4 +105,44 @@ func writeArgDocs(c *Conn, args []argDoc) {
 			writeArgDocs(c, a.Arguments)
 		}
 	}
+}
+
+// writeDocExtras writes the fields COMMAND DOCS shows between a
+// command's complexity and its arguments (docExtras counts them).
+func writeDocExtras(c *Conn, doc cmdDoc) {
+	if len(doc.DocFlags) > 0 {
+		c.WriteBulkString("doc_flags")
+		c.WriteSet(len(doc.DocFlags))
+		for _, f := range doc.DocFlags {
+			c.WriteSimple(f)
+		}
+	}
+	if doc.Deprecated != "" {
+		c.WriteBulkString("deprecated_since")
+		c.WriteBulkString(doc.Deprecated)
+	}
+	if doc.ReplacedBy != "" {
+		c.WriteBulkString("replaced_by")
+		c.WriteBulkString(doc.ReplacedBy)
+	}
+	if len(doc.History) > 0 {
+		c.WriteBulkString("history")
+		c.WriteSet(len(doc.History))
+		for _, h := range doc.History {
+			c.WriteArray(2)
+			c.WriteBulkString(h[0])
+			c.WriteBulkString(h[1])
+		}
+	}
+}
+
+// docExtras counts the fields writeDocExtras writes.
+func docExtras(doc cmdDoc) int {
+	n := 0
+	for _, present := range []bool{len(doc.DocFlags) > 0, doc.Deprecated != "", doc.ReplacedBy != "", len(doc.History) > 0} {
+		if present {
+			n++
+		}
+	}
+	return n
 }

@@ -33,6 +33,19 @@ func TestCommandDocsFile(t *testing.T) {
 		if as, ok := m["arguments"].([]any); ok {
 			d.Arguments = argDocs(as)
 		}
+		if fs, ok := m["doc_flags"].([]any); ok {
+			for _, f := range fs {
+				d.DocFlags = append(d.DocFlags, f.(string))
+			}
+		}
+		d.Deprecated, _ = m["deprecated_since"].(string)
+		d.ReplacedBy, _ = m["replaced_by"].(string)
+		if hs, ok := m["history"].([]any); ok {
+			for _, h := range hs {
+				e := h.([]any)
+				d.History = append(d.History, [2]string{e[0].(string), e[1].(string)})
+			}
+		}
 		out[name] = d
 		if subs, ok := m["subcommands"].(map[any]any); ok {
 			for k, sv := range subs {
