@@ -33,7 +33,7 @@ type serverAdmin struct {
 	idleTimeout     atomic.Int64 // nanoseconds; 0: never (CONFIG's timeout is in seconds)
 	peakMemory      atomic.Uint64
 	pause           pauseState
-	access          accessLog
+	access          shardedAccess
 }
 
 func (a *serverAdmin) percentiles() []float64 { return *a.pcts.Load() }
@@ -71,7 +71,7 @@ func (s *Server) initAdmin() {
 	a.maxClients.Store(int64(s.cfg.MaxClients))
 	a.idleTimeout.Store(int64(s.cfg.IdleTimeout))
 	a.pause.changed = make(chan struct{})
-	a.access.limit = accessLogSize
+	a.access.init()
 	s.registerAdminParams()
 	for _, cmd := range []Command{
 		slowlogCommand(), latencyCommand(), memoryCommand(),

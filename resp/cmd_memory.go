@@ -213,7 +213,8 @@ func cmdObjectRefcount(c *Conn, args [][]byte) {
 const accessLogSize = 10000
 
 // accessLog remembers when this node last ran a command on each of the
-// latest accessLogSize keys it served (an LRU list): OBJECT IDLETIME's
+// latest keys it served, limit of them (an LRU list; the server keeps
+// accessLogSize keys in all, see shardedAccess): OBJECT IDLETIME's
 // approximation of Redis's per-object access clock. Commands of a
 // connection with CLIENT NO-TOUCH ON, and OBJECT itself, do not count.
 type accessLog struct {
@@ -255,6 +256,32 @@ func (l *accessLog) last(key string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// accessShards splits the access log, so that connections touching
+// different keys rarely wait for one another's lock.
+const accessShards = 16
+
+// shardedAccess is the server's access log: accessShards accessLogs of
+// accessLogSize/accessShards keys each, a key's shard chosen by its hash.
+type shardedAccess [accessShards]accessLog
+
+func (a *shardedAccess) shard(key string) *accessLog {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return &a[h%accessShards]
+}
+
+func (a *shardedAccess) init() {
+	for i := range a {
+		a[i].limit = accessLogSize / accessShards
+	}
+}
+
+func (a *shardedAccess) touch(key string, at time.Time) { a.shard(key).touch(key, at) }
+
+func (a *shardedAccess) last(key string) (time.Time, bool) { return a.shard(key).last(key) }
 
 // touchKeys records an access to cmd's keys (observe calls it).
 func (c *Conn) touchKeys(cmd *Command, args [][]byte, at time.Time) {
