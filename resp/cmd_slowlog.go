@@ -216,6 +216,7 @@ func latencyCommand() Command {
 		{Name: "history", Arity: 3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdLatencyHistory},
 		{Name: "reset", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdLatencyReset},
 		{Name: "doctor", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdLatencyDoctor},
+		{Name: "graph", Arity: 3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdLatencyGraph},
 		{Name: "histogram", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdLatencyHistogram},
 		{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdLatencyHelp},
 	}}
@@ -302,6 +303,21 @@ func cmdLatencyDoctor(c *Conn, _ [][]byte) {
 	c.WriteVerbatim(b.String())
 }
 
+// cmdLatencyGraph refuses LATENCY GRAPH (Redis's ASCII-art rendering of
+// an event's samples) for an event with samples; LATENCY HISTORY gives
+// the same samples as numbers.
+func cmdLatencyGraph(c *Conn, args [][]byte) {
+	m := &c.srv.adm.latency
+	m.mu.Lock()
+	_, ok := m.events[string(args[2])]
+	m.mu.Unlock()
+	if !ok {
+		c.WriteError("ERR No samples available for event '" + cstr(args[2], 128) + "'")
+		return
+	}
+	c.WriteError("ERR LATENCY GRAPH is not supported by dynakv: LATENCY HISTORY " + cstr(args[2], 128) + " gives the same samples")
+}
+
 // cmdLatencyHistogram is LATENCY HISTOGRAM [command …]: per command, its
 // calls and a cumulative distribution over power-of-two microsecond
 // buckets, as Redis 7 replies it.
@@ -366,6 +382,8 @@ func cmdLatencyHelp(c *Conn, _ [][]byte) {
 		"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"DOCTOR",
 		"    Return a human readable latency analysis report.",
+		"GRAPH <event>",
+		"    Return an ASCII latency graph for the <event> class.",
 		"HISTORY <event>",
 		"    Return time-latency samples for the <event> class.",
 		"LATEST",
