@@ -520,3 +520,29 @@ func TestWait(t *testing.T) {
 		t.Fatalf("last write = %+v", c.adm.lastWrite)
 	}
 }
+
+// TestWaitKilled: a WAIT that cannot be satisfied (timeout 0: no limit)
+// ends when CLIENT KILL closes its connection, so the server's Close does
+// not wait for it forever.
+func TestWaitKilled(t *testing.T) {
+	clock := resptest.NewClock(startMs)
+	s := New(Config{}, replicatedBackend{resptest.NewBackend("n1", clock.NowMs)}, nil)
+	ln, err := netListen(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	defer func() {
+		s.Close()
+		<-done
+	}()
+	waiter, admin := dialRaw(t, ln.Addr().String()), dialRaw(t, ln.Addr().String())
+	waiter.do("SET", "k", "v")
+	id := strings.TrimSuffix(strings.TrimPrefix(waiter.do("CLIENT", "ID"), ":"), "\r\n")
+	waiter.send(multibulk("WAIT", "3", "0")) // n3 never holds it
+	if got := admin.do("CLIENT", "KILL", "ID", id); got != ":1\r\n" {
+		t.Fatalf("CLIENT KILL ID = %q", got)
+	}
+	waiter.expectEOF()
+}

@@ -49,6 +49,24 @@ type connAdmin struct {
 	noTouch    atomic.Bool // CLIENT NO-TOUCH ON (CLIENT LIST reads it)
 	pending    []writeMark
 	lastWrite  []writeMark // WAIT's subject: the connection's last write
+	killed     killSignal  // closed by CLIENT KILL: ends a WAIT or a pause
+}
+
+// killSignal is a channel closed once, made on first use; safe for
+// concurrent use (CLIENT KILL closes another connection's).
+type killSignal struct {
+	make, close sync.Once
+	ch          chan struct{}
+}
+
+func (k *killSignal) done() <-chan struct{} {
+	k.make.Do(func() { k.ch = make(chan struct{}) })
+	return k.ch
+}
+
+func (k *killSignal) fire() {
+	k.done()
+	k.close.Do(func() { close(k.ch) })
 }
 
 // writeMark is one key of a write: the key and, when this node
@@ -321,6 +339,7 @@ func (c *Conn) kill(cc *Conn) {
 		c.quit = true
 		return
 	}
+	cc.adm.killed.fire()
 	if cc.rc != nil {
 		if nc := cc.rc.NetConn(); nc != nil {
 			_ = nc.Close()
@@ -538,6 +557,9 @@ func (s *Server) waitPause(c *Conn, cmd *Command) {
 		case <-s.ctx.Done():
 			t.Stop()
 			return
+		case <-c.adm.killed.done():
+			t.Stop()
+			return
 		}
 		t.Stop()
 	}
@@ -689,8 +711,12 @@ func (c *Conn) acked() int {
 	return least
 }
 
-// waitPoll is how often WAIT asks the replicas again.
-const waitPoll = 20 * time.Millisecond
+// WAIT asks the replicas again after waitPoll, doubling the pause up to
+// waitPollMax, so a long WAIT (0: no limit) costs little.
+const (
+	waitPoll    = 10 * time.Millisecond
+	waitPollMax = time.Second
+)
 
 // cmdWait: WAIT numreplicas timeout — the number of replicas (besides
 // the coordinator's own copy) that hold the connection's last write,
@@ -711,15 +737,29 @@ func cmdWait(c *Conn, args [][]byte) {
 		return
 	}
 	deadline := time.Now().Add(time.Duration(ms) * time.Millisecond)
+	pause := waitPoll
 	for {
 		n := c.acked()
-		if int64(n) >= want || ms > 0 && !time.Now().Before(deadline) || c.srv.ctx.Err() != nil {
+		left := time.Until(deadline)
+		if int64(n) >= want || ms > 0 && left <= 0 {
 			c.WriteInt(int64(n))
 			return
 		}
+		if ms > 0 {
+			pause = min(pause, left)
+		}
+		t := time.NewTimer(pause)
 		select {
 		case <-c.srv.ctx.Done():
-		case <-time.After(waitPoll):
+			t.Stop()
+			c.WriteInt(int64(n))
+			return
+		case <-c.adm.killed.done(): // the reply goes nowhere
+			t.Stop()
+			c.WriteInt(int64(n))
+			return
+		case <-t.C:
 		}
+		pause = min(2*pause, waitPollMax)
 	}
 }
