@@ -546,3 +546,18 @@ func TestWaitKilled(t *testing.T) {
 	}
 	waiter.expectEOF()
 }
+
+func TestRateSampler(t *testing.T) {
+	var r rateSampler
+	t0 := time.Unix(1000, 0)
+	if ops, _, _ := r.sample(t0, 100, 0, 0); ops != 0 {
+		t.Fatalf("first sample: %d ops/s, want 0", ops)
+	}
+	if ops, _, _ := r.sample(t0.Add(50*time.Millisecond), 150, 0, 0); ops != 0 {
+		t.Fatalf("a sample 50 ms later is not taken: %d ops/s", ops)
+	}
+	ops, in, out := r.sample(t0.Add(500*time.Millisecond), 600, 1024, 2048)
+	if ops != 1000 || in != 2 || out != 4 {
+		t.Fatalf("500 commands, 1 KiB in and 2 KiB out in 0.5 s: %d ops/s, %v and %v KiB/s", ops, in, out)
+	}
+}

@@ -34,6 +34,46 @@ type serverAdmin struct {
 	peakMemory      atomic.Uint64
 	pause           pauseState
 	access          shardedAccess
+	rates           rateSampler
+}
+
+// rateSampler computes INFO's instantaneous_* rates from the counters'
+// change since the previous sample, taken at most every 100 ms when INFO
+// is asked (Redis samples in its cron; dynakv has none).
+type rateSampler struct {
+	mu              sync.Mutex
+	at              time.Time
+	ops, in, out    int64
+	opsPS           int64
+	inKBPS, outKBPS float64
+}
+
+// sample returns the rates of commands (per second) and of input and
+// output (KiB per second) given the counters' current values.
+func (r *rateSampler) sample(now time.Time, ops, in, out int64) (int64, float64, float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d := now.Sub(r.at); d >= 100*time.Millisecond {
+		if !r.at.IsZero() && d < time.Minute {
+			sec := d.Seconds()
+			r.opsPS = int64(float64(max(ops-r.ops, 0)) / sec)
+			r.inKBPS = float64(max(in-r.in, 0)) / 1024 / sec
+			r.outKBPS = float64(max(out-r.out, 0)) / 1024 / sec
+		}
+		r.at, r.ops, r.in, r.out = now, ops, in, out
+	}
+	return r.opsPS, r.inKBPS, r.outKBPS
+}
+
+// rateFields are INFO stats' instantaneous_ops_per_sec,
+// instantaneous_input_kbps and instantaneous_output_kbps.
+func (s *Server) rateFields(st Stats) []InfoField {
+	ops, in, out := s.adm.rates.sample(time.Now(), st.TotalCommandsProcessed, st.NetInputBytes, st.NetOutputBytes)
+	return []InfoField{
+		{"instantaneous_ops_per_sec", strconv.FormatInt(ops, 10)},
+		{"instantaneous_input_kbps", strconv.FormatFloat(in, 'f', 2, 64)},
+		{"instantaneous_output_kbps", strconv.FormatFloat(out, 'f', 2, 64)},
+	}
 }
 
 func (a *serverAdmin) percentiles() []float64 { return *a.pcts.Load() }

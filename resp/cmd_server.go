@@ -639,9 +639,10 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool) stri
 		section("Persistence", s.persistenceFields())
 	}
 	if include("stats", true) {
-		section("Stats", []InfoField{
+		section("Stats", append(append([]InfoField{
 			{"total_connections_received", itoa(st.TotalConnectionsReceived)},
 			{"total_commands_processed", itoa(st.TotalCommandsProcessed)},
+		}, s.rateFields(st)...), []InfoField{
 			{"total_net_input_bytes", itoa(st.NetInputBytes)},
 			{"total_net_output_bytes", itoa(st.NetOutputBytes)},
 			{"rejected_connections", itoa(st.RejectedConnections)},
@@ -650,7 +651,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool) stri
 			{"expired_keys", "0"},
 			{"evicted_keys", "0"},
 			{"total_error_replies", itoa(s.adm.stats.Load().errTot.Load())},
-		})
+		}...))
 	}
 	// Redis's cpu, commandstats, errorstats and latencystats follow its
 	// replication section (or stats, without one).
