@@ -56,6 +56,9 @@ func configCommand() Command {
 	return Command{Name: "config", Arity: -2, Subcommands: []Command{
 		{Name: "get", Arity: -3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdConfigGet},
 		{Name: "set", Arity: -4, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdConfigSet},
+		{Name: "resetstat", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdConfigResetStat},
+		{Name: "rewrite", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdConfigRewrite},
+		{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdConfigHelp},
 	}}
 }
 
@@ -79,21 +82,75 @@ func cmdConfigGet(c *Conn, args [][]byte) {
 	}
 }
 
-// cmdConfigSet: CONFIG SET parameter value — a run-time parameter
-// changes; one only the command line sets is refused.
+// cmdConfigSet: CONFIG SET parameter value [parameter value …] — as
+// Redis 7, all or nothing: every name must be known, settable and given
+// once; the values are set in order and, if one is refused, those already
+// set get their old values back.
 func cmdConfigSet(c *Conn, args [][]byte) {
-	name := strings.ToLower(string(args[2]))
-	p, ok := c.srv.params[name]
-	switch {
-	case !ok:
-		c.WriteError("ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'")
-	case p.Set == nil:
-		c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - dynakv is configured by command-line flags")
-	default:
-		if err := p.Set(string(args[3])); err != nil {
-			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err.Error())
+	if len(args)%2 != 0 {
+		c.WriteError(msgSyntax)
+		return
+	}
+	type change struct {
+		p   Param
+		old string
+		v   string
+	}
+	var changes []change
+	seen := map[string]bool{}
+	for i := 2; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		p, ok := c.srv.params[name]
+		switch {
+		case !ok:
+			c.WriteError("ERR Unknown option or number of arguments for CONFIG SET - '" + cstr(args[i], 128) + "'")
+			return
+		case seen[name]:
+			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - duplicate parameter")
+			return
+		case p.Set == nil:
+			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - dynakv is configured by command-line flags")
 			return
 		}
-		c.WriteOK()
+		seen[name] = true
+		changes = append(changes, change{p, p.Get(), string(args[i+1])})
 	}
+	for i, ch := range changes {
+		if err := ch.p.Set(ch.v); err != nil {
+			for j := i - 1; j >= 0; j-- {
+				_ = changes[j].p.Set(changes[j].old) // its own earlier value
+			}
+			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + ch.p.Name + "') - " + err.Error())
+			return
+		}
+	}
+	c.WriteOK()
+}
+
+func cmdConfigResetStat(c *Conn, _ [][]byte) {
+	c.srv.resetStats()
+	c.WriteOK()
+}
+
+// cmdConfigRewrite: dynakv has no configuration file (its configuration
+// is its command line), so there is nothing to rewrite; Redis replies the
+// same when started without one.
+func cmdConfigRewrite(c *Conn, _ [][]byte) {
+	c.WriteError("ERR The server is running without a config file")
+}
+
+func cmdConfigHelp(c *Conn, _ [][]byte) {
+	writeHelp(c, []string{
+		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+		"HELP",
+		"    Prints this help.",
+	})
 }

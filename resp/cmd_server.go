@@ -27,10 +27,19 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "id", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientID},
 			{Name: "getname", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientGetName},
 			{Name: "setname", Arity: 3, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientSetName},
-			{Name: "setinfo", Arity: 4, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdClientSetInfo},
+			{Name: "setinfo", Arity: 4, Flags: FlagLoading | FlagStale | FlagFast, Group: "connection", Since: "7.2.0", Summary: "Set client or connection specific info", Handler: cmdClientSetInfo},
 			{Name: "info", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientInfo},
 			{Name: "list", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientList},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientHelp},
+			{Name: "kill", Arity: -3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientKill},
+			{Name: "no-evict", Arity: 3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientNoEvict},
+			{Name: "no-touch", Arity: 3, Flags: FlagLoading | FlagStale | FlagFast, Group: "connection", Since: "7.2.0", Summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access", Handler: cmdClientNoTouch},
+			{Name: "pause", Arity: -3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientPause},
+			{Name: "unpause", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientUnpause},
+			{Name: "reply", Arity: 3, Flags: FlagLoading | FlagStale, Handler: cmdClientReply},
+			{Name: "tracking", Arity: -3, Flags: FlagLoading | FlagStale, Handler: cmdClientTracking},
+			{Name: "getredir", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientGetRedir},
+			{Name: "unblock", Arity: -3, Flags: FlagAdmin | FlagLoading | FlagStale, Handler: cmdClientUnblock},
 		}},
 		configCommand(),
 		{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdCommand, Subcommands: []Command{
@@ -241,13 +250,14 @@ func (c *Conn) infoLine(now time.Time) string {
 	c.mu.Lock()
 	name, libName, libVer, proto := c.name, c.libName, c.libVer, c.proto
 	c.mu.Unlock()
+	flags := c.clientFlags()
 	cmd := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {
 		cmd = lc.fullName
 	}
 	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), cmd, proto, libName, libVer)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, cmd, proto, libName, libVer)
 }
 
 func cmdClientInfo(c *Conn, _ [][]byte) { c.WriteVerbatim(c.infoLine(time.Now()) + "\n") }
@@ -435,14 +445,19 @@ func cmdCommandDocs(c *Conn, args [][]byte) {
 	c.WriteMap(len(cmds))
 	for _, cmd := range cmds {
 		c.WriteBulkString(cmd.fullName)
-		writeCommandDocs(c, cmd)
+		writeCommandDocs(c, cmd, "")
 	}
 }
 
-func writeCommandDocs(c *Conn, cmd *Command) {
+// writeCommandDocs writes cmd's docs; a subcommand without a group of
+// its own takes its container's (redis-cli's HELP @group needs one).
+func writeCommandDocs(c *Conn, cmd *Command, parentGroup string) {
 	type kv struct{ k, v string }
+	// What the table leaves empty comes from Redis's own docs
+	// (commanddocs.go), with the arguments redis-cli's HELP shows.
+	doc := redisDocs()[cmd.fullName]
 	var fields []kv
-	for _, f := range []kv{{"summary", cmd.Summary}, {"since", cmd.Since}, {"group", cmd.Group}} {
+	for _, f := range []kv{{"summary", cmp.Or(cmd.Summary, doc.Summary)}, {"since", cmp.Or(cmd.Since, doc.Since)}, {"group", cmp.Or(cmd.Group, doc.Group, parentGroup, "generic")}, {"complexity", doc.Complexity}} {
 		if f.v != "" {
 			fields = append(fields, f)
 		}
@@ -453,7 +468,10 @@ func writeCommandDocs(c *Conn, cmd *Command) {
 			subs = append(subs, &cmd.Subcommands[i])
 		}
 	}
-	n := len(fields)
+	n := len(fields) + docExtras(doc)
+	if len(doc.Arguments) > 0 {
+		n++
+	}
 	if len(subs) > 0 {
 		n++
 	}
@@ -462,12 +480,17 @@ func writeCommandDocs(c *Conn, cmd *Command) {
 		c.WriteBulkString(f.k)
 		c.WriteBulkString(f.v)
 	}
+	writeDocExtras(c, doc)
+	if len(doc.Arguments) > 0 {
+		c.WriteBulkString("arguments")
+		writeArgDocs(c, doc.Arguments)
+	}
 	if len(subs) > 0 {
 		c.WriteBulkString("subcommands")
 		c.WriteMap(len(subs))
 		for _, sc := range subs {
 			c.WriteBulkString(sc.fullName)
-			writeCommandDocs(c, sc)
+			writeCommandDocs(c, sc, cmp.Or(cmd.Group, doc.Group))
 		}
 	}
 }
@@ -605,24 +628,58 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 	if include("clients", true) {
 		section("Clients", []InfoField{
 			{"connected_clients", strconv.Itoa(st.ConnectedClients)},
-			{"maxclients", strconv.Itoa(s.cfg.MaxClients)},
+			{"maxclients", itoa(s.adm.maxClients.Load())},
 			{"blocked_clients", "0"},
 		})
 	}
+	if include("memory", true) {
+		section("Memory", s.memoryFields())
+	}
+	if include("persistence", true) {
+		section("Persistence", s.persistenceFields())
+	}
 	if include("stats", true) {
-		section("Stats", []InfoField{
+		section("Stats", append(append([]InfoField{
 			{"total_connections_received", itoa(st.TotalConnectionsReceived)},
 			{"total_commands_processed", itoa(st.TotalCommandsProcessed)},
+		}, s.rateFields(st)...), []InfoField{
 			{"total_net_input_bytes", itoa(st.NetInputBytes)},
 			{"total_net_output_bytes", itoa(st.NetOutputBytes)},
 			{"rejected_connections", itoa(st.RejectedConnections)},
 			{"keyspace_hits", itoa(st.KeyspaceHits)},
 			{"keyspace_misses", itoa(st.KeyspaceMisses)},
-		})
+			{"expired_keys", "0"},
+			{"evicted_keys", "0"},
+			{"total_error_replies", itoa(s.adm.stats.Load().errTot.Load())},
+		}...))
+	}
+	// Redis's cpu, commandstats, errorstats and latencystats follow its
+	// replication section (or stats, without one).
+	statSections := func() {
+		for _, sec := range []struct {
+			name, title string
+			dflt        bool
+			fields      func() []InfoField
+		}{
+			{"cpu", "CPU", true, s.cpuFields},
+			{"commandstats", "Commandstats", false, s.commandStatsFields},
+			{"errorstats", "Errorstats", true, s.errorStatsFields},
+			{"latencystats", "Latencystats", false, s.latencyStatsFields},
+		} {
+			if include(sec.name, sec.dflt) {
+				section(sec.title, sec.fields())
+			}
+		}
+	}
+	if !slices.ContainsFunc(s.cfg.InfoSections, func(sec InfoSection) bool { return sec.Name == "replication" }) {
+		statSections()
 	}
 	for _, sec := range s.cfg.InfoSections {
 		if include(sec.Name, sec.Default) {
 			section(strings.ToUpper(sec.Name[:1])+sec.Name[1:], sec.Fields())
+		}
+		if sec.Name == "replication" {
+			statSections()
 		}
 	}
 	// Redis's cluster section, unless InfoSections has its own: tools

@@ -194,6 +194,7 @@ func lookup(m map[string]*Command, name []byte) *Command {
 // that runs it here or forwards it (routeWrite). It does not recover
 // panics (serve does), so fuzzing sees them.
 func (c *Conn) exec(args [][]byte) {
+	defer c.observe(c.begin(), args) // INFO commandstats, SLOWLOG, CLIENT REPLY… (callstats.go)
 	s := c.srv
 	cmd := lookup(s.cmds, args[0])
 	if cmd == nil {
@@ -221,6 +222,8 @@ func (c *Conn) exec(args [][]byte) {
 		return
 	}
 	c.lastCmd.Store(cmd)
+	c.adm.dispatched = cmd
+	s.waitPause(c, cmd) // CLIENT PAUSE
 	c.lastActive.Store(time.Now().UnixNano())
 	s.stats.commands.Add(1)
 	if s.cfg.Cluster != nil && cmd.Flags&FlagWrite != 0 {

@@ -51,6 +51,9 @@ func dataCommands() []Command {
 		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, Group: "server", Since: "1.0.0", Summary: "Return the number of keys in the selected database", Handler: cmdDBSize},
 		{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3", Summary: "A container for object introspection commands", Subcommands: []Command{
 			{Name: "encoding", Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "generic", Since: "2.2.3", Summary: "Inspect the internal encoding of a Redis object", Handler: cmdObjectEncoding},
+			{Name: "freq", Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "generic", Since: "4.0.0", Summary: "Get the logarithmic access frequency counter of a Redis object", Handler: cmdObjectFreq},
+			{Name: "idletime", Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "generic", Since: "2.2.3", Summary: "Get the time since a Redis object was last accessed", Handler: cmdObjectIdletime},
+			{Name: "refcount", Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "generic", Since: "2.2.3", Summary: "Get the number of references to the value of the key", Handler: cmdObjectRefcount},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "generic", Since: "6.2.0", Summary: "Show helpful text about the different subcommands", Handler: cmdObjectHelp},
 		}},
 

@@ -34,7 +34,8 @@ type Conn struct {
 	authed bool
 	peer   bool // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
-	out    []byte // replies of the current command, handed to redcon after it
+	out    []byte    // replies of the current command, handed to redcon after it
+	adm    connAdmin // server and admin commands' state (cmd_admin.go)
 
 	lastCmd    atomic.Pointer[Command]
 	lastActive atomic.Int64 // Unix nanoseconds

@@ -154,6 +154,34 @@
 // "-ERR <text>". An error reply of a forwarded command is relayed as it
 // is. Newlines in error texts become spaces.
 //
+// # Server and admin commands
+//
+// CONFIG GET/SET (several pairs at once, all or nothing: a refused value
+// puts back those already set)/RESETSTAT/REWRITE (refused: no config
+// file)/HELP over a table of Params (cmd_config.go; this package's own:
+// maxclients, timeout, maxmemory, maxmemory-policy, slowlog-*,
+// latency-monitor-threshold, latency-tracking*, in cmd_admin.go).
+// maxmemory is accepted and shown in INFO memory but not enforced: the
+// data lives in pebble on disk, and dynakv evicts nothing (only
+// maxmemory-policy noeviction is accepted).
+//
+// Every command a client connection runs passes through Conn.observe,
+// which exec defers (callstats.go): INFO commandstats (calls, usec,
+// rejected_calls for the dispatcher's refusals, failed_calls for error
+// replies), errorstats (by error code, 128 codes at most, as Redis),
+// latencystats (a lock-free log-linear histogram per command, 1/16 of a
+// power of two wide), the slow log, the latency monitor, OBJECT
+// IDLETIME's access log (the latest 10,000 keys) and CLIENT REPLY
+// OFF|SKIP, which drops the reply after the fact. Peer connections are
+// not observed. CLIENT PAUSE holds a command in exec, after its checks
+// (CLIENT UNPAUSE and peer connections are never held). WAIT counts the
+// replicas (besides one, Redis's master) whose copy of each key of the
+// connection's last write descends the causal context that write left
+// (Conn.mutate records it), read with the backend's ReadAll; a write
+// forwarded to another node is compared with the merge of the replicas'
+// contexts. COMMAND DOCS fills in what the table leaves out (arguments,
+// complexity, history) from Redis 7.0's own docs, commanddocs.json.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use. Each connection is served by one

@@ -50,7 +50,7 @@ func (g *guardConn) Read(p []byte) (int, error) {
 		if g.rerr != nil {
 			return 0, g.rerr
 		}
-		if t := g.srv.cfg.IdleTimeout; t > 0 {
+		if t := time.Duration(g.srv.adm.idleTimeout.Load()); t > 0 { // timeout, settable
 			_ = g.SetReadDeadline(time.Now().Add(t))
 		}
 		if g.rbuf == nil {

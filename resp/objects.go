@@ -21,6 +21,9 @@ func (c *Conn) load(key []byte) (crdt.Object, error) {
 // the current state (conditions, counters' replies, collection sizes).
 func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Object, err error) {
 	_, next, err = c.srv.b.Update(c.srv.ctx, key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
+	if err == nil {
+		c.noteWrite(key, next) // WAIT's subject
+	}
 	return next, err
 }
 

@@ -58,6 +58,7 @@ type Server struct {
 
 	cmds    map[string]*Command
 	params  map[string]Param // CONFIG's parameters, fixed once Serve is called
+	adm     serverAdmin      // server and admin commands' state (cmd_admin.go)
 	serving atomic.Bool
 	nextID  atomic.Int64
 	started time.Time
@@ -110,6 +111,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 			panic(err) // a bug in the built-in table
 		}
 	}
+	s.initAdmin()
 	if cfg.ClusterSecret != "" {
 		for _, cmd := range peerCommands() {
 			if err := s.register(cmd, false, true); err != nil {
@@ -226,7 +228,7 @@ func (s *Server) admit(c net.Conn) (*guardConn, error) {
 		c.Close()
 		return nil, net.ErrClosed
 	}
-	if len(s.conns) >= s.cfg.MaxClients {
+	if int64(len(s.conns)) >= s.adm.maxClients.Load() { // maxclients, settable
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
 		_ = c.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
