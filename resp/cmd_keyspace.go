@@ -477,7 +477,7 @@ func cmdScan(c *Conn, args [][]byte) {
 	}
 	now := c.now()
 	var keys [][]byte
-	next, err := c.srv.b.Scan(c.srv.ctx, cursor, int(min(o.count, maxScanCount)), func(k []byte, obj crdt.Object) bool {
+	next, err := c.srv.b.Scan(c.Context(), cursor, int(min(o.count, maxScanCount)), func(k []byte, obj crdt.Object) bool {
 		t := crdt.TypeOf(obj, now)
 		switch {
 		case t == crdt.KindNone,
