@@ -42,7 +42,7 @@ var txScript = []string{
 	"WATCH nokey", "b:DEL nokey", "MULTI", "SET nokey 1", "EXEC",
 	"WATCH c", "b:SADD c m", "MULTI", "SMEMBERS c", "EXEC",
 	"WATCH c", "b:SREM c zz", "b:SET c2 x NX", "MULTI", "SCARD c", "EXEC",
-	"WATCH e", "b:SET e v PX 5", "b:PERSIST e", "MULTI", "GET e", "EXEC",
+	"WATCH e", "b:SET e v PX 50000", "b:PERSIST e", "MULTI", "GET e", "EXEC",
 	"MSETNX m1 1 m2 2", "MSETNX m2 3 m3 3", "MGET m1 m2 m3",
 	"SADD s1 x", "SMOVE s1 s2 x", "SMOVE s1 s2 x", "SMEMBERS s2",
 	"HELLO 3",
@@ -338,5 +338,27 @@ func TestTxBlockFrames(t *testing.T) {
 		if _, _, _, ok := decodeBlock(a); ok {
 			t.Errorf("%q decoded", bad)
 		}
+	}
+}
+
+// TestTxWatchedKeyExpired: as Redis 7, EXEC aborts when a watched key
+// that held a value at WATCH has expired since, and not when it had
+// already expired at WATCH.
+func TestTxWatchedKeyExpired(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := dialRaw(t, ts.addr)
+	c.do("SET", "k", "v", "PX", "100")
+	c.do("WATCH", "k")
+	ts.clock.Advance(200)
+	c.do("MULTI")
+	c.do("GET", "k")
+	if got := c.do("EXEC"); got != "*-1\r\n" {
+		t.Fatalf("EXEC after the watched key expired = %q, want the null array", got)
+	}
+	c.do("WATCH", "k") // already expired
+	c.do("MULTI")
+	c.do("GET", "k")
+	if got := c.do("EXEC"); got != "*1\r\n$-1\r\n" {
+		t.Fatalf("EXEC watching a key expired before WATCH = %q", got)
 	}
 }
