@@ -35,14 +35,14 @@ func txCommands() []Command {
 // txState is a connection's transaction state: MULTI's queue and the
 // WATCHed keys. The zero value is "not in MULTI, nothing watched".
 type txState struct {
-	multi   bool       // between MULTI and EXEC/DISCARD
-	dirty   bool       // a command was refused while queuing: EXEC aborts
-	queue   [][][]byte // the queued commands' arguments, in order
-	watched []watch    // the WATCHed keys, each once, in WATCH order
+	multi   bool         // between MULTI and EXEC/DISCARD
+	dirty   bool         // a command was refused while queuing: EXEC aborts
+	queue   [][][]byte   // the queued commands' arguments, in order
+	watched []watchedKey // the WATCHed keys, each once, in WATCH order
 }
 
-// watch is one WATCHed key and what WATCH read of it.
-type watch struct {
+// watchedKey is one WATCHed key and what WATCH read of it.
+type watchedKey struct {
 	key  []byte
 	obj  crdt.Object // the state read (merged into later reads: load)
 	hist []byte      // crdt.History(obj).Encode(): what EXEC compares
@@ -140,7 +140,7 @@ func cmdWatch(c *Conn, args [][]byte) {
 			c.WriteErr(err)
 			return
 		}
-		c.tx.watched = append(c.tx.watched, watch{key: k, obj: o, hist: crdt.History(o).Encode(), live: crdt.Live(o, now)})
+		c.tx.watched = append(c.tx.watched, watchedKey{key: k, obj: o, hist: crdt.History(o).Encode(), live: crdt.Live(o, now)})
 	}
 	c.WriteOK()
 }
@@ -178,7 +178,7 @@ func cmdExec(c *Conn, _ [][]byte) {
 // not read-only), runs here command by command, each as if sent alone,
 // without isolation; its watched keys are checked first, also without
 // isolation.
-func (c *Conn) execBlock(queue [][][]byte, watched []watch) {
+func (c *Conn) execBlock(queue [][][]byte, watched []watchedKey) {
 	keys := c.blockKeys(queue, watched)
 	cl := c.srv.cfg.Cluster
 	switch {
@@ -198,7 +198,7 @@ func (c *Conn) execBlock(queue [][][]byte, watched []watch) {
 }
 
 // blockKeys returns the keys of the queued commands and the watched keys.
-func (c *Conn) blockKeys(queue [][][]byte, watched []watch) [][]byte {
+func (c *Conn) blockKeys(queue [][][]byte, watched []watchedKey) [][]byte {
 	var keys [][]byte
 	for _, args := range queue {
 		if cmd, msg := c.resolve(args); msg == "" {
@@ -236,7 +236,7 @@ func (c *Conn) forwardable(queue [][][]byte) bool {
 // else the array of the queued commands' replies, each run by exec (so a
 // command's error is its element). With unit it runs as one unit under
 // keys' locks (runUnit), the watches checked under them.
-func (c *Conn) runBlock(keys [][]byte, unit bool, watched []watch, queue [][][]byte) {
+func (c *Conn) runBlock(keys [][]byte, unit bool, watched []watchedKey, queue [][][]byte) {
 	last := c.lastCmd.Load()
 	defer c.lastCmd.Store(last)
 	run := func() {
@@ -264,7 +264,7 @@ func (c *Conn) runBlock(keys [][]byte, unit bool, watched []watch, queue [][][]b
 // history (read at quorum and from this node's replica, which on the
 // coordinator holds every write it applied) is not the one WATCH read, or
 // it held a value then and has expired since (as Redis 7).
-func (c *Conn) watchChanged(watched []watch) (bool, error) {
+func (c *Conn) watchChanged(watched []watchedKey) (bool, error) {
 	now := c.now()
 	for _, w := range watched {
 		cur, err := c.loadFresh(w.key)
@@ -292,7 +292,7 @@ var blockCommand = Command{
 
 // encodeBlock returns the DKV.EXEC command of a block: nkeys key… nwatch
 // [key history live]… then each command as argc arg….
-func encodeBlock(keys [][]byte, watched []watch, queue [][][]byte) [][]byte {
+func encodeBlock(keys [][]byte, watched []watchedKey, queue [][][]byte) [][]byte {
 	out := [][]byte{[]byte(peer.CmdExec), strconv.AppendInt(nil, int64(len(keys)), 10)}
 	out = append(out, keys...)
 	out = append(out, strconv.AppendInt(nil, int64(len(watched)), 10))
@@ -310,8 +310,8 @@ func encodeBlock(keys [][]byte, watched []watch, queue [][][]byte) [][]byte {
 	return out
 }
 
-// count parses a count of a DKV.EXEC: at most limit.
-func count(b []byte, limit int) (int, bool) {
+// blockCount parses a count of a DKV.EXEC: at most limit.
+func blockCount(b []byte, limit int) (int, bool) {
 	n, err := strconv.Atoi(string(b))
 	return n, err == nil && n >= 0 && n <= limit
 }
@@ -322,7 +322,7 @@ func blockKeyPositions(args [][]byte) []int {
 	if len(args) < 2 {
 		return nil
 	}
-	n, ok := count(args[1], len(args)-2)
+	n, ok := blockCount(args[1], len(args)-2)
 	if !ok {
 		return nil
 	}
@@ -334,9 +334,9 @@ func blockKeyPositions(args [][]byte) []int {
 }
 
 // decodeBlock parses a DKV.EXEC.
-func decodeBlock(args [][]byte) (keys [][]byte, watched []watch, queue [][][]byte, ok bool) {
+func decodeBlock(args [][]byte) (keys [][]byte, watched []watchedKey, queue [][][]byte, ok bool) {
 	i := 1
-	n, ok := count(args[i], len(args)-i-1)
+	n, ok := blockCount(args[i], len(args)-i-1)
 	if !ok {
 		return nil, nil, nil, false
 	}
@@ -344,16 +344,16 @@ func decodeBlock(args [][]byte) (keys [][]byte, watched []watch, queue [][][]byt
 	if i >= len(args) {
 		return nil, nil, nil, false
 	}
-	if n, ok = count(args[i], (len(args)-i-1)/3); !ok {
+	if n, ok = blockCount(args[i], (len(args)-i-1)/3); !ok {
 		return nil, nil, nil, false
 	}
 	i++
 	for range n {
-		watched = append(watched, watch{key: args[i], hist: args[i+1], live: string(args[i+2]) == "1"})
+		watched = append(watched, watchedKey{key: args[i], hist: args[i+1], live: string(args[i+2]) == "1"})
 		i += 3
 	}
 	for i < len(args) {
-		n, ok := count(args[i], len(args)-i-1)
+		n, ok := blockCount(args[i], len(args)-i-1)
 		if !ok || n == 0 {
 			return nil, nil, nil, false
 		}

@@ -320,7 +320,7 @@ func TestTxForwardedBlock(t *testing.T) {
 // are refused.
 func TestTxBlockFrames(t *testing.T) {
 	keys := [][]byte{[]byte("a"), []byte("w")}
-	watched := []watch{{key: []byte("w"), hist: []byte{3, 0, 0}, live: true}}
+	watched := []watchedKey{{key: []byte("w"), hist: []byte{3, 0, 0}, live: true}}
 	queue := [][][]byte{{[]byte("SET"), []byte("a"), []byte("1")}, {[]byte("PING")}}
 	args := encodeBlock(keys, watched, queue)
 	k, w, q, ok := decodeBlock(args)
