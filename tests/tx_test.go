@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/conformance"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,7 +23,9 @@ import (
 // increments committed in all: the key reads exactly 300 through every
 // node and the 300 committed values are 1..300, each once; (b) go-redis
 // TxPipelined and its documented Watch retry loop; (c) redis-py's
-// pipeline() (MULTI/EXEC) and transaction() with WATCH.
+// pipeline() (MULTI/EXEC) and transaction() with WATCH; (d) a transaction
+// script through each node compared byte for byte with redis-server's
+// replies (txConformance).
 func TestTxCluster(t *testing.T) {
 	procs := StartCluster(t, 3)
 	t.Run("cas-loop", func(t *testing.T) { casLoop(t, procAddrs(procs), "tx:counter", 300) })
@@ -30,6 +33,67 @@ func TestTxCluster(t *testing.T) {
 		goRedisTx(t, procAddrs(procs), "tx:go")
 	})
 	t.Run("redis-py", func(t *testing.T) { redisPyTx(t, procs[1].Addr, "tx:py") })
+	t.Run("conformance", func(t *testing.T) { txConformance(t, procs) })
+}
+
+// txScript is a transaction script for conformance.Compare, its keys in
+// the one slot of hash tag {T} (replaced per run): blocks with runtime
+// and queue-time errors, RESP3-typed replies (sets, maps, nulls) inside
+// EXEC, WATCH without a change, DISCARD, and MSETNX and SMOVE inside a
+// block.
+const txScript = `
+MULTI
+SET {T}a 1
+INCR {T}a
+INCRBY {T}a x
+SADD {T}s m
+SMEMBERS {T}s
+HSET {T}h f v
+HGETALL {T}h
+GET {T}none
+PING
+EXEC
+MULTI
+SET {T}a
+GET {T}a
+EXEC
+WATCH {T}a
+MULTI
+GET {T}a
+EXEC
+WATCH {T}a {T}none
+GET {T}a
+MULTI
+SET {T}a 5
+EXEC
+GET {T}a
+MULTI
+DISCARD
+EXEC
+MULTI
+MSETNX {T}m1 1 {T}m2 2
+MSETNX {T}m2 1 {T}m3 2
+SMOVE {T}s {T}s2 m
+SMEMBERS {T}s2
+EXISTS {T}s
+EXEC
+`
+
+// txConformance sends txScript to a standalone redis-server and to each
+// node of the cluster (so the script's slot is coordinated by the node in
+// one run and forwarded as DKV.EXEC in others), RESP2 and RESP3, and
+// compares the replies byte for byte.
+func txConformance(t *testing.T, procs []*Proc) {
+	redisAddr := startRedis(t, false)
+	for i, p := range procs {
+		for _, proto := range []int{2, 3} {
+			ref, dut := conformance.Dial(t, redisAddr), conformance.Dial(t, p.Addr)
+			ref.Do(t, "FLUSHALL")
+			script := strings.ReplaceAll(txScript, "{T}", fmt.Sprintf("{tx%d.%d}", i, proto))
+			n := conformance.Compare(t, ref, dut, script, proto, nil)
+			t.Logf("%s, RESP%d: %d commands compared", p.ID, proto, n)
+		}
+	}
 }
 
 // TestTxLoneProcess runs (b) and (c) of TestTxCluster on a lone process.
