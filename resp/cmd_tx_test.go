@@ -48,6 +48,8 @@ var txScript = []string{
 	"HELLO 3",
 	"WATCH a", "b:SET a 1", "MULTI", "EXEC",
 	"MULTI", "GET nokey", "SMEMBERS c", "EXEC",
+	"WATCH a", "SET a own", "MULTI", "GET a", "EXEC",
+	"MULTI", "MULTI", "WATCH a", "SET a 1", "EXEC",
 	"MULTI", "QUIT",
 }
 
