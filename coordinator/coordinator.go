@@ -137,6 +137,7 @@ type Coordinator struct {
 	stats Stats
 	bg    sync.WaitGroup // background sends and read repairs
 	susp  *suspects
+	locks lockTable // key locks of the writes coordinated here (locks.go)
 }
 
 // Stats are the coordinator's counters.

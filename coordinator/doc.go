@@ -58,6 +58,25 @@
 // while no node fails, as with Redis's asynchronous replication; W = N does
 // not change this (it bounds durability, not who decides).
 //
+// # Key locks and units
+//
+// Every write this node coordinates (Update) holds its key's lock from
+// its ReadFirst read through the local replica's apply, and releases it
+// before waiting for W acknowledgements; locks are per key, created on
+// first use and dropped when no write holds or awaits them, and waiters
+// are served in arrival order. Unit(ctx, keys, fn) takes the locks of
+// several keys, each once and in byte order (so two units never wait for
+// each other), and runs fn with a context that marks them held: the Gets
+// and Updates fn makes with it form one unit (an EXEC block, a script,
+// MSETNX, SMOVE) that no other write coordinated here interleaves with,
+// and fn's Updates of held keys do not lock again. A write inside a unit
+// to a key the unit did not declare, and a nested Unit's new keys, wait
+// at most Timeout for their lock (ErrLockWait), so undeclared keys
+// cannot make two units wait for each other forever. A wait also ends
+// with its context (ErrLockWait). Reads never lock. Locks exclude only
+// what this coordinator runs: under a partition another coordinator may
+// write the same keys (see below).
+//
 // Concurrency: a Coordinator is safe for concurrent use; each request fans
 // out to replicas in goroutines and returns as soon as its quorum is met
 // (or can no longer be met). Replies that arrive later are drained in the

@@ -227,6 +227,12 @@ func noQuorum(op string, ok, need, n int, cause error) error {
 // zero delta writes nothing and returns (prev, prev). An error from fn
 // aborts the write with nothing stored and is returned unchanged.
 //
+// The key's lock (locks.go) is held from before the read of ReadFirst
+// until the local replica has applied the mutator, not while the write
+// waits for W: writes of one key coordinated here decide one after the
+// other, and none runs inside a Unit holding the key (an Update with the
+// Unit's context is the Unit's own and does not lock again).
+//
 // Deltas may reach a replica in any order or more than once: a replica
 // that missed an earlier one keeps the later delta's dots in its context's
 // cloud until the missing one arrives (by hint, read repair or
@@ -241,18 +247,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if !slices.Contains(ids, c.self) {
 		return prev, next, fmt.Errorf("%w: %q", ErrNotReplica, key)
 	}
-	if opt.ReadFirst && len(ids) > 1 {
-		cur, err := c.Get(ctx, key, ReadOptions{})
-		if err != nil {
-			return prev, next, err
-		}
-		if !cur.IsZero() {
-			if err := c.local.Merge(ctx, key, cur); err != nil {
-				return prev, next, err
-			}
-		}
-	}
-	prev, next, delta, err := c.local.Update(ctx, key, fn)
+	prev, next, delta, err := c.apply(ctx, key, opt.ReadFirst && len(ids) > 1, fn)
 	if err != nil {
 		return prev, next, err
 	}
@@ -345,6 +340,30 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 			return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
 		}
 	}
+}
+
+// apply is the part of a write that holds the key's lock (lockKey): the
+// read at quorum R merged into the local replica (readFirst), then the
+// mutator run on the local replica. The wait for W acknowledgements comes
+// after, without the lock.
+func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
+	release, err := c.lockKey(ctx, key)
+	if err != nil {
+		return prev, next, delta, err
+	}
+	defer release()
+	if readFirst {
+		cur, err := c.Get(ctx, key, ReadOptions{})
+		if err != nil {
+			return prev, next, delta, err
+		}
+		if !cur.IsZero() {
+			if err := c.local.Merge(ctx, key, cur); err != nil {
+				return prev, next, delta, err
+			}
+		}
+	}
+	return c.local.Update(ctx, key, fn)
 }
 
 // Receivers is a Placement that also names, for a key whose partition is

@@ -728,3 +728,34 @@ func TestGetSetAndTTL(t *testing.T) {
 		t.Fatal("GETSET keeps no TTL and returns the old value")
 	}
 }
+
+// TestHistoryChangesWithEveryWrite: History is equal for equal write sets
+// (also when reached by different merge orders) and changes with any
+// write, blind or not, of any type.
+func TestHistoryChangesWithEveryWrite(t *testing.T) {
+	a := dvv.Dot{Actor: "a", Counter: 1}
+	st := Stamp{Dot: a, Now: 1000}
+	d1, _, _ := Set(Object{}, st, []byte("1"), SetOptions{})
+	o1 := Merge(Object{}, d1)
+	st.Dot.Counter = 2
+	d2, _, _ := IncrBy(o1, st, 1)
+	o2 := Merge(o1, d2)
+	if !Equal(History(o1), History(Merge(Object{}, d1))) {
+		t.Fatal("equal states, different histories")
+	}
+	if Equal(History(o1), History(o2)) || Equal(History(Object{}), History(o1)) {
+		t.Fatal("a write left the history unchanged")
+	}
+	// A delta merged without its predecessor (a gap) is still seen.
+	b1 := Stamp{Dot: dvv.Dot{Actor: "b", Counter: 1}, Now: 1000}
+	b2 := Stamp{Dot: dvv.Dot{Actor: "b", Counter: 2}, Now: 1000}
+	e1, _, _ := SAdd(Object{}, b1, [][]byte{[]byte("m")})
+	e2, _, _ := SAdd(Merge(Object{}, e1), b2, [][]byte{[]byte("n")})
+	gap := Merge(Object{}, e2)
+	if Equal(History(gap), History(Object{})) {
+		t.Fatal("a delta beyond a gap left the history unchanged")
+	}
+	if !Equal(History(Merge(gap, e1)), History(Merge(Merge(Object{}, e1), e2))) {
+		t.Fatal("merge order changed the history")
+	}
+}

@@ -15,6 +15,13 @@ const (
 	// [arg ...] → the command's reply in RESP3. A command forwarded for a
 	// RESP2 client is sent as it is.
 	CmdForward3 = "DKV.FWD3"
+	// CmdExec runs a client's MULTI/EXEC block whose keys share a slot as
+	// one unit on the node that coordinates the slot, checking the
+	// WATCHed keys' histories there under the keys' locks: DKV.EXEC nkeys
+	// key… nwatch [key history live]… [argc arg…]… → EXEC's reply (an
+	// array of the commands' replies, or a null array when a watched key
+	// changed). Sent wrapped in CmdForward3 for a RESP3 client.
+	CmdExec = "DKV.EXEC"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

@@ -674,6 +674,7 @@ func (c *Conn) reset() {
 	a.replyOff, a.skip, a.pending, a.lastWrite = false, 0, nil, nil
 	a.noEvict.Store(false)
 	a.noTouch.Store(false)
+	c.resetTx()
 }
 
 func cmdReset(c *Conn, _ [][]byte) {

@@ -50,7 +50,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(append(dataCommands(), keyspaceCommands()...), clusterCommands()...)...)
+	}, append(append(append(dataCommands(), keyspaceCommands()...), clusterCommands()...), txCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {

@@ -186,7 +186,14 @@ func cmdSMove(c *Conn, args [][]byte) {
 		c.WriteError(msgCrossSlot)
 		return
 	}
-	dobj, err := c.load(dst)
+	// One unit: the removal and the add are not interleaved with other
+	// writes of either key coordinated here (runUnit).
+	c.runUnit(args[1:3], func() { smove(c, src, dst, m) })
+}
+
+// smove is SMOVE's body, run as a unit.
+func smove(c *Conn, src, dst, m []byte) {
+	dobj, err := c.loadFresh(dst)
 	if err != nil {
 		c.WriteErr(err)
 		return

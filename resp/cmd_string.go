@@ -309,25 +309,29 @@ func cmdMSetNX(c *Conn, args [][]byte) {
 		c.WriteError(msgCrossSlot)
 		return
 	}
-	now := c.now()
-	for _, k := range keys {
-		o, err := c.load(k)
-		if err != nil {
-			c.WriteErr(err)
-			return
+	// One unit: no write coordinated here slips between the check and the
+	// sets (runUnit).
+	c.runUnit(keys, func() {
+		now := c.now()
+		for _, k := range keys {
+			o, err := c.loadFresh(k)
+			if err != nil {
+				c.WriteErr(err)
+				return
+			}
+			if crdt.Live(o, now) {
+				c.WriteInt(0)
+				return
+			}
 		}
-		if crdt.Live(o, now) {
-			c.WriteInt(0)
-			return
+		for i := 1; i < len(args); i += 2 {
+			if _, err := c.set(args[i], args[i+1], strOpts{nx: true}, 0); err != nil {
+				c.WriteErr(err)
+				return
+			}
 		}
-	}
-	for i := 1; i < len(args); i += 2 {
-		if _, err := c.set(args[i], args[i+1], strOpts{nx: true}, 0); err != nil {
-			c.WriteErr(err)
-			return
-		}
-	}
-	c.WriteInt(1)
+		c.WriteInt(1)
+	})
 }
 
 // incrBy runs INCRBY by on key and replies the new value.

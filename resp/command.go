@@ -190,35 +190,19 @@ func lookup(m map[string]*Command, name []byte) *Command {
 }
 
 // exec dispatches one command: lookup, arity, authentication, peer
-// permission, then the handler, or, for a write in a cluster, the routing
-// that runs it here or forwards it (routeWrite). It does not recover
-// panics (serve does), so fuzzing sees them.
+// permission (resolve), MULTI's queue (queueTx), then the handler, or, for
+// a write in a cluster outside a unit, the routing that runs it here or
+// forwards it (routeWrite). It does not recover panics (serve does), so
+// fuzzing sees them.
 func (c *Conn) exec(args [][]byte) {
 	defer c.observe(c.begin(), args) // INFO commandstats, SLOWLOG, CLIENT REPLY… (callstats.go)
 	s := c.srv
-	cmd := lookup(s.cmds, args[0])
-	if cmd == nil {
-		c.WriteError(unknownCommand(args))
+	cmd, msg := c.resolve(args)
+	if c.queueTx(cmd, msg, args) { // MULTI's queue (cmd_tx.go)
 		return
 	}
-	if cmd.subs != nil && len(args) > 1 {
-		sub := lookup(cmd.subs, args[1])
-		if sub == nil {
-			c.WriteError(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name)))
-			return
-		}
-		cmd = sub
-	}
-	if n := len(args); cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity || cmd.Handler == nil {
-		c.WriteError("ERR wrong number of arguments for '" + cmd.fullName + "' command")
-		return
-	}
-	if !c.authed && cmd.Flags&FlagNoAuth == 0 {
-		c.WriteError(msgNoAuth)
-		return
-	}
-	if !c.peer && cmd.Flags&FlagPeer != 0 {
-		c.WriteError(msgNoPerm)
+	if msg != "" {
+		c.WriteError(msg)
 		return
 	}
 	c.lastCmd.Store(cmd)
@@ -226,11 +210,38 @@ func (c *Conn) exec(args [][]byte) {
 	s.waitPause(c, cmd) // CLIENT PAUSE
 	c.lastActive.Store(time.Now().UnixNano())
 	s.stats.commands.Add(1)
-	if s.cfg.Cluster != nil && cmd.Flags&FlagWrite != 0 {
+	if s.cfg.Cluster != nil && cmd.Flags&FlagWrite != 0 && c.unitCtx == nil {
 		c.routeWrite(cmd, args)
 		return
 	}
 	cmd.Handler(c, args)
+}
+
+// resolve finds the command args call and checks, in Redis's order, that
+// it exists, its arity, authentication and peer permission: it returns
+// the command (nil if unknown) and the error reply ("" if it may run).
+func (c *Conn) resolve(args [][]byte) (*Command, string) {
+	cmd := lookup(c.srv.cmds, args[0])
+	if cmd == nil {
+		return nil, unknownCommand(args)
+	}
+	if cmd.subs != nil && len(args) > 1 {
+		sub := lookup(cmd.subs, args[1])
+		if sub == nil {
+			return cmd, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name))
+		}
+		cmd = sub
+	}
+	if n := len(args); cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity || cmd.Handler == nil {
+		return cmd, "ERR wrong number of arguments for '" + cmd.fullName + "' command"
+	}
+	if !c.authed && cmd.Flags&FlagNoAuth == 0 {
+		return cmd, msgNoAuth
+	}
+	if !c.peer && cmd.Flags&FlagPeer != 0 {
+		return cmd, msgNoPerm
+	}
+	return cmd, ""
 }
 
 // unknownCommand is Redis's reply to an unknown command: the name and the

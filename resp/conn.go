@@ -37,6 +37,9 @@ type Conn struct {
 	out    []byte    // replies of the current command, handed to redcon after it
 	adm    connAdmin // server and admin commands' state (cmd_admin.go)
 
+	tx      txState         // MULTI queue and WATCHed keys (cmd_tx.go)
+	unitCtx context.Context // while inside runUnit: the unit's context, else nil
+
 	lastCmd    atomic.Pointer[Command]
 	lastActive atomic.Int64 // Unix nanoseconds
 
@@ -88,9 +91,15 @@ func (c *Conn) Name() string {
 	return c.name
 }
 
-// Context returns the server's context, cancelled when the server closes;
-// handlers pass it to the backend.
-func (c *Conn) Context() context.Context { return c.srv.ctx }
+// Context returns the context handlers pass to the backend: the server's,
+// cancelled when the server closes, or inside a unit (runUnit) the
+// unit's, which marks its keys' locks as held.
+func (c *Conn) Context() context.Context {
+	if c.unitCtx != nil {
+		return c.unitCtx
+	}
+	return c.srv.ctx
+}
 
 // WriteOK writes the simple string OK.
 func (c *Conn) WriteOK() { c.out = append(c.out, "+OK\r\n"...) }

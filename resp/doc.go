@@ -58,9 +58,11 @@
 // Writes whose outcome or reply depends on the current state set
 // WriteOptions.ReadFirst; blind ones (SET, MSET, SETEX, the STORE forms'
 // destination) do not. The crdt sentinels map to Redis's error texts
-// (crdtReply). Multi-key commands run one backend call per key and are
-// not atomic (MSET may stop half way on an error; MSETNX checks every key,
-// then sets each with NX; SMOVE removes, then adds); in a cluster the set
+// (crdtReply). Multi-key commands run one backend call per key (MSET
+// may stop half way on an error); MSETNX (check every key, then set each
+// with NX) and SMOVE (remove, then add) run as one unit (see
+// Transactions), so no write coordinated by the same node falls between
+// their steps; in a cluster the set
 // operations, their STORE forms, SMOVE, MSETNX and LCS need their keys in
 // one slot ("-CROSSSLOT" otherwise, as Redis Cluster). Random picks
 // (SPOP, SRANDMEMBER, HRANDFIELD) use math/rand/v2. DBSIZE, KEYS, SCAN,
@@ -91,6 +93,49 @@
 // empty token is a blind write) and reply the new token; EX/PX set the
 // key's expiry register; on a hash or set key they answer WRONGTYPE.
 //
+// # Transactions
+//
+// MULTI, EXEC, DISCARD, WATCH and UNWATCH (cmd_tx.go) follow Redis 7:
+// after MULTI every command but EXEC, DISCARD, MULTI, WATCH, QUIT and
+// RESET is queued (+QUEUED) and nothing runs before EXEC; a command
+// refused while queuing (unknown, wrong arity, NOAUTH…) makes EXEC reply
+// "-EXECABORT Transaction discarded because of previous errors."; an EXEC
+// that is itself refused replies "-EXECABORT Transaction discarded
+// because of: <cause>"; nested MULTI, WATCH inside MULTI, and EXEC or
+// DISCARD without MULTI are errors that leave the transaction as it was.
+// EXEC replies the array of the commands' replies, a command's error as
+// its element. The dispatcher's hook is one call (queueTx) after resolve.
+//
+// WATCH reads each key at quorum merged with this node's replica
+// (loadFresh) and remembers the state and its causal history
+// (crdt.History: every write adds an event to it); later reads of a
+// watched key on the connection merge that state in, so they never go
+// back before it. EXEC replies a null array (RESP3 null) exactly when a
+// watched key's history differs from the one remembered, or the key held
+// a value then and has expired since (Redis 7's rule); EXEC, DISCARD and
+// RESET forget the watches.
+//
+// Units: runUnit(keys, fn) runs fn under the keys' write locks when the
+// Backend is a Uniter (the coordinator's Unit; resptest's fake is not,
+// and runs units without locks). Inside, Context is the unit's context,
+// which load, mutate and every backend call use, so the unit's own writes
+// do not wait for its locks, and writes are not routed again. EXEC runs a
+// block as a unit when its keys and watched keys share one slot (on a
+// lone node: always): the watches are checked under the locks, then the
+// commands run, so no other write coordinated by that node interleaves.
+// In a cluster such a block runs where its slot is coordinated: here if
+// Route says so, else it is forwarded whole as DKV.EXEC (peer.CmdExec:
+// the block's keys first, for routing, then the watched keys' histories,
+// then the commands), routed, retried and relayed as a forwarded write,
+// in the client's protocol (DKV.FWD3). A block over several slots runs
+// here command by command, each routed as if sent alone, in order,
+// without isolation between them (its watches are checked first, also
+// without isolation); so does a block to forward that holds a command
+// acting on the connection itself (keyless and not read-only: SELECT,
+// CLIENT, HELLO, AUTH…), which must run on the client's own connection.
+// Under a partition two nodes may each coordinate a slot; units isolate
+// only what one coordinator runs (see package coordinator).
+//
 // # Node-to-node commands
 //
 // With Config.ClusterSecret set, DKV.AUTH secret makes the connection a
@@ -100,7 +145,7 @@
 // the replica operations (DKV.GET, DKV.MERGE, DKV.MERGEMANY, DKV.HINT,
 // DKV.SCAN, DKV.RANGE, DKV.TREE; package peer names them, peerserver
 // serves them and the node registers them with Register, peerclient calls
-// them) and forwarded client commands. Commands flagged FlagPeer reply
+// them), forwarded client commands and forwarded EXEC blocks (DKV.EXEC). Commands flagged FlagPeer reply
 // "-NOPERM this command is reserved for cluster peers" on any other
 // connection and do nothing; COMMAND does not list them; without a secret
 // DKV.AUTH does not exist, so no connection can call them.

@@ -11,16 +11,38 @@ import (
 // now is the backend's clock, Unix ms: what every view is read at.
 func (c *Conn) now() int64 { return c.srv.b.NowMs() }
 
-// load reads key's object (a plain read at the configured quorum).
+// load reads key's object (a plain read at the configured quorum). A key
+// the connection WATCHes also merges what WATCH read, so a read after
+// WATCH never shows an older state than the one EXEC will compare with.
 func (c *Conn) load(key []byte) (crdt.Object, error) {
-	return c.srv.b.Get(c.srv.ctx, key, coordinator.ReadOptions{})
+	o, err := c.srv.b.Get(c.Context(), key, coordinator.ReadOptions{})
+	if err == nil {
+		o = c.tx.mergeWatched(key, o)
+	}
+	return o, err
+}
+
+// loadFresh reads key at quorum merged with this node's own replica: on
+// the key's coordinator, that includes every write it applied and still
+// awaits acknowledgements for. WATCH, EXEC's check and MSETNX's check
+// read this way.
+func (c *Conn) loadFresh(key []byte) (crdt.Object, error) {
+	o, err := c.load(key)
+	if err != nil {
+		return o, err
+	}
+	l, err := c.srv.b.Get(c.Context(), key, coordinator.ReadOptions{Local: true})
+	if err != nil {
+		return o, err
+	}
+	return crdt.Merge(o, l), nil
 }
 
 // mutate runs fn as key's write. readFirst asks the coordinator to read
 // the key at quorum first, for commands whose outcome or reply depends on
 // the current state (conditions, counters' replies, collection sizes).
 func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Object, err error) {
-	_, next, err = c.srv.b.Update(c.srv.ctx, key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
+	_, next, err = c.srv.b.Update(c.Context(), key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
 	if err == nil {
 		c.noteWrite(key, next) // WAIT's subject
 	}

@@ -14,9 +14,13 @@
 //     on membertest's in-memory network.
 //   - The short slice (always): TestEveryCommandAgainstRealProcess (one
 //     process, every command), TestDataTypesSmokeLoneProcess (INCR from
-//     four clients, SET NX races and a hash cart on one process) and
+//     four clients, SET NX races and a hash cart on one process),
 //     TestClusterWriteW2ReadR2AnyNodeDown (a 3-node cluster of processes,
-//     each node killed in turn).
+//     each node killed in turn), and the transactions (tx_test.go):
+//     TestTxCluster (one 3-node cluster: the WATCH/EXEC check-and-set
+//     loop of 3 clients on 3 nodes up to 300 increments, go-redis
+//     TxPipelined and Watch, redis-py pipeline() and transaction()) and
+//     TestTxLoneProcess (the same clients on one process).
 //   - The heavy tier (DYNAKV_E2E=1): every other test here, the Docker
 //     test included (it also skips without a Docker engine or root).
 //

@@ -10,7 +10,10 @@
 // and merges the delta with crdt.Merge; R and W outside 1..N yield
 // coordinator.ErrQuorumRange; a write whose context leaves the actor no
 // next counter (a token claiming counter 2⁶⁴−1) yields peer.ErrBadContext.
-// Errors can be injected with SetError. All methods are safe for
+// Errors can be injected with SetError. It is a resp.Uniter: Unit holds
+// keys against Updates with other contexts, as the coordinator's locks
+// do (an Update waiting for a unit gives up after 10 s with
+// ErrUnitLocked, a test's deadlock guard). All methods are safe for
 // concurrent use.
 package resptest
 
@@ -57,6 +60,8 @@ type Backend struct {
 
 	actor string
 	now   func() int64
+
+	units units // the keys units hold (unit.go)
 
 	mu      sync.Mutex
 	objs    map[string]crdt.Object
@@ -157,7 +162,12 @@ func (b *Backend) Get(_ context.Context, key []byte, opt coordinator.ReadOptions
 
 // Update runs fn on key's current object with a fresh dot of the backend's
 // actor and merges the delta it returns.
-func (b *Backend) Update(_ context.Context, key []byte, opt coordinator.WriteOptions, fn crdt.Mutator) (prev, next crdt.Object, err error) {
+func (b *Backend) Update(ctx context.Context, key []byte, opt coordinator.WriteOptions, fn crdt.Mutator) (prev, next crdt.Object, err error) {
+	release, err := b.lockUpdate(ctx, key)
+	if err != nil {
+		return prev, next, err
+	}
+	defer release()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lastW = opt
