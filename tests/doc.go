@@ -16,7 +16,9 @@
 //     process, every command), TestDataTypesSmokeLoneProcess (INCR from
 //     four clients, SET NX races and a hash cart on one process) and
 //     TestClusterWriteW2ReadR2AnyNodeDown (a 3-node cluster of processes,
-//     each node killed in turn).
+//     each node killed in turn) and TestScriptPHPSessionCart (20 php-cli
+//     requests with php-redis's locked sessions on one process; skipped
+//     without php-redis).
 //   - The heavy tier (DYNAKV_E2E=1): every other test here, the Docker
 //     test included (it also skips without a Docker engine or root).
 //
