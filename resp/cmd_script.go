@@ -29,6 +29,12 @@ const (
 	msgScriptRemote = "-ERR Script attempted to access a non local key in a cluster node script\r\n"
 )
 
+// CONFIG SET's reasons for refusing a time limit, Redis's texts.
+var (
+	errNotInteger = errors.New("argument couldn't be parsed into an integer")
+	errNotInRange = errors.New("argument must be between 0 and 9223372036854775807 inclusive")
+)
+
 // scriptLoadTimeout bounds SCRIPT LOAD's best-effort copy to each other
 // node.
 const scriptLoadTimeout = 5 * time.Second
@@ -43,7 +49,9 @@ var noScript = map[string]bool{
 	"eval": true, "eval_ro": true, "evalsha": true, "evalsha_ro": true, "script": true,
 	"fcall": true, "fcall_ro": true, "function": true, "hello": true, "auth": true,
 	"quit": true, "wait": true, "sync": true, "psync": true, "replconf": true,
-	"client": true, "debug": true, "shutdown": true,
+	"client": true, "debug": true, "shutdown": true, "config": true, "acl": true,
+	"save": true, "bgsave": true, "bgrewriteaof": true, "replicaof": true, "slaveof": true,
+	"failover": true, "latency": true,
 }
 
 // allowBusy are the commands other clients may still run while a script
@@ -88,8 +96,11 @@ func (s *Server) initScripts() {
 			Get:  func() string { return strconv.FormatInt(s.scripts.TimeLimit().Milliseconds(), 10) },
 			Set: func(v string) error {
 				n, ok := parseStrictInt([]byte(v))
-				if !ok || n < 0 || n > int64(time.Duration(1<<63-1)/time.Millisecond) {
-					return fmt.Errorf("argument couldn't be parsed into an integer")
+				switch {
+				case !ok:
+					return errNotInteger
+				case n < 0 || n > int64(time.Duration(1<<63-1)/time.Millisecond):
+					return errNotInRange
 				}
 				s.scripts.SetTimeLimit(time.Duration(n) * time.Millisecond)
 				return nil
@@ -139,10 +150,13 @@ func cmdEval(c *Conn, args [][]byte) {
 	}
 	keys, argv := args[3:3+n], args[3+n:]
 	slot := -1
-	if len(keys) > 0 {
+	switch {
+	case !c.multiNode():
+		slot = noSlot
+	case len(keys) > 0:
 		slot = int(ring.Slot(keys[0]))
 	}
-	if c.srv.cfg.Cluster != nil {
+	if c.multiNode() {
 		for _, k := range keys {
 			if int(ring.Slot(k)) != slot {
 				c.WriteError(msgCrossSlot)
@@ -159,6 +173,17 @@ func cmdEval(c *Conn, args [][]byte) {
 			Do:    c.scriptCaller(slot, ro),
 		}))
 	})
+}
+
+// noSlot is the script slot of a lone node: every key is local.
+const noSlot = -2
+
+// multiNode reports whether this node is in a cluster of several nodes,
+// where a script's keys must share a slot. A lone node (a cluster of one)
+// runs scripts over any keys, as a Redis without cluster mode does.
+func (c *Conn) multiNode() bool {
+	cl := c.srv.cfg.Cluster
+	return cl != nil && len(cl.Nodes()) > 1
 }
 
 // scriptCaller returns how a script's redis.call runs a command: through
@@ -192,7 +217,7 @@ func (c *Conn) scriptCaller(slot int, ro bool) script.Caller {
 		if ro && write {
 			return []byte(msgScriptRO), false
 		}
-		if cl := c.srv.cfg.Cluster; cl != nil {
+		if cl := c.srv.cfg.Cluster; cl != nil && slot != noSlot {
 			route := cl.Route
 			if c.peer {
 				route = cl.RoutePeer

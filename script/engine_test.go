@@ -139,6 +139,11 @@ func TestConversions(t *testing.T) {
 		{2, "return {KEYS[1], ARGV and #ARGV}", "*2\r\n$1\r\nk\r\n:0\r\n"},
 		{2, "return math.floor(2.5)", ":2\r\n"},
 		{2, "return redis.replicate_commands()", ":1\r\n"},
+		{2, "local ok, e = pcall(redis.call, 'incr', 'str') return e", "$43\r\nERR value is not an integer or out of range\r\n"},
+		{2, "local ok, e = pcall(error, {err='x'}) return e", "-x\r\n"},
+		{2, "return {tostring(1/0), tostring(-1/0), tostring(0/0), tostring(12345678901234567), tostring(0.1)}", "*5\r\n$3\r\ninf\r\n$4\r\n-inf\r\n$4\r\n-nan\r\n$19\r\n1.2345678901235e+16\r\n$3\r\n0.1\r\n"},
+		{2, "redis.call('set', 'n', 12345678901234567) redis.call('set', 'm', 0.1) return {redis.call('get', 'n'), redis.call('get', 'm')}", "*2\r\n$17\r\n12345678901234568\r\n$19\r\n0.10000000000000001\r\n"},
+		{2, "return redis.error_reply('-ERR x')", "-ERR x\r\n"},
 	} {
 		got := eval(e, newFake(), tc.proto, tc.body, "k")
 		if got != tc.want {
@@ -178,6 +183,9 @@ func TestErrors(t *testing.T) {
 		{"return redis.call('get',{})", "ERR Lua redis lib command arguments must be strings or integers"},
 		{"error('boom')", "ERR user_script:1: boom"},
 		{"error({err='X boom'})", "X boom"},
+		{"error()", "ERR nil"},
+		{"error(1)", "ERR user_script:1: 1"},
+		{"error({})", "ERR unknown error"},
 		{"return redis.setresp(4)", "ERR RESP version must be 2 or 3."},
 		{"return redis.setresp()", "ERR redis.setresp() requires one argument."},
 		{"redis.log(99,'x')", "ERR Invalid debug level."},

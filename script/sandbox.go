@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ type sandbox struct {
 	strMeta   *lua.LTable // getmetatable("") as scripts see it
 
 	// The script being run.
+	raised  map[*lua.LTable]bool // error tables raised by redis.call
 	r       *run
 	call    *Call
 	sha     string
@@ -70,7 +72,7 @@ func newSandbox(e *Engine) *sandbox {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	sb := &sandbox{e: e, L: L, base: L.NewTable(), protected: make(map[*lua.LTable]bool)}
+	sb := &sandbox{e: e, L: L, base: L.NewTable(), protected: make(map[*lua.LTable]bool), raised: make(map[*lua.LTable]bool)}
 	g := L.G.Global
 	for _, name := range []string{
 		"assert", "collectgarbage", "getmetatable", "next", "pcall", "rawequal", "rawget",
@@ -84,6 +86,8 @@ func newSandbox(e *Engine) *sandbox {
 		sb.base.RawSetString(name, sb.readonly(g.RawGetString(name).(*lua.LTable), nil))
 	}
 	sb.base.RawSetString("error", L.NewFunction(sb.luaError))
+	sb.base.RawSetString("pcall", L.NewFunction(sb.pcall))
+	sb.base.RawSetString("tostring", L.NewFunction(luaToString(g.RawGetString("tostring"))))
 	sb.base.RawSetString("rawset", L.NewFunction(sb.rawset))
 	sb.base.RawSetString("setmetatable", L.NewFunction(sb.setmetatable))
 	sb.base.RawSetString("getmetatable", L.NewFunction(sb.getmetatable))
@@ -165,11 +169,70 @@ func (sb *sandbox) raise(L *lua.LState, msg string) int {
 func (sb *sandbox) luaError(L *lua.LState) int {
 	v := L.Get(1)
 	sb.errLine = sb.line(L)
+	if n, ok := v.(lua.LNumber); ok { // Lua positions numbers as strings
+		v = lua.LString(numberString(float64(n)))
+	}
 	if t, ok := v.(*lua.LTable); ok && t.RawGetString("line") == lua.LNil && !sb.protected[t] {
 		t.RawSetString("line", lua.LNumber(sb.errLine))
 	}
 	L.Error(v, L.OptInt(2, 1))
 	return 0
+}
+
+// pcall is Lua's pcall, except that an error redis.call raised is caught
+// as its message (a string), as Redis 7.0's pcall returns it.
+func (sb *sandbox) pcall(L *lua.LState) int {
+	v := L.CheckAny(1)
+	if v.Type() != lua.LTFunction && L.GetMetaField(v, "__call").Type() != lua.LTFunction {
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
+		return 2
+	}
+	if err := L.PCall(L.GetTop()-1, lua.MultRet, nil); err != nil {
+		L.Push(lua.LFalse)
+		ae, ok := err.(*lua.ApiError)
+		switch {
+		case !ok:
+			L.Push(lua.LString(err.Error()))
+		case isTable(ae.Object) && sb.raised[ae.Object.(*lua.LTable)]:
+			L.Push(ae.Object.(*lua.LTable).RawGetString("err"))
+		default:
+			L.Push(ae.Object)
+		}
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+func isTable(v lua.LValue) bool { _, ok := v.(*lua.LTable); return ok }
+
+// luaToString is tostring with Lua 5.1's number format ("%.14g", inf,
+// -inf, nan).
+func luaToString(orig lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if n, ok := L.Get(1).(lua.LNumber); ok {
+			L.Push(lua.LString(numberString(float64(n))))
+			return 1
+		}
+		L.Push(orig)
+		L.Push(L.CheckAny(1))
+		L.Call(1, 1)
+		return 1
+	}
+}
+
+// numberString is Lua 5.1's tostring of a number, as glibc prints it.
+func numberString(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "-nan" // 0/0 on x86
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
 }
 
 func (sb *sandbox) rawset(L *lua.LState) int {
@@ -282,6 +345,9 @@ func replyTable(L *lua.LState, field string) int {
 	if L.GetTop() != 1 || !ok {
 		t.RawSetString("err", lua.LString("ERR wrong number or type of arguments"))
 	} else {
+		if field == "err" {
+			s = lua.LString(strings.TrimPrefix(string(s), "-"))
+		}
 		t.RawSetString(field, s)
 	}
 	L.Push(t)
@@ -341,7 +407,7 @@ func (sb *sandbox) redisCall(L *lua.LState, protected bool) int {
 			L.Push(t)
 			return 1
 		}
-		return sb.raise(L, msg)
+		return sb.raiseCall(L, msg)
 	}
 	n := L.GetTop()
 	if n == 0 {
@@ -353,7 +419,7 @@ func (sb *sandbox) redisCall(L *lua.LState, protected bool) int {
 		case lua.LString:
 			args[i] = []byte(v)
 		case lua.LNumber:
-			args[i] = []byte(formatNumber(float64(v)))
+			args[i] = []byte(strconv.FormatFloat(float64(v), 'g', 17, 64)) // Redis's "%.17g"
 		default:
 			return fail(msgBadArgs)
 		}
@@ -368,11 +434,23 @@ func (sb *sandbox) redisCall(L *lua.LState, protected bool) int {
 	}
 	if t, ok := v.(*lua.LTable); ok && !protected {
 		if e, ok := t.RawGetString("err").(lua.LString); ok && t.Len() == 0 {
-			return sb.raise(L, string(e))
+			return sb.raiseCall(L, string(e))
 		}
 	}
 	L.Push(v)
 	return 1
+}
+
+// raiseCall raises the error of redis.call: an error table that pcall
+// catches as its message.
+func (sb *sandbox) raiseCall(L *lua.LState, msg string) int {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(msg))
+	sb.errLine = sb.line(L)
+	t.RawSetString("line", lua.LNumber(sb.errLine))
+	sb.raised[t] = true
+	L.Error(t, 0)
+	return 0
 }
 
 // formatNumber is Lua's number-to-string conversion ("%.14g").
@@ -386,6 +464,7 @@ func (sb *sandbox) run(ctx context.Context, r *run, en *entry, call Call) (out [
 	sb.keys, sb.argv = stringTable(L, call.Keys), stringTable(L, call.Args)
 	defer func() {
 		sb.r, sb.call, sb.keys, sb.argv = nil, nil, nil, nil
+		clear(sb.raised)
 		L.SetTop(0)
 	}()
 	L.SetContext(ctx)
@@ -440,13 +519,15 @@ func (sb *sandbox) errorText(v lua.LValue) string {
 				line = int(n)
 			}
 		} else {
-			msg = "ERR " + v.String()
+			msg = "ERR unknown error" // a table without err (redis-server 7.0.15 crashes on it)
 		}
 	case lua.LString:
 		msg = "ERR " + string(v)
 		if n := positionLine(string(v)); n > 0 {
 			line = n
 		}
+	case *lua.LNilType:
+		msg = "ERR nil"
 	default:
 		msg = "ERR " + lua.LVAsString(v)
 	}
@@ -472,7 +553,7 @@ func stringTable(L *lua.LState, ss [][]byte) *lua.LTable {
 // compileMessage turns gopher-lua's parse error into Lua's "user_script:
 // <line>: <what>" form.
 func compileMessage(err error, body []byte) string {
-	msg := err.Error()
+	msg := strings.TrimSpace(err.Error())
 	if _, what, ok := strings.Cut(msg, chunkName+" at EOF:"); ok {
 		return fmt.Sprintf("%s:%d: %s near '<eof>'", chunkName, 1+strings.Count(string(body), "\n"), strings.TrimSpace(what))
 	}
