@@ -179,3 +179,19 @@ func TestScriptCluster(t *testing.T) {
 		t.Errorf("EVALSHA on n2 after the forwarded EVAL: %q", got)
 	}
 }
+
+// TestScriptLoneNodeAnySlot: a node alone in its cluster runs a script
+// over keys of different slots (as Redis without cluster mode), while a
+// node of a several-node cluster refuses them with CROSSSLOT.
+func TestScriptLoneNodeAnySlot(t *testing.T) {
+	one := &staticCluster{me: "n1", nodes: []ClusterNode{{ID: "n1", Host: "127.0.0.1", Port: 7001, Alive: true}}}
+	r := dialRaw(t, startClusterServer(t, one).addr)
+	body := "redis.call('set', KEYS[1], 'a') redis.call('set', KEYS[2], 'b') return redis.call('mget', ARGV[1], KEYS[2])"
+	if got := r.do("EVAL", body, "2", "key:a", "key:b", "other"); got != "*2\r\n$-1\r\n$1\r\nb\r\n" {
+		t.Errorf("lone node, keys of two slots: %q", got)
+	}
+	r3 := dialRaw(t, startClusterServer(t, threeNodes()).addr)
+	if got := r3.do("EVAL", "return 1", "2", "key:a", "key:b"); got != "-"+msgCrossSlot+"\r\n" {
+		t.Errorf("three nodes, keys of two slots: %q", got)
+	}
+}
