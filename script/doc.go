@@ -30,8 +30,9 @@
 // An Engine is safe for concurrent use: scripts of different connections
 // run at once, each on its own pooled Lua state (a state serves one script
 // at a time and is dropped after a killed one). The cache maps the SHA1 of
-// a body to its compiled form; it holds at most Config.MaxScripts bodies,
-// the least recently used leaving first. A script that has run longer than
+// a body to its compiled form; it holds at most Config.MaxScripts bodies
+// and Config.MaxBytes bytes of them, the least recently used leaving
+// first (a client then gets NOSCRIPT and resends the body with EVAL). A script that has run longer than
 // the time limit makes Busy true until it ends; Kill cancels the context
 // of every such script that has not called a write command (gopher-lua
 // stops at its next instruction), and refuses with ErrUnkillable when the

@@ -43,9 +43,11 @@ type Config struct {
 	// TimeLimit is Redis's lua-time-limit (busy-reply-threshold): after
 	// it, a running script makes Busy true and may be killed. Default 5s.
 	TimeLimit time.Duration
-	// MaxScripts bounds the cache: the least recently used body leaves
-	// when a new one would exceed it. Default 10,000.
+	// MaxScripts and MaxBytes bound the cache, in scripts and in bytes of
+	// bodies: the least recently used bodies leave when a new one would
+	// exceed either (the newest always stays). Defaults 10,000 and 64 MiB.
 	MaxScripts int
+	MaxBytes   int
 	// Version is redis.REDIS_VERSION. Default "7.0.15".
 	Version string
 	// Now is the clock the time limit is measured with. Default time.Now.
@@ -61,6 +63,7 @@ func DefaultConfig() Config {
 	return Config{
 		TimeLimit:  5 * time.Second, // Redis's lua-time-limit default
 		MaxScripts: 10000,           // bodies; clients resend with EVAL after NOSCRIPT
+		MaxBytes:   64 << 20,        // a few large bodies cannot hold the node's memory
 		Version:    "7.0.15",        // what dynakv's INFO reports
 		Now:        time.Now,
 		Log:        func(int, string) {},
@@ -74,6 +77,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.MaxScripts <= 0 {
 		c.MaxScripts = d.MaxScripts
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = d.MaxBytes
 	}
 	if c.Version == "" {
 		c.Version = d.Version
@@ -113,6 +119,7 @@ type Engine struct {
 	mu    sync.Mutex
 	cache map[string]*list.Element // sha → *entry
 	lru   list.List                // front: most recently used
+	bytes int                      // of the cached bodies
 
 	pool sync.Pool // *sandbox
 
@@ -186,10 +193,12 @@ func (e *Engine) load(body []byte) (*entry, error) {
 		return el.Value.(*entry), nil
 	}
 	e.cache[sha] = e.lru.PushFront(en)
-	for e.lru.Len() > e.cfg.MaxScripts {
+	e.bytes += len(body)
+	for e.lru.Len() > 1 && (e.lru.Len() > e.cfg.MaxScripts || e.bytes > e.cfg.MaxBytes) {
 		old := e.lru.Back()
 		e.lru.Remove(old)
 		delete(e.cache, old.Value.(*entry).sha)
+		e.bytes -= len(old.Value.(*entry).body)
 	}
 	return en, nil
 }
@@ -241,6 +250,7 @@ func (e *Engine) Flush() {
 	defer e.mu.Unlock()
 	clear(e.cache)
 	e.lru.Init()
+	e.bytes = 0
 }
 
 // Busy reports whether a script has been running for the time limit or

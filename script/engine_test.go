@@ -243,6 +243,17 @@ func TestCache(t *testing.T) {
 	if e.Len() != 0 || e.Exists(s1) {
 		t.Error("Flush left scripts")
 	}
+
+	e = New(Config{MaxBytes: 20})
+	e.Load([]byte("return 'aaaaaaaa'")) // 17 bytes
+	e.Load([]byte("return 'b'"))        // 10: the first leaves
+	if e.Len() != 1 || !e.Exists(sha("return 'b'")) {
+		t.Errorf("byte bound: %d scripts, newest kept %v", e.Len(), e.Exists(sha("return 'b'")))
+	}
+	e.Load([]byte("return 'cccccccccccccccccccccccc'")) // larger than the bound: kept alone
+	if e.Len() != 1 || !e.Exists(sha("return 'cccccccccccccccccccccccc'")) {
+		t.Errorf("a body over the bound: %d scripts", e.Len())
+	}
 }
 
 // fakeClock is a clock the test moves.

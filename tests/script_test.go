@@ -143,7 +143,17 @@ func TestScriptGoRedisThroughOtherNode(t *testing.T) {
 			return nil
 		})
 	}
-	t.Logf("Script.Run through %s (coordinator %s): 7, 14, 21; SCRIPT LOAD on n2 then EVALSHA on n1, n2, n3: 21", other.ID, master)
+
+	// A cluster-aware client sends the script to the slot's master itself.
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{procs[0].Addr}, MaxRedirects: 0})
+	defer cc.Close()
+	cs := redis.NewScript("return redis.call('incrby', KEYS[1], ARGV[1]) * 2")
+	for i := 1; i <= 2; i++ {
+		if n := must(cs.Run(ctx, cc, []string{key}, 1).Int64())(t); n != int64(2*(21+i)) {
+			t.Fatalf("ClusterClient Run %d = %d, want %d", i, n, 2*(21+i))
+		}
+	}
+	t.Logf("Script.Run through %s (coordinator %s): 7, 14, 21; SCRIPT LOAD on n2 then EVALSHA on n1, n2, n3: 21; ClusterClient Script.Run: 44, 46", other.ID, master)
 }
 
 // phpSession is one request of a PHP shop: open the session named on the
