@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -233,10 +234,24 @@ func (c *Conn) scriptCaller(slot int, ro bool) script.Caller {
 		}
 		old := c.proto
 		c.setProto(proto)
-		rep := c.capture(func() { cmd.Handler(c, args) })
-		c.setProto(old)
+		defer c.setProto(old)
+		rep := c.capture(func() { c.scriptHandle(cmd, args) })
 		return rep.raw, write
 	}
+}
+
+// scriptHandle runs a script's command, turning a panic of its handler
+// into "-ERR internal error" (logged, as serve does) so that the script
+// and the connection go on.
+func (c *Conn) scriptHandle(cmd *Command, args [][]byte) {
+	mark := len(c.out)
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.log.Error("resp: panic in command handler called from a script", "command", cstr(args[0], 64), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.out = appendError(c.out[:mark], msgInternal)
+		}
+	}()
+	cmd.Handler(c, args)
 }
 
 // setProto changes the connection's protocol (under mu, for CLIENT LIST).
