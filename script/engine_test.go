@@ -139,6 +139,8 @@ func TestConversions(t *testing.T) {
 		{2, "return {KEYS[1], ARGV and #ARGV}", "*2\r\n$1\r\nk\r\n:0\r\n"},
 		{2, "return math.floor(2.5)", ":2\r\n"},
 		{2, "return redis.replicate_commands()", ":1\r\n"},
+		{2, "local t = {} for i = 1, 7000 do t[i] = i end return select('#', unpack(t))", ":7000\r\n"},
+		{2, "local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(5000)", ":5000\r\n"},
 		{2, "local ok, e = pcall(redis.call, 'incr', 'str') return e", "$43\r\nERR value is not an integer or out of range\r\n"},
 		{2, "local ok, e = pcall(error, {err='x'}) return e", "-x\r\n"},
 		{2, "return {tostring(1/0), tostring(-1/0), tostring(0/0), tostring(12345678901234567), tostring(0.1)}", "*5\r\n$3\r\ninf\r\n$4\r\n-inf\r\n$4\r\n-nan\r\n$19\r\n1.2345678901235e+16\r\n$3\r\n0.1\r\n"},

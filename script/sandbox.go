@@ -57,7 +57,13 @@ type sandbox struct {
 }
 
 func newSandbox(e *Engine) *sandbox {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256})
+	L := lua.NewState(lua.Options{
+		SkipOpenLibs:        true,
+		CallStackSize:       20000, // Lua 5.1's LUAI_MAXCALLS: recursion as deep as Redis's
+		MinimizeStackMemory: true,  // grown as a script recurses, not allocated up front
+		RegistrySize:        4096,
+		RegistryMaxSize:     1 << 20, // values on the Lua stack (unpack of a long list of keys)
+	})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
