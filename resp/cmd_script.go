@@ -129,9 +129,9 @@ func (c *Conn) scriptBusy(cmd *Command) bool {
 func cmdEval(c *Conn, args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	ro := strings.HasSuffix(name, "_ro")
-	n, err := strconv.ParseInt(string(args[2]), 10, 64)
+	n, ok := parseStrictInt(args[2])
 	switch {
-	case err != nil:
+	case !ok:
 		c.WriteError(msgNotInt)
 		return
 	case n < 0:

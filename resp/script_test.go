@@ -42,6 +42,8 @@ func TestScriptCommands(t *testing.T) {
 		{[]string{"EVAL", "return 1", "-1"}, "-ERR Number of keys can't be negative\r\n"},
 		{[]string{"EVAL", "return 1", "2", "a"}, "-ERR Number of keys can't be greater than number of args\r\n"},
 		{[]string{"EVAL", "return 1", "x"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"EVAL", "return 1", "01"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"EVAL", "return 1", "+1", "a"}, "-ERR value is not an integer or out of range\r\n"},
 		{[]string{"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"}, "-NOSCRIPT No matching script. Please use EVAL.\r\n"},
 		{[]string{"SCRIPT", "LOAD", "return 1"}, "$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n"},
 		{[]string{"EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"}, ":1\r\n"},
