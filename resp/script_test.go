@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"bufio"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +197,112 @@ func TestScriptLoneNodeAnySlot(t *testing.T) {
 	r3 := dialRaw(t, startClusterServer(t, threeNodes()).addr)
 	if got := r3.do("EVAL", "return 1", "2", "key:a", "key:b"); got != "-"+msgCrossSlot+"\r\n" {
 		t.Errorf("three nodes, keys of two slots: %q", got)
+	}
+}
+
+// TestConformanceScripts sends the same scripts to a real Redis 7 and to
+// the server and compares the replies byte for byte (RESP2, then RESP3).
+// Left out, as they differ by nature: gopher-lua's own runtime and
+// compile error texts ("attempt to index …"), and error({}), which
+// crashes redis-server 7.0.15.
+func TestConformanceScripts(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, Config{})
+	cmds := [][]string{
+		{"EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"},
+		{"EVAL", "return redis.call('get', KEYS[1])", "1", "k"},
+		{"EVAL", "return {1, 2.9, 'x', redis.call('exists', KEYS[1]), nil, 5}", "1", "k"},
+		{"EVAL", "return redis.call('incr', KEYS[1])", "1", "k"},
+		{"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "k"},
+		{"EVAL", "local ok, e = pcall(redis.call, 'incr', KEYS[1]) return {tostring(ok), e}", "1", "k"},
+		{"EVAL", "return redis.call('hset', 'h', 'f', 'v')", "0"},
+		{"EVAL", "return redis.call('hgetall', 'h')", "0"},
+		{"EVAL", "redis.setresp(3) return redis.call('hgetall', 'h')", "0"},
+		{"EVAL", "return redis.call('sadd', 's', 'a', 'b')", "0"},
+		{"EVAL", "return redis.call('smembers', 'nope')", "0"},
+		{"EVAL", "return redis.call('type', 'k')", "0"},
+		{"EVAL", "return redis.call('type', 'k').ok", "0"},
+		{"EVAL", "return redis.call('incrbyfloat', 'f', '1.5')", "0"},
+		{"EVAL", "return redis.call('set', 'n', 12345678901234567)", "0"},
+		{"EVAL", "return {redis.call('get', 'n'), tostring(12345678901234567), tostring(0.1), tostring(1/0)}", "0"},
+		{"EVAL", "return redis.call('get')", "0"},
+		{"EVAL", "return redis.call('nosuch')", "0"},
+		{"EVAL", "return redis.call('config', 'get', 'x')", "0"},
+		{"EVAL", "return redis.call('eval', 'return 1', '0')", "0"},
+		{"EVAL", "return redis.pcall('script', 'flush')", "0"},
+		{"EVAL", "return redis.call()", "0"},
+		{"EVAL", "return redis.call('get', {})", "0"},
+		{"EVAL", "return os", "0"},
+		{"EVAL", "return print", "0"},
+		{"EVAL", "x = 1", "0"},
+		{"EVAL", "string.x = 1", "0"},
+		{"EVAL", "rawset(_G, 'x', 1)", "0"},
+		{"EVAL", "return _G.y", "0"},
+		{"EVAL", "return #KEYS + #ARGV", "2", "a", "b", "c"},
+		{"EVAL", "return cjson.encode({a={1,2,3}})", "0"},
+		{"EVAL", "return cjson.encode(cjson.decode('[1,\"x\",true,null]'))", "0"},
+		{"EVAL", "return cjson.encode('a/b')", "0"},
+		{"EVAL", "return {bit.tohex(255, 2), bit.rol(1, 33), bit.bswap(1), bit.arshift(-256, 4)}", "0"},
+		{"EVAL", "return redis.sha1hex('abc')", "0"},
+		{"EVAL", "error()", "0"},
+		{"EVAL", "error(1)", "0"},
+		{"EVAL", "error('x', 0)", "0"},
+		{"EVAL", "error({err='MY code'})", "0"},
+		{"EVAL", "return redis.error_reply('-ERR x')", "0"},
+		{"EVAL", "return {ok='x\\ny'}", "0"},
+		{"EVAL", "return redis.status_reply()", "0"},
+		{"EVAL", "return redis.setresp(4)", "0"},
+		{"EVAL", "redis.log(99, 'x')", "0"},
+		{"EVAL", "return {math.huge, -math.huge, 1.9, -1.9}", "0"},
+		{"EVAL", "redis.setresp(3) return {true, false, {double=0.1}, {big_number='123'}, {verbatim_string={format='txt', string='x'}}, {map={a=1}}, {set={b=true}}}", "0"},
+		{"EVAL", "return {true, false}", "0"},
+		{"EVAL_RO", "return redis.call('del', KEYS[1])", "1", "k"},
+		{"EVALSHA", "0000000000000000000000000000000000000000", "0"},
+		{"EVALSHA", "abc", "0"},
+		{"SCRIPT", "LOAD", "return 1"},
+		{"EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"},
+		{"SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "x"},
+		{"SCRIPT", "FLUSH", "sync", "x"}, {"SCRIPT", "FLUSH"}, {"SCRIPT", "KILL"}, {"SCRIPT", "KILL", "x"},
+		{"SCRIPT", "NOPE"}, {"EVAL"}, {"EVAL", "return 1"}, {"EVAL", "return 1", "-1"}, {"EVAL", "return 1", "3", "a"},
+		{"COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"},
+		{"CONFIG", "SET", "lua-time-limit", "-1"}, {"CONFIG", "SET", "busy-reply-threshold", "x"},
+		{"CONFIG", "SET", "lua-time-limit", "4000"}, {"CONFIG", "GET", "busy-reply-threshold"},
+		{"HELLO", "3"},
+		{"EVAL", "return redis.call('get', 'nokey')", "0"},
+		{"EVAL", "redis.setresp(3) return redis.call('hgetall', 'h')", "0"},
+		{"EVAL", "redis.call('sadd', 's1', 'a') redis.setresp(3) return redis.call('smembers', 's1')", "0"},
+		{"EVAL", "redis.setresp(3) return {true, false, {double=0.1}, {big_number='123'}, {verbatim_string={format='txt', string='x'}}, {map={a=1}}, {set={b=true}}}", "0"},
+		{"EVAL", "redis.setresp(3) return redis.call('incrbyfloat', 'f', '1')", "0"},
+		{"EVAL", "return {true, false, nil}", "0"},
+	}
+	dial := func(addr string) (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	rc, rr := dial(redisAddr)
+	oc, or := dial(ts.addr)
+	for _, args := range cmds {
+		var replies [2]string
+		for i, side := range []struct {
+			c net.Conn
+			r *bufio.Reader
+		}{{rc, rr}, {oc, or}} {
+			side.c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := side.c.Write([]byte(multibulk(args...))); err != nil {
+				t.Fatal(err)
+			}
+			r, err := readReply(side.r)
+			if err != nil {
+				t.Fatalf("%q: side %d: %v", args, i, err)
+			}
+			replies[i] = r
+		}
+		if n := normalize(replies[0]); n != normalize(replies[1]) {
+			t.Errorf("%.80q:\n redis: %q\n   ours: %q", args, replies[0], replies[1])
+		}
 	}
 }
