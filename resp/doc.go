@@ -154,6 +154,11 @@
 // its body when this node has it, a forwarded EVAL's body is cached here
 // too, and SCRIPT LOAD copies the body to every other live node (best
 // effort), so a script loaded through one node runs through any node.
+// Each write a script makes is coordinated and replicated as it is made
+// (Redis 7's effects replication): a script is isolated from the other
+// writes its coordinator runs, but not atomic under failure (writes made
+// before its node died stay), and under a partition two coordinators of
+// one key may each run a script on it, as for any conditional write.
 //
 // # Errors
 //
