@@ -81,10 +81,15 @@ func scriptCommands() []Command {
 	}
 }
 
-// initScripts builds the server's script engine and registers its CONFIG
-// parameters: lua-time-limit and its Redis 7 name busy-reply-threshold
-// (milliseconds).
+// initScripts builds the server's script engine and registers the
+// scripting commands and their CONFIG parameters: lua-time-limit and its
+// Redis 7 name busy-reply-threshold (milliseconds). New calls it.
 func (s *Server) initScripts() {
+	for _, cmd := range scriptCommands() {
+		if err := s.Register(cmd, false); err != nil {
+			panic(err) // a bug in the scripting table
+		}
+	}
 	s.scripts = script.New(script.Config{
 		Log: func(level int, msg string) {
 			lv := []slog.Level{slog.LevelDebug, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn}[level]

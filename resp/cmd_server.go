@@ -41,7 +41,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(append(dataCommands(), clusterCommands()...), scriptCommands()...)...)
+	}, append(dataCommands(), clusterCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
