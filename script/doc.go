@@ -8,7 +8,7 @@
 //
 // A script sees Redis's globals only: KEYS, ARGV, redis (call, pcall,
 // error_reply, status_reply, sha1hex, log and LOG_*, setresp,
-// REDIS_VERSION, set_repl/replicate_commands as no-ops), cjson, bit,
+// REDIS_VERSION, set_repl/replicate_commands as no-ops), cjson, cmsgpack, bit,
 // string, table, math, coroutine and the safe base functions. os, io,
 // loadstring, load, dofile, loadfile, require, module, print, getfenv and
 // setfenv do not exist. Reading an undeclared global fails with "Script

@@ -100,6 +100,7 @@ func newSandbox(e *Engine) *sandbox {
 	sb.base.RawSetString("redis", sb.readonly(sb.redisLib(), nil))
 	sb.base.RawSetString("cjson", sb.readonly(cjsonLib(L), nil))
 	sb.base.RawSetString("bit", sb.readonly(bitLib(L), nil))
+	sb.base.RawSetString("cmsgpack", sb.readonly(cmsgpackLib(L), nil))
 	strMeta := L.NewTable()
 	strMeta.RawSetString("__index", sb.base.RawGetString("string"))
 	sb.strMeta = sb.readonly(strMeta, nil)
