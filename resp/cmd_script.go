@@ -155,14 +155,12 @@ func cmdEval(c *Conn, args [][]byte) {
 		}
 	}
 	keys, argv := args[3:3+n], args[3+n:]
-	slot := -1
-	switch {
-	case !c.multiNode():
-		slot = noSlot
-	case len(keys) > 0:
-		slot = int(ring.Slot(keys[0]))
-	}
+	slot := noSlot
 	if c.multiNode() {
+		slot = -1 // no keys: the node it was sent to
+		if len(keys) > 0 {
+			slot = int(ring.Slot(keys[0]))
+		}
 		for _, k := range keys {
 			if int(ring.Slot(k)) != slot {
 				c.WriteError(msgCrossSlot)
