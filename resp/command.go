@@ -94,6 +94,9 @@ type Command struct {
 	// movableKeys returns the key positions of a call of a FlagMovableKeys
 	// command (SINTERCARD numkeys key…), for COMMAND GETKEYS and routing.
 	movableKeys func(args [][]byte) []int
+	// forward, if set, rewrites a write before routeWrite forwards it to
+	// another node (EVALSHA goes as EVAL with the body).
+	forward func(c *Conn, args [][]byte) [][]byte
 }
 
 // FullName returns the name Redis reports in errors and COMMAND INFO:
@@ -203,6 +206,9 @@ func (c *Conn) exec(args [][]byte) {
 	}
 	if msg != "" {
 		c.WriteError(msg)
+		return
+	}
+	if c.scriptBusy(cmd) {
 		return
 	}
 	c.lastCmd.Store(cmd)

@@ -186,6 +186,35 @@
 // node then routes it again, up to five times over about a second (two
 // rings disagree only while a change spreads), before relaying the error.
 //
+// # Scripts
+//
+// EVAL, EVALSHA, EVAL_RO and EVALSHA_RO run Lua on package script's
+// engine (cmd_script.go); the server has one engine, its cache and its
+// time limit (CONFIG lua-time-limit, alias busy-reply-threshold). In a
+// cluster of several nodes a script's KEYS must share a slot (CROSSSLOT
+// otherwise); EVAL and EVALSHA are writes, so routeWrite runs them on
+// that slot's coordinator, and a script without keys runs where it was
+// sent. A lone node (no Cluster, or a cluster of one) takes keys of any
+// slots, as Redis without cluster mode. The whole script runs inside
+// runUnit(KEYS). redis.call runs a command through the command table on
+// the script's own connection (its reply captured, in the protocol of
+// redis.setresp), never routed again: it refuses unknown and "noscript"
+// commands, writes from the _RO forms, keys of another slot than the
+// script's, and, for a script without keys, writes this node does not
+// coordinate ("Script attempted to access a non local key in a cluster
+// node script"). While a script has run past the time limit every other
+// command but the allow-busy ones (AUTH, HELLO, MULTI, DISCARD, WATCH,
+// UNWATCH, RESET, QUIT, SCRIPT KILL, SHUTDOWN) gets BUSY; node-to-node
+// operations (FlagPeer) never do. A forwarded EVALSHA goes as EVAL with
+// its body when this node has it, a forwarded EVAL's body is cached here
+// too, and SCRIPT LOAD copies the body to every other live node (best
+// effort), so a script loaded through one node runs through any node.
+// Each write a script makes is coordinated and replicated as it is made
+// (Redis 7's effects replication): a script is isolated from the other
+// writes its coordinator runs, but not atomic under failure (writes made
+// before its node died stay), and under a partition two coordinators of
+// one key may each run a script on it, as for any conditional write.
+//
 // # Errors
 //
 // Only this package turns errors into RESP: crdt's sentinels → Redis's

@@ -154,6 +154,9 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 	case c.peer:
 		c.WriteError(msgForwardLoop)
 	default:
+		if cmd.forward != nil {
+			args = cmd.forward(c, args)
+		}
 		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, c.proto, args)
 		if errors.Is(err, peer.ErrNotSent) {
 			if pos := keyPositions(cmd, args); len(pos) > 0 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/script"
 	"github.com/tidwall/redcon"
 )
 
@@ -59,6 +60,7 @@ type Server struct {
 	cmds    map[string]*Command
 	params  map[string]Param // CONFIG's parameters, fixed once Serve is called
 	adm     serverAdmin      // server and admin commands' state (cmd_admin.go)
+	scripts *script.Engine   // Lua scripts: cache, time limit (cmd_script.go)
 	serving atomic.Bool
 	nextID  atomic.Int64
 	started time.Time
@@ -106,6 +108,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 		clients: make(map[int64]*Conn),
 	}
 	s.registerParams()
+	s.initScripts()
 	for _, cmd := range s.builtinCommands() {
 		if err := s.Register(cmd, false); err != nil {
 			panic(err) // a bug in the built-in table

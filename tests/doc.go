@@ -20,7 +20,9 @@
 //     TestTxCluster (one 3-node cluster: the WATCH/EXEC check-and-set
 //     loop of 3 clients on 3 nodes up to 300 increments, go-redis
 //     TxPipelined and Watch, redis-py pipeline() and transaction()) and
-//     TestTxLoneProcess (the same clients on one process).
+//     TestTxLoneProcess (the same clients on one process), and
+//     TestScriptPHPSessionCart (20 php-cli requests with php-redis's
+//     locked sessions on one process; skipped without php-redis).
 //   - The heavy tier (DYNAKV_E2E=1): every other test here, the Docker
 //     test included (it also skips without a Docker engine or root).
 //

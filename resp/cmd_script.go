@@ -1,0 +1,374 @@
+package resp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dynakv/dynakv/ring"
+	"github.com/dynakv/dynakv/script"
+)
+
+// Script replies, Redis's texts.
+const (
+	msgNoScript     = "NOSCRIPT No matching script. Please use EVAL."
+	msgBusy         = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	msgNotBusy      = "NOTBUSY No scripts in execution right now."
+	msgUnkillable   = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	msgNegKeys      = "ERR Number of keys can't be negative"
+	msgTooManyKeys  = "ERR Number of keys can't be greater than number of args"
+	msgScriptUnkCmd = "-ERR Unknown Redis command called from script\r\n"
+	msgScriptArgs   = "-ERR Wrong number of args calling Redis command from script\r\n"
+	msgScriptDenied = "-ERR This Redis command is not allowed from script\r\n"
+	msgScriptRO     = "-ERR Write commands are not allowed from read-only scripts.\r\n"
+	msgScriptRemote = "-ERR Script attempted to access a non local key in a cluster node script\r\n"
+)
+
+// CONFIG SET's reasons for refusing a time limit, Redis's texts.
+var (
+	errNotInteger = errors.New("argument couldn't be parsed into an integer")
+	errNotInRange = errors.New("argument must be between 0 and 9223372036854775807 inclusive")
+)
+
+// scriptLoadTimeout bounds SCRIPT LOAD's best-effort copy to each other
+// node.
+const scriptLoadTimeout = 5 * time.Second
+
+// noScript are the commands a script may not call besides those flagged
+// FlagNoScript (Redis 7's "noscript" commands): transactions, Pub/Sub,
+// scripting itself, and the connection's state.
+var noScript = map[string]bool{
+	"multi": true, "exec": true, "discard": true, "watch": true, "unwatch": true,
+	"subscribe": true, "unsubscribe": true, "psubscribe": true, "punsubscribe": true,
+	"ssubscribe": true, "sunsubscribe": true, "monitor": true, "reset": true,
+	"eval": true, "eval_ro": true, "evalsha": true, "evalsha_ro": true, "script": true,
+	"fcall": true, "fcall_ro": true, "function": true, "hello": true, "auth": true,
+	"quit": true, "wait": true, "sync": true, "psync": true, "replconf": true,
+	"client": true, "debug": true, "shutdown": true, "config": true, "acl": true,
+	"save": true, "bgsave": true, "bgrewriteaof": true, "replicaof": true, "slaveof": true,
+	"failover": true, "latency": true,
+}
+
+// allowBusy are the commands other clients may still run while a script
+// is busy (Redis 7's "allow_busy" commands).
+var allowBusy = map[string]bool{
+	"auth": true, "hello": true, "quit": true, "reset": true, "multi": true,
+	"discard": true, "watch": true, "unwatch": true, "script|kill": true,
+	"shutdown": true, "dkv.auth": true,
+}
+
+func scriptCommands() []Command {
+	evalFlags := FlagWrite | FlagNoScript | FlagStale | FlagMovableKeys
+	roFlags := FlagReadOnly | FlagNoScript | FlagStale | FlagMovableKeys
+	return []Command{
+		{Name: "eval", Arity: -3, Flags: evalFlags, Group: "scripting", Since: "2.6.0", Summary: "Execute a Lua script server side", Handler: cmdEval, movableKeys: numKeys(2), noSplit: true, forward: forwardEval},
+		{Name: "evalsha", Arity: -3, Flags: evalFlags, Group: "scripting", Since: "2.6.0", Summary: "Execute a Lua script server side", Handler: cmdEval, movableKeys: numKeys(2), noSplit: true, forward: forwardEval},
+		{Name: "eval_ro", Arity: -3, Flags: roFlags, Group: "scripting", Since: "7.0.0", Summary: "Execute a read-only Lua script server side", Handler: cmdEval, movableKeys: numKeys(2)},
+		{Name: "evalsha_ro", Arity: -3, Flags: roFlags, Group: "scripting", Since: "7.0.0", Summary: "Execute a read-only Lua script server side", Handler: cmdEval, movableKeys: numKeys(2)},
+		{Name: "script", Arity: -2, Subcommands: []Command{
+			{Name: "load", Arity: 3, Flags: FlagNoScript | FlagStale, Handler: cmdScriptLoad},
+			{Name: "exists", Arity: -3, Flags: FlagNoScript, Handler: cmdScriptExists},
+			{Name: "flush", Arity: -2, Flags: FlagNoScript, Handler: cmdScriptFlush},
+			{Name: "kill", Arity: 2, Flags: FlagNoScript, Handler: cmdScriptKill},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdScriptHelp},
+		}},
+	}
+}
+
+// initScripts builds the server's script engine and registers the
+// scripting commands and their CONFIG parameters: lua-time-limit and its
+// Redis 7 name busy-reply-threshold (milliseconds). New calls it.
+func (s *Server) initScripts() {
+	for _, cmd := range scriptCommands() {
+		if err := s.Register(cmd, false); err != nil {
+			panic(err) // a bug in the scripting table
+		}
+	}
+	s.scripts = script.New(script.Config{
+		Log: func(level int, msg string) {
+			lv := []slog.Level{slog.LevelDebug, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn}[level]
+			s.log.Log(context.Background(), lv, "script: "+msg)
+		},
+	})
+	for _, name := range []string{"lua-time-limit", "busy-reply-threshold"} {
+		s.addParam(Param{
+			Name: name,
+			Get:  func() string { return strconv.FormatInt(s.scripts.TimeLimit().Milliseconds(), 10) },
+			Set: func(v string) error {
+				n, ok := parseStrictInt([]byte(v))
+				switch {
+				case !ok:
+					return errNotInteger
+				case n < 0 || n > int64(time.Duration(1<<63-1)/time.Millisecond):
+					return errNotInRange
+				}
+				s.scripts.SetTimeLimit(time.Duration(n) * time.Millisecond)
+				return nil
+			},
+		})
+	}
+}
+
+// scriptBusy answers BUSY for a command of another client while a script
+// has run past the time limit, and reports whether it did. Node-to-node
+// operations (FlagPeer) always run.
+func (c *Conn) scriptBusy(cmd *Command) bool {
+	if cmd.Flags&FlagPeer != 0 || allowBusy[cmd.fullName] || !c.srv.scripts.Busy() {
+		return false
+	}
+	c.WriteError(msgBusy)
+	return true
+}
+
+// cmdEval is EVAL, EVALSHA, EVAL_RO and EVALSHA_RO script|sha numkeys
+// [key …] [arg …]. In a cluster every key must be in one slot; the write
+// forms arrive here on that slot's coordinator (routeWrite), and a script
+// without keys runs on the node it was sent to. The whole script runs as
+// one unit under the keys' locks.
+func cmdEval(c *Conn, args [][]byte) {
+	name := strings.ToLower(string(args[0]))
+	ro := strings.HasSuffix(name, "_ro")
+	n, ok := parseStrictInt(args[2])
+	switch {
+	case !ok:
+		c.WriteError(msgNotInt)
+		return
+	case n < 0:
+		c.WriteError(msgNegKeys)
+		return
+	case n > int64(len(args)-3):
+		c.WriteError(msgTooManyKeys)
+		return
+	}
+	body := args[1]
+	if strings.HasPrefix(name, "evalsha") {
+		var ok bool
+		if body, ok = c.srv.scripts.Lookup(string(args[1])); !ok {
+			c.WriteError(msgNoScript)
+			return
+		}
+	}
+	keys, argv := args[3:3+n], args[3+n:]
+	slot := noSlot
+	if c.multiNode() {
+		slot = -1 // no keys: the node it was sent to
+		if len(keys) > 0 {
+			slot = int(ring.Slot(keys[0]))
+		}
+		for _, k := range keys {
+			if int(ring.Slot(k)) != slot {
+				c.WriteError(msgCrossSlot)
+				return
+			}
+		}
+	}
+	c.runUnit(keys, func() {
+		c.WriteRaw(c.srv.scripts.Run(c.srv.ctx, script.Call{
+			Body:  body,
+			Keys:  keys,
+			Args:  argv,
+			Proto: c.proto,
+			Do:    c.scriptCaller(slot, ro),
+		}))
+	})
+}
+
+// noSlot is the script slot of a lone node: every key is local.
+const noSlot = -2
+
+// multiNode reports whether this node is in a cluster of several nodes,
+// where a script's keys must share a slot. A lone node (a cluster of one)
+// runs scripts over any keys, as a Redis without cluster mode does.
+func (c *Conn) multiNode() bool {
+	cl := c.srv.cfg.Cluster
+	return cl != nil && len(cl.Nodes()) > 1
+}
+
+// scriptCaller returns how a script's redis.call runs a command: through
+// the command table on this connection, without routing again. It refuses
+// what Redis refuses from scripts, writes from read-only scripts, and in a
+// cluster a key outside the script's slot (or, for a script without keys,
+// a write this node does not coordinate).
+func (c *Conn) scriptCaller(slot int, ro bool) script.Caller {
+	return func(args [][]byte, proto int) ([]byte, bool) {
+		cmd := lookup(c.srv.cmds, args[0])
+		if cmd == nil || cmd.Flags&FlagPeer != 0 {
+			return []byte(msgScriptUnkCmd), false
+		}
+		if noScript[cmd.Name] || cmd.Flags&FlagNoScript != 0 {
+			return []byte(msgScriptDenied), false
+		}
+		if cmd.subs != nil && len(args) > 1 {
+			sub := lookup(cmd.subs, args[1])
+			if sub == nil {
+				return appendError(nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name))), false
+			}
+			cmd = sub
+		}
+		if n := len(args); cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity || cmd.Handler == nil {
+			return []byte(msgScriptArgs), false
+		}
+		if cmd.Flags&FlagNoScript != 0 {
+			return []byte(msgScriptDenied), false
+		}
+		write := cmd.Flags&FlagWrite != 0
+		if ro && write {
+			return []byte(msgScriptRO), false
+		}
+		if cl := c.srv.cfg.Cluster; cl != nil && slot != noSlot {
+			route := cl.Route
+			if c.peer {
+				route = cl.RoutePeer
+			}
+			for _, p := range keyPositions(cmd, args) {
+				if slot >= 0 && int(ring.Slot(args[p])) != slot {
+					return []byte(msgScriptRemote), false
+				}
+				if _, local := route(args[p]); slot < 0 && write && !local {
+					return []byte(msgScriptRemote), false
+				}
+			}
+		}
+		old := c.proto
+		c.setProto(proto)
+		defer c.setProto(old)
+		rep := c.capture(func() { c.scriptHandle(cmd, args) })
+		return rep.raw, write
+	}
+}
+
+// scriptHandle runs a script's command, turning a panic of its handler
+// into "-ERR internal error" (logged, as serve does) so that the script
+// and the connection go on.
+func (c *Conn) scriptHandle(cmd *Command, args [][]byte) {
+	mark := len(c.out)
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.log.Error("resp: panic in command handler called from a script", "command", cstr(args[0], 64), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.out = appendError(c.out[:mark], msgInternal)
+		}
+	}()
+	cmd.Handler(c, args)
+}
+
+// setProto changes the connection's protocol (under mu, for CLIENT LIST).
+func (c *Conn) setProto(p int) {
+	c.mu.Lock()
+	c.proto = p
+	c.mu.Unlock()
+}
+
+// forwardEval prepares EVAL and EVALSHA for forwarding to the keys'
+// coordinator: an EVALSHA whose body this node has goes as EVAL with the
+// body (so a script loaded through any node runs), and an EVAL's body is
+// cached here too.
+func forwardEval(c *Conn, args [][]byte) [][]byte {
+	name := strings.ToLower(string(args[0]))
+	if !strings.HasPrefix(name, "evalsha") {
+		_, _ = c.srv.scripts.Load(args[1]) // a body that does not compile fails there too
+		return args
+	}
+	body, ok := c.srv.scripts.Lookup(string(args[1]))
+	if !ok {
+		return args
+	}
+	out := make([][]byte, len(args))
+	copy(out, args)
+	out[0] = []byte("EVAL" + strings.ToUpper(name[len("evalsha"):]))
+	out[1] = body
+	return out
+}
+
+// cmdScriptLoad: SCRIPT LOAD script → its SHA1; the body is also sent to
+// every other live node, best effort, so EVALSHA works through any node.
+func cmdScriptLoad(c *Conn, args [][]byte) {
+	sha, err := c.srv.scripts.Load(args[2])
+	var ce *script.CompileError
+	if errors.As(err, &ce) {
+		c.WriteError("ERR Error compiling script (new function): " + ce.Msg)
+		return
+	}
+	c.WriteBulkString(sha)
+	if cl := c.srv.cfg.Cluster; cl != nil && !c.peer {
+		s, body := c.srv, bytes.Clone(args[2])
+		me := cl.MyID()
+		for _, n := range cl.Nodes() {
+			if n.ID == me || n.Myself || !n.Alive {
+				continue
+			}
+			go func(id string) {
+				ctx, cancel := context.WithTimeout(s.ctx, scriptLoadTimeout)
+				defer cancel()
+				if _, err := cl.Forward(ctx, id, 2, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), body}); err != nil {
+					s.log.Debug("resp: SCRIPT LOAD not copied", "node", id, "error", err)
+				}
+			}(n.ID)
+		}
+	}
+}
+
+// cmdScriptExists: SCRIPT EXISTS sha [sha …] → 1 or 0 for each.
+func cmdScriptExists(c *Conn, args [][]byte) {
+	c.WriteArray(len(args) - 2)
+	for _, sha := range args[2:] {
+		if c.srv.scripts.Exists(string(sha)) {
+			c.WriteInt(1)
+		} else {
+			c.WriteInt(0)
+		}
+	}
+}
+
+// cmdScriptFlush: SCRIPT FLUSH [ASYNC|SYNC] empties this node's cache.
+func cmdScriptFlush(c *Conn, args [][]byte) {
+	if len(args) > 3 || len(args) == 3 && !strings.EqualFold(string(args[2]), "sync") && !strings.EqualFold(string(args[2]), "async") {
+		c.WriteError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		return
+	}
+	c.srv.scripts.Flush()
+	c.WriteOK()
+}
+
+// cmdScriptKill: SCRIPT KILL stops the busy scripts that have not
+// written.
+func cmdScriptKill(c *Conn, _ [][]byte) {
+	switch err := c.srv.scripts.Kill(); {
+	case errors.Is(err, script.ErrNotBusy):
+		c.WriteError(msgNotBusy)
+	case errors.Is(err, script.ErrUnkillable):
+		c.WriteError(msgUnkillable)
+	default:
+		c.WriteOK()
+	}
+}
+
+var scriptHelp = []string{
+	"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"EXISTS <sha1> [<sha1> ...]",
+	"    Return information about the existence of the scripts in the script cache.",
+	"FLUSH [ASYNC|SYNC]",
+	"    Flush the Lua scripts cache. Very dangerous on replicas.",
+	"    When called without the optional mode argument, the behavior is determined by the",
+	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+	"    * ASYNC: Asynchronously flush the scripts cache.",
+	"    * SYNC: Synchronously flush the scripts cache.",
+	"KILL",
+	"    Kill the currently executing Lua script.",
+	"LOAD <script>",
+	"    Load a script into the scripts cache without executing it.",
+	"HELP",
+	"    Prints this help.",
+}
+
+func cmdScriptHelp(c *Conn, _ [][]byte) {
+	c.WriteArray(len(scriptHelp))
+	for _, l := range scriptHelp {
+		c.WriteSimple(l)
+	}
+}

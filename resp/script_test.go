@@ -1,0 +1,312 @@
+package resp
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynakv/dynakv/script"
+	"github.com/redis/go-redis/v9"
+)
+
+func scriptErr(msg, body string, line int) string {
+	return "-" + msg + " script: " + script.SHA1([]byte(body)) + ", on @user_script:" + string(rune('0'+line)) + ".\r\n"
+}
+
+// TestScriptCommands: EVAL, EVALSHA, EVAL_RO, SCRIPT and the script's
+// redis.call through the real handlers reply as redis-server 7.0 does
+// (replies taken from it).
+func TestScriptCommands(t *testing.T) {
+	ts := startServer(t, Config{})
+	r := dialRaw(t, ts.addr)
+	incr := "return redis.call('incr', KEYS[1])"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"}, "+OK\r\n"},
+		{[]string{"EVAL", "return redis.call('get', KEYS[1])", "1", "k"}, "$1\r\nv\r\n"},
+		{[]string{"EVAL", "return redis.call('get', 'nokey')", "0"}, "$-1\r\n"},
+		{[]string{"EVAL", "return {1, 2.9, 'x', redis.call('exists', KEYS[1])}", "1", "k"}, "*4\r\n:1\r\n:2\r\n$1\r\nx\r\n:1\r\n"},
+		{[]string{"EVAL", incr, "1", "k"}, scriptErr("ERR value is not an integer or out of range", incr, 1)},
+		{[]string{"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "k"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"EVAL", "return redis.call('incr', 'x', 'y')", "0"}, scriptErr("ERR Wrong number of args calling Redis command from script", "return redis.call('incr', 'x', 'y')", 1)},
+		{[]string{"EVAL", "return redis.call('nosuch')", "0"}, scriptErr("ERR Unknown Redis command called from script", "return redis.call('nosuch')", 1)},
+		{[]string{"EVAL", "return redis.call('eval', 'return 1', '0')", "0"}, scriptErr("ERR This Redis command is not allowed from script", "return redis.call('eval', 'return 1', '0')", 1)},
+		{[]string{"EVAL", "return redis.call('hello', '3')", "0"}, scriptErr("ERR This Redis command is not allowed from script", "return redis.call('hello', '3')", 1)},
+		{[]string{"EVAL", "return redis.pcall('script', 'flush')", "0"}, "-ERR This Redis command is not allowed from script\r\n"},
+		{[]string{"EVAL_RO", "return redis.call('set', KEYS[1], 'x')", "1", "k"}, scriptErr("ERR Write commands are not allowed from read-only scripts.", "return redis.call('set', KEYS[1], 'x')", 1)},
+		{[]string{"EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"}, "$1\r\nv\r\n"},
+		{[]string{"EVAL", "return os.time()", "0"}, scriptErr("ERR user_script:1: Script attempted to access nonexistent global variable 'os'", "return os.time()", 1)},
+		{[]string{"EVAL", "x = 1", "0"}, scriptErr("ERR user_script:1: Attempt to modify a readonly table", "x = 1", 1)},
+		{[]string{"EVAL", "return 1", "-1"}, "-ERR Number of keys can't be negative\r\n"},
+		{[]string{"EVAL", "return 1", "2", "a"}, "-ERR Number of keys can't be greater than number of args\r\n"},
+		{[]string{"EVAL", "return 1", "x"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"EVAL", "return 1", "01"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"EVAL", "return 1", "+1", "a"}, "-ERR value is not an integer or out of range\r\n"},
+		{[]string{"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"}, "-NOSCRIPT No matching script. Please use EVAL.\r\n"},
+		{[]string{"SCRIPT", "LOAD", "return 1"}, "$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n"},
+		{[]string{"EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"}, ":1\r\n"},
+		{[]string{"EVALSHA_RO", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"}, ":1\r\n"},
+		{[]string{"SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "abc"}, "*2\r\n:1\r\n:0\r\n"},
+		{[]string{"SCRIPT", "LOAD", "return x("}, "-ERR Error compiling script (new function): user_script:1: syntax error near '<eof>'\r\n"},
+		{[]string{"SCRIPT", "FLUSH", "BAD"}, "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"},
+		{[]string{"SCRIPT", "FLUSH", "ASYNC"}, "+OK\r\n"},
+		{[]string{"SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"}, "*1\r\n:0\r\n"},
+		{[]string{"SCRIPT", "KILL"}, "-NOTBUSY No scripts in execution right now.\r\n"},
+		{[]string{"CONFIG", "GET", "lua-time-limit"}, "*2\r\n$14\r\nlua-time-limit\r\n$4\r\n5000\r\n"},
+		{[]string{"CONFIG", "SET", "busy-reply-threshold", "200"}, "+OK\r\n"},
+		{[]string{"CONFIG", "GET", "lua-time-limit"}, "*2\r\n$14\r\nlua-time-limit\r\n$3\r\n200\r\n"},
+		{[]string{"COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"}, "*2\r\n$1\r\na\r\n$1\r\nb\r\n"},
+		{[]string{"HELLO", "3"}, ""},
+		{[]string{"EVAL", "return redis.call('get', 'nokey')", "0"}, "_\r\n"},
+		{[]string{"EVAL", "redis.setresp(3); return {redis.call('get', 'nokey') == nil, {double=1.5}}", "0"}, "*2\r\n#t\r\n,1.5\r\n"},
+	} {
+		got := r.do(tc.args...)
+		if tc.want != "" && got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestScriptBusyKill: with a time limit of 0 a running script is busy at
+// once: another client's command gets BUSY, SCRIPT KILL stops a script
+// that has not written (its client gets the killed error) and refuses one
+// that has (UNKILLABLE).
+func TestScriptBusyKill(t *testing.T) {
+	ts := startServer(t, Config{})
+	a, b := dialRaw(t, ts.addr), dialRaw(t, ts.addr)
+	if got := b.do("CONFIG", "SET", "lua-time-limit", "0"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", got)
+	}
+	busy := func() {
+		t.Helper()
+		for ts.scripts.Running() == 0 {
+			time.Sleep(time.Millisecond) // the script starts; nothing timed is asserted
+		}
+		if got := b.do("GET", "x"); got != "-"+msgBusy+"\r\n" {
+			t.Errorf("GET during a busy script: %q", got)
+		}
+	}
+	loop := "while true do end"
+	a.send(multibulk("EVAL", loop, "0"))
+	busy()
+	if got := b.do("SCRIPT", "KILL"); got != "+OK\r\n" {
+		t.Errorf("SCRIPT KILL: %q", got)
+	}
+	if got, want := a.reply(), scriptErr("ERR Script killed by user with SCRIPT KILL...", loop, 1); got != want {
+		t.Errorf("killed script: got %q, want %q", got, want)
+	}
+	if got := b.do("GET", "x"); got != "$-1\r\n" {
+		t.Errorf("GET after the kill: %q", got)
+	}
+
+	wrote := "redis.call('set', KEYS[1], '1') while true do end"
+	a.send(multibulk("EVAL", wrote, "1", "k"))
+	for ts.value("k") != "1" {
+		time.Sleep(time.Millisecond) // the script has written
+	}
+	busy()
+	if got := b.do("SCRIPT", "KILL"); got != "-"+msgUnkillable+"\r\n" {
+		t.Errorf("SCRIPT KILL after a write: %q", got)
+	}
+	ts.cancel() // the server's context ends the script, as at shutdown
+	if got := a.reply(); !strings.HasPrefix(got, "-ERR Script killed by user") {
+		t.Errorf("script ended by the server's context: %q", got)
+	}
+}
+
+// TestScriptGoRedis: go-redis's Script.Run sends EVALSHA, falls back to
+// EVAL on NOSCRIPT, and the next Run is served from the cache.
+func TestScriptGoRedis(t *testing.T) {
+	forProtocols(t, func(t *testing.T, ts *testServer, c *redis.Client) {
+		s := redis.NewScript("return redis.call('incrby', KEYS[1], ARGV[1])")
+		for i, want := range []int64{5, 10} {
+			n, err := s.Run(bg, c, []string{"n"}, 5).Int64()
+			if err != nil || n != want {
+				t.Fatalf("Run %d: %d %v, want %d", i, n, err, want)
+			}
+		}
+		if ok, err := s.Exists(bg, c).Result(); err != nil || !ok[0] {
+			t.Errorf("SCRIPT EXISTS: %v %v", ok, err)
+		}
+	})
+}
+
+// TestScriptCluster: in a two-node cluster a script runs on its keys'
+// coordinator, KEYS must share a slot, redis.call refuses keys of another
+// slot (and a keyless script's writes this node does not coordinate), and
+// a script loaded through one node runs through the other, even after the
+// other flushed its cache (EVALSHA is forwarded as EVAL with the body).
+func TestScriptCluster(t *testing.T) {
+	n1, n2, _ := startPair(t)
+	mine, theirs := keysOf(2) // as n1 sees them
+	r1, r2 := dialRaw(t, n1.addr), dialRaw(t, n2.addr)
+	set := "return redis.call('set', KEYS[1], ARGV[1])"
+	if got := r1.do("EVAL", set, "1", theirs[0], "v"); got != "+OK\r\n" {
+		t.Fatalf("EVAL through n1 for n2's key: %q", got)
+	}
+	if n2.value(theirs[0]) != "v" || n1.value(theirs[0]) != "" {
+		t.Errorf("the script ran on the wrong node: n1 %q, n2 %q", n1.value(theirs[0]), n2.value(theirs[0]))
+	}
+	for _, keys := range [][]string{{mine[0], theirs[0]}, {mine[0], mine[1]}} {
+		if got := r1.do(append([]string{"EVAL", "return 1", "2"}, keys...)...); got != "-"+msgCrossSlot+"\r\n" {
+			t.Errorf("EVAL with keys %q: %q", keys, got)
+		}
+	}
+	other := "return redis.call('set', ARGV[1], 'x')"
+	if got := r1.do("EVAL", other, "1", mine[0], mine[1]); got != scriptErr("ERR Script attempted to access a non local key in a cluster node script", other, 1) {
+		t.Errorf("redis.call on another slot: %q", got)
+	}
+	if got := r1.do("EVAL", other, "0", theirs[1]); got != scriptErr("ERR Script attempted to access a non local key in a cluster node script", other, 1) {
+		t.Errorf("keyless script writing n2's key on n1: %q", got)
+	}
+	// (A read is served by any node: the fake nodes do not replicate, so
+	// n1 reads its own empty backend.)
+	if got := r1.do("EVAL", "return redis.call('get', ARGV[1])", "0", theirs[0]); got != "$-1\r\n" {
+		t.Errorf("keyless script reading n2's key on n1: %q", got)
+	}
+
+	get := "return redis.call('get', KEYS[1])"
+	sha := r1.do("SCRIPT", "LOAD", get)
+	sha = strings.TrimSuffix(sha[strings.Index(sha, "\n")+1:], "\r\n")
+	for r2.do("SCRIPT", "EXISTS", sha) != "*1\r\n:1\r\n" {
+		time.Sleep(time.Millisecond) // SCRIPT LOAD's copy to n2 is asynchronous
+	}
+	r2.do("SCRIPT", "FLUSH")
+	if got := r1.do("EVALSHA", sha, "1", theirs[0]); got != "$1\r\nv\r\n" {
+		t.Errorf("EVALSHA through n1 of a script n2 flushed: %q", got)
+	}
+	if got := r2.do("EVALSHA", sha, "1", theirs[0]); got != "$1\r\nv\r\n" {
+		t.Errorf("EVALSHA on n2 after the forwarded EVAL: %q", got)
+	}
+}
+
+// TestScriptLoneNodeAnySlot: a node alone in its cluster runs a script
+// over keys of different slots (as Redis without cluster mode), while a
+// node of a several-node cluster refuses them with CROSSSLOT.
+func TestScriptLoneNodeAnySlot(t *testing.T) {
+	one := &staticCluster{me: "n1", nodes: []ClusterNode{{ID: "n1", Host: "127.0.0.1", Port: 7001, Alive: true}}}
+	r := dialRaw(t, startClusterServer(t, one).addr)
+	body := "redis.call('set', KEYS[1], 'a') redis.call('set', KEYS[2], 'b') return redis.call('mget', ARGV[1], KEYS[2])"
+	if got := r.do("EVAL", body, "2", "key:a", "key:b", "other"); got != "*2\r\n$-1\r\n$1\r\nb\r\n" {
+		t.Errorf("lone node, keys of two slots: %q", got)
+	}
+	r3 := dialRaw(t, startClusterServer(t, threeNodes()).addr)
+	if got := r3.do("EVAL", "return 1", "2", "key:a", "key:b"); got != "-"+msgCrossSlot+"\r\n" {
+		t.Errorf("three nodes, keys of two slots: %q", got)
+	}
+}
+
+// TestConformanceScripts sends the same scripts to a real Redis 7 and to
+// the server and compares the replies byte for byte (RESP2, then RESP3).
+// Left out, as they differ by nature: gopher-lua's own runtime and
+// compile error texts ("attempt to index …"), and error({}), which
+// crashes redis-server 7.0.15.
+func TestConformanceScripts(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, Config{})
+	cmds := [][]string{
+		{"EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"},
+		{"EVAL", "return redis.call('get', KEYS[1])", "1", "k"},
+		{"EVAL", "return {1, 2.9, 'x', redis.call('exists', KEYS[1]), nil, 5}", "1", "k"},
+		{"EVAL", "return redis.call('incr', KEYS[1])", "1", "k"},
+		{"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "k"},
+		{"EVAL", "local ok, e = pcall(redis.call, 'incr', KEYS[1]) return {tostring(ok), e}", "1", "k"},
+		{"EVAL", "return redis.call('hset', 'h', 'f', 'v')", "0"},
+		{"EVAL", "return redis.call('hgetall', 'h')", "0"},
+		{"EVAL", "redis.setresp(3) return redis.call('hgetall', 'h')", "0"},
+		{"EVAL", "return redis.call('sadd', 's', 'a', 'b')", "0"},
+		{"EVAL", "return redis.call('smembers', 'nope')", "0"},
+		{"EVAL", "return redis.call('type', 'k')", "0"},
+		{"EVAL", "return redis.call('type', 'k').ok", "0"},
+		{"EVAL", "return redis.call('incrbyfloat', 'f', '1.5')", "0"},
+		{"EVAL", "return redis.call('set', 'n', 12345678901234567)", "0"},
+		{"EVAL", "return {redis.call('get', 'n'), tostring(12345678901234567), tostring(0.1), tostring(1/0)}", "0"},
+		{"EVAL", "return redis.call('get')", "0"},
+		{"EVAL", "return redis.call('nosuch')", "0"},
+		{"EVAL", "return redis.call('config', 'get', 'x')", "0"},
+		{"EVAL", "return redis.call('eval', 'return 1', '0')", "0"},
+		{"EVAL", "return redis.pcall('script', 'flush')", "0"},
+		{"EVAL", "return redis.call()", "0"},
+		{"EVAL", "return redis.call('get', {})", "0"},
+		{"EVAL", "return os", "0"},
+		{"EVAL", "return print", "0"},
+		{"EVAL", "x = 1", "0"},
+		{"EVAL", "string.x = 1", "0"},
+		{"EVAL", "rawset(_G, 'x', 1)", "0"},
+		{"EVAL", "return _G.y", "0"},
+		{"EVAL", "return #KEYS + #ARGV", "2", "a", "b", "c"},
+		{"EVAL", "return cjson.encode({a={1,2,3}})", "0"},
+		{"EVAL", "return cjson.encode(cjson.decode('[1,\"x\",true,null]'))", "0"},
+		{"EVAL", "return cjson.encode('a/b')", "0"},
+		{"EVAL", "return {bit.tohex(255, 2), bit.rol(1, 33), bit.bswap(1), bit.arshift(-256, 4)}", "0"},
+		{"EVAL", "return redis.sha1hex('abc')", "0"},
+		{"EVAL", "return cmsgpack.pack({1, -1, 200, -200, 70000, 1.5, 'abc', true, false})", "0"},
+		{"EVAL", "return cmsgpack.pack({a=1}, {}, 0.1, 2^40, -2^40, string.rep('x', 40))", "0"},
+		{"EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}", "0"},
+		{"EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({x={1, 'y'}})) return t.x", "0"},
+		{"EVAL", "error()", "0"},
+		{"EVAL", "error(1)", "0"},
+		{"EVAL", "error('x', 0)", "0"},
+		{"EVAL", "error({err='MY code'})", "0"},
+		{"EVAL", "return redis.error_reply('-ERR x')", "0"},
+		{"EVAL", "return {ok='x\\ny'}", "0"},
+		{"EVAL", "return redis.status_reply()", "0"},
+		{"EVAL", "return redis.setresp(4)", "0"},
+		{"EVAL", "redis.log(99, 'x')", "0"},
+		{"EVAL", "return {math.huge, -math.huge, 1.9, -1.9}", "0"},
+		{"EVAL", "redis.setresp(3) return {true, false, {double=0.1}, {big_number='123'}, {verbatim_string={format='txt', string='x'}}, {map={a=1}}, {set={b=true}}}", "0"},
+		{"EVAL", "return {true, false}", "0"},
+		{"EVAL_RO", "return redis.call('del', KEYS[1])", "1", "k"},
+		{"EVALSHA", "0000000000000000000000000000000000000000", "0"},
+		{"EVALSHA", "abc", "0"},
+		{"SCRIPT", "LOAD", "return 1"},
+		{"EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"},
+		{"SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "x"},
+		{"SCRIPT", "FLUSH", "sync", "x"}, {"SCRIPT", "FLUSH"}, {"SCRIPT", "KILL"}, {"SCRIPT", "KILL", "x"},
+		{"SCRIPT", "NOPE"}, {"EVAL"}, {"EVAL", "return 1"}, {"EVAL", "return 1", "-1"}, {"EVAL", "return 1", "3", "a"},
+		{"COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"},
+		{"CONFIG", "SET", "lua-time-limit", "-1"}, {"CONFIG", "SET", "busy-reply-threshold", "x"},
+		{"CONFIG", "SET", "lua-time-limit", "4000"}, {"CONFIG", "GET", "busy-reply-threshold"},
+		{"HELLO", "3"},
+		{"EVAL", "return redis.call('get', 'nokey')", "0"},
+		{"EVAL", "redis.setresp(3) return redis.call('hgetall', 'h')", "0"},
+		{"EVAL", "redis.call('sadd', 's1', 'a') redis.setresp(3) return redis.call('smembers', 's1')", "0"},
+		{"EVAL", "redis.setresp(3) return {true, false, {double=0.1}, {big_number='123'}, {verbatim_string={format='txt', string='x'}}, {map={a=1}}, {set={b=true}}}", "0"},
+		{"EVAL", "redis.setresp(3) return redis.call('incrbyfloat', 'f', '1')", "0"},
+		{"EVAL", "return {true, false, nil}", "0"},
+	}
+	dial := func(addr string) (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	rc, rr := dial(redisAddr)
+	oc, or := dial(ts.addr)
+	for _, args := range cmds {
+		var replies [2]string
+		for i, side := range []struct {
+			c net.Conn
+			r *bufio.Reader
+		}{{rc, rr}, {oc, or}} {
+			side.c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := side.c.Write([]byte(multibulk(args...))); err != nil {
+				t.Fatal(err)
+			}
+			r, err := readReply(side.r)
+			if err != nil {
+				t.Fatalf("%q: side %d: %v", args, i, err)
+			}
+			replies[i] = r
+		}
+		if n := normalize(replies[0]); n != normalize(replies[1]) {
+			t.Errorf("%.80q:\n redis: %q\n   ours: %q", args, replies[0], replies[1])
+		}
+	}
+}
