@@ -15,6 +15,11 @@ const (
 	// [arg ...] → the command's reply in RESP3. A command forwarded for a
 	// RESP2 client is sent as it is.
 	CmdForward3 = "DKV.FWD3"
+	// CmdPublish is a Pub/Sub fan-out: DKV.PUBLISH C|S channel message
+	// [channel message …] publishes each message to the receiving node's
+	// own subscribers only (shard channels with S) → integer: the
+	// receivers there.
+	CmdPublish = "DKV.PUBLISH"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

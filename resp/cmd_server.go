@@ -41,10 +41,20 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(dataCommands(), clusterCommands()...)...)
+	}, append(append(dataCommands(), clusterCommands()...), pubsubCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
+	if c.subscribedRESP2() && len(args) <= 2 { // Redis's subscribed-mode PING: ["pong", arg or ""]
+		c.WriteArray(2)
+		c.WriteBulkString("pong")
+		if len(args) == 2 {
+			c.WriteBulk(args[1])
+		} else {
+			c.WriteBulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.WriteSimple("PONG")

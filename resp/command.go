@@ -220,9 +220,15 @@ func (c *Conn) exec(args [][]byte) {
 		c.WriteError(msgNoPerm)
 		return
 	}
+	if c.push != nil && !c.allowedSubscribed(cmd) {
+		return
+	}
 	c.lastCmd.Store(cmd)
 	c.lastActive.Store(time.Now().UnixNano())
 	s.stats.commands.Add(1)
+	if s.pub.nmon.Load() > 0 {
+		c.feedMonitors(cmd, args)
+	}
 	if s.cfg.Cluster != nil && cmd.Flags&FlagWrite != 0 {
 		c.routeWrite(cmd, args)
 		return
