@@ -2,6 +2,8 @@ package resp
 
 import (
 	"context"
+
+	"github.com/dynakv/dynakv/crdt"
 	"sync"
 	"sync/atomic"
 
@@ -25,6 +27,43 @@ func (c *Conn) notify(class byte, event string, key []byte) {
 // HOOK: the databases work (SELECT) returns the connection's c.db here;
 // until then every key is in db 0.
 func (c *Conn) notifyDB() int { return 0 }
+
+// notifyNew emits the "new" event ('n') of a write that created key, before
+// the command's own event, as Redis's dbAdd does.
+func (c *Conn) notifyNew(key []byte, prev, next crdt.Object) {
+	if pubsub.Events(c.srv.pub.events.Load())&pubsub.EventNew == 0 {
+		return
+	}
+	if now := c.now(); !crdt.Live(prev, now) && crdt.Live(next, now) {
+		c.notify('n', "new", key)
+	}
+}
+
+// notifyGone emits "del" ('g') when a write emptied a collection, so the
+// key is gone (HDEL, SREM, SPOP, SMOVE's source), as Redis does after the
+// command's own event.
+func (c *Conn) notifyGone(key []byte, next crdt.Object) {
+	if !crdt.Live(next, c.now()) {
+		c.notify('g', "del", key)
+	}
+}
+
+// mutateReplyNext is mutateReply for a write whose events depend on the
+// key's object after it (a collection it may empty): write gets the
+// yielded value and that object.
+func mutateReplyNext[T any](c *Conn, key []byte, op func(cur crdt.Object, st crdt.Stamp) (crdt.Object, T, error), write func(T, crdt.Object)) {
+	var out T
+	next, err := c.mutate(key, true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+		d, v, err := op(cur, st)
+		out = v
+		return d, err
+	})
+	if err != nil {
+		c.WriteErr(err)
+		return
+	}
+	write(out, next)
+}
 
 // Notify publishes a keyspace event if notify-keyspace-events enables its
 // class: to this node's subscribers at once, and to every other live
