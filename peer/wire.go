@@ -20,6 +20,9 @@ const (
 	// own subscribers only (shard channels with S) → integer: the
 	// receivers there.
 	CmdPublish = "DKV.PUBLISH"
+	// CmdNotifyConfig spreads CONFIG SET notify-keyspace-events: DKV.NOTIFYCFG
+	// flags sets the receiving node's classes (already validated) → +OK.
+	CmdNotifyConfig = "DKV.NOTIFYCFG"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

@@ -41,6 +41,7 @@ func (s *Server) initPubSub() {
 				return errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 			}
 			s.pub.events.Store(uint32(e))
+			go s.spreadNotifyConfig(e.String())
 			return nil
 		}})
 	s.addParam(Param{Name: "client-output-buffer-limit",
@@ -307,6 +308,39 @@ func (s *Server) publish(channel, msg []byte, shard bool) int64 {
 	return n + total.Load()
 }
 
+// spreadNotifyConfig sends a new notify-keyspace-events value to every
+// other live node (DKV.NOTIFYCFG), so that one CONFIG SET, as a client of
+// a single Redis sends it, configures the whole cluster: events are
+// emitted by each key's coordinator, under its own setting. Best effort: a
+// node that is down, or restarts, keeps or takes its own setting (Redis's
+// default, none, after a restart) until the next CONFIG SET.
+func (s *Server) spreadNotifyConfig(v string) {
+	args := [][]byte{[]byte(peer.CmdNotifyConfig), []byte(v)}
+	var wg sync.WaitGroup
+	for _, id := range s.livePeers() {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(s.ctx, fanoutTimeout)
+			defer cancel()
+			if _, err := s.cfg.Cluster.Forward(ctx, id, 2, args); err != nil {
+				s.log.Warn("resp: notify-keyspace-events not spread", "node", id, "error", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// cmdPeerNotifyConfig is DKV.NOTIFYCFG flags: another node's CONFIG SET
+// notify-keyspace-events, applied here only.
+func cmdPeerNotifyConfig(c *Conn, args [][]byte) {
+	e, err := pubsub.ParseEvents(string(args[1]))
+	if err != nil {
+		c.WriteError(msgSyntax)
+		return
+	}
+	c.srv.pub.events.Store(uint32(e))
+	c.WriteOK()
+}
+
 // intReply returns the value of a raw integer reply, 0 for anything else.
 func intReply(rep []byte) int64 {
 	if len(rep) < 3 || rep[0] != ':' {
@@ -364,6 +398,9 @@ func (c *Conn) enterPush() *pusher {
 			_ = w.Flush() // earlier replies of this pipeline first
 		}
 		p.nc = c.rc.NetConn()
+		if g, ok := p.nc.(*guardConn); ok {
+			g.noIdle.Store(true)
+		}
 	}
 	p.queue(c.out)
 	c.out = c.out[:0]

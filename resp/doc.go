@@ -154,11 +154,15 @@
 // (CONFIG GET/SET; Redis's default "32mb 8mb 60"): past the hard limit, or
 // over the soft one for longer than its seconds, the connection is
 // closed. The normal and replica classes are shown as Redis's defaults
-// and not enforced (WriteTimeout bounds normal clients).
+// and not enforced (WriteTimeout bounds normal clients). As in Redis,
+// IdleTimeout spares subscribed and MONITOR connections.
 //
 // Keyspace notifications: notify-keyspace-events (CONFIG GET/SET, every
 // Redis flag, Redis's validation and canonical rendering) selects the
-// classes; handlers call c.notify after a successful write with Redis's
+// classes. A client's CONFIG SET of it is also sent to every other live
+// node (DKV.NOTIFYCFG, best effort), so one CONFIG SET configures the
+// cluster as it would a single Redis; a node that was down or restarts
+// has its own value (none after a restart) until the next one. Handlers call c.notify after a successful write with Redis's
 // event names, and since writes run on the key's coordinator, each event
 // is emitted by one node: published there at once, and sent to the other
 // nodes through one ordered background queue (DKV.PUBLISH batches; a

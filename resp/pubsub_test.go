@@ -227,10 +227,19 @@ func TestPublishFanOut(t *testing.T) {
 		sub.Close()
 	}
 
-	for _, n := range []*testServer{n1, n2} {
-		if err := n.client(t, 2, "").ConfigSet(context.Background(), "notify-keyspace-events", "E$").Err(); err != nil {
-			t.Fatal(err)
+	// One CONFIG SET on n1 configures n2 too (DKV.NOTIFYCFG).
+	if err := n1.client(t, 2, "").ConfigSet(ctx, "notify-keyspace-events", "E$").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		got, err := n2.client(t, 2, "").ConfigGet(ctx, "notify-keyspace-events").Result()
+		if err == nil && got["notify-keyspace-events"] == "$E" {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n2's notify-keyspace-events = %v, %v; want $E from n1's CONFIG SET", got, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	subs := make([]*redis.PubSub, 2)
 	for i, n := range []*testServer{n1, n2} {
@@ -287,5 +296,23 @@ func TestPublishFanOut(t *testing.T) {
 		if err != nil || m.Channel != "__keyevent@0__:set" || m.Payload != mine[0] {
 			t.Errorf("n%d: next event %+v, %v; want set %s (no duplicate before it)", i+1, m, err, mine[0])
 		}
+	}
+}
+
+// TestSubscriberNoIdleTimeout: IdleTimeout closes idle clients but not
+// subscribers, as Redis's timeout spares Pub/Sub clients.
+func TestSubscriberNoIdleTimeout(t *testing.T) {
+	ts := startServer(t, Config{IdleTimeout: 100 * time.Millisecond})
+	sub := dialRaw(t, ts.addr)
+	sub.do("SUBSCRIBE", "c")
+	idle := dialRaw(t, ts.addr)
+	idle.do("PING")
+	idle.expectEOF() // NB: a time under test: the idle client is closed first
+	pub := dialRaw(t, ts.addr)
+	if got := pub.do("PUBLISH", "c", "still here"); got != ":1\r\n" {
+		t.Fatalf("PUBLISH = %q", got)
+	}
+	if got := sub.reply(); got != frame('*', "message", "c", "still here") {
+		t.Errorf("subscriber got %q", got)
 	}
 }

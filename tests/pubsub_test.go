@@ -127,10 +127,20 @@ func TestPubSubAcrossCluster(t *testing.T) {
 
 	t.Run("expired", func(t *testing.T) {
 		ctx := ctxT(t)
+		// One CONFIG SET, as a client of a single Redis sends it,
+		// configures every node (each key's coordinator emits its events).
+		if err := n1.Client(t).ConfigSet(ctx, "notify-keyspace-events", "Ex").Err(); err != nil {
+			t.Fatal(err)
+		}
 		for _, p := range procs {
-			if err := p.Client(t).ConfigSet(ctx, "notify-keyspace-events", "Ex").Err(); err != nil {
-				t.Fatal(err)
-			}
+			c := p.Client(t)
+			eventually(t, p.ID+" has notify-keyspace-events xE", 10*time.Second, func() error {
+				got, err := c.ConfigGet(ctx, "notify-keyspace-events").Result()
+				if err == nil && got["notify-keyspace-events"] != "xE" {
+					err = fmt.Errorf("CONFIG GET = %v", got)
+				}
+				return err
+			})
 		}
 		sub := n1.Client(t).PSubscribe(ctx, "__keyevent@0__:expired")
 		defer sub.Close()
