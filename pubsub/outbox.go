@@ -31,7 +31,8 @@ var DefaultLimits = Limits{Hard: 32 << 20, Soft: 8 << 20, SoftFor: 60 * time.Sec
 
 // Outbox is a subscriber's outgoing buffer: what publishers (and the
 // connection's own replies) append and one writer takes to write to the
-// client. Append never blocks; it fails, and the outbox closes, once the
+// client; its owner may hold it while it prepares a reply that must
+// precede what others append (Hold, Release). Append never blocks; it fails, and the outbox closes, once the
 // pending bytes pass the limits. Bytes taken by the writer count as
 // pending until Done, so a writer blocked on a full socket still counts
 // against the limit. It is safe for concurrent use.
@@ -42,6 +43,8 @@ type Outbox struct {
 
 	mu        sync.Mutex
 	buf       []byte
+	held      bool      // between Hold and Release: Append goes to side
+	side      []byte    // appended while held, queued after Release's front
 	inflight  int64     // taken, not yet Done
 	softSince time.Time // when pending went over Soft; zero while under
 	err       error     // ErrOverLimit or ErrClosed once closed
@@ -64,8 +67,9 @@ func (o *Outbox) signal() {
 	}
 }
 
-// Append queues b (copied). It returns ErrOverLimit if this append put
-// the outbox over its limits (the outbox is then closed and its content
+// Append queues b (copied); while the outbox is held, after what Release
+// will put in front. It returns ErrOverLimit if this append put the
+// outbox over its limits (the outbox is then closed and its content
 // dropped), or the error it was closed with before.
 func (o *Outbox) Append(b []byte) error {
 	o.mu.Lock()
@@ -73,8 +77,42 @@ func (o *Outbox) Append(b []byte) error {
 	if o.err != nil {
 		return o.err
 	}
-	o.buf = append(o.buf, b...)
-	pending := int64(len(o.buf)) + o.inflight
+	if o.held {
+		o.side = append(o.side, b...)
+	} else {
+		o.buf = append(o.buf, b...)
+	}
+	return o.checkLocked()
+}
+
+// Hold makes later Appends wait, unsent, until Release: the owner holds
+// the outbox while it runs a command, so that messages published
+// meanwhile follow the command's reply.
+func (o *Outbox) Hold() {
+	o.mu.Lock()
+	o.held = true
+	o.mu.Unlock()
+}
+
+// Release queues front (copied), then what was appended while held, and
+// ends the hold. Its error is Append's.
+func (o *Outbox) Release(front []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.held = false
+	if o.err != nil {
+		return o.err
+	}
+	o.buf = append(o.buf, front...)
+	o.buf = append(o.buf, o.side...)
+	o.side = nil
+	return o.checkLocked()
+}
+
+// checkLocked applies the limits to what is pending and, unless over
+// them, wakes the writer (o.mu held).
+func (o *Outbox) checkLocked() error {
+	pending := int64(len(o.buf)+len(o.side)) + o.inflight
 	l := o.limits()
 	over := l.Hard > 0 && pending > l.Hard
 	if l.Soft > 0 && pending > l.Soft {
@@ -91,7 +129,9 @@ func (o *Outbox) Append(b []byte) error {
 		o.closeLocked(ErrOverLimit)
 		return ErrOverLimit
 	}
-	o.signal()
+	if len(o.buf) > 0 {
+		o.signal()
+	}
 	return nil
 }
 
@@ -120,18 +160,18 @@ func (o *Outbox) Done() {
 	if len(o.buf) == 0 {
 		o.drained.Broadcast()
 	}
-	pending := int64(len(o.buf))
+	pending := int64(len(o.buf) + len(o.side))
 	if l := o.limits(); l.Soft == 0 || pending <= l.Soft {
 		o.softSince = time.Time{}
 	}
 	o.mu.Unlock()
 }
 
-// Pending returns the bytes queued or being written.
+// Pending returns the bytes queued (held ones too) or being written.
 func (o *Outbox) Pending() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return int64(len(o.buf)) + o.inflight
+	return int64(len(o.buf)+len(o.side)) + o.inflight
 }
 
 // Wait blocks until everything appended has been written (Done) or the
@@ -164,7 +204,7 @@ func (o *Outbox) Err() error {
 
 func (o *Outbox) closeLocked(err error) {
 	o.err = err
-	o.buf = nil
+	o.buf, o.side = nil, nil
 	o.drained.Broadcast()
 	o.signal()
 }

@@ -294,3 +294,29 @@ func TestOutboxWait(t *testing.T) {
 		t.Errorf("Wait = %v, written %q", err, got)
 	}
 }
+
+// TestOutboxHold: what is appended while the outbox is held follows the
+// front given to Release, and counts against the limits meanwhile.
+func TestOutboxHold(t *testing.T) {
+	o := NewOutbox(func() Limits { return Limits{Hard: 10} }, time.Now)
+	o.Hold()
+	if err := o.Append([]byte("msg")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := o.Take(); len(b) != 0 {
+		t.Errorf("Take while held = %q", b)
+	}
+	o.Done()
+	if err := o.Release([]byte("reply")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := o.Take(); string(b) != "replymsg" {
+		t.Errorf("Take after Release = %q, want replymsg", b)
+	}
+	o.Done()
+	o.Hold()
+	_ = o.Append([]byte("123456"))
+	if err := o.Append([]byte("12345")); !errors.Is(err, ErrOverLimit) {
+		t.Errorf("11 held bytes with hard 10: %v", err)
+	}
+}

@@ -372,7 +372,11 @@ func (s *Server) livePeers() []string {
 // pusher is a connection in push mode: once it subscribes or monitors,
 // everything it is sent (its replies, messages, MONITOR lines) goes
 // through its Outbox in order, and its writer goroutine writes it to the
-// socket. It is the connection's pubsub.Subscriber.
+// socket. It is the connection's pubsub.Subscriber. While the connection
+// runs a command the outbox is held (handle), so that what is published
+// meanwhile follows the command's reply; a (un)subscription's
+// confirmations are part of that reply (they are pushed by the Registry
+// on the connection's own goroutine, from the handler).
 type pusher struct {
 	c    *Conn
 	ob   *pubsub.Outbox
@@ -381,18 +385,18 @@ type pusher struct {
 	once sync.Once
 }
 
-// enterPush puts the connection in push mode (once): the replies already
-// queued for the client (in redcon's buffer, and this command's so far)
-// are written or queued first, then every later byte goes through the
-// outbox. It runs on the connection's goroutine.
+// enterPush puts the connection in push mode (once), from a handler: the
+// replies of earlier commands that redcon still buffers are written at
+// once, and from the end of this command on every byte goes through the
+// outbox, which starts held (handle releases it with this command's
+// reply). It runs on the connection's goroutine.
 func (c *Conn) enterPush() *pusher {
 	if c.push != nil {
-		c.push.queue(c.out)
-		c.out = c.out[:0]
 		return c.push
 	}
 	p := &pusher{c: c, done: make(chan struct{})}
 	p.ob = pubsub.NewOutbox(func() pubsub.Limits { return *c.srv.pub.limits.Load() }, time.Now)
+	p.ob.Hold()
 	if c.rc != nil {
 		if w := redcon.BaseWriter(c.rc); w != nil {
 			_ = w.Flush() // earlier replies of this pipeline first
@@ -402,13 +406,21 @@ func (c *Conn) enterPush() *pusher {
 			g.noIdle.Store(true)
 		}
 	}
-	p.queue(c.out)
-	c.out = c.out[:0]
 	c.push = p
 	if p.nc != nil {
 		go p.run()
 	}
 	return p
+}
+
+// hold holds the outbox while the connection runs a command (handle).
+func (p *pusher) hold() { p.ob.Hold() }
+
+// release queues a command's reply, then what was published while it ran.
+func (p *pusher) release(reply []byte) {
+	if err := p.ob.Release(reply); errors.Is(err, pubsub.ErrOverLimit) {
+		p.overLimit()
+	}
 }
 
 // queue appends bytes for the client, closing the connection if that
@@ -430,8 +442,14 @@ func (p *pusher) overLimit() {
 }
 
 // Push encodes a message for the connection's protocol: a RESP3 push
-// frame, or a RESP2 array.
+// frame, or a RESP2 array. A confirmation is written to the command's
+// reply: the Registry pushes it on the connection's goroutine, from the
+// (UN)SUBSCRIBE handler, the one goroutine that owns c.out.
 func (p *pusher) Push(m pubsub.Message) {
+	if m.IsConfirmation() {
+		p.c.out = encodeMessage(p.c.out, m, p.c.proto)
+		return
+	}
 	p.c.mu.Lock()
 	proto := p.c.proto
 	p.c.mu.Unlock()
@@ -546,8 +564,6 @@ func (c *Conn) resetPubSub() {
 func cmdMonitor(c *Conn, _ [][]byte) {
 	p := c.enterPush()
 	c.WriteOK()
-	p.queue(c.out)
-	c.out = c.out[:0]
 	if _, loaded := c.srv.pub.monitors.LoadOrStore(p, struct{}{}); !loaded {
 		c.srv.pub.nmon.Add(1)
 	}

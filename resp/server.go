@@ -278,9 +278,12 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 	if c.quit {
 		return
 	}
+	if c.push != nil {
+		c.push.hold() // push mode: what is published meanwhile follows the reply
+	}
 	c.serve(cmd.Args)
 	if c.push != nil {
-		c.push.queue(c.out) // push mode: replies and pushes share one ordered outbox
+		c.push.release(c.out) // replies and pushes share one ordered outbox
 	} else {
 		rc.WriteRaw(c.out)
 	}
