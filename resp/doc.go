@@ -209,12 +209,15 @@
 // rest of its life (Conn.enterPush): the replies redcon still buffers are
 // flushed at once, on the connection's goroutine, and from then on every
 // byte the client is sent goes through the connection's pubsub.Outbox, in
-// order: the connection's goroutine queues each command's replies there
-// (handle) instead of handing them to redcon, publishers on any goroutine
-// queue messages there (the Registry pushes a subscription's confirmation
-// under its lock, so no message on a channel can precede its
-// confirmation), and one writer goroutine per such connection takes what
-// is queued and writes it to the guarded socket. Publishers never block on
+// order, and one writer goroutine per such connection takes what is
+// queued and writes it to the guarded socket. Publishers on any goroutine
+// append messages (and MONITOR lines) to the outbox; the connection's
+// goroutine holds it while it runs a command and releases it with the
+// command's reply (handle), so what was published meanwhile follows the
+// reply. (Un)subscription confirmations are written into the reply itself
+// (the Registry pushes them on the connection's goroutine, from the
+// handler), so no message on a channel precedes its confirmation, and a
+// capturing caller (EXEC, a split write) captures them like any reply. Publishers never block on
 // a subscriber: an append past the limits closes the socket, redcon's read
 // then fails and the connection ends (closedConn drops its subscriptions
 // and stops its writer). QUIT waits, at most a second, for the outbox to
