@@ -206,6 +206,26 @@ func (r *Registry) Drop(s Subscriber) {
 	delete(r.subs, s)
 }
 
+// Counts returns how many channels, patterns and shard channels s is
+// subscribed to (CLIENT LIST's sub, psub and ssub).
+func (r *Registry) Counts(s Subscriber) (channels, patterns, shard int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if st := r.subs[s]; st != nil {
+		return len(st[Channel]), len(st[Pattern]), len(st[Shard])
+	}
+	return 0, 0, 0
+}
+
+// Sizes returns how many channels, patterns and shard channels have
+// subscribers on this node (INFO's pubsub_channels, pubsub_patterns and
+// pubsubshard_channels).
+func (r *Registry) Sizes() (channels, patterns, shard int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.names[Channel]), len(r.names[Pattern]), len(r.names[Shard])
+}
+
 // Subscribed reports how many subscriptions s holds: channels and
 // patterns, and shard channels.
 func (r *Registry) Subscribed(s Subscriber) (plain, shard int) {

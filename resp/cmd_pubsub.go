@@ -212,7 +212,7 @@ func cmdPubsubChannels(c *Conn, args [][]byte) {
 
 func cmdPubsubNumSub(c *Conn, args [][]byte) {
 	shard := (args[1][0] | 0x20) == 's'
-	c.WriteMap(len(args) - 2)
+	c.WriteArray(2 * (len(args) - 2)) // a flat array in RESP3 too, as Redis 7.0 replies
 	for _, ch := range args[2:] {
 		c.WriteBulk(ch)
 		c.WriteInt(int64(c.srv.pub.reg.NumSub(ch, shard)))
@@ -244,14 +244,32 @@ func cmdPubsubHelp(c *Conn, _ [][]byte) {
 	}
 }
 
+// pubsubCounts returns the connection's channel, pattern and shard
+// channel subscriptions, for CLIENT LIST's sub, psub and ssub (HOOK: the
+// CLIENT LIST line still shows 0s; the server work can use this). Any
+// goroutine may call it.
+func (c *Conn) pubsubCounts() (sub, psub, ssub int) {
+	p := c.push.Load()
+	if p == nil {
+		return 0, 0, 0
+	}
+	return c.srv.pub.reg.Counts(p)
+}
+
+// PubSubStats returns how many channels, patterns and shard channels have
+// subscribers on this node (HOOK: for INFO stats' pubsub_channels,
+// pubsub_patterns and pubsubshard_channels).
+func (s *Server) PubSubStats() (channels, patterns, shard int) { return s.pub.reg.Sizes() }
+
 // subscribedRESP2 reports whether the connection is in RESP2's subscribed
 // mode, where only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET
 // may run.
 func (c *Conn) subscribedRESP2() bool {
-	if c.push == nil || c.proto != 2 {
+	p := c.push.Load()
+	if p == nil || c.proto != 2 {
 		return false
 	}
-	plain, shard := c.srv.pub.reg.Subscribed(c.push)
+	plain, shard := c.srv.pub.reg.Subscribed(p)
 	return plain+shard > 0
 }
 
@@ -259,7 +277,7 @@ func (c *Conn) subscribedRESP2() bool {
 // mode; if not, it writes Redis's error and returns false. The dispatcher
 // calls it before running a command.
 func (c *Conn) allowedSubscribed(cmd *Command) bool {
-	if c.push == nil || !c.subscribedRESP2() {
+	if !c.subscribedRESP2() {
 		return true
 	}
 	switch cmd.Name {
@@ -391,8 +409,8 @@ type pusher struct {
 // outbox, which starts held (handle releases it with this command's
 // reply). It runs on the connection's goroutine.
 func (c *Conn) enterPush() *pusher {
-	if c.push != nil {
-		return c.push
+	if p := c.push.Load(); p != nil {
+		return p
 	}
 	p := &pusher{c: c, done: make(chan struct{})}
 	p.ob = pubsub.NewOutbox(func() pubsub.Limits { return *c.srv.pub.limits.Load() }, time.Now)
@@ -406,7 +424,7 @@ func (c *Conn) enterPush() *pusher {
 			g.noIdle.Store(true)
 		}
 	}
-	c.push = p
+	c.push.Store(p)
 	if p.nc != nil {
 		go p.run()
 	}
@@ -542,8 +560,8 @@ func (p *pusher) close() {
 
 // closePush is the hook of the connection's end (Server.closedConn).
 func (c *Conn) closePush() {
-	if c.push != nil {
-		c.push.close()
+	if p := c.push.Load(); p != nil {
+		p.close()
 	}
 }
 
@@ -551,7 +569,7 @@ func (c *Conn) closePush() {
 // monitoring, without confirmations. The connection stays in push mode
 // (its output keeps its order).
 func (c *Conn) resetPubSub() {
-	if p := c.push; p != nil {
+	if p := c.push.Load(); p != nil {
 		c.srv.pub.reg.Drop(p)
 		if _, ok := c.srv.pub.monitors.LoadAndDelete(p); ok {
 			c.srv.pub.nmon.Add(-1)

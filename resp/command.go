@@ -220,7 +220,7 @@ func (c *Conn) exec(args [][]byte) {
 		c.WriteError(msgNoPerm)
 		return
 	}
-	if c.push != nil && !c.allowedSubscribed(cmd) {
+	if c.push.Load() != nil && !c.allowedSubscribed(cmd) {
 		return
 	}
 	c.lastCmd.Store(cmd)

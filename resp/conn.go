@@ -30,8 +30,8 @@ type Conn struct {
 	authed bool
 	peer   bool // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
-	out    []byte  // replies of the current command, handed to redcon after it
-	push   *pusher // set once the connection subscribes or monitors (cmd_pubsub.go)
+	out    []byte                 // replies of the current command, handed to redcon after it
+	push   atomic.Pointer[pusher] // set once the connection subscribes or monitors (cmd_pubsub.go)
 
 	lastCmd    atomic.Pointer[Command]
 	lastActive atomic.Int64 // Unix nanoseconds

@@ -278,12 +278,12 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 	if c.quit {
 		return
 	}
-	if c.push != nil {
-		c.push.hold() // push mode: what is published meanwhile follows the reply
+	if p := c.push.Load(); p != nil {
+		p.hold() // push mode: what is published meanwhile follows the reply
 	}
 	c.serve(cmd.Args)
-	if c.push != nil {
-		c.push.release(c.out) // replies and pushes share one ordered outbox
+	if p := c.push.Load(); p != nil {
+		p.release(c.out) // replies and pushes share one ordered outbox
 	} else {
 		rc.WriteRaw(c.out)
 	}
@@ -293,8 +293,8 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 		c.out = c.out[:0]
 	}
 	if c.quit {
-		if c.push != nil {
-			c.push.drain()
+		if p := c.push.Load(); p != nil {
+			p.drain()
 		}
 		rc.ReadPipeline() // drop what was pipelined after QUIT
 		rc.Close()
