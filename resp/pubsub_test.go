@@ -316,3 +316,142 @@ func TestSubscriberNoIdleTimeout(t *testing.T) {
 		t.Errorf("subscriber got %q", got)
 	}
 }
+
+// pubsubScript is TestConformancePubSub's script: who (connection a, b or
+// c) sends args (none: only read) and how many frames it then reads.
+var pubsubScript = []struct {
+	who    byte
+	args   []string
+	frames int
+}{
+	{'a', []string{"SUBSCRIBE", "foo", "bar"}, 2},
+	{'a', []string{"GET", "x"}, 1},
+	{'a', []string{"ECHO", "hi"}, 1},
+	{'a', []string{"PING"}, 1},
+	{'a', []string{"PING", "hi"}, 1},
+	{'a', []string{"PING", "a", "b"}, 1},
+	{'a', []string{"PSUBSCRIBE", "f*"}, 1},
+	{'b', []string{"PUBLISH", "foo", "hello"}, 1},
+	{'a', nil, 2},
+	{'b', []string{"PUBLISH", "other", "x"}, 1},
+	{'b', []string{"PUBSUB", "NUMSUB", "foo", "bar", "baz"}, 1},
+	{'b', []string{"PUBSUB", "NUMSUB"}, 1},
+	{'b', []string{"PUBSUB", "NUMPAT"}, 1},
+	{'b', []string{"PUBSUB", "CHANNELS", "f*"}, 1},
+	{'b', []string{"PUBSUB", "CHANNELS", "a", "b"}, 1},
+	{'b', []string{"PUBSUB", "NUMPAT", "x"}, 1},
+	{'b', []string{"PUBSUB", "HELP"}, 1},
+	{'b', []string{"PUBSUB", "SHARDNUMSUB", "s1"}, 1},
+	{'a', []string{"SSUBSCRIBE", "s1"}, 1},
+	{'b', []string{"SPUBLISH", "s1", "m"}, 1},
+	{'a', nil, 1},
+	{'b', []string{"PUBSUB", "SHARDCHANNELS"}, 1},
+	{'a', []string{"UNSUBSCRIBE", "foo", "nope"}, 2},
+	{'a', []string{"UNSUBSCRIBE"}, 1},
+	{'a', []string{"UNSUBSCRIBE"}, 1},
+	{'a', []string{"PUNSUBSCRIBE"}, 1},
+	{'a', []string{"SUNSUBSCRIBE"}, 1},
+	{'a', []string{"SUNSUBSCRIBE"}, 1},
+	{'a', []string{"GET", "x"}, 1},
+	{'a', []string{"SUBSCRIBE"}, 1},
+	{'b', []string{"CONFIG", "SET", "notify-keyspace-events", "KEA"}, 1},
+	{'b', []string{"CONFIG", "GET", "notify-keyspace-events"}, 1},
+	{'b', []string{"CONFIG", "SET", "notify-keyspace-events", "gx$KEmn"}, 1},
+	{'b', []string{"CONFIG", "GET", "notify-keyspace-events"}, 1},
+	{'b', []string{"CONFIG", "SET", "notify-keyspace-events", "KEQ"}, 1},
+	{'b', []string{"CONFIG", "SET", "notify-keyspace-events", ""}, 1},
+	{'b', []string{"CONFIG", "GET", "notify-keyspace-events"}, 1},
+	{'b', []string{"CONFIG", "GET", "client-output-buffer-limit"}, 1},
+	{'b', []string{"CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 512kb 10"}, 1},
+	{'b', []string{"CONFIG", "GET", "client-output-buffer-limit"}, 1},
+	{'b', []string{"CONFIG", "SET", "client-output-buffer-limit", "pubsub 1 2"}, 1},
+	{'b', []string{"CONFIG", "SET", "client-output-buffer-limit", "bogus 1 2 3"}, 1},
+	{'b', []string{"CONFIG", "SET", "client-output-buffer-limit", "pubsub x 2 3"}, 1},
+	{'b', []string{"CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60"}, 1},
+	// Keyspace events, each as two messages (K and E).
+	{'c', []string{"PSUBSCRIBE", "__key*"}, 1},
+	{'b', []string{"CONFIG", "SET", "notify-keyspace-events", "KEA"}, 1},
+	{'b', []string{"SET", "k", "v", "EX", "100"}, 1},
+	{'c', nil, 4}, // set, expire
+	{'b', []string{"SET", "k", "w", "NX"}, 1},
+	{'b', []string{"PERSIST", "k"}, 1},
+	{'c', nil, 2},
+	{'b', []string{"APPEND", "k", "x"}, 1},
+	{'b', []string{"SETRANGE", "k", "0", "y"}, 1},
+	{'b', []string{"SETRANGE", "k", "0", ""}, 1},
+	{'b', []string{"INCRBY", "n", "5"}, 1},
+	{'b', []string{"DECR", "n"}, 1},
+	{'b', []string{"INCRBYFLOAT", "n", "1.5"}, 1},
+	{'c', nil, 10},
+	{'b', []string{"EXPIRE", "n", "100"}, 1},
+	{'b', []string{"GETDEL", "n"}, 1},
+	{'b', []string{"DEL", "k", "nokey"}, 1},
+	{'c', nil, 6},
+	{'b', []string{"HSET", "h", "f", "v", "g", "w"}, 1},
+	{'b', []string{"HSETNX", "h", "f", "v"}, 1},
+	{'b', []string{"HINCRBY", "h", "i", "1"}, 1},
+	{'b', []string{"HINCRBYFLOAT", "h", "j", "1.5"}, 1},
+	{'b', []string{"HDEL", "h", "f", "nope"}, 1},
+	{'b', []string{"HDEL", "h", "g", "i", "j"}, 1},
+	{'c', nil, 12}, // hset, hincrby, hincrbyfloat, hdel, hdel, del
+	{'b', []string{"SADD", "s", "a", "b", "c"}, 1},
+	{'b', []string{"SADD", "s", "a"}, 1},
+	{'b', []string{"SREM", "s", "a"}, 1},
+	{'b', []string{"SMOVE", "s", "t", "b"}, 1},
+	{'b', []string{"SINTERSTORE", "d", "s", "t"}, 1},
+	{'b', []string{"SUNIONSTORE", "d", "s", "t"}, 1},
+	{'b', []string{"SPOP", "s"}, 1},
+	{'c', nil, 14}, // sadd, srem, srem, sadd, (d did not exist: no del), sunionstore, spop, del
+	{'b', []string{"SET", "e", "v", "PX", "1"}, 1},
+	{'c', nil, 4},
+	{'b', []string{"CONFIG", "SET", "notify-keyspace-events", ""}, 1},
+}
+
+// TestConformancePubSub runs pubsubScript against redis-server 7.0 and
+// dynakv, in RESP2 and RESP3, and compares every frame byte for byte:
+// confirmations, messages, subscribed-mode errors, PUBSUB, the CONFIG
+// parameters and the keyspace events of the write commands.
+func TestConformancePubSub(t *testing.T) {
+	redisAddr := startRedis(t)
+	for _, proto := range []int{2, 3} {
+		t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
+			ts := startServer(t, Config{})
+			run := func(addr string) []string {
+				if addr == redisAddr {
+					dialRaw(t, addr).do("FLUSHALL")
+				}
+				conns := map[byte]*rawClient{}
+				for _, who := range []byte("abc") {
+					conns[who] = dialRaw(t, addr)
+					if proto == 3 {
+						conns[who].do("HELLO", "3")
+					}
+				}
+				var out []string
+				for _, st := range pubsubScript {
+					c := conns[st.who]
+					if st.args != nil {
+						c.send(multibulk(st.args...))
+					}
+					var frames []string
+					for range st.frames {
+						_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+						f, err := readReply(c.br)
+						if err != nil {
+							t.Fatalf("%s: %c %q: frame %d of %d: %v (so far %q)", addr, st.who, st.args, len(frames)+1, st.frames, err, frames)
+						}
+						frames = append(frames, f)
+					}
+					out = append(out, strings.Join(frames, ""))
+				}
+				return out
+			}
+			want, got := run(redisAddr), run(ts.addr)
+			for i, st := range pubsubScript {
+				if got[i] != want[i] {
+					t.Errorf("%c %q:\n redis  %q\n dynakv %q", st.who, st.args, want[i], got[i])
+				}
+			}
+		})
+	}
+}
