@@ -38,6 +38,7 @@ type Node struct {
 	coord    *coordinator.Coordinator
 	co       atomic.Pointer[coordinator.Coordinator] // coord, for the store's sweeper (set once built)
 	srv      *resp.Server
+	rs       atomic.Pointer[resp.Server] // srv, for the store's sweeper (set once built)
 	ln       net.Listener
 	cln      net.Listener // the cluster-client listener; nil when off
 	caddr    string       // its advertised address ("" when off)
@@ -92,6 +93,7 @@ func Start(cfg Config) (n *Node, err error) {
 	rc := cfg.Store
 	rc.Dir, rc.NodeID, rc.Logger, rc.Now = cfg.DataDir, cfg.ID, log, time.Now
 	rc.MaxHintBytes, rc.TombstoneGrace = cfg.Hints.MaxBytes, cfg.Reaper.Grace
+	rc.OnExpired = n.expired
 	if st.Replicas() == 1 {
 		// The only replica of every key: a tombstone past its grace period
 		// can go.
@@ -139,6 +141,7 @@ func Start(cfg Config) (n *Node, err error) {
 		go n.ae.Run(ctx)
 	}
 	n.srv = resp.New(respCfg, n.coord, log)
+	n.rs.Store(n.srv)
 	if cfg.ClusterSecret != "" {
 		local := peer.Local{Store: n.store}
 		if trees != nil {

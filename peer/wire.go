@@ -22,6 +22,14 @@ const (
 	// array of the commands' replies, or a null array when a watched key
 	// changed). Sent wrapped in CmdForward3 for a RESP3 client.
 	CmdExec = "DKV.EXEC"
+	// CmdPublish is a Pub/Sub fan-out: DKV.PUBLISH C|S channel message
+	// [channel message …] publishes each message to the receiving node's
+	// own subscribers only (shard channels with S) → integer: the
+	// receivers there.
+	CmdPublish = "DKV.PUBLISH"
+	// CmdNotifyConfig spreads CONFIG SET notify-keyspace-events: DKV.NOTIFYCFG
+	// flags sets the receiving node's classes (already validated) → +OK.
+	CmdNotifyConfig = "DKV.NOTIFYCFG"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

@@ -55,6 +55,13 @@ type Config struct {
 	MaxHintBytes int64
 	// Logger receives the store's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// OnExpired, if set, is told of each key the sweeper found live until
+	// its expiry and tombstoned for it (a key whose last hash fields
+	// expired too), after the tombstone is stored: the "expired" keyspace
+	// event. Every replica's sweeper calls it for its own copy, so the
+	// callee decides which one speaks. It runs on the sweeper's goroutine,
+	// holds no lock, and must not block for long.
+	OnExpired func(key []byte)
 	// Observer, if set, is told of every change of a stored object (the
 	// anti-entropy trees). Open first replays every stored object to it.
 	Observer Observer

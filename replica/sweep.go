@@ -99,6 +99,9 @@ func (s *Store) sweepOne(ek []byte, now int64) error {
 		if err != nil {
 			return err
 		}
+		if s.cfg.OnExpired != nil && when > 0 && crdt.Live(o, when-1) && !crdt.Live(next, now) {
+			s.cfg.OnExpired(bytes.Clone(key))
+		}
 		if when != s.nextEvent(o) {
 			return s.db.Delete(ek, s.wo)
 		}

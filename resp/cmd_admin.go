@@ -455,7 +455,7 @@ func cmdClientKill(c *Conn, args [][]byte) {
 		case id != 0 && cc.id != id,
 			addr != "" && cc.addr != addr,
 			laddr != "" && cc.laddr != laddr,
-			typ != "" && typ != "normal", // every client here is a normal one
+			typ != "" && typ != cc.clientType(),
 			skipMe && cc == c:
 			continue
 		}
@@ -675,6 +675,7 @@ func (c *Conn) reset() {
 	a.noEvict.Store(false)
 	a.noTouch.Store(false)
 	c.resetTx()
+	c.resetPubSub()
 }
 
 func cmdReset(c *Conn, _ [][]byte) {

@@ -3,6 +3,7 @@ package resp
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,6 +49,7 @@ func (c *Conn) hset(args [][]byte) (n int64, ok bool) {
 		c.WriteErr(err)
 		return 0, false
 	}
+	c.notify('h', "hset", args[1])
 	return n, true
 }
 
@@ -70,6 +72,9 @@ func cmdHSetNX(c *Conn, args [][]byte) {
 		set = ok
 		return d, err
 	})
+	if set && err == nil {
+		c.notify('h', "hset", args[1])
+	}
 	c.replyWrote(set, err)
 }
 
@@ -130,9 +135,15 @@ func hashAll(keys, vals bool) HandlerFunc {
 }
 
 func cmdHDel(c *Conn, args [][]byte) {
-	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+	mutateReplyNext(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.HDel(cur, st, args[2:])
-	}, c.WriteInt)
+	}, func(n int64, next crdt.Object) {
+		c.WriteInt(n)
+		if n > 0 {
+			c.notify('h', "hdel", args[1])
+			c.notifyGone(args[1], next)
+		}
+	})
 }
 
 func cmdHExists(c *Conn, args [][]byte) {
@@ -176,7 +187,10 @@ func cmdHIncrBy(c *Conn, args [][]byte) {
 	}
 	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.HIncrBy(cur, st, args[2], by)
-	}, c.WriteInt)
+	}, func(n int64) {
+		c.WriteInt(n)
+		c.notify('h', "hincrby", args[1])
+	})
 }
 
 func cmdHIncrByFloat(c *Conn, args [][]byte) {
@@ -191,7 +205,10 @@ func cmdHIncrByFloat(c *Conn, args [][]byte) {
 	}
 	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, []byte, error) {
 		return crdt.HIncrByFloat(cur, st, args[2], by)
-	}, c.WriteBulk)
+	}, func(v []byte) {
+		c.WriteBulk(v)
+		c.notify('h', "hincrbyfloat", args[1])
+	})
 }
 
 // cmdHRandField is HRANDFIELD key [count [WITHVALUES]], as Redis 7.0: a
@@ -430,6 +447,9 @@ func hexpireCmd(unitMs int64, absolute bool) HandlerFunc {
 			})
 			return d, err
 		})
+		if err == nil && slices.Contains(codes, crdt.FieldSet) {
+			c.notify('h', "hexpire", args[1]) // Redis 7.4's event
+		}
 		c.writeCodes(codes, err)
 	}
 }
@@ -515,5 +535,8 @@ func cmdHPersist(c *Conn, args [][]byte) {
 		})
 		return d, err
 	})
+	if err == nil && slices.Contains(codes, crdt.FieldSet) {
+		c.notify('h', "hpersist", args[1]) // Redis 7.4's event
+	}
 	c.writeCodes(codes, err)
 }

@@ -37,7 +37,13 @@ func (c *Conn) del(key []byte) (found bool, err error) {
 // cannot ask. DEL removes only what it observed: a concurrent write on
 // another node survives the merge (crdt's observed-remove).
 func cmdDel(c *Conn, args [][]byte) {
-	countKeys(c, args[1:], c.del)
+	countKeys(c, args[1:], func(key []byte) (bool, error) {
+		found, err := c.del(key)
+		if found {
+			c.notify('g', "del", key)
+		}
+		return found, err
+	})
 }
 
 // countKeys replies with how many of keys op found (DEL, EXISTS), or with
@@ -160,6 +166,13 @@ func expireCmd(unitMs int64, absolute bool) HandlerFunc {
 			wrote = ok
 			return d, nil
 		})
+		if wrote && err == nil {
+			if when <= c.now() {
+				c.notify('g', "del", args[1]) // a deadline already past deletes the key, as in Redis
+			} else {
+				c.notify('g', "expire", args[1])
+			}
+		}
 		c.replyWrote(wrote, err)
 	}
 }
@@ -235,6 +248,9 @@ func cmdPersist(c *Conn, args [][]byte) {
 		wrote = ok
 		return d, nil
 	})
+	if wrote && err == nil {
+		c.notify('g', "persist", args[1])
+	}
 	c.replyWrote(wrote, err)
 }
 

@@ -50,10 +50,20 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(append(append(dataCommands(), keyspaceCommands()...), clusterCommands()...), txCommands()...)...)
+	}, append(append(append(append(dataCommands(), keyspaceCommands()...), clusterCommands()...), txCommands()...), pubsubCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
+	if c.subscribedRESP2() && len(args) <= 2 { // Redis's subscribed-mode PING: ["pong", arg or ""]
+		c.WriteArray(2)
+		c.WriteBulkString("pong")
+		if len(args) == 2 {
+			c.WriteBulk(args[1])
+		} else {
+			c.WriteBulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.WriteSimple("PONG")
@@ -256,8 +266,9 @@ func (c *Conn) infoLine(now time.Time) string {
 		cmd = lc.fullName
 	}
 	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, cmd, proto, libName, libVer)
+	sub, psub, ssub := c.pubsubCounts()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, sub, psub, ssub, cmd, proto, libName, libVer)
 }
 
 func cmdClientInfo(c *Conn, _ [][]byte) { c.WriteVerbatim(c.infoLine(time.Now()) + "\n") }
@@ -639,7 +650,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 		section("Persistence", s.persistenceFields())
 	}
 	if include("stats", true) {
-		section("Stats", append(append([]InfoField{
+		section("Stats", append(append(append([]InfoField{
 			{"total_connections_received", itoa(st.TotalConnectionsReceived)},
 			{"total_commands_processed", itoa(st.TotalCommandsProcessed)},
 		}, s.rateFields(st)...), []InfoField{
@@ -651,7 +662,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 			{"expired_keys", "0"},
 			{"evicted_keys", "0"},
 			{"total_error_replies", itoa(s.adm.stats.Load().errTot.Load())},
-		}...))
+		}...), pubsubFields(s)...))
 	}
 	// Redis's cpu, commandstats, errorstats and latencystats follow its
 	// replication section (or stats, without one).

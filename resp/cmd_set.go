@@ -26,13 +26,24 @@ func (c *Conn) members(key []byte) ([][]byte, error) {
 func cmdSAdd(c *Conn, args [][]byte) {
 	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.SAdd(cur, st, args[2:])
-	}, c.WriteInt)
+	}, func(n int64) {
+		c.WriteInt(n)
+		if n > 0 {
+			c.notify('s', "sadd", args[1])
+		}
+	})
 }
 
 func cmdSRem(c *Conn, args [][]byte) {
-	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
+	mutateReplyNext(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.SRem(cur, st, args[2:])
-	}, c.WriteInt)
+	}, func(n int64, next crdt.Object) {
+		c.WriteInt(n)
+		if n > 0 {
+			c.notify('s', "srem", args[1])
+			c.notifyGone(args[1], next)
+		}
+	})
 }
 
 func (c *Conn) writeSetOf(ms [][]byte) {
@@ -115,7 +126,7 @@ func cmdSPop(c *Conn, args [][]byte) {
 		count = n
 	}
 	var popped [][]byte
-	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+	next, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		ms, err := crdt.Members(cur, st.Now)
 		if err != nil || len(ms) == 0 || count == 0 {
 			return crdt.Object{}, err
@@ -129,6 +140,10 @@ func cmdSPop(c *Conn, args [][]byte) {
 		popped = out
 		return d, err
 	})
+	if err == nil && len(popped) > 0 {
+		c.notify('s', "spop", args[1])
+		c.notifyGone(args[1], next)
+	}
 	switch {
 	case err != nil:
 		c.WriteErr(err)
@@ -200,7 +215,7 @@ func smove(c *Conn, src, dst, m []byte) {
 	}
 	same := string(src) == string(dst)
 	var moved bool
-	_, err = c.mutate(src, true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+	snext, err := c.mutate(src, true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		if !crdt.Live(cur, st.Now) {
 			return crdt.Object{}, nil
 		}
@@ -223,10 +238,17 @@ func smove(c *Conn, src, dst, m []byte) {
 		return d, err
 	})
 	if err == nil && moved && !same {
+		c.notify('s', "srem", src)
+		c.notifyGone(src, snext)
+		var added int64
 		_, err = c.mutate(dst, false, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-			d, _, err := crdt.SAdd(cur, st, [][]byte{m})
+			d, n, err := crdt.SAdd(cur, st, [][]byte{m})
+			added = n
 			return d, err
 		})
+		if err == nil && added > 0 {
+			c.notify('s', "sadd", dst)
+		}
 	}
 	c.replyWrote(moved, err)
 }
@@ -354,8 +376,10 @@ func setStoreCmd(op int) HandlerFunc {
 			c.WriteErr(err)
 			return
 		}
+		var existed bool
 		_, err = c.mutate(args[1], false, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-			d, _ := crdt.Del(cur, st)
+			d, ok := crdt.Del(cur, st)
+			existed = ok
 			if len(ms) == 0 {
 				return d, nil
 			}
@@ -367,6 +391,12 @@ func setStoreCmd(op int) HandlerFunc {
 		if err != nil {
 			c.WriteErr(err)
 			return
+		}
+		switch {
+		case len(ms) > 0:
+			c.notify('s', [...]string{opInter: "sinterstore", opUnion: "sunionstore", opDiff: "sdiffstore"}[op], args[1])
+		case existed:
+			c.notify('g', "del", args[1])
 		}
 		c.WriteInt(int64(len(ms)))
 	}

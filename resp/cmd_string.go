@@ -119,6 +119,12 @@ func (c *Conn) set(key, value []byte, o strOpts, expiry int64) (r crdt.SetResult
 	if err != nil {
 		return crdt.SetResult{}, err
 	}
+	if r.Written {
+		c.notify('$', "set", key)
+		if expiry != 0 {
+			c.notify('g', "expire", key)
+		}
+	}
 	return r, nil
 }
 
@@ -229,6 +235,9 @@ func cmdGetDel(c *Conn, args [][]byte) {
 		d, _ := crdt.Del(cur, st)
 		return d, nil
 	})
+	if found && err == nil {
+		c.notify('g', "del", args[1])
+	}
 	c.replyLookup(v, found, err)
 }
 
@@ -242,7 +251,7 @@ func cmdGetEx(c *Conn, args [][]byte) {
 		return
 	}
 	var v []byte
-	var found bool
+	var found, changed bool
 	_, err := c.mutate(args[1], true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		val, ok, err := crdt.Get(cur, st.Now)
 		if err != nil || !ok {
@@ -250,12 +259,21 @@ func cmdGetEx(c *Conn, args [][]byte) {
 		}
 		v, found = val, true
 		if o.persist {
-			d, _ := crdt.Persist(cur, st)
+			d, ok := crdt.Persist(cur, st)
+			changed = ok
 			return d, nil
 		}
 		d, _ := crdt.Expire(cur, st, expiry, crdt.ExpireAlways)
+		changed = true
 		return d, nil
 	})
+	if found && changed && err == nil {
+		if o.persist {
+			c.notify('g', "persist", args[1])
+		} else {
+			c.notify('g', "expire", args[1])
+		}
+	}
 	c.replyLookup(v, found, err)
 }
 
@@ -338,7 +356,10 @@ func cmdMSetNX(c *Conn, args [][]byte) {
 func incrBy(c *Conn, key []byte, by int64) {
 	mutateReply(c, key, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.IncrBy(cur, st, by)
-	}, c.WriteInt)
+	}, func(n int64) {
+		c.WriteInt(n)
+		c.notify('$', "incrby", key) // Redis names INCR, DECR and DECRBY's event "incrby" too
+	})
 }
 
 func cmdIncr(c *Conn, args [][]byte) { incrBy(c, args[1], 1) }
@@ -400,13 +421,19 @@ func cmdIncrByFloat(c *Conn, args [][]byte) {
 	}
 	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, []byte, error) {
 		return crdt.IncrByFloat(cur, st, by)
-	}, c.WriteBulk)
+	}, func(v []byte) {
+		c.WriteBulk(v)
+		c.notify('$', "incrbyfloat", args[1])
+	})
 }
 
 func cmdAppend(c *Conn, args [][]byte) {
 	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.Append(cur, st, args[2])
-	}, c.WriteInt)
+	}, func(n int64) {
+		c.WriteInt(n)
+		c.notify('$', "append", args[1])
+	})
 }
 
 func cmdStrLen(c *Conn, args [][]byte) {
@@ -464,7 +491,12 @@ func cmdSetRange(c *Conn, args [][]byte) {
 	}
 	mutateReply(c, args[1], func(cur crdt.Object, st crdt.Stamp) (crdt.Object, int64, error) {
 		return crdt.SetRange(cur, st, off, args[3])
-	}, c.WriteInt)
+	}, func(n int64) {
+		c.WriteInt(n)
+		if len(args[3]) > 0 { // Redis: an empty value changes nothing, and says nothing
+			c.notify('$', "setrange", args[1])
+		}
+	})
 }
 
 // cmdLCS is LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN], as

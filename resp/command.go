@@ -211,11 +211,17 @@ func (c *Conn) exec(args [][]byte) {
 	if c.scriptBusy(cmd) {
 		return
 	}
+	if c.push.Load() != nil && !c.allowedSubscribed(cmd) {
+		return
+	}
 	c.lastCmd.Store(cmd)
 	c.adm.dispatched = cmd
 	s.waitPause(c, cmd) // CLIENT PAUSE
 	c.lastActive.Store(time.Now().UnixNano())
 	s.stats.commands.Add(1)
+	if s.pub.nmon.Load() > 0 {
+		c.feedMonitors(cmd, args)
+	}
 	if s.cfg.Cluster != nil && cmd.Flags&FlagWrite != 0 && c.unitCtx == nil {
 		c.routeWrite(cmd, args)
 		return

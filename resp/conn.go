@@ -37,8 +37,9 @@ type Conn struct {
 	out    []byte    // replies of the current command, handed to redcon after it
 	adm    connAdmin // server and admin commands' state (cmd_admin.go)
 
-	tx      txState         // MULTI queue and WATCHed keys (cmd_tx.go)
-	unitCtx context.Context // while inside runUnit: the unit's context, else nil
+	tx      txState                // MULTI queue and WATCHed keys (cmd_tx.go)
+	unitCtx context.Context        // while inside runUnit: the unit's context, else nil
+	push    atomic.Pointer[pusher] // set once the connection subscribes or monitors (cmd_pubsub.go)
 
 	lastCmd    atomic.Pointer[Command]
 	lastActive atomic.Int64 // Unix nanoseconds

@@ -215,6 +215,55 @@
 // before its node died stay), and under a partition two coordinators of
 // one key may each run a script on it, as for any conditional write.
 //
+// # Pub/Sub, keyspace notifications, MONITOR
+//
+// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, their UNSUBSCRIBEs, PUBLISH,
+// SPUBLISH and PUBSUB reply as Redis 7.0 (cmd_pubsub.go); the node's
+// subscriptions live in a pubsub.Registry. A message published on any
+// node goes to this node's subscribers and, in a cluster (with a
+// ClusterSecret), once to every other member Cluster.Nodes reports alive,
+// as DKV.PUBLISH C|S channel message (FlagPeer), which publishes only to
+// the receiving node's subscribers; PUBLISH waits for those nodes (at most
+// two seconds) and replies the receivers counted by every node that
+// answered. So each subscriber of each node gets each message once while
+// the nodes agree on who is alive; a node that is unreachable, or seen
+// dead, misses it. Shard channels are a namespace of their own and fan
+// out the same way (a client may SSUBSCRIBE on any node); SSUBSCRIBE's
+// channels must share a slot (CROSSSLOT). In RESP2 a connection with any
+// subscription may run only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING (which
+// replies ["pong", arg]), QUIT and RESET, with Redis's error otherwise; in
+// RESP3 any command runs, and confirmations and messages are push frames.
+// Patterns match with Redis's own glob (pubsub.Match). Each subscriber's
+// pending output is bounded by client-output-buffer-limit's pubsub class
+// (CONFIG GET/SET; Redis's default "32mb 8mb 60"): past the hard limit, or
+// over the soft one for longer than its seconds, the connection is
+// closed. The normal and replica classes are shown as Redis's defaults
+// and not enforced (WriteTimeout bounds normal clients). As in Redis,
+// IdleTimeout spares subscribed and MONITOR connections.
+//
+// Keyspace notifications: notify-keyspace-events (CONFIG GET/SET, every
+// Redis flag, Redis's validation and canonical rendering) selects the
+// classes. A client's CONFIG SET of it is also sent to every other live
+// node (DKV.NOTIFYCFG, best effort), so one CONFIG SET configures the
+// cluster as it would a single Redis; a node that was down or restarts
+// has its own value (none after a restart) until the next one. Handlers call c.notify after a successful write with Redis's
+// event names, and since writes run on the key's coordinator, each event
+// is emitted by one node: published there at once, and sent to the other
+// nodes through one ordered background queue (DKV.PUBLISH batches; a
+// write never waits for it; beyond 65,536 queued events they are
+// dropped). "expired" comes from the store's sweeper on every replica,
+// and only the key's coordinator (Cluster.Route local) emits it
+// (Server.Notify, wired by package node). Every event is in db 0 until
+// databases exist (notifyDB is the hook). "new" ('n') is emitted by
+// mutate when a write creates the key; key-miss ('m') events are not
+// emitted.
+//
+// MONITOR: every command this node runs (after the dispatcher's checks,
+// before it runs; forwarded writes on the node that runs them, from the
+// forwarding peer's address), in Redis's format "+<unix>.<micro> [<db>
+// <addr>] "arg" …", except administrative (FlagAdmin) and internal
+// commands, AUTH and HELLO.
+//
 // # Errors
 //
 // Only this package turns errors into RESP: crdt's sentinels → Redis's
@@ -267,6 +316,25 @@
 // command table is fixed once Serve is called. Close cancels the context
 // passed to backend calls, closes listeners and connections, and waits for
 // every connection's goroutine to finish. Counters for INFO are atomics.
+//
+// A connection that subscribes or runs MONITOR enters push mode for the
+// rest of its life (Conn.enterPush): the replies redcon still buffers are
+// flushed at once, on the connection's goroutine, and from then on every
+// byte the client is sent goes through the connection's pubsub.Outbox, in
+// order, and one writer goroutine per such connection takes what is
+// queued and writes it to the guarded socket. Publishers on any goroutine
+// append messages (and MONITOR lines) to the outbox; the connection's
+// goroutine holds it while it runs a command and releases it with the
+// command's reply (handle), so what was published meanwhile follows the
+// reply. (Un)subscription confirmations are written into the reply itself
+// (the Registry pushes them on the connection's goroutine, from the
+// handler), so no message on a channel precedes its confirmation, and a
+// capturing caller (EXEC, a split write) captures them like any reply. Publishers never block on
+// a subscriber: an append past the limits closes the socket, redcon's read
+// then fails and the connection ends (closedConn drops its subscriptions
+// and stops its writer). QUIT waits, at most a second, for the outbox to
+// drain before closing. Connections that never subscribe keep redcon's
+// path untouched.
 //
 // Command arguments are slices of a buffer redcon allocates per command and
 // never reuses, so a Backend may keep the key and value slices it is given.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,11 @@ type guardConn struct {
 	// Read state, owned by the connection's redcon goroutine.
 	rerr    error
 	replied bool
+
+	// noIdle exempts the connection from IdleTimeout: it is in push mode
+	// (subscribed or monitoring), and Redis never times out Pub/Sub or
+	// MONITOR clients.
+	noIdle atomic.Bool
 
 	closeOnce sync.Once
 }
@@ -51,7 +57,11 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			return 0, g.rerr
 		}
 		if t := time.Duration(g.srv.adm.idleTimeout.Load()); t > 0 { // timeout, settable
-			_ = g.SetReadDeadline(time.Now().Add(t))
+			if g.noIdle.Load() {
+				_ = g.SetReadDeadline(time.Time{})
+			} else {
+				_ = g.SetReadDeadline(time.Now().Add(t))
+			}
 		}
 		if g.rbuf == nil {
 			g.rbuf = make([]byte, readBufferSize)

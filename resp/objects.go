@@ -42,9 +42,10 @@ func (c *Conn) loadFresh(key []byte) (crdt.Object, error) {
 // the key at quorum first, for commands whose outcome or reply depends on
 // the current state (conditions, counters' replies, collection sizes).
 func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Object, err error) {
-	_, next, err = c.srv.b.Update(c.Context(), key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
+	prev, next, err := c.srv.b.Update(c.Context(), key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
 	if err == nil {
 		c.noteWrite(key, next) // WAIT's subject
+		c.notifyNew(key, prev, next)
 	}
 	return next, err
 }

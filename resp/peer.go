@@ -19,6 +19,8 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(peer.CmdAuth), Arity: 2, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdPeerAuth},
 		{Name: strings.ToLower(peer.CmdForward3), Arity: -2, Flags: FlagPeer, Handler: cmdForward3},
 		blockCommand, // DKV.EXEC (cmd_tx.go)
+		{Name: strings.ToLower(peer.CmdPublish), Arity: -4, Flags: FlagPeer, Handler: cmdPeerPublish},
+		{Name: strings.ToLower(peer.CmdNotifyConfig), Arity: 2, Flags: FlagPeer, Handler: cmdPeerNotifyConfig},
 	}
 }
 

@@ -73,6 +73,8 @@ type Server struct {
 	clients map[int64]*Conn         // handed to redcon, for CLIENT LIST
 	wg      sync.WaitGroup          // one per admitted connection, until redcon is done with it
 
+	pub pubState // Pub/Sub, keyspace notifications, MONITOR (cmd_pubsub.go)
+
 	stats struct {
 		connsReceived atomic.Int64
 		commands      atomic.Int64
@@ -109,6 +111,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 	}
 	s.registerParams()
 	s.initScripts()
+	s.initPubSub()
 	for _, cmd := range s.builtinCommands() {
 		if err := s.Register(cmd, false); err != nil {
 			panic(err) // a bug in the built-in table
@@ -273,6 +276,7 @@ func (s *Server) accept(rc redcon.Conn, clusterAware bool) bool {
 // closedConn is redcon's callback after a connection's handler ended.
 func (s *Server) closedConn(rc redcon.Conn, err error) {
 	if c, ok := rc.Context().(*Conn); ok {
+		c.closePush()
 		s.mu.Lock()
 		delete(s.clients, c.id)
 		s.mu.Unlock()
@@ -295,14 +299,24 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 	if c.quit {
 		return
 	}
+	if p := c.push.Load(); p != nil {
+		p.hold() // push mode: what is published meanwhile follows the reply
+	}
 	c.serve(cmd.Args)
-	rc.WriteRaw(c.out)
+	if p := c.push.Load(); p != nil {
+		p.release(c.out) // replies and pushes share one ordered outbox
+	} else {
+		rc.WriteRaw(c.out)
+	}
 	if cap(c.out) > maxKeptBuffer {
 		c.out = nil
 	} else {
 		c.out = c.out[:0]
 	}
 	if c.quit {
+		if p := c.push.Load(); p != nil {
+			p.drain()
+		}
 		rc.ReadPipeline() // drop what was pipelined after QUIT
 		rc.Close()
 	}

@@ -46,6 +46,12 @@
 // equal to the preference list, NOQUORUM instead of wrong answers, and
 // cluster-aware clients (go-redis ClusterClient, redis-cli -c).
 //
+// pubsub_test.go (heavy tier) subscribes through redis-py's pubsub() and
+// go-redis on one node of a 3-node cluster and publishes on another (each
+// message arrives once), and checks that a keyspace-notification
+// subscriber on n1 gets exactly one "expired" event for keys set with
+// EX 1 through n2, whichever node coordinates them.
+//
 // The in-process tier of each mechanism lives beside it (for example the
 // coordinator's, over peer/peertest: coordinator/coordinator_test.go).
 package tests
