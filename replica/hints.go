@@ -75,6 +75,10 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj crdt.O
 	if err := obj.Validate(); err != nil {
 		return fmt.Errorf("replica: hint %q: %w", key, err)
 	}
+	if s.flushed(key) {
+		s.stats.FlushedDrops.Add(1)
+		return nil // flushed data: nothing to hand off
+	}
 	if err := s.enter(); err != nil {
 		return err
 	}
