@@ -15,6 +15,10 @@ const (
 	// [arg ...] → the command's reply in RESP3. A command forwarded for a
 	// RESP2 client is sent as it is.
 	CmdForward3 = "DKV.FWD3"
+	// CmdDB runs a forwarded client command in the database its client
+	// had selected: DKV.DB db command [arg ...] (database 0 is sent
+	// bare).
+	CmdDB = "DKV.DB"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

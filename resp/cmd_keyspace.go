@@ -343,22 +343,19 @@ func (s *Server) scanAll(fn func(key []byte, o crdt.Object)) error {
 
 const scanAllBatch = 1000
 
-// countKeys counts the live keys, and those of them with an expiry.
-func (s *Server) countKeys() (keys, expires int64, err error) {
-	now := s.b.NowMs()
-	err = s.scanAll(func(_ []byte, o crdt.Object) {
+// countKeys counts the live keys of the connection's database.
+func (c *Conn) countKeys() (keys int64, err error) {
+	now := c.now()
+	err = c.scanKeys(func(_ []byte, o crdt.Object) {
 		if crdt.Live(o, now) {
 			keys++
-			if _, ok := crdt.Expiry(o, now); ok {
-				expires++
-			}
 		}
 	})
-	return keys, expires, err
+	return keys, err
 }
 
 func cmdDBSize(c *Conn, _ [][]byte) {
-	n, _, err := c.srv.countKeys()
+	n, err := c.countKeys()
 	if err != nil {
 		c.WriteErr(err)
 		return
@@ -379,7 +376,7 @@ func cmdKeys(c *Conn, args [][]byte) {
 	pattern := string(args[1])
 	now := c.now()
 	var keys [][]byte
-	err := c.srv.scanAll(func(k []byte, o crdt.Object) {
+	err := c.scanKeys(func(k []byte, o crdt.Object) {
 		if crdt.Live(o, now) && (pattern == "*" || matchKey(k, pattern)) {
 			keys = append(keys, k)
 		}
@@ -477,7 +474,11 @@ func cmdScan(c *Conn, args [][]byte) {
 	}
 	now := c.now()
 	var keys [][]byte
-	next, err := c.srv.b.Scan(c.srv.ctx, cursor, int(min(o.count, maxScanCount)), func(k []byte, obj crdt.Object) bool {
+	next, err := c.srv.b.Scan(c.srv.ctx, cursor, int(min(o.count, maxScanCount)), func(sk []byte, obj crdt.Object) bool {
+		k, ok := c.srv.userKeyIn(c.db, sk)
+		if !ok {
+			return true // another database, or a flushed epoch
+		}
 		t := crdt.TypeOf(obj, now)
 		switch {
 		case t == crdt.KindNone,

@@ -41,7 +41,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(dataCommands(), clusterCommands()...)...)
+	}, append(append(dataCommands(), dbCommands()...), clusterCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
@@ -60,18 +60,6 @@ func cmdEcho(c *Conn, args [][]byte) { c.WriteBulk(args[1]) }
 func cmdQuit(c *Conn, _ [][]byte) {
 	c.WriteOK()
 	c.quit = true
-}
-
-func cmdSelect(c *Conn, args [][]byte) {
-	n, ok := parseStrictInt(args[1])
-	switch {
-	case !ok || n < -1<<31 || n > 1<<31-1:
-		c.WriteError(msgNotInt)
-	case n != 0:
-		c.WriteError("ERR DB index is out of range")
-	default:
-		c.WriteOK()
-	}
 }
 
 // checkPass reports whether user/pass log in as the default user, the one
@@ -635,11 +623,9 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool) stri
 		section("Cluster", []InfoField{{"cluster_enabled", enabled}})
 	}
 	if include("keyspace", true) {
-		var fields []InfoField
-		if keys, expires, err := s.countKeys(); err != nil {
+		fields, err := s.keyspaceInfo()
+		if err != nil {
 			s.log.Warn("resp: INFO keyspace", "error", err)
-		} else if keys > 0 {
-			fields = append(fields, InfoField{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", keys, expires)})
 		}
 		section("Keyspace", fields)
 	}

@@ -30,6 +30,7 @@ type Conn struct {
 	authed bool
 	peer   bool // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
+	db     int    // the selected database (SELECT), 0..ring.Databases-1
 	out    []byte // replies of the current command, handed to redcon after it
 
 	lastCmd    atomic.Pointer[Command]

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -13,15 +14,21 @@ func (c *Conn) now() int64 { return c.srv.b.NowMs() }
 
 // load reads key's object (a plain read at the configured quorum).
 func (c *Conn) load(key []byte) (crdt.Object, error) {
-	return c.srv.b.Get(c.srv.ctx, key, coordinator.ReadOptions{})
+	return c.srv.b.Get(c.srv.ctx, c.storedKey(key), coordinator.ReadOptions{})
 }
 
 // mutate runs fn as key's write. readFirst asks the coordinator to read
 // the key at quorum first, for commands whose outcome or reply depends on
 // the current state (conditions, counters' replies, collection sizes).
 func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Object, err error) {
-	_, next, err = c.srv.b.Update(c.srv.ctx, key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
-	return next, err
+	for attempt := 0; ; attempt++ {
+		_, next, err = c.srv.b.Update(c.srv.ctx, c.storedKey(key), coordinator.WriteOptions{ReadFirst: readFirst}, fn)
+		// A flush moved the database to a new epoch between the stored
+		// key and the write: write again under the new one.
+		if !errors.Is(err, peer.ErrFlushed) || attempt == 2 {
+			return next, err
+		}
+	}
 }
 
 // mutateReply runs a write command whose crdt operation also yields its

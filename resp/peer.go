@@ -18,6 +18,7 @@ func peerCommands() []Command {
 		// (even before AUTH): it turns the connection into a peer one.
 		{Name: strings.ToLower(peer.CmdAuth), Arity: 2, Flags: FlagNoAuth | FlagFast | FlagLoading | FlagStale, Handler: cmdPeerAuth},
 		{Name: strings.ToLower(peer.CmdForward3), Arity: -2, Flags: FlagPeer, Handler: cmdForward3},
+		{Name: strings.ToLower(peer.CmdDB), Arity: -3, Flags: FlagPeer, Handler: cmdPeerDB},
 	}
 }
 
