@@ -44,6 +44,13 @@ func TestFlushAllIsACausalCut(t *testing.T) {
 		}
 	}
 	waitConverged(t, procs, pre, time.Minute)
+	for _, p := range procs { // writes forwarded to their coordinators keep their database
+		n0 := must(p.Client(t).DBSize(ctx).Result())(t)
+		n1 := must(p.Client(t, func(o *redis.Options) { o.DB = 1 }).DBSize(ctx).Result())(t)
+		if n0 != 100 || n1 != 20 {
+			t.Fatalf("DBSIZE through %s before the flush: db0 %d db1 %d, want 100 and 20", p.ID, n0, n1)
+		}
+	}
 
 	procs[2].Kill()
 	waitAlive(t, procs[:2], 2)
