@@ -365,9 +365,9 @@ func flush(c *Conn, args [][]byte, dbs []int) {
 // dbCommands are the database commands.
 func dbCommands() []Command {
 	return []Command{
-		{Name: "move", Arity: 3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Handler: cmdMove},
-		{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, Handler: cmdSwapDB},
-		{Name: "flushdb", Arity: -1, Flags: FlagWrite, Handler: cmdFlushDB},
-		{Name: "flushall", Arity: -1, Flags: FlagWrite, Handler: cmdFlushAll},
+		{Name: "move", Arity: 3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "1.0.0", Summary: "Move a key to another database", Handler: cmdMove},
+		{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, Group: "server", Since: "4.0.0", Summary: "Swaps two Redis databases", Handler: cmdSwapDB},
+		{Name: "flushdb", Arity: -1, Flags: FlagWrite, Group: "server", Since: "1.0.0", Summary: "Remove all keys from the current database", Handler: cmdFlushDB},
+		{Name: "flushall", Arity: -1, Flags: FlagWrite, Group: "server", Since: "1.0.0", Summary: "Remove all keys from all databases", Handler: cmdFlushAll},
 	}
 }
