@@ -11,6 +11,44 @@ import (
 	"github.com/dynakv/dynakv/ring/member"
 )
 
+// # Flushes and their window
+//
+// A flush is a ring change (ring.State.WithFlushEpochs): replicas store a
+// key of database db under its epoch (ring.StoredKey), so the data of an
+// older epoch is another keyspace that no read or scan of the database
+// looks at, that every store refuses to store again
+// (replica.Config.Flushed: Merge, MergeMany and PutHint drop it, so
+// neither read repair, anti-entropy, ownership transfer nor hinted
+// handoff brings it back) and that every store purges in the background
+// (replica.Store.Purge). Flush returns once every member gossip believes
+// alive has installed the new epochs (Meta.Flush); from then on every
+// coordinator those nodes run tags writes with the new epoch, so a write
+// acknowledged before the flush is gone everywhere and a write after it
+// survives.
+//
+// A member that was down during the flush learns the epochs when it comes
+// back, before it serves: StartGossip joins the ring's other members, and
+// memberlist's join merges their state synchronously (MergeState) before
+// node.Start opens the store and accepts clients; the store then purges
+// what it held of the closed epochs, and what it still had to hand off
+// (hints) is dropped by its targets.
+//
+// The window, not closed: a node that comes back while it can reach no
+// member holding the new state (all of them down or partitioned away, so
+// its join finds nobody), or a node that gossip wrongly believed dead
+// during the flush (a partition; Flush does not wait for it), serves with
+// the old epochs until gossip reaches it. Meanwhile its clients still see
+// the flushed keys it holds, and a write it coordinates is stored under
+// the old epoch: the other replicas drop it (and acknowledge, since that
+// is what the flush means to them), and the node purges it when it adopts
+// the epochs, so such a write, though acknowledged, is lost. Closing it
+// would mean refusing to serve until some member has answered, which a
+// lone survivor of a cluster could never do. A flush that races with
+// another ring change of the same version may lose to it (ring.Merge);
+// Flush then makes it again on top of the winner, and until it returns
+// some nodes may still write under the old epoch: those writes are
+// concurrent with the flush and removed with it.
+
 // ErrFlush reports a FLUSHDB or FLUSHALL that could not be completed: the
 // ring change failed, or the context ended before every alive member had
 // adopted the new epochs (the flush then still completes as the state

@@ -131,6 +131,23 @@
 // node then routes it again, up to five times over about a second (two
 // rings disagree only while a change spreads), before relaying the error.
 //
+// # Databases
+//
+// SELECT 0..15 (CONFIG GET databases: 16) sets the connection's
+// database. The database and its flush epoch are part of the stored key
+// (ring.StoredKey), never of its slot: handlers name user keys, and
+// cmd_db.go translates them in one place (storedKey for load, mutate,
+// VGET/VSET and routing; userKeyIn for DBSIZE, KEYS, SCAN and INFO
+// keyspace, which show only the connection's database at its current
+// epoch). A forwarded write of a connection in database n travels as
+// DKV.DB n <command…>. MOVE runs as one unit (runUnit) on the key's
+// coordinator, which coordinates both databases' copies (same slot).
+// SWAPDB is refused: no replica can swap two databases atomically
+// cluster-wide. FLUSHDB and FLUSHALL [ASYNC|SYNC] move the database(s)
+// to the next flush epoch through Config.Databases (in a node the ring,
+// cluster.Cluster.Flush): a cluster-wide causal cut, whose guarantees and
+// window are stated in package cluster.
+//
 // # Errors
 //
 // Only this package turns errors into RESP: crdt's sentinels → Redis's
