@@ -86,8 +86,9 @@
 // database's flush epoch; FLUSHDB/FLUSHALL raise it in a new version
 // (WithFlushEpochs), every successor keeps it, and Flushed names the
 // stored keys of older epochs. NB: a key stored before this encoding
-// whose first byte is 0xFF and whose following bytes happen to parse as
-// a database and an epoch is read as that database's key.
+// whose first byte is 0xFF is no longer found under its name (such keys
+// are stored escaped now), and one whose next bytes parse as a database
+// and an epoch shows in that database.
 //
 // # Concurrency
 //
