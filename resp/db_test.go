@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/internal/conformance"
+	"github.com/dynakv/dynakv/ring"
 )
 
 // dbScript is the databases' part of the conformance script: SELECT,
@@ -117,5 +118,44 @@ func TestDatabaseReplies(t *testing.T) {
 	want := "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"
 	if !strings.Contains(info, want) || strings.Contains(info, "db5") {
 		t.Errorf("INFO keyspace: %q, want %q", info, want)
+	}
+}
+
+// TestForwardKeepsDatabase: a write of a connection in database 2 whose
+// key another node coordinates is forwarded with its database (DKV.DB),
+// so it lands in database 2 there, in both protocols; MOVE is forwarded
+// the same way and moves the key between databases on the coordinator.
+func TestForwardKeepsDatabase(t *testing.T) {
+	n1, n2, _ := startPair(t)
+	_, theirs := keysOf(2) // n2's keys
+	for _, proto := range []int{2, 3} {
+		c := n1.client(t, proto, "")
+		if err := c.Do(bg, "SELECT", "2").Err(); err != nil {
+			t.Fatal(err)
+		}
+		k := theirs[0]
+		v := fmt.Sprintf("v%d", proto)
+		if err := c.Set(bg, k, v, 0).Err(); err != nil {
+			t.Fatalf("RESP%d: forwarded SET in db 2: %v", proto, err)
+		}
+		if got := n2.value(string(ring.StoredKey(2, 0, []byte(k)))); got != v {
+			t.Errorf("RESP%d: n2's db 2 holds %q, want %q", proto, got, v)
+		}
+		if got := n2.value(k); got != "" {
+			t.Errorf("RESP%d: the write landed in n2's db 0: %q", proto, got)
+		}
+		if n, err := c.Do(bg, "MOVE", k, "3").Int(); n != 1 || err != nil {
+			t.Fatalf("RESP%d: forwarded MOVE: %d %v", proto, n, err)
+		}
+		if n2.value(string(ring.StoredKey(3, 0, []byte(k)))) != v || n2.value(string(ring.StoredKey(2, 0, []byte(k)))) != "" {
+			t.Errorf("RESP%d: MOVE did not move %s from db 2 to db 3 on n2", proto, k)
+		}
+		c2 := n2.client(t, proto, "")
+		if err := c2.Do(bg, "SELECT", "3").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c2.GetDel(bg, k).Result(); got != v || err != nil {
+			t.Errorf("RESP%d: GETDEL in db 3 on n2: %q %v", proto, got, err)
+		}
 	}
 }
