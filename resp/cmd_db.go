@@ -159,8 +159,16 @@ func cmdSelect(c *Conn, args [][]byte) {
 		c.WriteError(msg)
 		return
 	}
-	c.db = db
+	c.setDB(db)
 	c.WriteOK()
+}
+
+// setDB selects database db (under mu: CLIENT LIST of other connections
+// reads it).
+func (c *Conn) setDB(db int) {
+	c.mu.Lock()
+	c.db = db
+	c.mu.Unlock()
 }
 
 // cmdPeerDB is DKV.DB db command [arg …]: a write forwarded by a node
@@ -173,8 +181,8 @@ func cmdPeerDB(c *Conn, args [][]byte) {
 		return
 	}
 	saved := c.db
-	c.db = db
-	defer func() { c.db = saved }()
+	c.setDB(db)
+	defer c.setDB(saved)
 	c.exec(args[2:])
 }
 

@@ -227,15 +227,15 @@ func cmdClientSetInfo(c *Conn, args [][]byte) {
 // the fields Redis 7 shows; those about memory and buffers are zero).
 func (c *Conn) infoLine(now time.Time) string {
 	c.mu.Lock()
-	name, libName, libVer, proto := c.name, c.libName, c.libVer, c.proto
+	name, libName, libVer, proto, db := c.name, c.libName, c.libVer, c.proto, c.db
 	c.mu.Unlock()
 	cmd := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {
 		cmd = lc.fullName
 	}
 	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), cmd, proto, libName, libVer)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), db, cmd, proto, libName, libVer)
 }
 
 func cmdClientInfo(c *Conn, _ [][]byte) { c.WriteVerbatim(c.infoLine(time.Now()) + "\n") }

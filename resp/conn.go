@@ -30,7 +30,6 @@ type Conn struct {
 	authed bool
 	peer   bool // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
-	db     int    // the selected database (SELECT), 0..ring.Databases-1
 	out    []byte // replies of the current command, handed to redcon after it
 
 	lastCmd    atomic.Pointer[Command]
@@ -43,6 +42,7 @@ type Conn struct {
 	name    string
 	libName string
 	libVer  string
+	db      int // the selected database (SELECT), 0..ring.Databases-1
 }
 
 func newConn(s *Server, rc redcon.Conn, addr, laddr string) *Conn {

@@ -114,6 +114,9 @@ func TestDatabaseReplies(t *testing.T) {
 	} {
 		c.Do(t, cmd...)
 	}
+	if got := c.Do(t, "CLIENT", "INFO"); !strings.Contains(got, " db=5 ") {
+		t.Errorf("CLIENT INFO after SELECT 5: %q", got)
+	}
 	info := c.Do(t, "INFO", "keyspace")
 	want := "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"
 	if !strings.Contains(info, want) || strings.Contains(info, "db5") {
