@@ -57,6 +57,9 @@ func TestFlushWaitsForAliveMembers(t *testing.T) {
 	if err := json.Unmarshal(c.Meta(), &meta); err != nil || len(meta.Flush) != 2 || meta.Flush[1] != 1 {
 		t.Errorf("Meta() = %s, want the flush epochs [0,1]", c.Meta())
 	}
+	if info := c.Info(); info[len(info)-1] != (Field{"flush_epochs", "db1=1"}) {
+		t.Errorf("INFO cluster's last field: %v, want flush_epochs:db1=1", info[len(info)-1])
+	}
 	c2 := newTest(t, fs, "/data", nil)
 	if c2.Current().FlushEpoch(1) != 1 {
 		t.Errorf("the flush epoch was not persisted")
