@@ -320,7 +320,9 @@ func cmdObjectHelp(c *Conn, _ [][]byte) {
 	})
 }
 
-// scanAll visits every stored object through the backend's Scan.
+// scanAll visits every stored object through the backend's Scan, by its
+// stored key (every database and flush epoch: ring.StoredKey); commands
+// of one database use scanKeys.
 func (s *Server) scanAll(fn func(key []byte, o crdt.Object)) error {
 	var cursor uint64
 	for {
@@ -343,8 +345,8 @@ func (s *Server) scanAll(fn func(key []byte, o crdt.Object)) error {
 
 const scanAllBatch = 1000
 
-// countKeys counts the live keys of the connection's database.
-func (c *Conn) countKeys() (keys int64, err error) {
+// dbSize counts the live keys of the connection's database.
+func (c *Conn) dbSize() (keys int64, err error) {
 	now := c.now()
 	err = c.scanKeys(func(_ []byte, o crdt.Object) {
 		if crdt.Live(o, now) {
@@ -355,7 +357,7 @@ func (c *Conn) countKeys() (keys int64, err error) {
 }
 
 func cmdDBSize(c *Conn, _ [][]byte) {
-	n, err := c.countKeys()
+	n, err := c.dbSize()
 	if err != nil {
 		c.WriteErr(err)
 		return
