@@ -52,13 +52,14 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	cmds    map[string]*Command
+	params  map[string]Param // CONFIG's parameters, fixed once Serve is called
+	serving atomic.Bool
+	nextID  atomic.Int64
+	started time.Time
+	runID   string
+
 	localDBs localDatabases // the databases' epochs without Config.Databases
-	cmds     map[string]*Command
-	params   map[string]Param // CONFIG's parameters, fixed once Serve is called
-	serving  atomic.Bool
-	nextID   atomic.Int64
-	started  time.Time
-	runID    string
 
 	mu      sync.Mutex
 	closed  bool
