@@ -217,7 +217,7 @@ func cmdMove(c *Conn, args [][]byte) {
 	var err error
 	c.runUnit([][]byte{args[1]}, func() { moved, err = c.move(args[1], db) })
 	if errors.Is(err, errMoveType) {
-		c.WriteError("ERR MOVE is not supported by dynakv for this type yet (" + err.Error() + ")")
+		c.WriteError("ERR MOVE of a " + strings.TrimPrefix(err.Error(), errMoveType.Error()+": ") + " key is not supported by dynakv yet")
 		return
 	}
 	c.replyWrote(moved, err)
