@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/dynakv/dynakv/crdt"
 )
 
 // Purge deletes every stored key that Config.Flushed names (the data of
@@ -14,7 +15,8 @@ import (
 // applies by itself), does not fsync (a purge lost in a crash is made
 // again by the next one: the node purges when it opens and whenever the
 // epochs change), tells the Observer of each key and returns how many
-// keys it deleted. Keys of flushed epochs are invisible to every read
+// keys it deleted. It drops the pending hints of flushed keys too. Keys of
+// flushed epochs are invisible to every read
 // and scan of their database before they are purged, so Purge is only
 // space reclamation and may run in the background while the store
 // serves. It reads the whole keyspace: its cost is a full scan.
@@ -50,5 +52,45 @@ func (s *Store) Purge() (int, error) {
 	if err := it.Error(); err != nil {
 		return n, fmt.Errorf("replica: purge: %w", err)
 	}
-	return n, nil
+	return n, s.purgeHints()
+}
+
+// purgeHints drops the pending hints of flushed keys (counted as
+// dropped): their targets would drop them on delivery anyway, and until
+// then they would hold back the hint horizon (tombstone reaping).
+func (s *Store) purgeHints() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHint}, UpperBound: []byte{prefixHint + 1}})
+	if err != nil {
+		return fmt.Errorf("replica: purge hints: %w", err)
+	}
+	type hint struct {
+		target string
+		key    []byte
+		obj    crdt.Object
+	}
+	var drop []hint
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) < 2 || len(k) < 2+int(k[1]) {
+			continue
+		}
+		key := k[2+int(k[1]):]
+		if !s.cfg.Flushed(key) {
+			continue
+		}
+		if _, o, err := decodeHint(it.Value()); err == nil {
+			drop = append(drop, hint{string(k[2 : 2+int(k[1])]), bytes.Clone(key), o})
+		}
+	}
+	err = it.Error()
+	it.Close()
+	if err != nil {
+		return fmt.Errorf("replica: purge hints: %w", err)
+	}
+	for _, h := range drop {
+		if err := s.deleteHint(h.target, h.key, h.obj, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }

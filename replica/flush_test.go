@@ -22,7 +22,8 @@ func (r *recorder) Observe(_ Cursor, key, _, new []byte) { r.keys[string(key)] =
 // they arrive by Merge, MergeMany (read repair, anti-entropy, transfer)
 // or as hints, keeps storing keys of the current epoch and of other
 // databases, and Purge deletes the epoch-0 keys it already held (telling
-// the observer) and nothing else.
+// the observer) and the hints of them it held for others, and nothing
+// else.
 func TestFlushedEpochDropRules(t *testing.T) {
 	var epoch0 atomic.Uint64 // database 0's current epoch
 	flushed := func(k []byte) bool {
@@ -39,6 +40,12 @@ func TestFlushedEpochDropRules(t *testing.T) {
 	v := set(t, s, string(old), "before", 0)
 	set(t, s, string(oldB), "before", 0)
 	set(t, s, string(db1), "other db", 0)
+	if err := s.PutHint(ctx, "n3", old, v); err != nil { // pending for n3 at the flush
+		t.Fatal(err)
+	}
+	if err := s.PutHint(ctx, "n3", db1, v); err != nil {
+		t.Fatal(err)
+	}
 
 	epoch0.Store(1) // FLUSHDB on database 0
 	cur := ring.StoredKey(0, 1, []byte("a"))
@@ -90,5 +97,12 @@ func TestFlushedEpochDropRules(t *testing.T) {
 	}
 	if n, _ := s.Purge(); n != 0 {
 		t.Errorf("a second Purge deleted %d keys", n)
+	}
+	hs, err := s.Hints("n3", 10)
+	if err != nil || len(hs) != 1 || string(hs[0].Key) != string(db1) {
+		t.Errorf("hints for n3 after Purge: %v %v, want only the db 1 key's", hs, err)
+	}
+	if d := s.HintStats().Dropped; d != 1 {
+		t.Errorf("hints dropped by Purge: %d, want 1", d)
 	}
 }

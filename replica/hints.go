@@ -192,6 +192,11 @@ func (s *Store) DeleteHint(target string, key []byte, delivered crdt.Object, dro
 		return err
 	}
 	defer s.life.RUnlock()
+	return s.deleteHint(target, key, delivered, dropped)
+}
+
+// deleteHint is DeleteHint inside the store's life lock.
+func (s *Store) deleteHint(target string, key []byte, delivered crdt.Object, dropped bool) error {
 	hk := hintKey(target, key)
 	mu := s.lock(hk)
 	mu.Lock()
