@@ -46,6 +46,10 @@ type Meta struct {
 	// Left is set by CLUSTER LEAVE: the reconciler must not admit the
 	// node again once it is removed.
 	Left bool `json:"l,omitempty"`
+	// Flush is the flush epochs of the node's installed ring, by database,
+	// without trailing zeros: how Flush learns that a member adopted a
+	// FLUSHDB or FLUSHALL.
+	Flush []uint64 `json:"f,omitempty"`
 }
 
 // Cluster is a node's view of the ring. Build it with New, hand it to
@@ -55,7 +59,8 @@ type Cluster struct {
 	log  *slog.Logger
 	path string
 
-	wmu sync.Mutex // serializes every writer: read, decide, persist, install
+	wmu    sync.Mutex // serializes every writer: read, decide, persist, install
+	metaMu sync.Mutex // serializes publishMeta: the last Meta published is the latest
 
 	mu      sync.RWMutex
 	state   *ring.State // nil until this node is in a ring
@@ -250,6 +255,9 @@ func (c *Cluster) write(fn func(cur *ring.State) (*ring.State, error)) (*ring.St
 	old := c.install(next)
 	onChange := c.cfg.OnChange
 	c.wmu.Unlock()
+	if old == nil || old.FlushEpochs() != next.FlushEpochs() {
+		go c.publishMeta()
+	}
 	if onChange != nil && old != nil {
 		onChange(old, next)
 	}
@@ -282,6 +290,14 @@ func (c *Cluster) persist(st *ring.State) error {
 func (c *Cluster) Meta() []byte {
 	c.mu.RLock()
 	m := Meta{Addr: c.cfg.Addr, Weight: c.cfg.Weight, Client: c.cfg.ClientAddr, Left: c.leaving}
+	if c.state != nil {
+		e := c.state.FlushEpochs()
+		n := len(e)
+		for n > 0 && e[n-1] == 0 {
+			n--
+		}
+		m.Flush = append([]uint64(nil), e[:n]...)
+	}
 	c.mu.RUnlock()
 	b, _ := json.Marshal(m) // cannot fail: strings, ints and a bool
 	return b

@@ -27,6 +27,11 @@
 //     crash before keeps the previous one. The leaving mark is written the
 //     same way.
 //
+// Flushes (flush.go): FLUSHDB and FLUSHALL are ring changes that raise a
+// database's flush epoch (ring.State.WithFlushEpochs); Flush waits until
+// every alive member gossips the new epochs in its Meta, and states the
+// guarantee and its window.
+//
 // Concurrency: every exported method is safe for concurrent use. Config's
 // OnChange is called after installation, without locks held, possibly
 // from several goroutines at once (memberlist's and the caller of Update);

@@ -133,6 +133,7 @@ func (c *Cluster) Info() []Field {
 		Field{"nodes_suspect", strconv.Itoa(counts["suspect"])},
 		Field{"nodes_dead", strconv.Itoa(counts["dead"] + counts["left"] + counts["unknown"])},
 		Field{"nodes", strings.Join(states, ",")},
+		Field{"flush_epochs", flushEpochs(st)},
 	)
 }
 
@@ -155,4 +156,16 @@ func (c *Cluster) ClientAddrs() map[string]string {
 		}
 	}
 	return out
+}
+
+// flushEpochs renders the databases' flush epochs for INFO:
+// "db0=1,db3=2", only those ever flushed ("" if none).
+func flushEpochs(st *ring.State) string {
+	var out []string
+	for db, e := range st.FlushEpochs() {
+		if e > 0 {
+			out = append(out, "db"+strconv.Itoa(db)+"="+strconv.FormatUint(e, 10))
+		}
+	}
+	return strings.Join(out, ",")
 }

@@ -16,7 +16,10 @@
 // ring's and whose notion of healthy (gossip plus its own suspicion)
 // serves routing, quorums and the slot table; the RESP server with the
 // peer handlers (peerserver) when there is a cluster secret; and the hint
-// deliverer (hints), one pass per Hints.Interval tick. The per-call
+// deliverer (hints), one pass per Hints.Interval tick; the databases
+// (flush.go): the ring's flush epochs are the RESP server's Databases, the
+// store drops keys of closed epochs (replica.Config.Flushed) and a purge
+// loop deletes them once at start and on every epoch change. The per-call
 // timeouts of hints, transfer and the reaper default to the request
 // timeout, Coordinator.Timeout (--timeout).
 //
@@ -38,5 +41,6 @@
 // state is an immutable *ring.State installed by package cluster under
 // one writer lock; readers take the current pointer without locks. Ring
 // changes reach the node through one callback (Cluster's OnChange, called
-// without locks held), which prunes stale peer clients and wakes transfer.
+// without locks held), which prunes stale peer clients and wakes transfer
+// and, when a flush epoch moved, the purge.
 package node

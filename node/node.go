@@ -20,6 +20,7 @@ import (
 	"github.com/dynakv/dynakv/peer/peerserver"
 	"github.com/dynakv/dynakv/replica"
 	"github.com/dynakv/dynakv/resp"
+	"github.com/dynakv/dynakv/ring"
 	"github.com/dynakv/dynakv/ring/member"
 	"github.com/dynakv/dynakv/transfer"
 )
@@ -44,6 +45,7 @@ type Node struct {
 	caddr    string       // its advertised address ("" when off)
 	cancel   context.CancelFunc
 	done     chan error
+	purge    chan struct{} // wakes purgeLoop (flush epochs changed)
 }
 
 // Start builds and starts a node. It returns once the node is in a ring
@@ -58,7 +60,7 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1)}
+	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1), purge: make(chan struct{}, 1)}
 	// NB: the error returns below set the named result n to nil, so the
 	// cleanup keeps its own reference.
 	started := n
@@ -94,6 +96,7 @@ func Start(cfg Config) (n *Node, err error) {
 	rc.Dir, rc.NodeID, rc.Logger, rc.Now = cfg.DataDir, cfg.ID, log, time.Now
 	rc.MaxHintBytes, rc.TombstoneGrace = cfg.Hints.MaxBytes, cfg.Reaper.Grace
 	rc.OnExpired = n.expired
+	rc.Flushed = n.flushed
 	if st.Replicas() == 1 {
 		// The only replica of every key: a tombstone past its grace period
 		// can go.
@@ -133,9 +136,14 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.co.Store(n.coord)
+	if st.FlushEpochs() != ([ring.Databases]uint64{}) {
+		n.wakePurge() // what this node held of epochs closed while it was down
+	}
+	go n.purgeLoop(ctx)
 	respCfg := cfg.RESP
 	respCfg.ClusterSecret = cfg.ClusterSecret
 	respCfg.Cluster = respCluster{n}
+	respCfg.Databases = respDatabases{n}
 	respCfg.InfoSections = n.infoSections()
 	if n.ae != nil {
 		go n.ae.Run(ctx)

@@ -110,9 +110,12 @@ func (n *Node) newTransfer() (*transfer.Transfer, error) {
 
 // ringChanged is the cluster's OnChange: a ring change wakes the
 // transfer driver.
-func (n *Node) ringChanged(_, next *ring.State) {
+func (n *Node) ringChanged(old, next *ring.State) {
 	if k := len(next.MovingPartitions()); k > 0 {
 		n.log.Info("ring change: partitions moving", "moving", k, "version", next.Version())
 	}
 	n.transfer.Wake()
+	if epochsChanged(old, next) {
+		n.wakePurge()
+	}
 }

@@ -1,5 +1,7 @@
 package node
 
+import "github.com/dynakv/dynakv/ring"
+
 // expired is the store's OnExpired: every replica's sweeper tombstones an
 // expired key, and the one that coordinates the key (its first healthy
 // replica, coordinator.Route) emits the "expired" keyspace event, so it is
@@ -11,7 +13,13 @@ func (n *Node) expired(key []byte) {
 		return
 	}
 	if _, local := co.Route(key); local {
-		// HOOK: the db is 0 until the databases work prefixes keys with it.
-		srv.Notify('x', "expired", 0, key)
+		// The swept key is a stored key: its database and user key name
+		// the event (ring.StoredKey); a key of a flushed epoch is gone
+		// already and emits nothing.
+		db, _, user, ok := ring.ParseStoredKey(key)
+		if st := n.cluster.Current(); !ok || st != nil && st.Flushed(key) {
+			return
+		}
+		srv.Notify('x', "expired", db, user)
 	}
 }

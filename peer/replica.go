@@ -104,4 +104,8 @@ var (
 	// ErrBadContext reports a client context that cannot order a new write
 	// (a forged token claiming the largest possible counter).
 	ErrBadContext = errors.New("peer: context cannot be extended")
+	// ErrFlushed reports a write of a key of a database epoch that a
+	// FLUSHDB or FLUSHALL has closed (ring.State.Flushed): the store
+	// wrote nothing; the caller may write again under the current epoch.
+	ErrFlushed = errors.New("peer: key of a flushed database epoch")
 )

@@ -21,7 +21,7 @@ const cursorHashShift = 14
 // CursorOf returns the cursor position of key: the order stores visit keys
 // in, comparable across replicas.
 func CursorOf(key []byte) Cursor {
-	return Cursor(uint64(ring.Slot(key))<<(64-cursorHashShift) | xxhash.Sum64(key)>>cursorHashShift)
+	return Cursor(uint64(ring.StoredSlot(key))<<(64-cursorHashShift) | xxhash.Sum64(key)>>cursorHashShift)
 }
 
 // Range is the cursor positions [From, To); To 0 means to the end of the

@@ -30,6 +30,10 @@ const (
 	// CmdNotifyConfig spreads CONFIG SET notify-keyspace-events: DKV.NOTIFYCFG
 	// flags sets the receiving node's classes (already validated) → +OK.
 	CmdNotifyConfig = "DKV.NOTIFYCFG"
+	// CmdDB runs a forwarded client command in the database its client
+	// had selected: DKV.DB db command [arg ...] (database 0 is sent
+	// bare).
+	CmdDB = "DKV.DB"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

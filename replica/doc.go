@@ -51,6 +51,14 @@
 //     (asked without the key's lock, since it may ask other nodes) and the
 //     object has not changed since it was asked about.
 //
+// Keys are stored keys (ring.StoredKey: the database and its flush epoch
+// before the user key), placed by ring.StoredSlot. Flushes: with
+// Config.Flushed set, a key of a database epoch that a FLUSHDB or
+// FLUSHALL closed is never stored again — Merge, MergeMany and PutHint
+// drop it (so nothing flushed returns by read repair, anti-entropy,
+// transfer or hints), Update refuses it with ErrFlushed — and Purge
+// deletes the ones stored before, without tombstones.
+//
 // Ownership handoff uses MergeMany (many merges sharing their fsyncs;
 // DKV.MERGEMANY over the network) and DropSlots, a local physical delete of a
 // partition's data keys and their 'e' entries that writes no tombstones

@@ -75,6 +75,10 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj crdt.O
 	if err := obj.Validate(); err != nil {
 		return fmt.Errorf("replica: hint %q: %w", key, err)
 	}
+	if s.flushed(key) {
+		s.stats.FlushedDrops.Add(1)
+		return nil // flushed data: nothing to hand off
+	}
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -188,6 +192,11 @@ func (s *Store) DeleteHint(target string, key []byte, delivered crdt.Object, dro
 		return err
 	}
 	defer s.life.RUnlock()
+	return s.deleteHint(target, key, delivered, dropped)
+}
+
+// deleteHint is DeleteHint inside the store's life lock.
+func (s *Store) deleteHint(target string, key []byte, delivered crdt.Object, dropped bool) error {
 	hk := hintKey(target, key)
 	mu := s.lock(hk)
 	mu.Lock()

@@ -28,7 +28,7 @@ type Cursor = peer.Cursor
 func dataKey(key []byte) []byte {
 	k := make([]byte, dataHeader, dataHeader+len(key))
 	k[0] = prefixData
-	binary.BigEndian.PutUint16(k[1:], ring.Slot(key))
+	binary.BigEndian.PutUint16(k[1:], ring.StoredSlot(key))
 	binary.BigEndian.PutUint64(k[3:], xxhash.Sum64(key))
 	return append(k, key...)
 }

@@ -26,4 +26,7 @@ var (
 	// peer.ErrBadContext, so code above the store checks it without
 	// importing the store.
 	ErrBadContext = peer.ErrBadContext
+	// ErrFlushed reports an Update of a key of a flushed database epoch
+	// (Config.Flushed); it is peer.ErrFlushed.
+	ErrFlushed = peer.ErrFlushed
 )

@@ -65,6 +65,14 @@ type Config struct {
 	// Observer, if set, is told of every change of a stored object (the
 	// anti-entropy trees). Open first replays every stored object to it.
 	Observer Observer
+	// Flushed, if set, names the keys of database epochs a FLUSHDB or
+	// FLUSHALL has closed (ring.State.Flushed on the node's current
+	// ring). The store never stores such a key again: Merge, MergeMany
+	// and PutHint drop it (and succeed: the data was flushed, which is
+	// what its sender must converge to), Update refuses it with
+	// ErrFlushed; Purge deletes the ones already stored. It is called
+	// on every write and must be fast; nil means nothing is flushed.
+	Flushed func(key []byte) bool
 }
 
 // Observer sees every change of a stored object, as canonical encodings
@@ -180,6 +188,11 @@ type Stats struct {
 	Expired    atomic.Int64 // objects whose expired content the sweeper collected (crdt.Collect)
 	Reaped     atomic.Int64 // tombstone-only objects removed
 	CorruptGet atomic.Int64 // reads that found undecodable bytes
+	// FlushedDrops counts writes of flushed keys dropped by Merge,
+	// MergeMany and PutHint (Config.Flushed).
+	FlushedDrops atomic.Int64
+	// Purged counts stored keys of flushed epochs deleted by Purge.
+	Purged atomic.Int64
 }
 
 // Open opens (creating if needed) the store in cfg.Dir and starts its
@@ -412,6 +425,9 @@ func (s *Store) Update(_ context.Context, key []byte, fn crdt.Mutator) (prev, ne
 // visible under the key's lock and returns the wait for its fsync, which
 // the caller runs after the lock is released.
 func (s *Store) updateLocked(key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, wait func() error, err error) {
+	if s.flushed(key) {
+		return prev, prev, delta, nil, fmt.Errorf("%w: %q", ErrFlushed, key)
+	}
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
@@ -525,6 +541,10 @@ func (s *Store) MergeMany(_ context.Context, entries []Entry) error {
 }
 
 func (s *Store) mergeLocked(key []byte, obj crdt.Object) (next crdt.Object, wait func() error, err error) {
+	if s.flushed(key) {
+		s.stats.FlushedDrops.Add(1)
+		return crdt.Object{}, noWait, nil
+	}
 	dk := dataKey(key)
 	mu := s.lock(key)
 	mu.Lock()
@@ -542,6 +562,9 @@ func (s *Store) mergeLocked(key []byte, obj crdt.Object) (next crdt.Object, wait
 }
 
 func noWait() error { return nil }
+
+// flushed reports whether key belongs to a flushed database epoch.
+func (s *Store) flushed(key []byte) bool { return s.cfg.Flushed != nil && s.cfg.Flushed(key) }
 
 // write stores next in place of prev (both of data key dk; prevRaw is
 // prev's stored bytes) with its event index entry, in one batch, and tells

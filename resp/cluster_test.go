@@ -259,7 +259,7 @@ type parityCluster struct {
 	forwards atomic.Int64 // calls of Forward
 }
 
-func (p *parityCluster) owner(key []byte) string { return p.ids[ring.Slot(key)%2] }
+func (p *parityCluster) owner(key []byte) string { return p.ids[ring.StoredSlot(key)%2] }
 func (p *parityCluster) MyID() string            { return p.me }
 func (p *parityCluster) Version() uint64         { return 7 }
 func (p *parityCluster) Shards() []Shard         { return p.shards }

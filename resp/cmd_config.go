@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dynakv/dynakv/ring"
 	"github.com/tidwall/match"
 )
 
@@ -32,7 +33,7 @@ func (s *Server) addParam(p Param) {
 func (s *Server) registerParams() {
 	for _, p := range [][2]string{
 		{"appendonly", "no"}, // durability is pebble's WAL, fsynced per write
-		{"databases", "1"},
+		{"databases", strconv.Itoa(ring.Databases)},
 		{"maxclients", strconv.Itoa(s.cfg.MaxClients)},
 		{"proto-max-bulk-len", strconv.FormatInt(int64(s.cfg.MaxBulkLen), 10)},
 		{"save", ""},

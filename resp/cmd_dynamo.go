@@ -51,7 +51,7 @@ func cmdVGet(c *Conn, args [][]byte) {
 	}
 	var via string
 	opt.Replier = &via
-	obj, err := c.srv.b.Get(c.Context(), args[1], opt)
+	obj, err := c.srv.b.Get(c.Context(), c.storedKey(args[1]), opt)
 	if err != nil {
 		c.WriteErr(err)
 		return
@@ -144,7 +144,7 @@ func vwrite(c *Conn, args [][]byte, tok []byte, opts [][]byte, value []byte, del
 			return d, nil
 		})
 	}
-	_, next, err := c.srv.b.Update(c.Context(), args[1], wopt, fn)
+	_, next, err := c.srv.b.Update(c.Context(), c.storedKey(args[1]), wopt, fn)
 	if err != nil {
 		c.WriteErr(err)
 		return

@@ -348,23 +348,37 @@ func cmdObjectHelp(c *Conn, _ [][]byte) {
 	})
 }
 
-// countKeys counts the live keys of the slots of ranges, and those of
-// them with an expiry.
+// countKeys counts the live keys of the slots of ranges in every
+// database (at its current flush epoch), and those of them with an
+// expiry.
 func (s *Server) countKeys(ranges []slotRange) (keys, expires int64, err error) {
 	now := s.b.NowMs()
-	err = s.scanRanges(ranges, func(_ []byte, o crdt.Object) {
-		if crdt.Live(o, now) {
-			keys++
-			if _, ok := crdt.Expiry(o, now); ok {
-				expires++
-			}
+	err = s.scanRanges(ranges, func(sk []byte, o crdt.Object) {
+		if _, _, ok := s.userKey(sk); !ok || !crdt.Live(o, now) {
+			return
+		}
+		keys++
+		if _, ok := crdt.Expiry(o, now); ok {
+			expires++
 		}
 	})
 	return keys, expires, err
 }
 
+// dbSize counts the live keys of the connection's database, in the
+// connection's slot ranges (keyRanges).
+func (c *Conn) dbSize() (keys int64, err error) {
+	now := c.now()
+	err = c.scanKeys(func(_ []byte, o crdt.Object) {
+		if crdt.Live(o, now) {
+			keys++
+		}
+	})
+	return keys, err
+}
+
 func cmdDBSize(c *Conn, _ [][]byte) {
-	n, _, err := c.srv.countKeys(c.keyRanges())
+	n, err := c.dbSize()
 	if err != nil {
 		c.WriteErr(err)
 		return
@@ -385,7 +399,7 @@ func cmdKeys(c *Conn, args [][]byte) {
 	pattern := string(args[1])
 	now := c.now()
 	var keys [][]byte
-	err := c.srv.scanRanges(c.keyRanges(), func(k []byte, o crdt.Object) {
+	err := c.scanKeys(func(k []byte, o crdt.Object) {
 		if crdt.Live(o, now) && (pattern == "*" || matchKey(k, pattern)) {
 			keys = append(keys, k)
 		}
@@ -486,7 +500,11 @@ func cmdScan(c *Conn, args [][]byte) {
 	}
 	now := c.now()
 	var keys [][]byte
-	next, err := c.srv.scanPage(c.keyRanges(), cursor, int(min(o.count, maxScanCount)), func(k []byte, obj crdt.Object) {
+	next, err := c.srv.scanPage(c.keyRanges(), cursor, int(min(o.count, maxScanCount)), func(sk []byte, obj crdt.Object) {
+		k, ok := c.srv.userKeyIn(c.db, sk)
+		if !ok {
+			return // another database, or a flushed epoch
+		}
 		t := crdt.TypeOf(obj, now)
 		switch {
 		case t == crdt.KindNone,

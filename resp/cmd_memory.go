@@ -68,7 +68,7 @@ func cmdMemoryStats(c *Conn, _ [][]byte) {
 	s := c.srv
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	keys, _, err := s.countKeys(c.keyRanges())
+	keys, err := c.dbSize()
 	if err != nil {
 		c.WriteErr(err)
 		return
@@ -124,7 +124,7 @@ func (c *Conn) writeDouble(f float64) {
 }
 
 func cmdMemoryDoctor(c *Conn, _ [][]byte) {
-	keys, _, err := c.srv.countKeys(c.keyRanges())
+	keys, err := c.dbSize()
 	if err != nil {
 		c.WriteErr(err)
 		return

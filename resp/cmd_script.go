@@ -168,6 +168,9 @@ func cmdEval(c *Conn, args [][]byte) {
 			}
 		}
 	}
+	// A SELECT inside the script changes its own database only, as in
+	// Redis: the caller's is restored when it ends.
+	defer c.setDB(c.db)
 	c.runUnit(keys, func() {
 		c.WriteRaw(c.srv.scripts.Run(c.srv.ctx, script.Call{
 			Body:  body,

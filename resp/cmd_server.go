@@ -50,7 +50,7 @@ func (s *Server) builtinCommands() []Command {
 			{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys},
 			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp},
 		}},
-	}, append(append(append(append(dataCommands(), keyspaceCommands()...), clusterCommands()...), txCommands()...), pubsubCommands()...)...)
+	}, append(append(append(append(append(dataCommands(), keyspaceCommands()...), dbCommands()...), clusterCommands()...), txCommands()...), pubsubCommands()...)...)
 }
 
 func cmdPing(c *Conn, args [][]byte) {
@@ -79,18 +79,6 @@ func cmdEcho(c *Conn, args [][]byte) { c.WriteBulk(args[1]) }
 func cmdQuit(c *Conn, _ [][]byte) {
 	c.WriteOK()
 	c.quit = true
-}
-
-func cmdSelect(c *Conn, args [][]byte) {
-	n, ok := parseStrictInt(args[1])
-	switch {
-	case !ok || n < -1<<31 || n > 1<<31-1:
-		c.WriteError(msgNotInt)
-	case n != 0:
-		c.WriteError("ERR DB index is out of range")
-	default:
-		c.WriteOK()
-	}
 }
 
 // checkPass reports whether user/pass log in as the default user, the one
@@ -258,7 +246,7 @@ func cmdClientSetInfo(c *Conn, args [][]byte) {
 // the fields Redis 7 shows; those about memory and buffers are zero).
 func (c *Conn) infoLine(now time.Time) string {
 	c.mu.Lock()
-	name, libName, libVer, proto := c.name, c.libName, c.libVer, c.proto
+	name, libName, libVer, proto, db := c.name, c.libName, c.libVer, c.proto, c.db
 	c.mu.Unlock()
 	flags := c.clientFlags()
 	cmd := "NULL"
@@ -267,8 +255,8 @@ func (c *Conn) infoLine(now time.Time) string {
 	}
 	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
 	sub, psub, ssub := c.pubsubCounts()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, sub, psub, ssub, cmd, proto, libName, libVer)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, db, sub, psub, ssub, cmd, proto, libName, libVer)
 }
 
 func cmdClientInfo(c *Conn, _ [][]byte) { c.WriteVerbatim(c.infoLine(time.Now()) + "\n") }
@@ -703,11 +691,9 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 		section("Cluster", []InfoField{{"cluster_enabled", enabled}})
 	}
 	if include("keyspace", true) {
-		var fields []InfoField
-		if keys, expires, err := s.countKeys(ranges); err != nil {
+		fields, err := s.keyspaceInfo(ranges)
+		if err != nil {
 			s.log.Warn("resp: INFO keyspace", "error", err)
-		} else if keys > 0 {
-			fields = append(fields, InfoField{"db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", keys, expires)})
 		}
 		section("Keyspace", fields)
 	}

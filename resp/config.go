@@ -63,6 +63,10 @@ type Config struct {
 	// one-node ring) accepts no forwarded writes and so takes part in no
 	// forwarding loop.
 	Cluster Cluster
+	// Databases holds the databases' flush epochs and flushes them
+	// (FLUSHDB, FLUSHALL) cluster-wide; nil keeps them in the server's
+	// memory (a lone server without a ring, tests).
+	Databases Databases
 
 	// InfoSections are extra INFO sections (replication, cluster, …),
 	// shown after the built-in server, clients and stats sections and

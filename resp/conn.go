@@ -51,6 +51,7 @@ type Conn struct {
 	name    string
 	libName string
 	libVer  string
+	db      int // the selected database (SELECT), 0..ring.Databases-1
 }
 
 func newConn(s *Server, rc redcon.Conn, addr, laddr string) *Conn {

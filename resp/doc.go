@@ -253,8 +253,8 @@
 // write never waits for it; beyond 65,536 queued events they are
 // dropped). "expired" comes from the store's sweeper on every replica,
 // and only the key's coordinator (Cluster.Route local) emits it
-// (Server.Notify, wired by package node). Every event is in db 0 until
-// databases exist (notifyDB is the hook). "new" ('n') is emitted by
+// (Server.Notify, wired by package node). Events name the database the
+// client SELECTed (the swept key's own for "expired"). "new" ('n') is emitted by
 // mutate when a write creates the key; key-miss ('m') events are not
 // emitted.
 //
@@ -263,6 +263,23 @@
 // forwarding peer's address), in Redis's format "+<unix>.<micro> [<db>
 // <addr>] "arg" …", except administrative (FlagAdmin) and internal
 // commands, AUTH and HELLO.
+//
+// # Databases
+//
+// SELECT 0..15 (CONFIG GET databases: 16) sets the connection's
+// database. The database and its flush epoch are part of the stored key
+// (ring.StoredKey), never of its slot: handlers name user keys, and
+// cmd_db.go translates them in one place (storedKey for load, mutate,
+// VGET/VSET and routing; userKeyIn for DBSIZE, KEYS, SCAN and INFO
+// keyspace, which show only the connection's database at its current
+// epoch). A forwarded write of a connection in database n travels as
+// DKV.DB n <command…>. MOVE runs as one unit (runUnit) on the key's
+// coordinator, which coordinates both databases' copies (same slot).
+// SWAPDB is refused: no replica can swap two databases atomically
+// cluster-wide. FLUSHDB and FLUSHALL [ASYNC|SYNC] move the database(s)
+// to the next flush epoch through Config.Databases (in a node the ring,
+// cluster.Cluster.Flush): a cluster-wide causal cut, whose guarantees and
+// window are stated in package cluster.
 //
 // # Errors
 //

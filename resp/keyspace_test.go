@@ -219,7 +219,7 @@ func TestScanRangesSeeOnlyTheirSlots(t *testing.T) {
 	seed := uint64(12)
 	rnd := rand.New(rand.NewPCG(seed, seed))
 	for range 20 {
-		k, err := ts.randomKey(ranges, rnd.Uint64)
+		k, err := ts.randomKey(ranges, rnd.Uint64, func(sk []byte) ([]byte, bool) { return ts.userKeyIn(0, sk) })
 		if err != nil || k == nil || !in(string(k)) {
 			t.Fatalf("randomKey over ranges = %q, %v (seed %d)", k, err, seed)
 		}

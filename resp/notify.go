@@ -23,10 +23,9 @@ func (c *Conn) notify(class byte, event string, key []byte) {
 	c.srv.Notify(class, event, c.notifyDB(), key)
 }
 
-// notifyDB is the database of the connection's events and MONITOR lines.
-// HOOK: the databases work (SELECT) returns the connection's c.db here;
-// until then every key is in db 0.
-func (c *Conn) notifyDB() int { return 0 }
+// notifyDB is the database of the connection's events and MONITOR lines:
+// the one it SELECTed.
+func (c *Conn) notifyDB() int { return c.db }
 
 // notifyNew emits the "new" event ('n') of a write that created key, before
 // the command's own event, as Redis's dbAdd does.

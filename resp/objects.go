@@ -5,6 +5,7 @@ import (
 
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/ring"
 )
 
@@ -15,7 +16,7 @@ func (c *Conn) now() int64 { return c.srv.b.NowMs() }
 // the connection WATCHes also merges what WATCH read, so a read after
 // WATCH never shows an older state than the one EXEC will compare with.
 func (c *Conn) load(key []byte) (crdt.Object, error) {
-	o, err := c.srv.b.Get(c.Context(), key, coordinator.ReadOptions{})
+	o, err := c.srv.b.Get(c.Context(), c.storedKey(key), coordinator.ReadOptions{})
 	if err == nil {
 		o = c.tx.mergeWatched(key, o)
 	}
@@ -31,7 +32,7 @@ func (c *Conn) loadFresh(key []byte) (crdt.Object, error) {
 	if err != nil {
 		return o, err
 	}
-	l, err := c.srv.b.Get(c.Context(), key, coordinator.ReadOptions{Local: true})
+	l, err := c.srv.b.Get(c.Context(), c.storedKey(key), coordinator.ReadOptions{Local: true})
 	if err != nil {
 		return o, err
 	}
@@ -42,12 +43,19 @@ func (c *Conn) loadFresh(key []byte) (crdt.Object, error) {
 // the key at quorum first, for commands whose outcome or reply depends on
 // the current state (conditions, counters' replies, collection sizes).
 func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Object, err error) {
-	prev, next, err := c.srv.b.Update(c.Context(), key, coordinator.WriteOptions{ReadFirst: readFirst}, fn)
-	if err == nil {
-		c.noteWrite(key, next) // WAIT's subject
-		c.notifyNew(key, prev, next)
+	for attempt := 0; ; attempt++ {
+		var prev crdt.Object
+		prev, next, err = c.srv.b.Update(c.Context(), c.storedKey(key), coordinator.WriteOptions{ReadFirst: readFirst}, fn)
+		if err == nil {
+			c.noteWrite(key, next) // WAIT's subject
+			c.notifyNew(key, prev, next)
+		}
+		// A flush moved the database to a new epoch between the stored
+		// key and the write: write again under the new one.
+		if !errors.Is(err, peer.ErrFlushed) || attempt == 2 {
+			return next, err
+		}
 	}
-	return next, err
 }
 
 // mutateReply runs a write command whose crdt operation also yields its

@@ -21,6 +21,7 @@ func peerCommands() []Command {
 		blockCommand, // DKV.EXEC (cmd_tx.go)
 		{Name: strings.ToLower(peer.CmdPublish), Arity: -4, Flags: FlagPeer, Handler: cmdPeerPublish},
 		{Name: strings.ToLower(peer.CmdNotifyConfig), Arity: 2, Flags: FlagPeer, Handler: cmdPeerNotifyConfig},
+		{Name: strings.ToLower(peer.CmdDB), Arity: -3, Flags: FlagPeer, Handler: cmdPeerDB},
 	}
 }
 

@@ -105,7 +105,8 @@ func (c *Conn) routeWriteOnce(cmd *Command, args [][]byte) {
 		}
 	}
 	for i, p := range pos {
-		if to, local := routeKey(args[p]); local {
+		// NB: routed by the stored key, whose slot is the user key's.
+		if to, local := routeKey(c.storedKey(args[p])); local {
 			routes[i] = route{local: true}
 		} else {
 			routes[i] = route{to: to}
@@ -157,16 +158,16 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 		if cmd.forward != nil {
 			args = cmd.forward(c, args)
 		}
-		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, c.proto, args)
+		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, c.proto, c.forwardArgs(args))
 		if errors.Is(err, peer.ErrNotSent) {
 			if pos := keyPositions(cmd, args); len(pos) > 0 {
-				switch to, local := c.srv.cfg.Cluster.Route(args[pos[0]]); {
+				switch to, local := c.srv.cfg.Cluster.Route(c.storedKey(args[pos[0]])); {
 				case local:
 					cmd.Handler(c, args)
 					return
 				case to != r.to:
 					r.to = to
-					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, c.proto, args)
+					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, c.proto, c.forwardArgs(args))
 				}
 			}
 		}

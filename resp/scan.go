@@ -178,11 +178,17 @@ func (s *Server) scanPage(ranges []slotRange, cur uint64, count int, visit func(
 // around once. Keys are not equally likely: the chance of each is the
 // gap before it in position order, as Redis's pick (a random bucket,
 // then a random key of it) is not uniform either.
-func (s *Server) randomKey(ranges []slotRange, rnd func() uint64) ([]byte, error) {
+//
+// keep maps a stored key to the user key it shows (false: not one of the
+// connection's database; see userKeyIn).
+func (s *Server) randomKey(ranges []slotRange, rnd func() uint64, keep func(sk []byte) ([]byte, bool)) ([]byte, error) {
 	now := s.b.NowMs()
 	var found []byte
-	visit := func(k []byte, o crdt.Object) {
-		if found == nil && crdt.Live(o, now) {
+	visit := func(sk []byte, o crdt.Object) {
+		if found != nil || !crdt.Live(o, now) {
+			return
+		}
+		if k, ok := keep(sk); ok {
 			found = k
 		}
 	}
@@ -212,7 +218,7 @@ func (s *Server) randomKey(ranges []slotRange, rnd func() uint64) ([]byte, error
 // cmdRandomKey is RANDOMKEY: a random live key of the connection's
 // keyspace, or a null.
 func cmdRandomKey(c *Conn, _ [][]byte) {
-	k, err := c.srv.randomKey(c.keyRanges(), rand.Uint64)
+	k, err := c.srv.randomKey(c.keyRanges(), rand.Uint64, func(sk []byte) ([]byte, bool) { return c.srv.userKeyIn(c.db, sk) })
 	switch {
 	case err != nil:
 		c.WriteErr(err)
@@ -233,8 +239,9 @@ func (c *Conn) slotKeys(slot int, limit int64) ([][]byte, error) {
 	}
 	now := c.now()
 	var keys [][]byte
-	err := c.srv.scanRanges([]slotRange{{slot, slot}}, func(k []byte, o crdt.Object) {
-		if (limit < 0 || int64(len(keys)) < limit) && crdt.Live(o, now) {
+	err := c.srv.scanRanges([]slotRange{{slot, slot}}, func(sk []byte, o crdt.Object) {
+		k, ok := c.srv.userKeyIn(c.db, sk)
+		if ok && (limit < 0 || int64(len(keys)) < limit) && crdt.Live(o, now) {
 			keys = append(keys, k)
 		}
 	})

@@ -66,6 +66,8 @@ type Server struct {
 	started time.Time
 	runID   string
 
+	localDBs localDatabases // the databases' epochs without Config.Databases
+
 	mu      sync.Mutex
 	closed  bool
 	lns     []net.Listener

@@ -79,8 +79,8 @@ func TestConnectionCommands(t *testing.T) {
 		if err := conn.Select(bg, 0).Err(); err != nil {
 			t.Errorf("SELECT 0: %v", err)
 		}
-		if err := conn.Select(bg, 1).Err(); errText(err) != "ERR DB index is out of range" {
-			t.Errorf("SELECT 1: %v", err)
+		if err := conn.Select(bg, 16).Err(); errText(err) != "ERR DB index is out of range" {
+			t.Errorf("SELECT 16: %v", err)
 		}
 		if err := conn.Do(bg, "select", "x").Err(); errText(err) != "ERR value is not an integer or out of range" {
 			t.Errorf("SELECT x: %v", err)

@@ -40,7 +40,11 @@ func (c *Conn) runUnit(keys [][]byte, fn func()) {
 		_ = enter(c.Context())
 		return
 	}
-	if err := u.Unit(c.Context(), keys, enter); err != nil {
+	stored := make([][]byte, len(keys))
+	for i, k := range keys {
+		stored[i] = c.storedKey(k) // the locks are the stored keys' (the db's)
+	}
+	if err := u.Unit(c.Context(), stored, enter); err != nil {
 		c.WriteErr(err)
 	}
 }

@@ -72,6 +72,24 @@
 // ErrInvalidState and without panicking, anything that is not a valid
 // State.
 //
+// # Databases and flush epochs (dbkey.go, flush.go)
+//
+// Replicas store a user key of Redis database db (SELECT) at the
+// database's flush epoch under StoredKey(db, epoch, key): database 0 at
+// epoch 0 bare (the key itself, as before databases existed), any other
+// with a prefix byte that a bare key never starts with (such a key is
+// prefixed too), so the encoding is injective. StoredSlot, the slot of a
+// stored key, is Slot of its user key: every layer that places stored
+// keys (KeyPartition, peer.CursorOf, the replica's key order, and through
+// them anti-entropy, transfer and hints) uses it, so every database and
+// epoch of a key share its slot and replicas. A State holds each
+// database's flush epoch; FLUSHDB/FLUSHALL raise it in a new version
+// (WithFlushEpochs), every successor keeps it, and Flushed names the
+// stored keys of older epochs. NB: a key stored before this encoding
+// whose first byte is 0xFF is no longer found under its name (such keys
+// are stored escaped now), and one whose next bytes parse as a database
+// and an epoch shows in that database.
+//
 // # Concurrency
 //
 // A State is immutable once built: its methods never modify it, and the

@@ -23,6 +23,10 @@ type wireState struct {
 	// set as member indexes. Absent when nothing moves, so a State without
 	// moves encodes as before pending ownership existed.
 	Pending []wirePending `json:"pending,omitempty"`
+	// Flush lists the databases' flush epochs, by database, without
+	// trailing zeros; absent before the first flush, so such a State
+	// encodes as before databases existed.
+	Flush []uint64 `json:"flush,omitempty"`
 }
 
 // wirePending is one moving partition and its old set.
@@ -42,6 +46,7 @@ func (s *State) Encode() []byte {
 		Members:  s.members,
 		Owners:   s.owners,
 		Pending:  s.wirePending(),
+		Flush:    s.wireFlush(),
 	})
 	if err != nil {
 		// NB: unreachable: wireState holds only strings, ints and slices.
@@ -108,11 +113,16 @@ func Decode(b []byte) (*State, error) {
 		}
 		pending[wp.P] = old
 	}
+	if len(w.Flush) > Databases || len(w.Flush) > 0 && w.Flush[len(w.Flush)-1] == 0 {
+		return nil, fmt.Errorf("%w: flush epochs not canonical", ErrInvalidState)
+	}
 	s, err := buildPending(w.Version, w.Replicas, w.Members, owners, pending)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidState, err)
 	}
-	return s, nil
+	var f [Databases]uint64
+	copy(f[:], w.Flush)
+	return s.withFlush(f), nil
 }
 
 // Newer reports whether a supersedes b when two nodes' rings meet in

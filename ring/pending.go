@@ -117,7 +117,7 @@ func (s *State) Complete(done []Handoff) (*State, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return ns, n, nil
+	return s.carry(ns), n, nil
 }
 
 // Involved reports whether id is in the old set of a moving partition (it

@@ -131,7 +131,10 @@ type State struct {
 	// pending maps each moving partition to its old set (see Moving);
 	// nil or empty when nothing moves.
 	pending map[int][]NodeID
-	digest  [sha256.Size]byte
+	// flush holds each database's flush epoch (FlushEpoch); all zero
+	// until the first FLUSHDB or FLUSHALL.
+	flush  [Databases]uint64
+	digest [sha256.Size]byte
 }
 
 // New returns the first version (Version 1) of a ring whose members are
@@ -243,8 +246,9 @@ func (s *State) Owners() []NodeID {
 	return ids
 }
 
-// KeyPartition returns the partition that holds key.
-func (s *State) KeyPartition(key []byte) int { return PartitionOf(Slot(key), len(s.owners)) }
+// KeyPartition returns the partition that holds the stored key key (its
+// StoredSlot: the partition of its user key).
+func (s *State) KeyPartition(key []byte) int { return PartitionOf(StoredSlot(key), len(s.owners)) }
 
 func (s *State) mod(p int) int {
 	q := len(s.owners)
@@ -406,7 +410,8 @@ func (s *State) Remove(id NodeID) (*State, error) {
 		return nil, fmt.Errorf("%w: %q", ErrMoving, id)
 	}
 	ms := slices.Delete(slices.Clone(s.members), int(i), int(i)+1)
-	return buildPending(s.version+1, s.replicas, ms, s.Owners(), s.clonePending())
+	ns, err := buildPending(s.version+1, s.replicas, ms, s.Owners(), s.clonePending())
+	return s.carry(ns), err
 }
 
 // Forget returns the ring without member id (joined or leaving), its
@@ -443,7 +448,7 @@ func (s *State) Update(m Member) (*State, ClaimResult, error) {
 		if err != nil {
 			return nil, ClaimResult{}, err
 		}
-		return ns, ClaimResult{Owners: owners}, nil
+		return s.carry(ns), ClaimResult{Owners: owners}, nil
 	}
 	return s.reclaim(ms)
 }
@@ -464,5 +469,5 @@ func (s *State) reclaim(ms []Member) (*State, ClaimResult, error) {
 	if err != nil {
 		return nil, ClaimResult{}, err
 	}
-	return ns, res, nil
+	return s.carry(ns), res, nil
 }

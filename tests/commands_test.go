@@ -68,7 +68,7 @@ func everyCommand(t *testing.T, p *Proc) {
 				t.Fatalf("ECHO = %q", got)
 			}
 			must(c.Do(ctx, "SELECT", 0).Result())(t)
-			wantErr(t, c.Do(ctx, "SELECT", 1).Err(), "ERR DB index is out of range")
+			wantErr(t, c.Do(ctx, "SELECT", 16).Err(), "ERR DB index is out of range")
 			must(c.Do(ctx, "CLIENT", "SETNAME", "tester").Result())(t)
 			if got := must(c.ClientGetName(ctx).Result())(t); got != "tester" {
 				t.Fatalf("CLIENT GETNAME = %q", got)
