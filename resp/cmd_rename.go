@@ -21,7 +21,6 @@ import (
 const (
 	msgNoSuchKey    = "ERR no such key"
 	msgSameObject   = "ERR source and destination objects are the same"
-	msgCopyOtherDB  = "ERR Copying to another database is not supported: dynakv keeps database 0 only"
 	msgDumpFieldTTL = "ERR DUMP of a hash with field expiries is not supported: Redis 7.0's payload cannot carry them"
 )
 
@@ -198,10 +197,10 @@ func (c *Conn) replyRenamed(nx bool) {
 // cmdCopy is COPY source destination [DB destination-db] [REPLACE], as
 // Redis 7.0's copyCommand: 1 if copied, 0 if the source is missing or the
 // destination exists (without REPLACE); the copy keeps the source's
-// expiry; the event copy_to. Only database 0 exists: DB 0 is accepted,
-// another index in 0..15 is refused (msgCopyOtherDB).
+// expiry; the event copy_to (in the destination's database). DB names the
+// destination's database (0..15; the connection's by default).
 func cmdCopy(c *Conn, args [][]byte) {
-	replace := false
+	replace, dstDB := false, c.db
 	for j := 3; j < len(args); j++ {
 		switch {
 		case equalFold(args[j], "replace"):
@@ -215,10 +214,8 @@ func cmdCopy(c *Conn, args [][]byte) {
 			case n < 0 || n >= 16:
 				c.WriteError("ERR DB index is out of range")
 				return
-			case n != 0:
-				c.WriteError(msgCopyOtherDB)
-				return
 			}
+			dstDB = int(n)
 			j++
 		default:
 			c.WriteError(msgSyntax)
@@ -226,7 +223,7 @@ func cmdCopy(c *Conn, args [][]byte) {
 		}
 	}
 	src, dst := args[1], args[2]
-	if string(src) == string(dst) {
+	if string(src) == string(dst) && dstDB == c.db {
 		c.WriteError(msgSameObject)
 		return
 	}
@@ -234,10 +231,12 @@ func cmdCopy(c *Conn, args [][]byte) {
 		c.WriteError(msgCrossSlot)
 		return
 	}
-	c.runUnit(args[1:3], func() { c.copyKey(src, dst, replace) })
+	c.runUnit(args[1:3], func() { c.copyKey(src, dst, dstDB, replace) })
 }
 
-func (c *Conn) copyKey(src, dst []byte, replace bool) {
+// copyKey copies src of the connection's database to dst of database
+// dstDB (the same slot, so this coordinator's, whatever the database).
+func (c *Conn) copyKey(src, dst []byte, dstDB int, replace bool) {
 	o, err := c.load(src)
 	if err != nil {
 		c.WriteErr(err)
@@ -252,6 +251,10 @@ func (c *Conn) copyKey(src, dst []byte, replace bool) {
 	case !ok:
 		c.WriteInt(0)
 		return
+	}
+	if dstDB != c.db {
+		defer c.setDB(c.db)
+		c.setDB(dstDB)
 	}
 	if !replace {
 		d, err := c.load(dst)

@@ -346,6 +346,12 @@ COPY {h}1 {h}3 DB 0
 COPY {h}1 {h}3 DB x
 COPY {h}1 {h}3 DB 99
 COPY {h}1 {h}3 DB -1
+COPY {h}1 {h}1 DB 2
+COPY {h}1 {h}1 DB 2
+SELECT 2
+% HGETALL {h}1
+COPY {h}1 {h}1 DB 0 REPLACE
+SELECT 0
 COPY {h}1 {h}3 FOO
 COPY {h}1 {h}3 DB
 COPY {h}1 {h}3 REPLACE REPLACE
