@@ -605,14 +605,24 @@ func (s *Server) waitPause(c *Conn, cmd *Command) {
 	}
 }
 
-func cmdClientPause(c *Conn, args [][]byte) {
-	ms, ok := parseStrictInt(args[2])
-	if !ok {
+// timeoutMs parses the millisecond timeout of CLIENT PAUSE and WAIT, or
+// writes Redis's error and returns false.
+func (c *Conn) timeoutMs(arg []byte) (int64, bool) {
+	ms, ok := parseStrictInt(arg)
+	switch {
+	case !ok:
 		c.WriteError("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
+		return 0, false
+	case ms < 0:
 		c.WriteError("ERR timeout is negative")
+		return 0, false
+	}
+	return ms, true
+}
+
+func cmdClientPause(c *Conn, args [][]byte) {
+	ms, ok := c.timeoutMs(args[2])
+	if !ok {
 		return
 	}
 	all := true
@@ -769,13 +779,8 @@ func cmdWait(c *Conn, args [][]byte) {
 		c.WriteError(msgNotInt)
 		return
 	}
-	ms, ok := parseStrictInt(args[2])
+	ms, ok := c.timeoutMs(args[2])
 	if !ok {
-		c.WriteError("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.WriteError("ERR timeout is negative")
 		return
 	}
 	deadline := time.Now().Add(time.Duration(ms) * time.Millisecond)

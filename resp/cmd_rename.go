@@ -162,16 +162,8 @@ func (c *Conn) rename(src, dst []byte, nx bool) {
 		}
 		return
 	}
-	if nx {
-		d, err := c.load(dst)
-		if err != nil {
-			c.WriteErr(err)
-			return
-		}
-		if crdt.Live(d, c.now()) {
-			c.WriteInt(0)
-			return
-		}
+	if nx && !c.destFree(dst) {
+		return
 	}
 	if _, err := c.mutate(dst, false, v.write); err != nil {
 		c.WriteErr(err)
@@ -256,16 +248,8 @@ func (c *Conn) copyKey(src, dst []byte, dstDB int, replace bool) {
 		defer c.setDB(c.db)
 		c.setDB(dstDB)
 	}
-	if !replace {
-		d, err := c.load(dst)
-		if err != nil {
-			c.WriteErr(err)
-			return
-		}
-		if crdt.Live(d, c.now()) {
-			c.WriteInt(0)
-			return
-		}
+	if !replace && !c.destFree(dst) {
+		return
 	}
 	if _, err := c.mutate(dst, false, v.write); err != nil {
 		c.WriteErr(err)
@@ -468,4 +452,20 @@ func keyspaceCommands() []Command {
 		{Name: "dump", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "2.6.0", Summary: "Return a serialized version of the value stored at the specified key.", Handler: cmdDump},
 		{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "2.6.0", Summary: "Create a key using the provided serialized value, previously obtained using DUMP.", Handler: cmdRestore},
 	}
+}
+
+// destFree reports whether dst holds no live value, for RENAMENX and COPY
+// without REPLACE; when it does (0) or cannot be read (the error), it has
+// written the reply.
+func (c *Conn) destFree(dst []byte) bool {
+	d, err := c.load(dst)
+	switch {
+	case err != nil:
+		c.WriteErr(err)
+		return false
+	case crdt.Live(d, c.now()):
+		c.WriteInt(0)
+		return false
+	}
+	return true
 }

@@ -121,35 +121,10 @@ func TestConformance(t *testing.T) {
 		{"SET", "k", "v", "GET"}, {"TTL", "k"}, {"SCAN", "x"}, {"PING"}, {"INFO", "nosuchsection"},
 		{"QUIT"},
 	}
+	compareReplies(t, redisAddr, ts.addr, script)
 	dial := func(addr string) (net.Conn, *bufio.Reader) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c, bufio.NewReader(c)
-	}
-	rc, rr := dial(redisAddr)
-	oc, or := dial(ts.addr)
-	for _, args := range script {
-		var replies [2]string
-		for i, side := range []struct {
-			c net.Conn
-			r *bufio.Reader
-		}{{rc, rr}, {oc, or}} {
-			side.c.SetDeadline(time.Now().Add(5 * time.Second))
-			if _, err := side.c.Write([]byte(multibulk(args...))); err != nil {
-				t.Fatal(err)
-			}
-			r, err := readReply(side.r)
-			if err != nil {
-				t.Fatalf("%q: side %d: %v", args, i, err)
-			}
-			replies[i] = r
-		}
-		if n := normalize(replies[0]); n != normalize(replies[1]) {
-			t.Errorf("%.60q:\n redis: %q\n   ours: %q", args, replies[0], replies[1])
-		}
+		r := dialRaw(t, addr)
+		return r.conn, r.br
 	}
 
 	// Protocol errors (those Redis detects the same way).
@@ -175,6 +150,31 @@ func TestConformance(t *testing.T) {
 		}
 		if replies[0] != replies[1] {
 			t.Errorf("%q:\n redis: %q\n   ours: %q", in, replies[0], replies[1])
+		}
+	}
+}
+
+// compareReplies sends each command of cmds to redis-server at redisAddr
+// and to dynakv at dutAddr, one connection each, and reports every reply
+// that differs after normalize.
+func compareReplies(t *testing.T, redisAddr, dutAddr string, cmds [][]string) {
+	t.Helper()
+	sides := []*rawClient{dialRaw(t, redisAddr), dialRaw(t, dutAddr)}
+	for _, args := range cmds {
+		var replies [2]string
+		for i, side := range sides {
+			side.conn.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := side.conn.Write([]byte(multibulk(args...))); err != nil {
+				t.Fatal(err)
+			}
+			r, err := readReply(side.br)
+			if err != nil {
+				t.Fatalf("%q: side %d: %v", args, i, err)
+			}
+			replies[i] = r
+		}
+		if n := normalize(replies[0]); n != normalize(replies[1]) {
+			t.Errorf("%.80q:\n redis: %q\n   ours: %q", args, replies[0], replies[1])
 		}
 	}
 }

@@ -63,17 +63,7 @@ func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Ob
 // read first, as the reply depends on the current state), and write
 // sends the value it yielded, or the error is the reply.
 func mutateReply[T any](c *Conn, key []byte, op func(cur crdt.Object, st crdt.Stamp) (crdt.Object, T, error), write func(T)) {
-	var out T
-	_, err := c.mutate(key, true, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, v, err := op(cur, st)
-		out = v
-		return d, err
-	})
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	write(out)
+	mutateReplyNext(c, key, op, func(v T, _ crdt.Object) { write(v) })
 }
 
 // chain runs second after first in one mutator, as one write of several

@@ -1,8 +1,6 @@
 package resp
 
 import (
-	"bufio"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -279,34 +277,5 @@ func TestConformanceScripts(t *testing.T) {
 		{"EVAL", "redis.setresp(3) return redis.call('incrbyfloat', 'f', '1')", "0"},
 		{"EVAL", "return {true, false, nil}", "0"},
 	}
-	dial := func(addr string) (net.Conn, *bufio.Reader) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c, bufio.NewReader(c)
-	}
-	rc, rr := dial(redisAddr)
-	oc, or := dial(ts.addr)
-	for _, args := range cmds {
-		var replies [2]string
-		for i, side := range []struct {
-			c net.Conn
-			r *bufio.Reader
-		}{{rc, rr}, {oc, or}} {
-			side.c.SetDeadline(time.Now().Add(5 * time.Second))
-			if _, err := side.c.Write([]byte(multibulk(args...))); err != nil {
-				t.Fatal(err)
-			}
-			r, err := readReply(side.r)
-			if err != nil {
-				t.Fatalf("%q: side %d: %v", args, i, err)
-			}
-			replies[i] = r
-		}
-		if n := normalize(replies[0]); n != normalize(replies[1]) {
-			t.Errorf("%.80q:\n redis: %q\n   ours: %q", args, replies[0], replies[1])
-		}
-	}
+	compareReplies(t, redisAddr, ts.addr, cmds)
 }
