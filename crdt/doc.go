@@ -127,6 +127,16 @@
 // (FormatFloat); Redis uses long double, so long fractions may differ in
 // their last digits.
 //
+// KNOWN BUG (float counters after a remove): an actor's counter entries
+// hold running totals, and a SET or DEL records the totals it observed, so
+// a later entry counts only its totals minus that record. Integers are
+// exact; float64 totals are not: after INCRBYFLOAT x 1e17, SET x 1,
+// INCRBYFLOAT x 1 reads 1, not 2 ((1e17+1)−1e17 = 0 in float64), and
+// after INCRBYFLOAT 0.1, 0.2, SET 0, INCRBYFLOAT 0.1 reads
+// 0.09999999999999998. The fix is an entry whose float part counts from
+// its actor's record (carried in the same delta), which needs an encoding
+// change; it is not done yet.
+//
 // # Encoding
 //
 // A plain string object (registers only, a version-vector context) encodes
