@@ -15,3 +15,20 @@ bench() { # name port
     /^  throughput summary:/ { rps=$3 }
     /^  latency summary/ { getline; getline; printf "%-13s %-4s %9.0f rps   p50 %7.3f ms   p99.9 %7.3f ms\n", name, test, rps, p50, p999 }'
 }
+
+# measure PORT TEST REQUESTS PIPELINE runs redis-benchmark -t TEST once
+# with $c clients (and -r $r when set), cut off after ${limit:-300}
+# seconds, and prints "rps p50 p99 p99.9" (ms): the rate and p50/p99 from
+# its summary, p99.9 from its percentile distribution; "0 - - -" if it
+# did not finish (cut off, or no server: a caller under set -e goes on).
+measure() {
+  local args=(-p "$1" -t "$2" -n "$3" -P "$4" -c "$c")
+  [ -n "${r:-}" ] && args+=(-r "$r")
+  { timeout "${limit:-300}" redis-benchmark "${args[@]}" 2>/dev/null || true; } | tr '\r' '\n' | awk '
+    /^Latency by percentile distribution/ { inpct=1; next }
+    inpct && /%/ { pct=$1; sub("%", "", pct); if (p999 == "" && pct+0 >= 99.9) p999=$3 }
+    /^Cumulative distribution/ { inpct=0 }
+    /^  throughput summary:/ { rps=$3 }
+    /^  latency summary/ { getline; getline; p50=$3; p99=$5 }
+    END { if (rps == "") print "0 - - -"; else printf "%s %s %s %s\n", rps, p50, p99, p999 }'
+}
