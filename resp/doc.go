@@ -150,6 +150,15 @@
 // connection and do nothing; COMMAND does not list them; without a secret
 // DKV.AUTH does not exist, so no connection can call them.
 //
+// A peer connection is not a client (Server.markPeer): CLIENT LIST and
+// CLIENT KILL do not see it (CLIENT KILL ID of a peer replies 0, the old
+// form "-ERR No such client", as for an unknown connection),
+// connected_clients, maxclients, total_commands_processed,
+// instantaneous_*, total_net_*_bytes, commandstats and the slow log do
+// not count it. INFO shows its traffic apart: dynakv_peer_connections
+// (clients section), dynakv_peer_commands_processed and
+// dynakv_peer_net_{input,output}_bytes (stats section).
+//
 // # Cluster
 //
 // Config.Cluster (nil for a lone node) is the node's view of the ring.

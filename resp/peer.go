@@ -38,7 +38,11 @@ func cmdPeerAuth(c *Conn, args [][]byte) {
 		c.quit = true
 		return
 	}
-	c.peer, c.authed = true, true
+	c.authed = true
+	c.srv.markPeer(c)
+	// exec counted this DKV.AUTH as a client's command: it is the peer's.
+	c.srv.stats.commands.Add(-1)
+	c.srv.stats.peerCommands.Add(1)
 	c.WriteOK()
 }
 
