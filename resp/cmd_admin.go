@@ -132,12 +132,12 @@ func (s *Server) initAdmin() {
 	a.pause.changed = make(chan struct{})
 	a.access.init()
 	s.registerAdminParams()
-	for _, cmd := range []Command{
+	for _, cmd := range append([]Command{
 		slowlogCommand(), latencyCommand(), memoryCommand(),
 		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdTime},
 		{Name: "wait", Arity: 3, Handler: cmdWait},
 		{Name: "reset", Arity: 1, Flags: FlagNoAuth | FlagLoading | FlagStale | FlagFast, Handler: cmdReset},
-	} {
+	}, compatCommands()...) { // ROLE, LASTSAVE, ACL, refusals (cmd_compat.go)
 		if err := s.Register(cmd, false); err != nil {
 			panic(err) // a bug in the table
 		}
