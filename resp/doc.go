@@ -153,9 +153,9 @@
 // A peer connection is not a client (Server.markPeer): CLIENT LIST and
 // CLIENT KILL do not see it (CLIENT KILL ID of a peer replies 0, the old
 // form "-ERR No such client", as for an unknown connection),
-// connected_clients, maxclients, total_commands_processed,
-// instantaneous_*, total_net_*_bytes, commandstats and the slow log do
-// not count it. INFO shows its traffic apart: dynakv_peer_connections
+// connected_clients, maxclients, total_connections_received,
+// total_commands_processed, instantaneous_*, total_net_*_bytes (after
+// its DKV.AUTH), commandstats and the slow log do not count it. INFO shows its traffic apart: dynakv_peer_connections
 // (clients section), dynakv_peer_commands_processed and
 // dynakv_peer_net_{input,output}_bytes (stats section).
 //

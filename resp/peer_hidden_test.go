@@ -20,9 +20,9 @@ func infoField(t *testing.T, info, name string) string {
 // cluster secret is not a client: CLIENT LIST (and TYPE normal) leaves it
 // out, CLIENT KILL cannot find it (by SKIPME, by ID: 0, by address: "No
 // such client"), connected_clients does not count it, nor do
-// total_commands_processed and the commandstats; its commands are counted
-// in dynakv_peer_commands_processed, and it does not take a maxclients
-// slot.
+// total_commands_processed, total_connections_received and the
+// commandstats; its commands and bytes are counted in dynakv_peer_*, and
+// it does not take a maxclients slot.
 func TestPeerConnectionsAreNotClients(t *testing.T) {
 	ts := startServer(t, Config{ClusterSecret: testSecret, MaxClients: 2})
 	cl := dialRaw(t, ts.addr)
@@ -62,8 +62,14 @@ func TestPeerConnectionsAreNotClients(t *testing.T) {
 	if v := infoField(t, stats, "total_commands_processed"); v != "7" {
 		t.Errorf("total_commands_processed: %s, want 7 (the clients' commands only)", v)
 	}
+	if v := infoField(t, stats, "total_connections_received"); v != "2" {
+		t.Errorf("total_connections_received: %s, want 2 (the clients')", v)
+	}
 	if v := infoField(t, stats, "dynakv_peer_commands_processed"); v != "6" {
 		t.Errorf("dynakv_peer_commands_processed: %s, want 6 (DKV.AUTH and 5 SETs)", v)
+	}
+	if v := infoField(t, stats, "dynakv_peer_net_input_bytes"); v == "0" {
+		t.Errorf("dynakv_peer_net_input_bytes: 0 after the peer's SETs")
 	}
 	if got := cl.do("INFO", "commandstats"); strings.Contains(got, "cmdstat_set:") {
 		t.Errorf("commandstats counts the peer's SETs: %q", got)
