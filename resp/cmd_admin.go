@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,12 +132,12 @@ func (s *Server) initAdmin() {
 	a.pause.changed = make(chan struct{})
 	a.access.init()
 	s.registerAdminParams()
-	for _, cmd := range []Command{
+	for _, cmd := range append([]Command{
 		slowlogCommand(), latencyCommand(), memoryCommand(),
 		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdTime},
 		{Name: "wait", Arity: 3, Handler: cmdWait},
 		{Name: "reset", Arity: 1, Flags: FlagNoAuth | FlagLoading | FlagStale | FlagFast, Handler: cmdReset},
-	} {
+	}, compatCommands()...) { // ROLE, LASTSAVE, ACL, refusals (cmd_compat.go)
 		if err := s.Register(cmd, false); err != nil {
 			panic(err) // a bug in the table
 		}
@@ -259,7 +260,7 @@ func parseMemory(v string) (int64, bool) {
 func (s *Server) resetStats() {
 	s.adm.stats.Store(newStatsTable())
 	st := &s.stats
-	for _, v := range []*atomic.Int64{&st.connsReceived, &st.commands, &st.rejected, &st.hits, &st.misses, &st.netIn, &st.netOut} {
+	for _, v := range []*atomic.Int64{&st.connsReceived, &st.commands, &st.rejected, &st.hits, &st.misses, &st.netIn, &st.netOut, &st.peerCommands, &st.peerNetIn, &st.peerNetOut} {
 		v.Store(0)
 	}
 }
@@ -357,7 +358,8 @@ func (s *Server) cpuFields() []InfoField {
 
 // CLIENT subcommands.
 
-// clientConns returns every client connection, c included, by id.
+// clientConns returns every client connection, c included, by id; peer
+// connections are not clients (Server.markPeer).
 func (s *Server) clientConns(c *Conn) []*Conn {
 	s.mu.Lock()
 	conns := make([]*Conn, 0, len(s.clients)+1)
@@ -365,10 +367,10 @@ func (s *Server) clientConns(c *Conn) []*Conn {
 		conns = append(conns, cc)
 	}
 	s.mu.Unlock()
-	if !slices.Contains(conns, c) {
+	if !c.peer && !slices.Contains(conns, c) { // a connection driven directly
 		conns = append(conns, c)
 	}
-	slices.SortFunc(conns, func(a, b *Conn) int { return int(a.id - b.id) })
+	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
 	return conns
 }
 

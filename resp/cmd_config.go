@@ -1,9 +1,12 @@
 package resp
 
 import (
+	"errors"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dynakv/dynakv/ring"
 	"github.com/tidwall/match"
@@ -36,13 +39,54 @@ func (s *Server) registerParams() {
 		{"databases", strconv.Itoa(ring.Databases)},
 		{"maxclients", strconv.Itoa(s.cfg.MaxClients)},
 		{"proto-max-bulk-len", strconv.FormatInt(int64(s.cfg.MaxBulkLen), 10)},
-		{"save", ""},
 		{"timeout", strconv.Itoa(int(s.cfg.IdleTimeout.Seconds()))},
+		// dynakv has no server cron: Redis's default hz, reported as is
+		// (it matches the replica sweeper's default 100 ms period).
+		{"hz", "10"},
 	} {
 		v := p[1]
 		s.addParam(Param{Name: p[0], Get: func() string { return v }})
 	}
+	// port and bind: the first listener's address (Redis's "*" for a
+	// wildcard one); empty before Serve.
+	s.addParam(Param{Name: "port", Get: func() string {
+		if a, ok := s.Addr().(*net.TCPAddr); ok {
+			return strconv.Itoa(a.Port)
+		}
+		return "0"
+	}})
+	s.addParam(Param{Name: "bind", Get: func() string {
+		if a, ok := s.Addr().(*net.TCPAddr); ok {
+			if a.IP == nil || a.IP.IsUnspecified() {
+				return "*"
+			}
+			return a.IP.String()
+		}
+		return ""
+	}})
+	// save is accepted and reported, and does nothing: dynakv has no
+	// snapshots (every write is in pebble's WAL, fsynced, before it is
+	// acknowledged), but test setups send CONFIG SET save "". Its value
+	// is checked as Redis checks it: "" or pairs of seconds and changes.
+	var save atomic.Pointer[string]
+	save.Store(new(string))
+	s.addParam(Param{Name: "save", Get: func() string { return *save.Load() }, Set: func(v string) error {
+		f := strings.Fields(v)
+		if len(f)%2 != 0 {
+			return errBadSave
+		}
+		for _, x := range f {
+			if n, err := strconv.ParseInt(x, 10, 64); err != nil || n < 0 {
+				return errBadSave
+			}
+		}
+		save.Store(&v)
+		return nil
+	}})
 }
+
+// errBadSave is CONFIG SET save's refusal of a malformed value.
+var errBadSave = errors.New("Invalid save parameters")
 
 // configParams returns every parameter's name and current value.
 func (s *Server) configParams() [][2]string {
@@ -99,6 +143,9 @@ func cmdConfigSet(c *Conn, args [][]byte) {
 	}
 	var changes []change
 	seen := map[string]bool{}
+	// Unknown and duplicate names first, over every pair: a read-only
+	// parameter given twice (hz) gets Redis's duplicate-parameter error,
+	// as Redis, where it is settable, replies.
 	for i := 2; i < len(args); i += 2 {
 		name := strings.ToLower(string(args[i]))
 		p, ok := c.srv.params[name]
@@ -109,12 +156,15 @@ func cmdConfigSet(c *Conn, args [][]byte) {
 		case seen[name]:
 			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - duplicate parameter")
 			return
-		case p.Set == nil:
-			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - dynakv is configured by command-line flags")
-			return
 		}
 		seen[name] = true
 		changes = append(changes, change{p, p.Get(), string(args[i+1])})
+	}
+	for _, ch := range changes {
+		if ch.p.Set == nil {
+			c.WriteError("ERR CONFIG SET failed (possibly related to argument '" + ch.p.Name + "') - dynakv is configured by command-line flags")
+			return
+		}
 	}
 	for i, ch := range changes {
 		if err := ch.p.Set(ch.v); err != nil {

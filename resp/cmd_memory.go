@@ -130,10 +130,10 @@ func cmdMemoryDoctor(c *Conn, _ [][]byte) {
 		return
 	}
 	if keys == 0 {
-		c.WriteVerbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
+		c.WriteVerbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
 		return
 	}
-	c.WriteVerbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
+	c.WriteVerbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n")
 }
 
 func cmdMemoryHelp(c *Conn, _ [][]byte) {

@@ -300,20 +300,9 @@ func cmdClientList(c *Conn, args [][]byte) {
 			return
 		}
 	}
-	s := c.srv
-	s.mu.Lock()
-	conns := make([]*Conn, 0, len(s.clients)+1)
-	for _, cc := range s.clients {
-		conns = append(conns, cc)
-	}
-	s.mu.Unlock()
-	if !slices.Contains(conns, c) { // a connection driven directly
-		conns = append(conns, c)
-	}
-	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
 	now := time.Now()
 	var b strings.Builder
-	for _, cc := range conns {
+	for _, cc := range c.srv.clientConns(c) { // peer connections are not clients
 		if ids != nil && !ids[cc.id] {
 			continue
 		}
@@ -629,6 +618,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 			{"connected_clients", strconv.Itoa(st.ConnectedClients)},
 			{"maxclients", itoa(s.adm.maxClients.Load())},
 			{"blocked_clients", "0"},
+			{"dynakv_peer_connections", strconv.Itoa(st.PeerConnections)}, // other nodes', not in connected_clients
 		})
 	}
 	if include("memory", true) {
@@ -650,6 +640,10 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 			{"expired_keys", "0"},
 			{"evicted_keys", "0"},
 			{"total_error_replies", itoa(s.adm.stats.Load().errTot.Load())},
+			// Other nodes' peer connections, kept out of the fields above.
+			{"dynakv_peer_commands_processed", itoa(st.PeerCommandsProcessed)},
+			{"dynakv_peer_net_input_bytes", itoa(st.PeerNetInputBytes)},
+			{"dynakv_peer_net_output_bytes", itoa(st.PeerNetOutputBytes)},
 		}...), pubsubFields(s)...))
 	}
 	// Redis's cpu, commandstats, errorstats and latencystats follow its

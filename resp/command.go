@@ -218,7 +218,11 @@ func (c *Conn) exec(args [][]byte) {
 	c.adm.dispatched = cmd
 	s.waitPause(c, cmd) // CLIENT PAUSE
 	c.lastActive.Store(time.Now().UnixNano())
-	s.stats.commands.Add(1)
+	if c.peer {
+		s.stats.peerCommands.Add(1) // not a client's: INFO's dynakv_peer_commands_processed
+	} else {
+		s.stats.commands.Add(1)
+	}
 	if s.pub.nmon.Load() > 0 {
 		c.feedMonitors(cmd, args)
 	}

@@ -16,7 +16,10 @@ type Config struct {
 
 	// MaxClients is the most connections served at once; a connection
 	// beyond it gets "-ERR max number of clients reached" and is closed
-	// (Redis's maxclients).
+	// (Redis's maxclients). Peer connections do not count once they have
+	// presented the cluster secret (DKV.AUTH), so clients filling the
+	// limit do not cut the nodes off from each other; a new peer
+	// connection still needs a free slot for its DKV.AUTH.
 	MaxClients int
 	// IdleTimeout closes a connection whose client has sent nothing for
 	// this long (Redis's timeout); 0 means never.

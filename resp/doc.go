@@ -150,6 +150,15 @@
 // connection and do nothing; COMMAND does not list them; without a secret
 // DKV.AUTH does not exist, so no connection can call them.
 //
+// A peer connection is not a client (Server.markPeer): CLIENT LIST and
+// CLIENT KILL do not see it (CLIENT KILL ID of a peer replies 0, the old
+// form "-ERR No such client", as for an unknown connection),
+// connected_clients, maxclients, total_connections_received,
+// total_commands_processed, instantaneous_*, total_net_*_bytes (after
+// its DKV.AUTH), commandstats and the slow log do not count it. INFO shows its traffic apart: dynakv_peer_connections
+// (clients section), dynakv_peer_commands_processed and
+// dynakv_peer_net_{input,output}_bytes (stats section).
+//
 // # Cluster
 //
 // Config.Cluster (nil for a lone node) is the node's view of the ring.
@@ -303,7 +312,27 @@
 // latency-monitor-threshold, latency-tracking*, in cmd_admin.go).
 // maxmemory is accepted and shown in INFO memory but not enforced: the
 // data lives in pebble on disk, and dynakv evicts nothing (only
-// maxmemory-policy noeviction is accepted).
+// maxmemory-policy noeviction is accepted). Read-only: hz (10, Redis's
+// default: dynakv has no server cron), port and bind (the first
+// listener's address, "*" for a wildcard), databases, appendonly (no:
+// CONFIG SET appendonly is refused), proto-max-bulk-len. save is
+// accepted (checked as Redis checks it: "" or pairs of integers) and
+// reported by CONFIG GET, and does nothing: every write is in pebble's
+// WAL, fsynced, before it is acknowledged, so snapshots have no meaning
+// (test setups send CONFIG SET save ""). CONFIG SET checks every name
+// for unknown and duplicate parameters before any read-only one, so
+// CONFIG SET hz 10 hz 20 gets Redis's "duplicate parameter".
+//
+// cmd_compat.go answers what tools and client libraries probe: ROLE is
+// ["master", 0, []] in RESP2 and RESP3 (a node's replicas are Dynamo
+// peers, not Redis replicas with an offset); LASTSAVE is the node's
+// start, as INFO's rdb_last_save_time (nothing is ever snapshotted);
+// ACL WHOAMI and ACL USERS name the one user, default, and ACL LIST
+// renders it as Redis 7.0 does ("user default on nopass ~* &* +@all", or
+// "#<SHA-256 of requirepass>" for nopass). ACL CAT and ACL's user
+// management, FUNCTION, FCALL, FCALL_RO and DEBUG are refused with
+// "-ERR <NAME> is not supported by dynakv: <why>". MEMORY DOCTOR's text
+// ends with a newline, as Redis's.
 //
 // Every command a client connection runs passes through Conn.observe,
 // which exec defers (callstats.go): INFO commandstats (calls, usec,

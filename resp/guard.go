@@ -33,6 +33,10 @@ type guardConn struct {
 	// MONITOR clients.
 	noIdle atomic.Bool
 
+	// peer: the connection presented the cluster secret (Server.markPeer);
+	// its bytes count as peer traffic, not client traffic.
+	peer atomic.Bool
+
 	closeOnce sync.Once
 }
 
@@ -49,7 +53,7 @@ func (g *guardConn) Read(p []byte) (int, error) {
 				g.srv.log.Debug("resp: protocol violation", "remote", g.RemoteAddr().String(), "error", g.f.err.Reply)
 				_ = g.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
 				n, _ := g.Conn.Write(appendError(nil, g.f.err.Reply))
-				g.srv.stats.netOut.Add(int64(n))
+				g.countOut(n)
 			}
 			return 0, g.f.err
 		}
@@ -67,7 +71,11 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			g.rbuf = make([]byte, readBufferSize)
 		}
 		n, err := g.Conn.Read(g.rbuf)
-		g.srv.stats.netIn.Add(int64(n))
+		if g.peer.Load() {
+			g.srv.stats.peerNetIn.Add(int64(n))
+		} else {
+			g.srv.stats.netIn.Add(int64(n))
+		}
 		g.f.feed(g.rbuf[:n])
 		if err != nil {
 			g.rerr = err
@@ -80,8 +88,17 @@ func (g *guardConn) Write(p []byte) (int, error) {
 		_ = g.SetWriteDeadline(time.Now().Add(t))
 	}
 	n, err := g.Conn.Write(p)
-	g.srv.stats.netOut.Add(int64(n))
+	g.countOut(n)
 	return n, err
+}
+
+// countOut counts n bytes written, as client or peer traffic.
+func (g *guardConn) countOut(n int) {
+	if g.peer.Load() {
+		g.srv.stats.peerNetOut.Add(int64(n))
+	} else {
+		g.srv.stats.netOut.Add(int64(n))
+	}
 }
 
 // Close closes the connection once and releases its client slot.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dynakv/dynakv/peer"
 )
@@ -38,7 +39,15 @@ func cmdPeerAuth(c *Conn, args [][]byte) {
 		c.quit = true
 		return
 	}
-	c.peer, c.authed = true, true
+	c.authed = true
+	c.srv.markPeer(c)
+	// exec counted this DKV.AUTH as a client's command, and admit the
+	// connection as a client's (total_connections_received): both are
+	// the peer's. (Not below zero, should CONFIG RESETSTAT come between.)
+	st := &c.srv.stats
+	decr(&st.commands)
+	decr(&st.connsReceived)
+	st.peerCommands.Add(1)
 	c.WriteOK()
 }
 
@@ -50,4 +59,10 @@ func cmdForward3(c *Conn, args [][]byte) {
 	c.proto = 3
 	defer func() { c.proto = proto }()
 	c.exec(args[1:])
+}
+
+// decr decrements v unless it is already 0.
+func decr(v *atomic.Int64) {
+	for n := v.Load(); n > 0 && !v.CompareAndSwap(n, n-1); n = v.Load() {
+	}
 }

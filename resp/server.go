@@ -72,7 +72,8 @@ type Server struct {
 	closed  bool
 	lns     []net.Listener
 	conns   map[*guardConn]struct{} // admitted, not yet closed
-	clients map[int64]*Conn         // handed to redcon, for CLIENT LIST
+	npeers  int                     // how many of conns are peer connections (markPeer)
+	clients map[int64]*Conn         // handed to redcon and not peers: CLIENT LIST, KILL
 	wg      sync.WaitGroup          // one per admitted connection, until redcon is done with it
 
 	pub pubState // Pub/Sub, keyspace notifications, MONITOR (cmd_pubsub.go)
@@ -85,6 +86,12 @@ type Server struct {
 		misses        atomic.Int64
 		netIn         atomic.Int64
 		netOut        atomic.Int64
+
+		// Peer connections' traffic, kept out of the client counters
+		// above (INFO stats shows it as dynakv_peer_* fields).
+		peerCommands atomic.Int64
+		peerNetIn    atomic.Int64
+		peerNetOut   atomic.Int64
 	}
 }
 
@@ -236,7 +243,7 @@ func (s *Server) admit(c net.Conn) (*guardConn, error) {
 		c.Close()
 		return nil, net.ErrClosed
 	}
-	if int64(len(s.conns)) >= s.adm.maxClients.Load() { // maxclients, settable
+	if int64(len(s.conns)-s.npeers) >= s.adm.maxClients.Load() { // maxclients, settable; peers do not count
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
 		_ = c.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
@@ -255,8 +262,34 @@ func (s *Server) admit(c net.Conn) (*guardConn, error) {
 // release frees a closed connection's client slot.
 func (s *Server) release(g *guardConn) {
 	s.mu.Lock()
+	if _, ok := s.conns[g]; ok && g.peer.Load() {
+		s.npeers--
+	}
 	delete(s.conns, g)
 	s.mu.Unlock()
+}
+
+// markPeer makes c a peer connection (DKV.AUTH): from now on it is not a
+// client. CLIENT LIST, CLIENT INFO and CLIENT KILL no longer see it,
+// connected_clients no longer counts it, and it frees its MaxClients slot,
+// so clients filling maxclients cannot cut the nodes off from each other
+// (a new peer connection still needs a free slot until its DKV.AUTH). Its
+// commands and bytes are counted apart (Stats.Peer*).
+func (s *Server) markPeer(c *Conn) {
+	c.peer = true
+	var g *guardConn
+	if c.rc != nil {
+		g, _ = c.rc.NetConn().(*guardConn)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.clients, c.id)
+	if g != nil && !g.peer.Load() {
+		g.peer.Store(true)
+		if _, ok := s.conns[g]; ok {
+			s.npeers++
+		}
+	}
 }
 
 // accept is redcon's accept callback: the connection's session begins;
@@ -349,24 +382,33 @@ var pid = os.Getpid()
 
 // Stats is a snapshot of the server's counters, those INFO shows.
 type Stats struct {
-	ConnectedClients         int   // connections being served
+	ConnectedClients         int   // client connections being served (peer connections excluded)
 	TotalConnectionsReceived int64 // connections admitted since New
-	TotalCommandsProcessed   int64 // commands run (not those refused by the dispatcher)
+	TotalCommandsProcessed   int64 // client commands run (not those refused by the dispatcher, nor peers')
 	RejectedConnections      int64 // connections refused for MaxClients
 	KeyspaceHits             int64 // key lookups that found a live value
 	KeyspaceMisses           int64 // key lookups that did not
 	NetInputBytes            int64 // bytes read from clients
 	NetOutputBytes           int64 // bytes written to clients
+
+	PeerConnections       int   // other nodes' connections (DKV.AUTH) being served
+	PeerCommandsProcessed int64 // commands run on peer connections
+	PeerNetInputBytes     int64 // bytes read from peer connections after their DKV.AUTH
+	PeerNetOutputBytes    int64 // bytes written to peer connections after their DKV.AUTH
 }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	n := len(s.conns)
+	n, np := len(s.conns), s.npeers
 	s.mu.Unlock()
 	st := &s.stats
 	return Stats{
-		ConnectedClients:         n,
+		ConnectedClients:         n - np,
+		PeerConnections:          np,
+		PeerCommandsProcessed:    st.peerCommands.Load(),
+		PeerNetInputBytes:        st.peerNetIn.Load(),
+		PeerNetOutputBytes:       st.peerNetOut.Load(),
 		TotalConnectionsReceived: st.connsReceived.Load(),
 		TotalCommandsProcessed:   st.commands.Load(),
 		RejectedConnections:      st.rejected.Load(),
