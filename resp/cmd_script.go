@@ -134,6 +134,16 @@ func (c *Conn) scriptBusy(cmd *Command) bool {
 func cmdEval(c *Conn, args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	ro := strings.HasSuffix(name, "_ro")
+	// NB: Redis 7.0 looks an EVALSHA's script up before it parses
+	// numkeys: an unknown SHA1 is NOSCRIPT whatever numkeys says.
+	body := args[1]
+	if strings.HasPrefix(name, "evalsha") {
+		var ok bool
+		if body, ok = c.srv.scripts.Lookup(string(args[1])); !ok {
+			c.WriteError(msgNoScript)
+			return
+		}
+	}
 	n, ok := parseStrictInt(args[2])
 	switch {
 	case !ok:
@@ -145,14 +155,6 @@ func cmdEval(c *Conn, args [][]byte) {
 	case n > int64(len(args)-3):
 		c.WriteError(msgTooManyKeys)
 		return
-	}
-	body := args[1]
-	if strings.HasPrefix(name, "evalsha") {
-		var ok bool
-		if body, ok = c.srv.scripts.Lookup(string(args[1])); !ok {
-			c.WriteError(msgNoScript)
-			return
-		}
 	}
 	keys, argv := args[3:3+n], args[3+n:]
 	slot := noSlot
