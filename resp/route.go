@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -158,7 +159,9 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 		if cmd.forward != nil {
 			args = cmd.forward(c, args)
 		}
-		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, c.proto, c.forwardArgs(args))
+		ctx, cancel := c.forwardContext(cmd)
+		defer cancel()
+		rep, err := c.srv.cfg.Cluster.Forward(ctx, r.to, c.proto, c.forwardArgs(args))
 		if errors.Is(err, peer.ErrNotSent) {
 			if pos := keyPositions(cmd, args); len(pos) > 0 {
 				switch to, local := c.srv.cfg.Cluster.Route(c.storedKey(args[pos[0]])); {
@@ -167,12 +170,33 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 					return
 				case to != r.to:
 					r.to = to
-					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, c.proto, c.forwardArgs(args))
+					rep, err = c.srv.cfg.Cluster.Forward(ctx, to, c.proto, c.forwardArgs(args))
 				}
 			}
 		}
 		c.relay(r.to, rep, err)
 	}
+}
+
+// longForwardWait is how long a forward of a longForward command (EVAL,
+// EVALSHA, a DKV.EXEC block) may wait for its reply: in effect without
+// bound, as a Redis client waits for its script. Only the server's
+// context (closing), the peer connection breaking (the other node died
+// or closed it) or SCRIPT KILL end the wait; a script that runs on
+// forever holds its client, as in Redis.
+const longForwardWait = 100 * 365 * 24 * time.Hour
+
+// forwardContext returns the context of a forward of cmd: the server's
+// context, whose lack of a deadline leaves Cluster.Forward its own
+// timeout (the request timeout), or for a longForward command one with a
+// deadline longForwardWait away, which replaces that timeout: a script
+// that runs longer than the request timeout on the keys' coordinator
+// gets its own reply, not NOQUORUM while it goes on running there.
+func (c *Conn) forwardContext(cmd *Command) (context.Context, context.CancelFunc) {
+	if !cmd.longForward {
+		return c.srv.ctx, func() {}
+	}
+	return context.WithDeadline(c.srv.ctx, time.Now().Add(longForwardWait))
 }
 
 // keyPositions returns the positions of the key arguments of args, a call
