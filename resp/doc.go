@@ -217,8 +217,9 @@
 // forwarded with a deadline years away (forwardContext), which replaces
 // Cluster.Forward's request timeout: the client waits for the script's
 // own reply however long it runs on the coordinator, until the server
-// closes or the peer connection breaks; ordinary forwards keep the
-// request timeout. redis.error_reply gives its message a code as Redis
+// closes, the client closes its connection (clientGone, checked every
+// clientCheckEvery) or the peer connection breaks; ordinary forwards keep
+// the request timeout. redis.error_reply gives its message a code as Redis
 // 7.0 does ("-CODE msg" keeps CODE, a message without a space gets ERR),
 // and EVALSHA looks its script up before it parses numkeys (NOSCRIPT
 // first, as Redis 7.0).

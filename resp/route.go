@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"strconv"
 	"time"
 
@@ -180,23 +181,55 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 
 // longForwardWait is how long a forward of a longForward command (EVAL,
 // EVALSHA, a DKV.EXEC block) may wait for its reply: in effect without
-// bound, as a Redis client waits for its script. Only the server's
-// context (closing), the peer connection breaking (the other node died
-// or closed it) or SCRIPT KILL end the wait; a script that runs on
-// forever holds its client, as in Redis.
+// bound, as a Redis client waits for its script. Only the script ending
+// (SCRIPT KILL included), the server's context (closing), the client
+// closing its connection (seen within clientCheckEvery) or the peer
+// connection breaking (the other node died or closed it) end the wait.
 const longForwardWait = 100 * 365 * 24 * time.Hour
+
+// clientCheckEvery is how often a long forward checks whether its client
+// has closed the connection (clientGone).
+const clientCheckEvery = time.Second
 
 // forwardContext returns the context of a forward of cmd: the server's
 // context, whose lack of a deadline leaves Cluster.Forward its own
 // timeout (the request timeout), or for a longForward command one with a
 // deadline longForwardWait away, which replaces that timeout: a script
 // that runs longer than the request timeout on the keys' coordinator
-// gets its own reply, not NOQUORUM while it goes on running there.
+// gets its own reply, not NOQUORUM while it goes on running there. That
+// context is also cancelled when the client closes its connection (the
+// script goes on on the coordinator, as a Redis script outlives its
+// client). The caller must call the CancelFunc when the forward returns.
 func (c *Conn) forwardContext(cmd *Command) (context.Context, context.CancelFunc) {
 	if !cmd.longForward {
 		return c.srv.ctx, func() {}
 	}
-	return context.WithDeadline(c.srv.ctx, time.Now().Add(longForwardWait))
+	ctx, cancel := context.WithDeadline(c.srv.ctx, time.Now().Add(longForwardWait))
+	var nc net.Conn
+	if c.rc != nil {
+		nc = c.rc.NetConn()
+	}
+	if g, ok := nc.(*guardConn); ok {
+		nc = g.Conn
+	}
+	if nc != nil {
+		go func() {
+			t := time.NewTicker(clientCheckEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if clientGone(nc) {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 // keyPositions returns the positions of the key arguments of args, a call

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -429,6 +430,60 @@ func TestScriptKillFlushCluster(t *testing.T) {
 	}
 	if got := b1.do("SCRIPT", "KILL"); got != "-"+msgUnkillable+"\r\n" {
 		t.Errorf("SCRIPT KILL on n1 of a script that wrote on n2: %q", got)
+	}
+	n2.cancel() // the server's context ends the script, as at shutdown
+}
+
+// cancelCluster is a parityCluster whose Forward returns as soon as its
+// context ends (the fake's raw peer connection does not watch it), and
+// reports each forward's context error on ended.
+type cancelCluster struct {
+	*parityCluster
+	ended chan error
+}
+
+func (cc *cancelCluster) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
+	type result struct {
+		rep []byte
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		rep, err := cc.parityCluster.Forward(ctx, to, proto, args)
+		res <- result{rep, err}
+	}()
+	select {
+	case r := <-res:
+		cc.ended <- ctx.Err()
+		return r.rep, r.err
+	case <-ctx.Done():
+		cc.ended <- ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+// TestScriptForwardEndsWithClient: a forwarded script's wait for its
+// reply ends when its client closes the connection (the forward's
+// context is cancelled), though the script goes on on the coordinator.
+func TestScriptForwardEndsWithClient(t *testing.T) {
+	var ccs []*cancelCluster
+	n1, n2, _ := startPairWith(t, func(p *parityCluster) Cluster {
+		cc := &cancelCluster{parityCluster: p, ended: make(chan error, 4)}
+		ccs = append(ccs, cc)
+		return cc
+	})
+	_, theirs := keysOf(1)
+	a := dialRaw(t, n1.addr)
+	a.send(multibulk("EVAL", "while true do end", "1", theirs[0]))
+	for n2.scripts.Running() == 0 {
+		time.Sleep(time.Millisecond) // the script starts on n2; nothing timed is asserted
+	}
+	a.conn.Close()
+	if err := <-ccs[0].ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("forward of a script whose client left ended with %v, want context.Canceled", err)
+	}
+	if n2.scripts.Running() != 1 {
+		t.Errorf("scripts running on n2 after the client left: %d, want 1", n2.scripts.Running())
 	}
 	n2.cancel() // the server's context ends the script, as at shutdown
 }
