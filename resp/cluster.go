@@ -60,7 +60,9 @@ type Cluster interface {
 	// "-NOQUORUM cannot reach replica <to> of key: <error>" (the write may
 	// have landed). An error wrapping peer.ErrNotSent means the command
 	// never left this node, and resp routes it once more (Route should by
-	// then avoid node to). Timeouts are Forward's own; ctx is cancelled
+	// then avoid node to). Timeouts are Forward's own when ctx has no
+	// deadline; a deadline in ctx replaces them (resp sets one, far off,
+	// for scripts and EXEC blocks: see forwardContext). ctx is cancelled
 	// when the server closes.
 	// proto is the client's protocol (2 or 3): the reply comes back in it
 	// (peer.CmdForward3 carries a RESP3 client's command).

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dynakv/dynakv/ring"
@@ -36,9 +37,9 @@ var (
 	errNotInRange = errors.New("argument must be between 0 and 9223372036854775807 inclusive")
 )
 
-// scriptLoadTimeout bounds SCRIPT LOAD's best-effort copy to each other
-// node.
-const scriptLoadTimeout = 5 * time.Second
+// scriptPeerTimeout bounds each node-to-node call of SCRIPT LOAD, FLUSH
+// and KILL (their copies to every other live node).
+const scriptPeerTimeout = 5 * time.Second
 
 // noScript are the commands a script may not call besides those flagged
 // FlagNoScript (Redis 7's "noscript" commands): transactions, Pub/Sub,
@@ -67,8 +68,8 @@ func scriptCommands() []Command {
 	evalFlags := FlagWrite | FlagNoScript | FlagStale | FlagMovableKeys
 	roFlags := FlagReadOnly | FlagNoScript | FlagStale | FlagMovableKeys
 	return []Command{
-		{Name: "eval", Arity: -3, Flags: evalFlags, Group: "scripting", Since: "2.6.0", Summary: "Execute a Lua script server side", Handler: cmdEval, movableKeys: numKeys(2), noSplit: true, forward: forwardEval},
-		{Name: "evalsha", Arity: -3, Flags: evalFlags, Group: "scripting", Since: "2.6.0", Summary: "Execute a Lua script server side", Handler: cmdEval, movableKeys: numKeys(2), noSplit: true, forward: forwardEval},
+		{Name: "eval", Arity: -3, Flags: evalFlags, Group: "scripting", Since: "2.6.0", Summary: "Execute a Lua script server side", Handler: cmdEval, movableKeys: numKeys(2), noSplit: true, forward: forwardEval, longForward: true},
+		{Name: "evalsha", Arity: -3, Flags: evalFlags, Group: "scripting", Since: "2.6.0", Summary: "Execute a Lua script server side", Handler: cmdEval, movableKeys: numKeys(2), noSplit: true, forward: forwardEval, longForward: true},
 		{Name: "eval_ro", Arity: -3, Flags: roFlags, Group: "scripting", Since: "7.0.0", Summary: "Execute a read-only Lua script server side", Handler: cmdEval, movableKeys: numKeys(2)},
 		{Name: "evalsha_ro", Arity: -3, Flags: roFlags, Group: "scripting", Since: "7.0.0", Summary: "Execute a read-only Lua script server side", Handler: cmdEval, movableKeys: numKeys(2)},
 		{Name: "script", Arity: -2, Subcommands: []Command{
@@ -134,6 +135,16 @@ func (c *Conn) scriptBusy(cmd *Command) bool {
 func cmdEval(c *Conn, args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	ro := strings.HasSuffix(name, "_ro")
+	// NB: Redis 7.0 looks an EVALSHA's script up before it parses
+	// numkeys: an unknown SHA1 is NOSCRIPT whatever numkeys says.
+	body := args[1]
+	if strings.HasPrefix(name, "evalsha") {
+		var ok bool
+		if body, ok = c.srv.scripts.Lookup(string(args[1])); !ok {
+			c.WriteError(msgNoScript)
+			return
+		}
+	}
 	n, ok := parseStrictInt(args[2])
 	switch {
 	case !ok:
@@ -145,14 +156,6 @@ func cmdEval(c *Conn, args [][]byte) {
 	case n > int64(len(args)-3):
 		c.WriteError(msgTooManyKeys)
 		return
-	}
-	body := args[1]
-	if strings.HasPrefix(name, "evalsha") {
-		var ok bool
-		if body, ok = c.srv.scripts.Lookup(string(args[1])); !ok {
-			c.WriteError(msgNoScript)
-			return
-		}
 	}
 	keys, argv := args[3:3+n], args[3+n:]
 	slot := noSlot
@@ -298,22 +301,44 @@ func cmdScriptLoad(c *Conn, args [][]byte) {
 		return
 	}
 	c.WriteBulkString(sha)
-	if cl := c.srv.cfg.Cluster; cl != nil && !c.peer {
-		s, body := c.srv, bytes.Clone(args[2])
-		me := cl.MyID()
-		for _, n := range cl.Nodes() {
-			if n.ID == me || n.Myself || !n.Alive {
-				continue
-			}
-			go func(id string) {
-				ctx, cancel := context.WithTimeout(s.ctx, scriptLoadTimeout)
-				defer cancel()
-				if _, err := cl.Forward(ctx, id, 2, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), body}); err != nil {
-					s.log.Debug("resp: SCRIPT LOAD not copied", "node", id, "error", err)
-				}
-			}(n.ID)
+	if !c.peer {
+		go c.srv.toOtherNodes([][]byte{[]byte("SCRIPT"), []byte("LOAD"), bytes.Clone(args[2])})
+	}
+}
+
+// toOtherNodes sends args (a SCRIPT subcommand) to every other live node
+// of the cluster at once, each call bounded by scriptPeerTimeout, and
+// returns their raw replies, nil for a node that could not be reached
+// (logged). The other nodes run it on a peer connection, so they do not
+// send it on.
+func (s *Server) toOtherNodes(args [][]byte) [][]byte {
+	cl := s.cfg.Cluster
+	if cl == nil {
+		return nil
+	}
+	me := cl.MyID()
+	var ids []string
+	for _, n := range cl.Nodes() {
+		if n.ID != me && !n.Myself && n.Alive {
+			ids = append(ids, n.ID)
 		}
 	}
+	reps := make([][]byte, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(s.ctx, scriptPeerTimeout)
+			defer cancel()
+			rep, err := cl.Forward(ctx, id, 2, args)
+			if err != nil {
+				s.log.Debug("resp: script command not sent to another node", "command", cstr(args[1], 16), "node", id, "error", err)
+				return
+			}
+			reps[i] = rep
+		})
+	}
+	wg.Wait()
+	return reps
 }
 
 // cmdScriptExists: SCRIPT EXISTS sha [sha …] → 1 or 0 for each.
@@ -328,26 +353,49 @@ func cmdScriptExists(c *Conn, args [][]byte) {
 	}
 }
 
-// cmdScriptFlush: SCRIPT FLUSH [ASYNC|SYNC] empties this node's cache.
+// cmdScriptFlush: SCRIPT FLUSH [ASYNC|SYNC] empties this node's cache
+// and, as SCRIPT LOAD fills every node's, every other live node's (best
+// effort: a node not reached keeps its cache). It replies once the other
+// nodes have answered, so a SCRIPT LOAD sent after it is not undone by
+// it.
 func cmdScriptFlush(c *Conn, args [][]byte) {
 	if len(args) > 3 || len(args) == 3 && !strings.EqualFold(string(args[2]), "sync") && !strings.EqualFold(string(args[2]), "async") {
 		c.WriteError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
 		return
 	}
 	c.srv.scripts.Flush()
+	if !c.peer {
+		c.srv.toOtherNodes(args)
+	}
 	c.WriteOK()
 }
 
 // cmdScriptKill: SCRIPT KILL stops the busy scripts that have not
-// written.
-func cmdScriptKill(c *Conn, _ [][]byte) {
+// written, on this node and (from a client) on every other live node,
+// since a script runs on its keys' coordinator or, without keys, where it
+// was sent: OK if some node killed a script, else UNKILLABLE if some
+// node runs only busy scripts that have written, else NOTBUSY.
+func cmdScriptKill(c *Conn, args [][]byte) {
+	killed, unkillable := false, false
 	switch err := c.srv.scripts.Kill(); {
-	case errors.Is(err, script.ErrNotBusy):
-		c.WriteError(msgNotBusy)
+	case err == nil:
+		killed = true
 	case errors.Is(err, script.ErrUnkillable):
+		unkillable = true
+	}
+	if !c.peer {
+		for _, rep := range c.srv.toOtherNodes(args) {
+			killed = killed || bytes.Equal(rep, []byte("+OK\r\n"))
+			unkillable = unkillable || errorCode(rep) == "UNKILLABLE"
+		}
+	}
+	switch {
+	case killed:
+		c.WriteOK()
+	case unkillable:
 		c.WriteError(msgUnkillable)
 	default:
-		c.WriteOK()
+		c.WriteError(msgNotBusy)
 	}
 }
 

@@ -288,6 +288,7 @@ var blockCommand = Command{
 	Handler:     cmdBlock,
 	noSplit:     true,
 	movableKeys: blockKeyPositions,
+	longForward: true, // its scripts and quorum writes may run long
 }
 
 // encodeBlock returns the DKV.EXEC command of a block: nkeys key… nwatch

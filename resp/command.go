@@ -97,6 +97,10 @@ type Command struct {
 	// forward, if set, rewrites a write before routeWrite forwards it to
 	// another node (EVALSHA goes as EVAL with the body).
 	forward func(c *Conn, args [][]byte) [][]byte
+	// longForward: a forward of this write waits for its reply as long as
+	// it runs on the other node (a script, an EXEC block), not the
+	// request timeout of an ordinary forward (see forwardContext).
+	longForward bool
 }
 
 // FullName returns the name Redis reports in errors and COMMAND INFO:

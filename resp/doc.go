@@ -217,7 +217,21 @@
 // operations (FlagPeer) never do. A forwarded EVALSHA goes as EVAL with
 // its body when this node has it, a forwarded EVAL's body is cached here
 // too, and SCRIPT LOAD copies the body to every other live node (best
-// effort), so a script loaded through one node runs through any node.
+// effort), so a script loaded through one node runs through any node;
+// SCRIPT FLUSH is copied the same way (best effort, waiting for the
+// other nodes' replies), and SCRIPT KILL asks every live node (OK if any
+// killed a script, else UNKILLABLE if any runs only busy scripts that
+// wrote, else NOTBUSY); a peer connection's SCRIPT command is never sent
+// on. EVAL, EVALSHA and a forwarded EXEC block (Command.longForward) are
+// forwarded with a deadline years away (forwardContext), which replaces
+// Cluster.Forward's request timeout: the client waits for the script's
+// own reply however long it runs on the coordinator, until the server
+// closes, the client closes its connection (clientGone, checked every
+// clientCheckEvery) or the peer connection breaks; ordinary forwards keep
+// the request timeout. redis.error_reply gives its message a code as Redis
+// 7.0 does ("-CODE msg" keeps CODE, a message without a space gets ERR),
+// and EVALSHA looks its script up before it parses numkeys (NOSCRIPT
+// first, as Redis 7.0).
 // Each write a script makes is coordinated and replicated as it is made
 // (Redis 7's effects replication): a script is isolated from the other
 // writes its coordinator runs, but not atomic under failure (writes made

@@ -2,7 +2,9 @@ package resp
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"net"
 	"strconv"
 	"time"
 
@@ -158,7 +160,9 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 		if cmd.forward != nil {
 			args = cmd.forward(c, args)
 		}
-		rep, err := c.srv.cfg.Cluster.Forward(c.srv.ctx, r.to, c.proto, c.forwardArgs(args))
+		ctx, cancel := c.forwardContext(cmd)
+		defer cancel()
+		rep, err := c.srv.cfg.Cluster.Forward(ctx, r.to, c.proto, c.forwardArgs(args))
 		if errors.Is(err, peer.ErrNotSent) {
 			if pos := keyPositions(cmd, args); len(pos) > 0 {
 				switch to, local := c.srv.cfg.Cluster.Route(c.storedKey(args[pos[0]])); {
@@ -167,12 +171,65 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 					return
 				case to != r.to:
 					r.to = to
-					rep, err = c.srv.cfg.Cluster.Forward(c.srv.ctx, to, c.proto, c.forwardArgs(args))
+					rep, err = c.srv.cfg.Cluster.Forward(ctx, to, c.proto, c.forwardArgs(args))
 				}
 			}
 		}
 		c.relay(r.to, rep, err)
 	}
+}
+
+// longForwardWait is how long a forward of a longForward command (EVAL,
+// EVALSHA, a DKV.EXEC block) may wait for its reply: in effect without
+// bound, as a Redis client waits for its script. Only the script ending
+// (SCRIPT KILL included), the server's context (closing), the client
+// closing its connection (seen within clientCheckEvery) or the peer
+// connection breaking (the other node died or closed it) end the wait.
+const longForwardWait = 100 * 365 * 24 * time.Hour
+
+// clientCheckEvery is how often a long forward checks whether its client
+// has closed the connection (clientGone).
+const clientCheckEvery = time.Second
+
+// forwardContext returns the context of a forward of cmd: the server's
+// context, whose lack of a deadline leaves Cluster.Forward its own
+// timeout (the request timeout), or for a longForward command one with a
+// deadline longForwardWait away, which replaces that timeout: a script
+// that runs longer than the request timeout on the keys' coordinator
+// gets its own reply, not NOQUORUM while it goes on running there. That
+// context is also cancelled when the client closes its connection (the
+// script goes on on the coordinator, as a Redis script outlives its
+// client). The caller must call the CancelFunc when the forward returns.
+func (c *Conn) forwardContext(cmd *Command) (context.Context, context.CancelFunc) {
+	if !cmd.longForward {
+		return c.srv.ctx, func() {}
+	}
+	ctx, cancel := context.WithDeadline(c.srv.ctx, time.Now().Add(longForwardWait))
+	var nc net.Conn
+	if c.rc != nil {
+		nc = c.rc.NetConn()
+	}
+	if g, ok := nc.(*guardConn); ok {
+		nc = g.Conn
+	}
+	if nc != nil {
+		go func() {
+			t := time.NewTicker(clientCheckEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if clientGone(nc) {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 // keyPositions returns the positions of the key arguments of args, a call

@@ -1,7 +1,10 @@
 package resp
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,7 +140,7 @@ func TestScriptGoRedis(t *testing.T) {
 // coordinator, KEYS must share a slot, redis.call refuses keys of another
 // slot (and a keyless script's writes this node does not coordinate), and
 // a script loaded through one node runs through the other, even after the
-// other flushed its cache (EVALSHA is forwarded as EVAL with the body).
+// other alone lost it (EVALSHA is forwarded as EVAL with the body).
 func TestScriptCluster(t *testing.T) {
 	n1, n2, _ := startPair(t)
 	mine, theirs := keysOf(2) // as n1 sees them
@@ -173,7 +176,14 @@ func TestScriptCluster(t *testing.T) {
 	for r2.do("SCRIPT", "EXISTS", sha) != "*1\r\n:1\r\n" {
 		time.Sleep(time.Millisecond) // SCRIPT LOAD's copy to n2 is asynchronous
 	}
-	r2.do("SCRIPT", "FLUSH")
+	// n2 alone loses it (as a node that missed SCRIPT LOAD's best-effort
+	// copy): SCRIPT FLUSH on a peer connection is not sent on.
+	if got, err := (rawPeer{n2.addr, testSecret}).do(bg, [][]byte{[]byte("SCRIPT"), []byte("FLUSH")}); err != nil || string(got) != "+OK\r\n" {
+		t.Fatalf("SCRIPT FLUSH on n2's peer connection: %q %v", got, err)
+	}
+	if got := r1.do("SCRIPT", "EXISTS", sha); got != "*1\r\n:1\r\n" {
+		t.Fatalf("SCRIPT EXISTS on n1 after n2 alone flushed: %q", got)
+	}
 	if got := r1.do("EVALSHA", sha, "1", theirs[0]); got != "$1\r\nv\r\n" {
 		t.Errorf("EVALSHA through n1 of a script n2 flushed: %q", got)
 	}
@@ -258,11 +268,36 @@ func TestConformanceScripts(t *testing.T) {
 		{"EVAL", "return {math.huge, -math.huge, 1.9, -1.9}", "0"},
 		{"EVAL", "redis.setresp(3) return {true, false, {double=0.1}, {big_number='123'}, {verbatim_string={format='txt', string='x'}}, {map={a=1}}, {set={b=true}}}", "0"},
 		{"EVAL", "return {true, false}", "0"},
+		{"EVAL", "return redis.error_reply('boom')", "0"},
+		{"EVAL", "return redis.error_reply('MY err')", "0"},
+		{"EVAL", "return redis.error_reply('-MY err')", "0"},
+		{"EVAL", "return redis.error_reply('-boom')", "0"},
+		{"EVAL", "return redis.error_reply('')", "0"},
+		{"EVAL", "return redis.error_reply('boom').err", "0"},
+		{"EVAL", "error(redis.error_reply('boom'))", "0"},
+		{"EVAL", "return {err='boom'}", "0"},
+		{"EVAL", "return {err='X y'}", "0"},
+		{"EVAL", "return {err='-X y'}", "0"},
+		{"SET", "s", "abc"},
+		{"EVAL", "return redis.pcall('incr', 's')", "0"},
+		{"EVAL", "return {redis.pcall('incr', 's')}", "0"},
+		{"EVAL", "return redis.pcall('incr', 's').err", "0"},
+		{"EVAL", "return redis.pcall('nosuch')", "0"},
+		{"EVAL", "return redis.pcall('get')", "0"},
+		{"EVALSHA", "k1", "a", "b", "c", "d", "e", "f"},
+		{"EVALSHA", "k1", "-1"},
+		{"EVALSHA", "k1", "5", "a"},
+		{"EVALSHA_RO", "k1", "x"},
+		{"EVAL", "return (", "x"},
+		{"EVAL", "return (", "5"},
 		{"EVAL_RO", "return redis.call('del', KEYS[1])", "1", "k"},
 		{"EVALSHA", "0000000000000000000000000000000000000000", "0"},
 		{"EVALSHA", "abc", "0"},
 		{"SCRIPT", "LOAD", "return 1"},
 		{"EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"},
+		{"EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "x"},
+		{"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "-1"},
+		{"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "2", "a"},
 		{"SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "x"},
 		{"SCRIPT", "FLUSH", "sync", "x"}, {"SCRIPT", "FLUSH"}, {"SCRIPT", "KILL"}, {"SCRIPT", "KILL", "x"},
 		{"SCRIPT", "NOPE"}, {"EVAL"}, {"EVAL", "return 1"}, {"EVAL", "return 1", "-1"}, {"EVAL", "return 1", "3", "a"},
@@ -278,4 +313,177 @@ func TestConformanceScripts(t *testing.T) {
 		{"EVAL", "return {true, false, nil}", "0"},
 	}
 	compareReplies(t, redisAddr, ts.addr, cmds)
+}
+
+// deadlineCluster is a parityCluster that records, for each forwarded
+// command name, whether Forward's context had a deadline and how far off
+// it was.
+type deadlineCluster struct {
+	*parityCluster
+	mu   sync.Mutex
+	seen map[string]time.Duration // name → time to the deadline, -1 if none
+}
+
+func (d *deadlineCluster) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
+	left := time.Duration(-1)
+	if dl, ok := ctx.Deadline(); ok {
+		left = time.Until(dl)
+	}
+	d.mu.Lock()
+	d.seen[strings.ToUpper(string(args[0]))] = left
+	d.mu.Unlock()
+	return d.parityCluster.Forward(ctx, to, proto, args)
+}
+
+// TestScriptForwardWaitsForScript: a script (EVAL, EVALSHA) or EXEC
+// block forwarded to its keys' coordinator is forwarded with a deadline
+// years away (longForwardWait), which replaces Cluster.Forward's request
+// timeout, so its client waits for the script's own reply however long it
+// runs; an ordinary write is forwarded without a deadline (Forward's
+// request timeout applies, as before).
+func TestScriptForwardWaitsForScript(t *testing.T) {
+	var dcs []*deadlineCluster
+	n1, _, _ := startPairWith(t, func(p *parityCluster) Cluster {
+		d := &deadlineCluster{parityCluster: p, seen: map[string]time.Duration{}}
+		dcs = append(dcs, d)
+		return d
+	})
+	_, theirs := keysOf(1) // n2's key
+	r := dialRaw(t, n1.addr)
+	for _, cmd := range [][]string{
+		{"SET", theirs[0], "v"},
+		{"EVAL", "return redis.call('set', KEYS[1], 'w')", "1", theirs[0]},
+		{"EVALSHA", "0000000000000000000000000000000000000000", "1", theirs[0]},
+		{"MULTI"}, {"SET", theirs[0], "x"}, {"EXEC"},
+	} {
+		r.do(cmd...)
+	}
+	d := dcs[0]
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if left, ok := d.seen["SET"]; !ok || left != -1 {
+		t.Errorf("SET forwarded with a deadline %v away (recorded %v), want none", left, ok)
+	}
+	for _, name := range []string{"EVAL", "EVALSHA", "DKV.EXEC"} {
+		if left, ok := d.seen[name]; !ok || left < 24*time.Hour {
+			t.Errorf("%s forwarded with a deadline %v away (recorded %v), want years", name, left, ok)
+		}
+	}
+}
+
+// TestScriptKillFlushCluster: SCRIPT KILL sent to any node kills a busy
+// script running on another (a script forwarded to its keys' coordinator,
+// or a keyless one run where it was sent), says UNKILLABLE when the only
+// busy script has written, NOTBUSY when none runs anywhere; SCRIPT FLUSH
+// sent to one node empties every node's cache.
+func TestScriptKillFlushCluster(t *testing.T) {
+	n1, n2, _ := startPair(t)
+	_, theirs := keysOf(2) // n2's keys
+	a, b1, b2 := dialRaw(t, n1.addr), dialRaw(t, n1.addr), dialRaw(t, n2.addr)
+	for _, r := range []*rawClient{b1, b2} {
+		if got := r.do("CONFIG", "SET", "lua-time-limit", "0"); got != "+OK\r\n" {
+			t.Fatalf("CONFIG SET: %q", got)
+		}
+	}
+	running := func(ts *testServer) {
+		for ts.scripts.Running() == 0 {
+			time.Sleep(time.Millisecond) // the script starts; nothing timed is asserted
+		}
+	}
+	loop := "while true do end"
+	a.send(multibulk("EVAL", loop, "1", theirs[0]))
+	running(n2)
+	if got := b1.do("SCRIPT", "KILL"); got != "+OK\r\n" {
+		t.Errorf("SCRIPT KILL on n1 of a script running on n2: %q", got)
+	}
+	if got, want := a.reply(), scriptErr("ERR Script killed by user with SCRIPT KILL...", loop, 1); got != want {
+		t.Errorf("killed forwarded script: got %q, want %q", got, want)
+	}
+	a.send(multibulk("EVAL", loop, "0"))
+	running(n1)
+	if got := b2.do("SCRIPT", "KILL"); got != "+OK\r\n" {
+		t.Errorf("SCRIPT KILL on n2 of a keyless script running on n1: %q", got)
+	}
+	if got, want := a.reply(), scriptErr("ERR Script killed by user with SCRIPT KILL...", loop, 1); got != want {
+		t.Errorf("killed keyless script: got %q, want %q", got, want)
+	}
+	if got := b1.do("SCRIPT", "KILL"); got != "-"+msgNotBusy+"\r\n" {
+		t.Errorf("SCRIPT KILL with no script running: %q", got)
+	}
+
+	sha := b1.do("SCRIPT", "LOAD", "return 1")
+	sha = strings.TrimSuffix(sha[strings.Index(sha, "\n")+1:], "\r\n")
+	for b2.do("SCRIPT", "EXISTS", sha) != "*1\r\n:1\r\n" {
+		time.Sleep(time.Millisecond) // SCRIPT LOAD's copy to n2 is asynchronous
+	}
+	if got := b1.do("SCRIPT", "FLUSH", "SYNC"); got != "+OK\r\n" {
+		t.Errorf("SCRIPT FLUSH: %q", got)
+	}
+	if got := b2.do("SCRIPT", "EXISTS", sha); got != "*1\r\n:0\r\n" {
+		t.Errorf("SCRIPT EXISTS on n2 after SCRIPT FLUSH on n1: %q", got)
+	}
+
+	wrote := "redis.call('set', KEYS[1], '1') while true do end"
+	a.send(multibulk("EVAL", wrote, "1", theirs[1]))
+	for n2.value(theirs[1]) != "1" {
+		time.Sleep(time.Millisecond) // the script has written
+	}
+	if got := b1.do("SCRIPT", "KILL"); got != "-"+msgUnkillable+"\r\n" {
+		t.Errorf("SCRIPT KILL on n1 of a script that wrote on n2: %q", got)
+	}
+	n2.cancel() // the server's context ends the script, as at shutdown
+}
+
+// cancelCluster is a parityCluster whose Forward returns as soon as its
+// context ends (the fake's raw peer connection does not watch it), and
+// reports each forward's context error on ended.
+type cancelCluster struct {
+	*parityCluster
+	ended chan error
+}
+
+func (cc *cancelCluster) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
+	type result struct {
+		rep []byte
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		rep, err := cc.parityCluster.Forward(ctx, to, proto, args)
+		res <- result{rep, err}
+	}()
+	select {
+	case r := <-res:
+		cc.ended <- ctx.Err()
+		return r.rep, r.err
+	case <-ctx.Done():
+		cc.ended <- ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+// TestScriptForwardEndsWithClient: a forwarded script's wait for its
+// reply ends when its client closes the connection (the forward's
+// context is cancelled), though the script goes on on the coordinator.
+func TestScriptForwardEndsWithClient(t *testing.T) {
+	var ccs []*cancelCluster
+	n1, n2, _ := startPairWith(t, func(p *parityCluster) Cluster {
+		cc := &cancelCluster{parityCluster: p, ended: make(chan error, 4)}
+		ccs = append(ccs, cc)
+		return cc
+	})
+	_, theirs := keysOf(1)
+	a := dialRaw(t, n1.addr)
+	a.send(multibulk("EVAL", "while true do end", "1", theirs[0]))
+	for n2.scripts.Running() == 0 {
+		time.Sleep(time.Millisecond) // the script starts on n2; nothing timed is asserted
+	}
+	a.conn.Close()
+	if err := <-ccs[0].ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("forward of a script whose client left ended with %v, want context.Canceled", err)
+	}
+	if n2.scripts.Running() != 1 {
+		t.Errorf("scripts running on n2 after the client left: %d, want 1", n2.scripts.Running())
+	}
+	n2.cancel() // the server's context ends the script, as at shutdown
 }

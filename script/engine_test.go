@@ -150,6 +150,15 @@ func TestConversions(t *testing.T) {
 		{2, "return {tostring(1/0), tostring(-1/0), tostring(0/0), tostring(12345678901234567), tostring(0.1)}", "*5\r\n$3\r\ninf\r\n$4\r\n-inf\r\n$4\r\n-nan\r\n$19\r\n1.2345678901235e+16\r\n$3\r\n0.1\r\n"},
 		{2, "redis.call('set', 'n', 12345678901234567) redis.call('set', 'm', 0.1) return {redis.call('get', 'n'), redis.call('get', 'm')}", "*2\r\n$17\r\n12345678901234568\r\n$19\r\n0.10000000000000001\r\n"},
 		{2, "return redis.error_reply('-ERR x')", "-ERR x\r\n"},
+		{2, "return redis.error_reply('boom')", "-ERR boom\r\n"},
+		{2, "return redis.error_reply('-boom')", "-ERR boom\r\n"},
+		{2, "return redis.error_reply('MY err')", "-MY err\r\n"},
+		{2, "return redis.error_reply('-MY err')", "-MY err\r\n"},
+		{2, "return redis.error_reply('')", "-ERR \r\n"},
+		{2, "return redis.error_reply('MY err\\r\\n')", "-MY err\r\n"},
+		{2, "return {err='X y'}", "-X y\r\n"},
+		{2, "return {err='-X y'}", "--X y\r\n"},
+		{2, "local e = redis.error_reply('boom') return e.err", "$8\r\nERR boom\r\n"},
 	} {
 		got := eval(e, newFake(), tc.proto, tc.body, "k")
 		if got != tc.want {

@@ -345,7 +345,8 @@ func versionNum(v string) int {
 	return n
 }
 
-// replyTable is redis.error_reply / redis.status_reply: {field=s}.
+// replyTable is redis.error_reply / redis.status_reply: {field=s}, an
+// error's s given a code as Redis 7.0 does (errorCoded).
 func replyTable(L *lua.LState, field string) int {
 	t := L.NewTable()
 	s, ok := L.Get(1).(lua.LString)
@@ -353,12 +354,26 @@ func replyTable(L *lua.LState, field string) int {
 		t.RawSetString("err", lua.LString("ERR wrong number or type of arguments"))
 	} else {
 		if field == "err" {
-			s = lua.LString(strings.TrimPrefix(string(s), "-"))
+			s = lua.LString(errorCoded(string(s)))
 		}
 		t.RawSetString(field, s)
 	}
 	L.Push(t)
 	return 1
+}
+
+// errorCoded is redis.error_reply's message as Redis 7.0 makes it
+// (luaRedisErrorReplyCommand, luaPushErrorBuff): with a leading '-'
+// added if missing, "-CODE msg" keeps its code (up to the first space),
+// and a message without a space gets the code ERR; the message is
+// trimmed of CR and LF at both ends.
+func errorCoded(s string) string {
+	s = strings.TrimPrefix(s, "-")
+	code, msg, ok := strings.Cut(s, " ")
+	if !ok {
+		code, msg = "ERR", s
+	}
+	return code + " " + strings.Trim(msg, "\r\n")
 }
 
 func (sb *sandbox) sha1hex(L *lua.LState) int {

@@ -228,3 +228,52 @@ func TestScriptPHPSessionCart(t *testing.T) {
 	}
 	t.Logf("php-redis sessions, locking on: %d concurrent requests in %v, cart = %d items %s … %s", n, took.Round(time.Millisecond), len(cart), cart[0], cart[n-1])
 }
+
+// TestScriptForwardedOutlivesTimeout: in a three-node cluster (request
+// timeout 1 s, so an ordinary forward waits 2 s), a script sent to a node
+// that does not coordinate its key and running 3 s on the coordinator
+// gets its own reply (OK, its SET done), not NOQUORUM; a script looping
+// forever there is killed by SCRIPT KILL sent to the node the client
+// used, and its client gets the killed error.
+func TestScriptForwardedOutlivesTimeout(t *testing.T) {
+	heavy(t)
+	procs := StartCluster(t, 3)
+	ctx := ctxT(t)
+	key := "script:slow"
+	slots := must(procs[0].Client(t).ClusterSlots(ctx).Result())(t)
+	slot := int(must(procs[0].Client(t).ClusterKeySlot(ctx, key).Result())(t))
+	master := slotReplicas(slots, slot)[0]
+	var other *Proc
+	for _, p := range procs {
+		if p.Addr != master {
+			other = p
+			break
+		}
+	}
+	c := other.Client(t, func(o *redis.Options) { o.ReadTimeout = 20 * time.Second })
+	slow := "local t0 = tonumber(redis.call('time')[1]) while tonumber(redis.call('time')[1]) - t0 < 3 do end return redis.call('set', KEYS[1], 'done')"
+	if got, err := c.Eval(ctx, slow, []string{key}).Result(); err != nil || got != "OK" {
+		t.Fatalf("3 s script through %s (coordinator %s) = %v, %v; want OK", other.ID, master, got, err)
+	}
+	if got := must(c.Get(ctx, key).Result())(t); got != "done" {
+		t.Fatalf("GET after the slow script = %q", got)
+	}
+
+	for _, p := range procs {
+		must(p.Client(t).ConfigSet(ctx, "lua-time-limit", "100").Result())(t)
+	}
+	loop := "while true do end"
+	done := make(chan error, 1)
+	go func() { done <- c.Eval(ctx, loop, []string{key}).Err() }()
+	admin := other.Client(t)
+	eventually(t, "SCRIPT KILL through "+other.ID+" kills the script on the coordinator", stepTimeout, func() error {
+		if err := admin.ScriptKill(ctx).Err(); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user") {
+		t.Fatalf("killed script's reply: %v", err)
+	}
+	t.Logf("3 s script through %s (coordinator %s): OK; SCRIPT KILL through %s: killed", other.ID, master, other.ID)
+}

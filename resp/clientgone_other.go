@@ -1,0 +1,9 @@
+//go:build !unix
+
+package resp
+
+import "net"
+
+// clientGone cannot tell on this platform: a long forward then waits
+// until its reply, the server closing or the peer connection breaking.
+func clientGone(net.Conn) bool { return false }
