@@ -462,10 +462,11 @@ func (s *Store) updateLocked(key []byte, fn crdt.Mutator) (prev, next, delta crd
 		return prev, prev, crdt.Object{}, nil, err
 	}
 	next = crdt.Merge(prev, delta)
-	if crdt.Equal(prev, next) {
+	enc := next.Encode()
+	if unchanged(raw, enc, prev) {
 		return prev, prev, delta, noWait, nil
 	}
-	wait, err = s.write(dk, raw, prev, next)
+	wait, err = s.writeEncoded(dk, raw, prev, next, enc)
 	return prev, next, delta, wait, err
 }
 
@@ -554,10 +555,11 @@ func (s *Store) mergeLocked(key []byte, obj crdt.Object) (next crdt.Object, wait
 		return prev, nil, err
 	}
 	next = crdt.Merge(prev, obj)
-	if crdt.Equal(prev, next) {
+	enc := next.Encode()
+	if unchanged(raw, enc, prev) {
 		return prev, noWait, nil
 	}
-	wait, err = s.write(dk, raw, prev, next)
+	wait, err = s.writeEncoded(dk, raw, prev, next, enc)
 	return next, wait, err
 }
 
@@ -571,7 +573,41 @@ func (s *Store) flushed(key []byte) bool { return s.cfg.Flushed != nil && s.cfg.
 // the observer. The caller holds the key's lock. The write is visible when
 // write returns; the returned wait blocks until it is durable.
 func (s *Store) write(dk, prevRaw []byte, prev, next crdt.Object) (wait func() error, err error) {
-	b := s.db.NewBatch()
+	return s.writeEncoded(dk, prevRaw, prev, next, next.Encode())
+}
+
+// unchanged reports whether next, encoded as enc, is the stored state
+// prev, stored as raw (nil if the key has none).
+func unchanged(raw, enc []byte, prev crdt.Object) bool {
+	if raw == nil {
+		return bytes.Equal(enc, prev.Encode())
+	}
+	return bytes.Equal(enc, raw)
+}
+
+// bigBatch is the encoded size from which a write sizes its batch up front
+// rather than letting pebble grow it by doubling (which, for a value of
+// size S, allocates up to 4×S in all and holds 2×S).
+// (The batch is released on Close: pebble's pool drops buffers above its
+// retained maximum.)
+const bigBatch = 64 << 10
+
+// writeEncoded is write with next's encoding, enc, already computed.
+//
+// NB: the callers compare enc with prevRaw instead of crdt.Equal(prev,
+// next), which would encode both objects again: the encoding is
+// canonical, so equal bytes are equal states; were prevRaw ever a
+// non-canonical encoding of an equal state, the write would only rewrite
+// it canonically.
+func (s *Store) writeEncoded(dk, prevRaw []byte, prev, next crdt.Object, enc []byte) (wait func() error, err error) {
+	var b *pebble.Batch
+	if len(enc) >= bigBatch {
+		// NB: not NewBatchWithSize, whose buffer pebble replaces on the
+		// first record by one of the next power of two.
+		b = s.db.NewBatch(pebble.WithInitialSizeBytes(batchHeaderSlack + 3*len(dk) + len(enc)))
+	} else {
+		b = s.db.NewBatch()
+	}
 	pt, nt := s.nextEvent(prev), s.nextEvent(next)
 	if pt != nt && pt != 0 {
 		_ = b.Delete(eventKey(pt, dk), nil)
@@ -579,7 +615,6 @@ func (s *Store) write(dk, prevRaw []byte, prev, next crdt.Object) (wait func() e
 	if nt != 0 && nt != pt {
 		_ = b.Set(eventKey(nt, dk), nil, nil)
 	}
-	enc := next.Encode()
 	_ = b.Set(dk, enc, nil)
 	s.stats.Writes.Add(1)
 	wait, err = s.commit(b)
@@ -603,6 +638,10 @@ func (s *Store) delete(dk, prevRaw []byte, prev crdt.Object) (wait func() error,
 	}
 	return wait, err
 }
+
+// batchHeaderSlack covers a batch's header and its records' kinds,
+// lengths and event-key prefixes.
+const batchHeaderSlack = 128
 
 // commit applies b and returns the wait for its durability.
 //
