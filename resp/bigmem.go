@@ -3,6 +3,8 @@ package resp
 import (
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tidwall/redcon"
 )
@@ -19,13 +21,31 @@ const bigReplyLen = 1 << 20
 // which gives back a big value's memory only over minutes.
 const returnMemoryAfter = 32 << 20
 
+// returnAgainAfter is when a big command's memory is returned once more:
+// what the store's background flush of the value frees comes later.
+const returnAgainAfter = 10 * time.Second
+
+// returnAgain is set while a second return is scheduled.
+var returnAgain atomic.Bool
+
 // returning serialises returnMemory: one forced collection at a time is
 // enough for any number of big commands ending together.
 var returning sync.Mutex
 
 // returnMemory collects garbage and returns the free memory to the
 // operating system, unless another connection is doing so already.
+// It schedules one more return after returnAgainAfter.
 func (s *Server) returnMemory() {
+	if returnAgain.CompareAndSwap(false, true) {
+		time.AfterFunc(returnAgainAfter, func() {
+			returnAgain.Store(false)
+			freeOSMemory()
+		})
+	}
+	freeOSMemory()
+}
+
+func freeOSMemory() {
 	if !returning.TryLock() {
 		return
 	}
