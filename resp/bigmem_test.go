@@ -82,3 +82,46 @@ func TestBigValueRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxMemoryOOM: with maxmemory set below what the Go heap already
+// holds, a denyoom write (SET) gets Redis's -OOM reply and writes nothing,
+// while reads and DEL (not denyoom) still run; in MULTI the refused
+// command aborts EXEC as in Redis; maxmemory 0 lifts the limit. (Redis
+// 7.0 with maxmemory 1 gives the same replies.) A limit above the heap
+// refuses only a write whose copies would cross it.
+func TestMaxMemoryOOM(t *testing.T) {
+	ts := startServer(t, Config{})
+	r := dialRaw(t, ts.addr)
+	const oom = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+	if got := r.do("SET", "k", "v"); got != "+OK\r\n" {
+		t.Fatalf("SET before maxmemory: %q", got)
+	}
+	if got := r.do("CONFIG", "SET", "maxmemory", "1"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET maxmemory 1: %q", got)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"SET", "k", "w"}, oom},
+		{[]string{"GET", "k"}, "$1\r\nv\r\n"},
+		{[]string{"MULTI"}, "+OK\r\n"},
+		{[]string{"SET", "k", "w"}, oom},
+		{[]string{"EXEC"}, "-EXECABORT Transaction discarded because of previous errors.\r\n"},
+		{[]string{"DEL", "k"}, ":1\r\n"},
+		{[]string{"CONFIG", "SET", "maxmemory", "0"}, "+OK\r\n"},
+		{[]string{"SET", "k", "w"}, "+OK\r\n"},
+		{[]string{"CONFIG", "SET", "maxmemory", "256mb"}, "+OK\r\n"},
+		{[]string{"SET", "k", "x"}, "+OK\r\n"},
+	} {
+		if got := r.do(c.args...); got != c.want {
+			t.Fatalf("%q: got %q, want %q", c.args, got, c.want)
+		}
+	}
+	// Under 256 MB, a 150 MB value is refused (its two copies on top of
+	// the heap would cross the limit); the value is not sent, only the
+	// check is run (the slice is never touched, so costs no memory).
+	if !(&Conn{srv: ts.Server}).overMaxMemory(ts.cmds["set"], [][]byte{[]byte("SET"), []byte("k"), make([]byte, 150<<20)}) {
+		t.Fatal("a 150 MB SET under maxmemory 256mb is not refused")
+	}
+}

@@ -315,9 +315,12 @@
 // file)/HELP over a table of Params (cmd_config.go; this package's own:
 // maxclients, timeout, maxmemory, maxmemory-policy, slowlog-*,
 // latency-monitor-threshold, latency-tracking*, in cmd_admin.go).
-// maxmemory is accepted and shown in INFO memory but not enforced: the
-// data lives in pebble on disk, and dynakv evicts nothing (only
-// maxmemory-policy noeviction is accepted).
+// maxmemory bounds the Go heap, not the data set (which lives in pebble
+// on disk): a command flagged denyoom whose arguments, with the copies the
+// write makes on its way to the store, would push the heap beyond it gets
+// Redis's "-OOM command not allowed when used memory > 'maxmemory'." (in
+// MULTI it is refused when queued and EXEC aborts, as in Redis). dynakv
+// evicts nothing (only maxmemory-policy noeviction is accepted).
 //
 // Every command a client connection runs passes through Conn.observe,
 // which exec defers (callstats.go): INFO commandstats (calls, usec,
