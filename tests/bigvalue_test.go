@@ -128,9 +128,11 @@ func procMemMB(t *testing.T, pid int) (hwm, rss int64) {
 // 17× for 512 MiB when the framing guard and redcon's reader each grew a
 // buffer by appending), and the memory is returned afterwards: VmRSS falls
 // back to within a bound of where it started (it used to stay at its
-// peak). Bounds have headroom over the measured figures (about 6× at peak,
-// 1–3× after, pebble's flush of the value being the largest remaining
-// part); the figures are logged. Heavy tier (DYNAKV_E2E=1).
+// peak). Bounds have headroom over the figures measured on a lone node
+// (about 6× at peak and 1–3× after, against 11× and 11× before; what
+// remains is pebble's: the value's batch kept as a flushable memtable
+// until its flush, the flush's own copies, and the block read back by
+// GET); the figures are logged. Heavy tier (DYNAKV_E2E=1).
 func TestBigValueMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves a 256 MiB value")
@@ -172,7 +174,7 @@ func TestBigValueMemory(t *testing.T) {
 		t.Errorf("VmHWM rose by %d MiB, more than %d× the %d MiB value", hwm-before, maxPeak, sizeMB)
 	}
 
-	const maxAfter = 2 // × the value
+	const maxAfter = 4 // × the value
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, rss = procMemMB(t, pid)
