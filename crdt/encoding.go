@@ -78,6 +78,16 @@ func FromDVV(d dvv.Object) Object {
 // format 3.
 func (o Object) Encode() []byte { return o.AppendEncode(nil) }
 
+// EncodedLen returns len(o.Encode()) for a plain string object (one
+// encoded as dvv's format), computed without encoding it, or -1 for any
+// other object.
+func (o Object) EncodedLen() int {
+	if d, ok := o.DVV(); ok {
+		return d.EncodedLen()
+	}
+	return -1
+}
+
 // AppendEncode appends the encoding of o to dst.
 func (o Object) AppendEncode(dst []byte) []byte {
 	if d, ok := o.DVV(); ok {

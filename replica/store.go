@@ -462,10 +462,10 @@ func (s *Store) updateLocked(key []byte, fn crdt.Mutator) (prev, next, delta crd
 		return prev, prev, crdt.Object{}, nil, err
 	}
 	next = crdt.Merge(prev, delta)
-	if crdt.Equal(prev, next) {
+	changed, wait, err := s.put(dk, raw, prev, next)
+	if err == nil && !changed {
 		return prev, prev, delta, noWait, nil
 	}
-	wait, err = s.write(dk, raw, prev, next)
 	return prev, next, delta, wait, err
 }
 
@@ -554,10 +554,10 @@ func (s *Store) mergeLocked(key []byte, obj crdt.Object) (next crdt.Object, wait
 		return prev, nil, err
 	}
 	next = crdt.Merge(prev, obj)
-	if crdt.Equal(prev, next) {
+	changed, wait, err := s.put(dk, raw, prev, next)
+	if err == nil && !changed {
 		return prev, noWait, nil
 	}
-	wait, err = s.write(dk, raw, prev, next)
 	return next, wait, err
 }
 
@@ -571,7 +571,91 @@ func (s *Store) flushed(key []byte) bool { return s.cfg.Flushed != nil && s.cfg.
 // the observer. The caller holds the key's lock. The write is visible when
 // write returns; the returned wait blocks until it is durable.
 func (s *Store) write(dk, prevRaw []byte, prev, next crdt.Object) (wait func() error, err error) {
-	b := s.db.NewBatch()
+	return s.writeEncoded(dk, prevRaw, prev, next, next.Encode())
+}
+
+// unchanged reports whether next, encoded as enc, is the stored state
+// prev, stored as raw (nil if the key has none).
+func unchanged(raw, enc []byte, prev crdt.Object) bool {
+	if raw == nil {
+		return bytes.Equal(enc, prev.Encode())
+	}
+	return bytes.Equal(enc, raw)
+}
+
+// bigBatch is the encoded size from which a write sizes its batch up front
+// rather than letting pebble grow it by doubling (which, for a value of
+// size S, allocates up to 4×S in all and holds 2×S), and encodes a plain
+// string object straight into it (put). It is above pebble's default
+// retained batch size (1 MiB), so such buffers are never pooled.
+const bigBatch = 2 << 20
+
+// put stores next in place of prev as write does, unless it is the same
+// state (changed is then false and nothing is written).
+//
+// NB: it compares next's encoding with prevRaw instead of calling
+// crdt.Equal(prev, next), which would encode both objects again: the
+// encoding is canonical, so equal bytes are equal states; were prevRaw
+// ever a non-canonical encoding of an equal state, put would only rewrite
+// it canonically. A big plain string object is encoded straight into the
+// batch (its length is known beforehand), so the value is not held a
+// third time in a separate encoding.
+func (s *Store) put(dk, prevRaw []byte, prev, next crdt.Object) (changed bool, wait func() error, err error) {
+	if n := next.EncodedLen(); n >= bigBatch {
+		b := s.newBatch(len(dk), n)
+		op := b.SetDeferred(len(dk), n)
+		copy(op.Key, dk)
+		if enc := next.AppendEncode(op.Value[:0]); len(enc) == n {
+			if unchanged(prevRaw, enc, prev) {
+				b.Close()
+				return false, noWait, nil
+			}
+			_ = op.Finish()
+			wait, err = s.finishWrite(b, dk, prevRaw, prev, next, enc)
+			return true, wait, err
+		}
+		b.Close() // NB: EncodedLen was wrong; encode the ordinary way
+	}
+	enc := next.Encode()
+	if unchanged(prevRaw, enc, prev) {
+		return false, noWait, nil
+	}
+	wait, err = s.writeEncoded(dk, prevRaw, prev, next, enc)
+	return true, wait, err
+}
+
+// writeEncoded is write with next's encoding, enc, already computed.
+func (s *Store) writeEncoded(dk, prevRaw []byte, prev, next crdt.Object, enc []byte) (wait func() error, err error) {
+	b := s.newBatch(len(dk), len(enc))
+	_ = b.Set(dk, enc, nil)
+	return s.finishWrite(b, dk, prevRaw, prev, next, enc)
+}
+
+// newBatch returns a batch for a write of an object of encLen bytes at a
+// data key of keyLen bytes, sized up front if it is big.
+//
+// NB: the size is the power of two pebble's Batch.init picks for the
+// first record (the object's; event entries follow it), or more: with less,
+// init replaces the buffer by one of that size (NewBatchWithSize alone
+// saves nothing). The options (WithInitialSizeBytes) are not used: pebble
+// keeps them in the pooled Batch, and every later batch would start that
+// big. The buffer's unused tail is never touched. Being over pebble's
+// retained maximum (1 MiB), the buffer is not pooled after Close either,
+// so an encoding in it stays valid for the observer.
+func (s *Store) newBatch(keyLen, encLen int) *pebble.Batch {
+	if encLen < bigBatch {
+		return s.db.NewBatch()
+	}
+	n := 1 << 10
+	for n < batchHeaderSlack+3*keyLen+encLen {
+		n *= 2
+	}
+	return s.db.NewBatchWithSize(n)
+}
+
+// finishWrite adds to b, which holds next's record (encoded as enc), its
+// event index entry, commits it and tells the observer.
+func (s *Store) finishWrite(b *pebble.Batch, dk, prevRaw []byte, prev, next crdt.Object, enc []byte) (wait func() error, err error) {
 	pt, nt := s.nextEvent(prev), s.nextEvent(next)
 	if pt != nt && pt != 0 {
 		_ = b.Delete(eventKey(pt, dk), nil)
@@ -579,8 +663,6 @@ func (s *Store) write(dk, prevRaw []byte, prev, next crdt.Object) (wait func() e
 	if nt != 0 && nt != pt {
 		_ = b.Set(eventKey(nt, dk), nil, nil)
 	}
-	enc := next.Encode()
-	_ = b.Set(dk, enc, nil)
 	s.stats.Writes.Add(1)
 	wait, err = s.commit(b)
 	if err == nil && s.cfg.Observer != nil {
@@ -603,6 +685,10 @@ func (s *Store) delete(dk, prevRaw []byte, prev crdt.Object) (wait func() error,
 	}
 	return wait, err
 }
+
+// batchHeaderSlack covers a batch's header and its records' kinds,
+// lengths and event-key prefixes.
+const batchHeaderSlack = 128
 
 // commit applies b and returns the wait for its durability.
 //

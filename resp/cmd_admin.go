@@ -176,9 +176,10 @@ func (s *Server) registerAdminParams() {
 	s.addParam(intParam("slowlog-log-slower-than", &a.slow.slower, -1, math.MaxInt64, nil))
 	s.addParam(intParam("slowlog-max-len", &a.slow.maxLen, 0, math.MaxInt64, a.slow.trim))
 	s.addParam(intParam("latency-monitor-threshold", &a.latency.threshold, 0, math.MaxInt64, nil))
-	// maxmemory is accepted and reported (INFO memory) but not enforced:
-	// dynakv keeps its data in pebble on disk, so the Go heap is not the
-	// data set Redis's maxmemory bounds, and dynakv evicts nothing.
+	// maxmemory bounds the Go heap a write may push memory to
+	// (overMaxMemory: denyoom commands get -OOM). dynakv keeps its data in
+	// pebble on disk, so the heap is not the data set Redis's maxmemory
+	// bounds, and dynakv evicts nothing.
 	s.addParam(Param{Name: "maxmemory", Get: func() string { return strconv.FormatInt(a.maxMemory.Load(), 10) }, Set: func(x string) error {
 		n, ok := parseMemory(x)
 		if !ok {

@@ -205,6 +205,9 @@ func (c *Conn) exec(args [][]byte) {
 	defer c.observe(c.begin(), args) // INFO commandstats, SLOWLOG, CLIENT REPLY… (callstats.go)
 	s := c.srv
 	cmd, msg := c.resolve(args)
+	if msg == "" && c.overMaxMemory(cmd, args) { // maxmemory (maxmemory.go)
+		msg = msgOOM
+	}
 	if c.queueTx(cmd, msg, args) { // MULTI's queue (cmd_tx.go)
 		return
 	}

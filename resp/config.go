@@ -194,5 +194,6 @@ func (c *Config) frameLimits() frameLimits {
 		maxArgs:   c.MaxArgs,
 		maxInline: c.MaxInlineLen,
 		maxQuery:  c.MaxQueryBuffer,
+		bigArg:    bigArgLen,
 	}
 }

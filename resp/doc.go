@@ -22,6 +22,20 @@
 // commands ("*0", "*-1", blank lines) dropped. Hence redcon only ever
 // parses well-formed, complete multibulk commands, once each.
 //
+// Big commands, those with an argument of at least 1 MiB (bigArgLen),
+// bypass redcon's reader, which would hold such a command two to four
+// times over (a buffer grown by doubling, then a copy of the command).
+// The framer builds their arguments itself, each in a buffer sized once
+// from its announced length (as Redis does for big arguments), queues
+// them and lets through in their place a placeholder command whose name
+// is random per process (bigMarker); the handler swaps the queued
+// arguments back in (bigCommand) before anything else sees the command.
+// Replies of 1 MiB or more are written straight to the socket after what
+// redcon buffered, not copied into redcon's writer; after a command or
+// reply of 32 MiB or more the freed memory is returned to the operating
+// system at once and again 10 s later (debug.FreeOSMemory; see
+// bigmem.go).
+//
 // On a violation the commands before it are still executed and answered
 // in order, then the client gets Redis's error reply ("-ERR Protocol error:
 // invalid bulk length", …) and the connection is closed. MaxClients and
@@ -324,9 +338,12 @@
 // file)/HELP over a table of Params (cmd_config.go; this package's own:
 // maxclients, timeout, maxmemory, maxmemory-policy, slowlog-*,
 // latency-monitor-threshold, latency-tracking*, in cmd_admin.go).
-// maxmemory is accepted and shown in INFO memory but not enforced: the
-// data lives in pebble on disk, and dynakv evicts nothing (only
-// maxmemory-policy noeviction is accepted). Read-only: hz (10, Redis's
+// maxmemory bounds the Go heap, not the data set (which lives in pebble
+// on disk): a command flagged denyoom whose arguments, with the copies the
+// write makes on its way to the store, would push the heap beyond it gets
+// Redis's "-OOM command not allowed when used memory > 'maxmemory'." (in
+// MULTI it is refused when queued and EXEC aborts, as in Redis). dynakv
+// evicts nothing (only maxmemory-policy noeviction is accepted). Read-only: hz (10, Redis's
 // default: dynakv has no server cron), port and bind (the first
 // listener's address, "*" for a wildcard), databases, appendonly (no:
 // CONFIG SET appendonly is refused), proto-max-bulk-len. save is

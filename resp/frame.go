@@ -43,6 +43,13 @@ type frameLimits struct {
 	maxArgs   int64 // most arguments in one command
 	maxInline int   // longest inline command line (before '\n')
 	maxQuery  int64 // largest command, all framing included
+
+	// bigArg, if positive, is the size from which an argument makes its
+	// command big: the framer builds such a command's arguments itself,
+	// each in a buffer sized once from its announced length, queues them
+	// (takeBig) and lets through a placeholder (bigMarker) in its place,
+	// so neither it nor redcon grows a buffer by appending to hold it.
+	bigArg int64
 }
 
 type frameState uint8
@@ -88,6 +95,14 @@ type framer struct {
 	ends  []int  // scratch: ends of the inline arguments in tok
 	err   *ProtocolError
 
+	// The big command in progress (nil if none): its arguments so far,
+	// and how many bytes of framing and data it has taken that are not in
+	// buf. big holds the big commands let through as placeholders, in
+	// order, until takeBig hands them out.
+	cur    [][]byte
+	curLen int64
+	big    [][][]byte
+
 	// in counts the bytes fed; onBoundary, if set (by tests), is called
 	// at the end of every command, with whether it was let through.
 	in         int64
@@ -130,11 +145,17 @@ const maxKeptBuffer = 64 << 10
 func (f *framer) fail(e *ProtocolError) {
 	f.err = e
 	f.buf = f.buf[:f.ready] // drop the partial command
+	f.cur, f.curLen = nil, 0
 }
 
 // complete marks the end of a command; rest is the unread input after it.
 func (f *framer) complete(rest []byte, emitted bool) {
 	f.st = stStart
+	if emitted && f.cur != nil {
+		f.big = append(f.big, f.cur)
+		f.cur, f.curLen = nil, 0
+		f.buf = append(f.buf[:f.ready], bigPlaceholder...)
+	}
 	if emitted {
 		f.ready = len(f.buf)
 	} else {
@@ -242,7 +263,7 @@ func (f *framer) feed(p []byte) {
 				f.fail(errInvalidBulk)
 				return
 			}
-			if int64(len(f.buf)-f.ready)+1+n+2 > f.lim.maxQuery {
+			if int64(len(f.buf)-f.ready)+f.curLen+1+n+2 > f.lim.maxQuery {
 				f.fail(errQueryBuffer)
 				return
 			}
@@ -250,10 +271,27 @@ func (f *framer) feed(p []byte) {
 			p = p[1:]
 			f.bulk = n
 			f.st = stData
+			if f.cur == nil && f.lim.bigArg > 0 && n >= f.lim.bigArg {
+				f.cur = parseFramed(f.buf[f.ready:])
+			}
+			if f.cur != nil {
+				// NB: sized once from the announced length, as Redis
+				// does for big arguments; pages are touched only as the
+				// bytes arrive.
+				f.curLen += int64(len(f.buf) - f.ready)
+				f.buf = f.buf[:f.ready]
+				f.cur = append(f.cur, make([]byte, 0, n))
+			}
 
 		case stData:
 			k := min(f.bulk, int64(len(p)))
-			f.buf = append(f.buf, p[:k]...)
+			if f.cur != nil {
+				a := &f.cur[len(f.cur)-1]
+				*a = append(*a, p[:k]...)
+				f.curLen += k
+			} else {
+				f.buf = append(f.buf, p[:k]...)
+			}
 			f.bulk -= k
 			p = p[k:]
 			if f.bulk == 0 {
@@ -322,6 +360,44 @@ func (f *framer) endInline(rest []byte) {
 		f.line, f.tok = nil, nil
 	}
 	f.complete(rest, true)
+}
+
+// takeBig returns the arguments of the oldest big command let through as
+// a placeholder and not yet taken, or nil if there is none.
+func (f *framer) takeBig() [][]byte {
+	if len(f.big) == 0 {
+		return nil
+	}
+	args := f.big[0]
+	f.big[0] = nil
+	f.big = f.big[1:]
+	if len(f.big) == 0 {
+		f.big = nil
+	}
+	return args
+}
+
+// parseFramed returns copies of the complete arguments in cmd, the framed
+// start of a multibulk command in the framer's canonical form ("*<n>\r\n"
+// then "$<len>\r\n<data>\r\n" each), ignoring an incomplete argument at
+// its end. The result is never nil.
+func parseFramed(cmd []byte) [][]byte {
+	args := [][]byte{}
+	i := bytes.IndexByte(cmd, '\n') + 1
+	for i < len(cmd) && cmd[i] == '$' {
+		j := bytes.IndexByte(cmd[i:], '\r')
+		if j < 0 || i+j+1 >= len(cmd) {
+			break
+		}
+		n, _ := parseStrictInt(cmd[i+1 : i+j])
+		start := i + j + 2
+		if int64(len(cmd)-start) < n+2 {
+			break
+		}
+		args = append(args, bytes.Clone(cmd[start:start+int(n)]))
+		i = start + int(n) + 2
+	}
+	return args
 }
 
 func appendArrayHeader(b []byte, n int) []byte {

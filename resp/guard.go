@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"net"
 	"sync"
@@ -10,6 +12,39 @@ import (
 
 // readBufferSize is how much a connection reads from the network at once.
 const readBufferSize = 16 << 10
+
+// bigArgLen is the size from which an argument makes its command big
+// (frameLimits.bigArg): such commands bypass redcon's reader, which would
+// hold them twice or more (a buffer grown by doubling, then a copy).
+const bigArgLen = 1 << 20
+
+// bigMarker is the name of the placeholder command the framer lets through
+// in place of a big command: random per process, so no client can send it.
+var bigMarker = func() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "\x00dynakv-big-" + hex.EncodeToString(b[:])
+}()
+
+// bigPlaceholder is the framed placeholder command.
+var bigPlaceholder = string(appendBulkBytes(appendArrayHeader(nil, 1), []byte(bigMarker)))
+
+// bigCommand returns the arguments of the big command args stands for
+// (the next one the framer queued) if args is the placeholder, else args.
+// It is called on the connection's redcon goroutine, the one that reads.
+func bigCommand(rc interface{ NetConn() net.Conn }, args [][]byte) ([][]byte, bool) {
+	if len(args) != 1 || string(args[0]) != bigMarker {
+		return args, false
+	}
+	g, ok := rc.NetConn().(*guardConn)
+	if !ok {
+		return args, false
+	}
+	if big := g.f.takeBig(); big != nil {
+		return big, true
+	}
+	return args, false
+}
 
 // guardConn is a client connection as redcon sees it: Read returns only
 // what the framer let through, so redcon's reader never sees a malformed,

@@ -337,9 +337,14 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 	if p := c.push.Load(); p != nil {
 		p.hold() // push mode: what is published meanwhile follows the reply
 	}
-	c.serve(cmd.Args)
+	args, big := bigCommand(rc, cmd.Args)
+	c.serve(args)
+	big = big && argsLen(args) >= returnMemoryAfter || len(c.out) >= returnMemoryAfter
+	args = nil
 	if p := c.push.Load(); p != nil {
 		p.release(c.out) // replies and pushes share one ordered outbox
+	} else if len(c.out) >= bigReplyLen {
+		writeDirect(rc, c.out)
 	} else {
 		rc.WriteRaw(c.out)
 	}
@@ -347,6 +352,9 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 		c.out = nil
 	} else {
 		c.out = c.out[:0]
+	}
+	if big {
+		s.returnMemory()
 	}
 	if c.quit {
 		if p := c.push.Load(); p != nil {

@@ -282,3 +282,31 @@ func DecodeTokenVia(tok string) (VV, string, error) {
 	}
 	return v, via, nil
 }
+
+// EncodedLen returns len(o.Encode()) without encoding o.
+func (o Object) EncodedLen() int {
+	actors := o.Context.actors()
+	n := 1 + uvarintLen(uint64(len(actors)))
+	for _, a := range actors {
+		n += uvarintLen(uint64(len(a))) + len(a) + uvarintLen(o.Context[a])
+	}
+	n += uvarintLen(uint64(len(o.Siblings)))
+	for _, s := range o.Siblings {
+		idx, _ := slices.BinarySearch(actors, s.Dot.Actor)
+		n += uvarintLen(uint64(idx)) + uvarintLen(s.Dot.Counter) + varintLen(s.Timestamp) + varintLen(s.Expiry) + 1
+		if !s.Tombstone {
+			n += uvarintLen(uint64(len(s.Value))) + len(s.Value)
+		}
+	}
+	return n
+}
+
+func uvarintLen(v uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], v)
+}
+
+func varintLen(v int64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutVarint(b[:], v)
+}

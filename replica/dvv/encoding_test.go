@@ -36,6 +36,9 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		if app := o.AppendEncode([]byte("prefix")); !bytes.Equal(app, append([]byte("prefix"), enc...)) {
 			t.Fatalf("object %d: AppendEncode differs from Encode", i)
 		}
+		if n := o.EncodedLen(); n != len(enc) {
+			t.Fatalf("object %d: EncodedLen %d, encoding of %d bytes", i, n, len(enc))
+		}
 	}
 }
 
