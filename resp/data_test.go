@@ -530,7 +530,7 @@ func TestErrorMapping(t *testing.T) {
 	}{
 		{fmt.Errorf("%w: 1 of 2 replicas answered", coordinator.ErrNoQuorum), "NOQUORUM coordinator: not enough replicas answered: 1 of 2 replicas answered"},
 		{coordinator.ErrQuorumRange, "ERR R and W must be between 1 and N"},
-		{fmt.Errorf("wrapped: %w", coordinator.ErrNotReplica), "ERR wrapped: coordinator: this node is not a replica of the key"},
+		{fmt.Errorf("wrapped: %w", coordinator.ErrNotReplica), "TRYAGAIN wrapped: coordinator: this node is not a replica of the key"},
 		{fmt.Errorf("%w: forged", peer.ErrBadContext), "ERR invalid context token"},
 		{fmt.Errorf("%w: bad", dvv.ErrBadToken), "ERR invalid context token"},
 		{fmt.Errorf("disk on fire\r\nline two"), "ERR disk on fire  line two"},

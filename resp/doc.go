@@ -327,8 +327,10 @@
 // a float", …); coordinator.ErrNoQuorum →
 // "-NOQUORUM <text>"; coordinator.ErrQuorumRange → "-ERR R and W must be
 // between 1 and N"; dvv.ErrBadToken and replica.ErrBadContext → "-ERR
-// invalid context token"; coordinator.ErrNotReplica and anything else →
-// "-ERR <text>". An error reply of a forwarded command is relayed as it
+// invalid context token"; coordinator.ErrNotReplica (the ring changed
+// between routing a write here and running it; nothing was written) →
+// "-TRYAGAIN <text>", which routeWrite retries like a forwarding loop;
+// anything else → "-ERR <text>". An error reply of a forwarded command is relayed as it
 // is. Newlines in error texts become spaces.
 //
 // # Server and admin commands

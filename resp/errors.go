@@ -59,7 +59,10 @@ func errorReply(err error) string {
 	case errors.Is(err, dvv.ErrBadToken), errors.Is(err, peer.ErrBadContext):
 		return msgBadToken
 	case errors.Is(err, coordinator.ErrNotReplica):
-		return "ERR " + err.Error()
+		// The ring changed between routing the write here and running it:
+		// nothing was written, and routing again finds the key's replicas
+		// (routeWrite retries on this code; a cluster client would too).
+		return codeForwardLoop + " " + err.Error()
 	case errors.Is(err, context.Canceled):
 		return msgShuttingDown
 	}

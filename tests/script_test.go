@@ -111,16 +111,7 @@ func TestScriptGoRedisThroughOtherNode(t *testing.T) {
 	procs := StartCluster(t, 3)
 	ctx := ctxT(t)
 	key := "script:counter"
-	slots := must(procs[0].Client(t).ClusterSlots(ctx).Result())(t)
-	slot := int(must(procs[0].Client(t).ClusterKeySlot(ctx, key).Result())(t))
-	master := slotReplicas(slots, slot)[0]
-	var other *Proc
-	for _, p := range procs {
-		if p.Addr != master {
-			other = p
-			break
-		}
-	}
+	master, other := coordinatorAndOther(t, procs, key)
 	c := other.Client(t)
 	s := redis.NewScript("return redis.call('incrby', KEYS[1], ARGV[1])")
 	for i := 1; i <= 3; i++ {
@@ -240,16 +231,7 @@ func TestScriptForwardedOutlivesTimeout(t *testing.T) {
 	procs := StartCluster(t, 3)
 	ctx := ctxT(t)
 	key := "script:slow"
-	slots := must(procs[0].Client(t).ClusterSlots(ctx).Result())(t)
-	slot := int(must(procs[0].Client(t).ClusterKeySlot(ctx, key).Result())(t))
-	master := slotReplicas(slots, slot)[0]
-	var other *Proc
-	for _, p := range procs {
-		if p.Addr != master {
-			other = p
-			break
-		}
-	}
+	master, other := coordinatorAndOther(t, procs, key)
 	c := other.Client(t, func(o *redis.Options) { o.ReadTimeout = 20 * time.Second })
 	slow := "local t0 = tonumber(redis.call('time')[1]) while tonumber(redis.call('time')[1]) - t0 < 3 do end return redis.call('set', KEYS[1], 'done')"
 	if got, err := c.Eval(ctx, slow, []string{key}).Result(); err != nil || got != "OK" {
@@ -276,4 +258,21 @@ func TestScriptForwardedOutlivesTimeout(t *testing.T) {
 		t.Fatalf("killed script's reply: %v", err)
 	}
 	t.Logf("3 s script through %s (coordinator %s): OK; SCRIPT KILL through %s: killed", other.ID, master, other.ID)
+}
+
+// coordinatorAndOther returns the address of key's coordinator (its
+// master in CLUSTER SLOTS) and a node that is not it.
+func coordinatorAndOther(t *testing.T, procs []*Proc, key string) (string, *Proc) {
+	t.Helper()
+	ctx := ctxT(t)
+	slots := must(procs[0].Client(t).ClusterSlots(ctx).Result())(t)
+	slot := int(must(procs[0].Client(t).ClusterKeySlot(ctx, key).Result())(t))
+	master := slotReplicas(slots, slot)[0]
+	for _, p := range procs {
+		if p.Addr != master {
+			return master, p
+		}
+	}
+	t.Fatalf("every node is %s", master)
+	return "", nil
 }
