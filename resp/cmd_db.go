@@ -2,7 +2,6 @@ package resp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -209,8 +208,9 @@ func (c *Conn) forwardArgs(args [][]byte) [][]byte {
 // key does not exist there, then deleted here; 1 if moved, 0 if the key
 // is absent here or present there. Both stored keys share the key's slot,
 // so one coordinator runs the read, the write and the delete as one unit
-// under the key's lock (runUnit). The value is rewritten by type (string,
-// counter value, hash fields, set members) with the key's expiry.
+// under the key's lock (runUnit). The value moves as RENAME and COPY move
+// it (valueOf, keyValue.write): by type, with its fields' and its own
+// expiry.
 func cmdMove(c *Conn, args [][]byte) {
 	db, msg := parseDB(args[2])
 	if msg != "" {
@@ -218,17 +218,10 @@ func cmdMove(c *Conn, args [][]byte) {
 		return
 	}
 	if db == c.db {
-		c.WriteError("ERR source and destination objects are the same")
+		c.WriteError(msgSameObject)
 		return
 	}
-	var moved bool
-	var err error
-	c.runUnit([][]byte{args[1]}, func() { moved, err = c.move(args[1], db) })
-	if errors.Is(err, errMoveType) {
-		c.WriteError("ERR MOVE of a " + strings.TrimPrefix(err.Error(), errMoveType.Error()+": ") + " key is not supported by dynakv yet")
-		return
-	}
-	c.replyWrote(moved, err)
+	c.runUnit([][]byte{args[1]}, func() { c.replyWrote(c.move(args[1], db)) })
 }
 
 // move is MOVE's unit: see cmdMove.
@@ -237,29 +230,18 @@ func (c *Conn) move(key []byte, db int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	now := c.now()
-	if !crdt.Live(src, now) {
-		return false, nil
+	v, ok, err := valueOf(src, c.now())
+	if err != nil || !ok {
+		return false, err
 	}
 	dstKey := ring.StoredKey(db, c.srv.databases().Epoch(db), key)
-	dst, err := c.srv.b.Get(c.srv.ctx, dstKey, coordinator.ReadOptions{})
-	if err != nil {
-		return false, err
-	}
-	if crdt.Live(dst, now) {
-		return false, nil
-	}
-	write, err := rewrite(src, now)
-	if err != nil {
-		return false, err
-	}
 	written := false
-	if _, _, err := c.srv.b.Update(c.srv.ctx, dstKey, coordinator.WriteOptions{ReadFirst: true}, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+	if _, _, err := c.srv.b.Update(c.Context(), dstKey, coordinator.WriteOptions{ReadFirst: true}, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		if crdt.Live(cur, st.Now) {
-			return crdt.Object{}, nil // written there meanwhile
+			return crdt.Object{}, nil // the key exists there: nothing moves
 		}
 		written = true
-		return write(cur, st)
+		return v.write(cur, st)
 	}); err != nil {
 		return false, err
 	}
@@ -269,57 +251,6 @@ func (c *Conn) move(key []byte, db int) (bool, error) {
 	_, err = c.del(key)
 	return err == nil, err
 }
-
-// rewrite returns a mutator that writes o's current value (as its type's
-// write commands would) and its expiry into an absent key.
-func rewrite(o crdt.Object, now int64) (crdt.Mutator, error) {
-	var first crdt.Mutator
-	switch crdt.TypeOf(o, now) {
-	case crdt.KindString:
-		v, _, err := crdt.Get(o, now)
-		if err != nil {
-			return nil, err
-		}
-		first = func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-			d, _, err := crdt.Set(cur, st, v, crdt.SetOptions{})
-			return d, err
-		}
-	case crdt.KindHash:
-		fs, err := crdt.HGetAll(o, now)
-		if err != nil {
-			return nil, err
-		}
-		first = func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-			d, _, err := crdt.HSet(cur, st, fs)
-			return d, err
-		}
-	case crdt.KindSet:
-		ms, err := crdt.Members(o, now)
-		if err != nil {
-			return nil, err
-		}
-		first = func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-			d, _, err := crdt.SAdd(cur, st, ms)
-			return d, err
-		}
-	default:
-		return nil, fmt.Errorf("%w: %s", errMoveType, crdt.TypeOf(o, now))
-	}
-	at, has := crdt.Expiry(o, now)
-	return func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-		d, err := first(cur, st)
-		if err != nil || !has {
-			return d, err
-		}
-		return chain(cur, st, d, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
-			d, _ := crdt.Expire(cur, st, at, crdt.ExpireAlways)
-			return d, nil
-		})
-	}, nil
-}
-
-// errMoveType reports a MOVE of a type rewrite does not know yet.
-var errMoveType = errors.New("resp: MOVE of an unsupported type")
 
 // cmdSwapDB is SWAPDB, refused: swapping two databases would be a
 // cluster-wide atomic rename of every key of both, which no replica can

@@ -64,6 +64,18 @@ func valueOf(o crdt.Object, now int64) (v keyValue, ok bool, err error) {
 	return v, true, nil
 }
 
+// loadValue reads key's value (valueOf at the backend's clock), counting
+// the lookup as a keyspace hit or miss.
+func (c *Conn) loadValue(key []byte) (v keyValue, ok bool, err error) {
+	o, err := c.load(key)
+	if err != nil {
+		return v, false, err
+	}
+	v, ok, err = valueOf(o, c.now())
+	c.srv.countLookup(ok)
+	return v, ok, err
+}
+
 // write is the mutator that makes v the key's value: it supersedes
 // everything cur holds (crdt.Del), then writes v's value, its fields'
 // deadlines and its own, each step a further dot of the same write.
@@ -139,14 +151,7 @@ func renameCmd(nx bool) HandlerFunc {
 }
 
 func (c *Conn) rename(src, dst []byte, nx bool) {
-	o, err := c.load(src)
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	now := c.now()
-	v, ok, err := valueOf(o, now)
-	c.srv.countLookup(ok)
+	v, ok, err := c.loadValue(src)
 	switch {
 	case err != nil:
 		c.WriteErr(err)
@@ -229,13 +234,7 @@ func cmdCopy(c *Conn, args [][]byte) {
 // copyKey copies src of the connection's database to dst of database
 // dstDB (the same slot, so this coordinator's, whatever the database).
 func (c *Conn) copyKey(src, dst []byte, dstDB int, replace bool) {
-	o, err := c.load(src)
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	v, ok, err := valueOf(o, c.now())
-	c.srv.countLookup(ok)
+	v, ok, err := c.loadValue(src)
 	switch {
 	case err != nil:
 		c.WriteErr(err)
@@ -280,13 +279,7 @@ func cmdTouch(c *Conn, args [][]byte) { cmdExists(c, args) }
 // Redis 7.0's payload cannot carry them. The key's own expiry is not in
 // a payload (RESTORE takes it), as in Redis.
 func cmdDump(c *Conn, args [][]byte) {
-	o, err := c.load(args[1])
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	v, ok, err := valueOf(o, c.now())
-	c.srv.countLookup(ok)
+	v, ok, err := c.loadValue(args[1])
 	switch {
 	case err != nil:
 		c.WriteErr(err)
