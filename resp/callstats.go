@@ -104,12 +104,13 @@ type callMark struct {
 	start   time.Time
 	mark    int // len(c.out) before the command
 	prevCmd *Command
+	prevRes *Command
 }
 
 // begin starts observing a command (exec: defer c.observe(c.begin())).
 func (c *Conn) begin() callMark {
-	m := callMark{start: time.Now(), mark: len(c.out), prevCmd: c.adm.dispatched}
-	c.adm.dispatched = nil
+	m := callMark{start: time.Now(), mark: len(c.out), prevCmd: c.adm.dispatched, prevRes: c.adm.resolved}
+	c.adm.dispatched, c.adm.resolved = nil, nil
 	c.adm.depth++
 	return m
 }
@@ -119,8 +120,8 @@ func (c *Conn) begin() callMark {
 // CLIENT REPLY's suppression of the reply.
 func (c *Conn) observe(m callMark, args [][]byte) {
 	c.adm.depth--
-	cmd := c.adm.dispatched
-	c.adm.dispatched = m.prevCmd
+	cmd, resolved := c.adm.dispatched, c.adm.resolved
+	c.adm.dispatched, c.adm.resolved = m.prevCmd, m.prevRes
 	if c.peer {
 		return
 	}
@@ -135,8 +136,8 @@ func (c *Conn) observe(m callMark, args [][]byte) {
 		t.countError(string(line))
 	}
 	if cmd == nil { // refused by the dispatcher
-		if rc := s.resolve(args); rc != nil && isErr {
-			t.of(rc).rejected.Add(1)
+		if resolved != nil && !resolved.hidden && isErr {
+			t.of(resolved).rejected.Add(1)
 		}
 	} else {
 		d := time.Since(m.start)
@@ -159,18 +160,6 @@ func (c *Conn) observe(m callMark, args [][]byte) {
 	if c.adm.depth == 0 {
 		c.applyReplyMode(m.mark, cmd)
 	}
-}
-
-// resolve finds the command or subcommand args names, nil if none.
-func (s *Server) resolve(args [][]byte) *Command {
-	cmd := lookup(s.cmds, args[0])
-	if cmd == nil || cmd.hidden {
-		return nil
-	}
-	if cmd.subs != nil && len(args) > 1 {
-		return lookup(cmd.subs, args[1])
-	}
-	return cmd
 }
 
 // commandStatsFields renders INFO commandstats.

@@ -83,6 +83,7 @@ func (a *serverAdmin) percentiles() []float64 { return *a.pcts.Load() }
 // the connection's own goroutine reads and writes it.
 type connAdmin struct {
 	dispatched *Command    // the command exec handed to its handler, nil if refused
+	resolved   *Command    // the command exec's resolve found (nil: unknown), run or refused
 	depth      int         // nested exec calls (EXEC's commands)
 	replyOff   bool        // CLIENT REPLY OFF
 	skip       int         // CLIENT REPLY SKIP: replies still to drop

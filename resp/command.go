@@ -205,6 +205,8 @@ func (c *Conn) exec(args [][]byte) {
 	defer c.observe(c.begin(), args) // INFO commandstats, SLOWLOG, CLIENT REPLY… (callstats.go)
 	s := c.srv
 	cmd, msg := c.resolve(args)
+	// observe counts a refused command's rejected_calls against it.
+	c.adm.resolved = cmd
 	if msg == "" && c.overMaxMemory(cmd, args) { // maxmemory (maxmemory.go)
 		msg = msgOOM
 	}
@@ -242,7 +244,8 @@ func (c *Conn) exec(args [][]byte) {
 
 // resolve finds the command args call and checks, in Redis's order, that
 // it exists, its arity, authentication and peer permission: it returns
-// the command (nil if unknown) and the error reply ("" if it may run).
+// the command (nil if unknown, or an unknown subcommand) and the error
+// reply ("" if it may run).
 func (c *Conn) resolve(args [][]byte) (*Command, string) {
 	cmd := lookup(c.srv.cmds, args[0])
 	if cmd == nil {
@@ -251,7 +254,7 @@ func (c *Conn) resolve(args [][]byte) (*Command, string) {
 	if cmd.subs != nil && len(args) > 1 {
 		sub := lookup(cmd.subs, args[1])
 		if sub == nil {
-			return cmd, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name))
+			return nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name))
 		}
 		cmd = sub
 	}
