@@ -307,13 +307,60 @@ func Merge(a, b Object) Object {
 	return out
 }
 
+// keptField reports whether the join leaves f, present on one side only,
+// exactly as it is: the other side's context covers none of its dots, and
+// no counter entry is behind its actor's record (Validate's invariant,
+// which mergeValue restores on any input).
+func keptField(f field, other context) bool {
+	if f.v.empty() && len(f.exp) == 0 {
+		return false
+	}
+	if anyCovered(f.v.regs, other, regDot) || anyCovered(f.v.ctrs, other, ctrDot) || anyCovered(f.exp, other, expDot) {
+		return false
+	}
+	if len(f.v.recs) > 0 {
+		for _, c := range f.v.ctrs {
+			if r, ok := f.v.rec(c.dot.Actor); ok && !c.after(r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// keptMember reports whether the join leaves m, present on one side only,
+// exactly as it is: the other side's context covers none of its dots.
+func keptMember(m member, other context) bool {
+	return len(m.dots) > 0 && !anyCovered(m.dots, other, dotDot)
+}
+
+// NB (mergeFields, mergeMembers): a delta touches a few elements of a big
+// object; the runs of elements on one side only that the other side's
+// context leaves alone are copied whole (keptField, keptMember), so that
+// joining a small delta into a big object costs a coverage check per
+// element and one copy (BenchmarkLargeObject's merge-delta).
+
 func mergeFields(a, b []field, actx, bctx context) []field {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
 	}
-	out := make([]field, 0, max(len(a), len(b)))
+	out := make([]field, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
+		if k := i; j == len(b) || i < len(a) && a[i].name < b[j].name {
+			for k < len(a) && (j == len(b) || a[k].name < b[j].name) && keptField(a[k], bctx) {
+				k++
+			}
+			out, i = append(out, a[i:k]...), k
+		} else if k := j; i == len(a) || a[i].name > b[j].name {
+			for k < len(b) && (i == len(a) || b[k].name < a[i].name) && keptField(b[k], actx) {
+				k++
+			}
+			out, j = append(out, b[j:k]...), k
+		}
+		if i == len(a) && j == len(b) {
+			break
+		}
 		var f field
 		switch {
 		case j == len(b) || i < len(a) && a[i].name < b[j].name:
@@ -341,9 +388,23 @@ func mergeMembers(a, b []member, actx, bctx context) []member {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
 	}
-	out := make([]member, 0, max(len(a), len(b)))
+	out := make([]member, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
+		if k := i; j == len(b) || i < len(a) && a[i].name < b[j].name {
+			for k < len(a) && (j == len(b) || a[k].name < b[j].name) && keptMember(a[k], bctx) {
+				k++
+			}
+			out, i = append(out, a[i:k]...), k
+		} else if k := j; i == len(a) || a[i].name > b[j].name {
+			for k < len(b) && (i == len(a) || b[k].name < a[i].name) && keptMember(b[k], actx) {
+				k++
+			}
+			out, j = append(out, b[j:k]...), k
+		}
+		if i == len(a) && j == len(b) {
+			break
+		}
 		var m member
 		switch {
 		case j == len(b) || i < len(a) && a[i].name < b[j].name:

@@ -69,6 +69,7 @@ func (s *Store) dropKey(dk []byte) (bool, error) {
 		}
 	}
 	_ = b.Delete(dk, nil)
+	s.cache.remove(dk)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return false, fmt.Errorf("replica: drop: %w", err)
 	}

@@ -73,6 +73,11 @@ type Config struct {
 	// ErrFlushed; Purge deletes the ones already stored. It is called
 	// on every write and must be fast; nil means nothing is flushed.
 	Flushed func(key []byte) bool
+	// ObjectCacheBytes bounds the cache of decoded objects of recently
+	// written keys (estimated heap bytes, see objCache): a write to a
+	// cached key skips pebble's read and the decoding of its whole
+	// object. 0 means 64 MiB; negative turns the cache off.
+	ObjectCacheBytes int64
 }
 
 // Observer sees every change of a stored object, as canonical encodings
@@ -102,6 +107,10 @@ func DefaultConfig() Config {
 		MaxClockAhead: 10 * time.Minute,
 		// 1 GiB of hints for nodes that are down (hints.Config.MaxBytes).
 		MaxHintBytes: 1 << 30,
+		// 64 MiB: a few big collections (a 10,000-field hash is about
+		// 4 MiB decoded) or some 100,000 small keys, next to pebble's
+		// own block cache.
+		ObjectCacheBytes: 64 << 20,
 	}
 }
 
@@ -126,6 +135,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.MaxHintBytes == 0 {
 		c.MaxHintBytes = d.MaxHintBytes
+	}
+	if c.ObjectCacheBytes == 0 {
+		c.ObjectCacheBytes = d.ObjectCacheBytes
 	}
 }
 
@@ -168,6 +180,7 @@ type Store struct {
 	ceiling uint64 // persisted: no issued counter reaches it
 
 	stats Stats
+	cache *objCache // decoded objects of recently written keys
 
 	hintBytes                              atomic.Int64
 	hintMu                                 sync.Mutex // orders new hints' times and HintHorizon
@@ -193,6 +206,9 @@ type Stats struct {
 	FlushedDrops atomic.Int64
 	// Purged counts stored keys of flushed epochs deleted by Purge.
 	Purged atomic.Int64
+	// CacheHits and CacheMisses count the object reads (a write's
+	// read-before-write, Get) that the object cache answered or not.
+	CacheHits, CacheMisses atomic.Int64
 }
 
 // Open opens (creating if needed) the store in cfg.Dir and starts its
@@ -207,7 +223,7 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: open %s: %w", cfg.Dir, err)
 	}
-	s := &Store{cfg: cfg, db: db, wo: pebble.Sync, closed: make(chan struct{})}
+	s := &Store{cfg: cfg, db: db, wo: pebble.Sync, closed: make(chan struct{}), cache: newObjCache(cfg.ObjectCacheBytes)}
 	if cfg.NoSync {
 		s.wo = pebble.NoSync
 	}
@@ -370,13 +386,37 @@ func (s *Store) Get(_ context.Context, key []byte) (crdt.Object, error) {
 		return crdt.Object{}, err
 	}
 	defer s.life.RUnlock()
-	o, _, err := s.get(dataKey(key))
+	dk := dataKey(key)
+	if o, _, ok := s.cache.get(dk); ok {
+		s.stats.CacheHits.Add(1)
+		return o, nil
+	}
+	s.stats.CacheMisses.Add(1)
+	// NB: without the key's lock, a miss must not fill the cache (see
+	// objCache).
+	o, _, err := s.read(dk)
 	return o, err
 }
 
 // get returns the object stored at data key dk and its stored bytes (nil
-// if absent).
+// if absent), from the object cache if it holds it, else from pebble,
+// filling the cache. The caller holds the key's lock.
 func (s *Store) get(dk []byte) (crdt.Object, []byte, error) {
+	if o, raw, ok := s.cache.get(dk); ok {
+		s.stats.CacheHits.Add(1)
+		return o, raw, nil
+	}
+	s.stats.CacheMisses.Add(1)
+	o, raw, err := s.read(dk)
+	if err == nil && raw != nil {
+		s.cache.put(dk, o, raw)
+	}
+	return o, raw, err
+}
+
+// read returns the object stored in pebble at data key dk and its stored
+// bytes (nil if absent).
+func (s *Store) read(dk []byte) (crdt.Object, []byte, error) {
 	v, closer, err := s.db.Get(dk)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return crdt.Object{}, nil, nil
@@ -664,7 +704,11 @@ func (s *Store) finishWrite(b *pebble.Batch, dk, prevRaw []byte, prev, next crdt
 		_ = b.Set(eventKey(nt, dk), nil, nil)
 	}
 	s.stats.Writes.Add(1)
+	s.cache.remove(dk) // NB: until the commit is visible, readers use pebble
 	wait, err = s.commit(b)
+	if err == nil {
+		s.cache.put(dk, next, enc)
+	}
 	if err == nil && s.cfg.Observer != nil {
 		s.cfg.Observer.Observe(cursorOf(dk), userKey(dk), prevRaw, enc)
 	}
@@ -679,6 +723,7 @@ func (s *Store) delete(dk, prevRaw []byte, prev crdt.Object) (wait func() error,
 		_ = b.Delete(eventKey(t, dk), nil)
 	}
 	_ = b.Delete(dk, nil)
+	s.cache.remove(dk)
 	wait, err = s.commit(b)
 	if err == nil && s.cfg.Observer != nil {
 		s.cfg.Observer.Observe(cursorOf(dk), userKey(dk), prevRaw, nil)
