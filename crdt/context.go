@@ -39,6 +39,67 @@ func (c context) covers(d dvv.Dot) bool {
 	return ok
 }
 
+// coverer answers covers for one context many times over (a merge's scan
+// of a big object against a delta's context): the version vector as a
+// short slice instead of a map, so that the common case, a dot of one of
+// a few actors, costs string comparisons rather than a hash.
+type coverer struct {
+	ctx context
+	vv  []dvv.Dot // the vector's entries, Counter its top; nil if too many
+}
+
+// maxCovererActors bounds the vector a coverer scans linearly.
+const maxCovererActors = 8
+
+func newCoverer(c context) coverer {
+	cv := coverer{ctx: c}
+	if len(c.vv) <= maxCovererActors {
+		cv.vv = make([]dvv.Dot, 0, len(c.vv))
+		for a, n := range c.vv {
+			cv.vv = append(cv.vv, dvv.Dot{Actor: a, Counter: n})
+		}
+	}
+	return cv
+}
+
+// covers is context.covers.
+func (cv *coverer) covers(d dvv.Dot) bool {
+	if cv.vv == nil && len(cv.ctx.vv) > 0 {
+		return cv.ctx.covers(d)
+	}
+	if d.Counter == 0 {
+		return false
+	}
+	for _, x := range cv.vv {
+		if x.Actor == d.Actor {
+			if d.Counter <= x.Counter {
+				return true
+			}
+			break
+		}
+	}
+	if len(cv.ctx.cloud) <= maxCovererActors {
+		for _, x := range cv.ctx.cloud {
+			if x.dot.Counter == d.Counter && x.dot.Actor == d.Actor {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := slices.BinarySearchFunc(cv.ctx.cloud, d, cmpCdot)
+	return ok
+}
+
+// anyCoveredBy is anyCovered with a coverer.
+func anyCoveredBy[T any](xs []T, cv *coverer, dot func(*T) dvv.Dot) bool {
+	for i := range xs {
+		if cv.covers(dot(&xs[i])) {
+			return true
+		}
+	}
+	return false
+}
+
 // top returns the largest counter of actor the context holds.
 func (c context) top(actor string) uint64 {
 	m := c.vv[actor]

@@ -206,6 +206,10 @@ func (o Object) actors() []string {
 type encoder struct {
 	b   []byte
 	idx map[string]int
+	// last and lastIdx memoise the latest actor looked up: a big object's
+	// dots are mostly of a few actors, so most dots skip the map.
+	last    string
+	lastIdx int
 }
 
 func (e *encoder) uv(n int)     { e.b = binary.AppendUvarint(e.b, uint64(n)) }
@@ -216,7 +220,10 @@ func (e *encoder) f64(f float64) {
 }
 func (e *encoder) str(s string) { e.uv(len(s)); e.b = append(e.b, s...) }
 func (e *encoder) dot(d dvv.Dot) {
-	e.uv(e.idx[d.Actor])
+	if d.Actor != e.last || e.last == "" {
+		e.last, e.lastIdx = d.Actor, e.idx[d.Actor]
+	}
+	e.uv(e.lastIdx)
 	e.u64(d.Counter)
 }
 

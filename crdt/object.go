@@ -311,11 +311,11 @@ func Merge(a, b Object) Object {
 // exactly as it is: the other side's context covers none of its dots, and
 // no counter entry is behind its actor's record (Validate's invariant,
 // which mergeValue restores on any input).
-func keptField(f field, other context) bool {
+func keptField(f field, other *coverer) bool {
 	if f.v.empty() && len(f.exp) == 0 {
 		return false
 	}
-	if anyCovered(f.v.regs, other, regDot) || anyCovered(f.v.ctrs, other, ctrDot) || anyCovered(f.exp, other, expDot) {
+	if anyCoveredBy(f.v.regs, other, regDot) || anyCoveredBy(f.v.ctrs, other, ctrDot) || anyCoveredBy(f.exp, other, expDot) {
 		return false
 	}
 	if len(f.v.recs) > 0 {
@@ -330,8 +330,8 @@ func keptField(f field, other context) bool {
 
 // keptMember reports whether the join leaves m, present on one side only,
 // exactly as it is: the other side's context covers none of its dots.
-func keptMember(m member, other context) bool {
-	return len(m.dots) > 0 && !anyCovered(m.dots, other, dotDot)
+func keptMember(m member, other *coverer) bool {
+	return len(m.dots) > 0 && !anyCoveredBy(m.dots, other, dotDot)
 }
 
 // NB (mergeFields, mergeMembers): a delta touches a few elements of a big
@@ -346,14 +346,15 @@ func mergeFields(a, b []field, actx, bctx context) []field {
 	}
 	out := make([]field, 0, len(a)+len(b))
 	i, j := 0, 0
+	acv, bcv := newCoverer(actx), newCoverer(bctx)
 	for i < len(a) || j < len(b) {
 		if k := i; j == len(b) || i < len(a) && a[i].name < b[j].name {
-			for k < len(a) && (j == len(b) || a[k].name < b[j].name) && keptField(a[k], bctx) {
+			for k < len(a) && (j == len(b) || a[k].name < b[j].name) && keptField(a[k], &bcv) {
 				k++
 			}
 			out, i = append(out, a[i:k]...), k
 		} else if k := j; i == len(a) || a[i].name > b[j].name {
-			for k < len(b) && (i == len(a) || b[k].name < a[i].name) && keptField(b[k], actx) {
+			for k < len(b) && (i == len(a) || b[k].name < a[i].name) && keptField(b[k], &acv) {
 				k++
 			}
 			out, j = append(out, b[j:k]...), k
@@ -390,14 +391,15 @@ func mergeMembers(a, b []member, actx, bctx context) []member {
 	}
 	out := make([]member, 0, len(a)+len(b))
 	i, j := 0, 0
+	acv, bcv := newCoverer(actx), newCoverer(bctx)
 	for i < len(a) || j < len(b) {
 		if k := i; j == len(b) || i < len(a) && a[i].name < b[j].name {
-			for k < len(a) && (j == len(b) || a[k].name < b[j].name) && keptMember(a[k], bctx) {
+			for k < len(a) && (j == len(b) || a[k].name < b[j].name) && keptMember(a[k], &bcv) {
 				k++
 			}
 			out, i = append(out, a[i:k]...), k
 		} else if k := j; i == len(a) || a[i].name > b[j].name {
-			for k < len(b) && (i == len(a) || b[k].name < a[i].name) && keptMember(b[k], actx) {
+			for k < len(b) && (i == len(a) || b[k].name < a[i].name) && keptMember(b[k], &acv) {
 				k++
 			}
 			out, j = append(out, b[j:k]...), k
