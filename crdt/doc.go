@@ -38,7 +38,11 @@
 // object, never O(k²): its entries are collected, then sorted and joined
 // once (BenchmarkBulk, TestBulkCostLinear). Merge(replica, delta) is the new
 // state; a delta may be merged into any replica, in any order, any number
-// of times. Reads (Get, HGetAll, Members, Expiry, TypeOf…) are pure views
+// of times. Merging a small delta into a big object costs a check of each
+// element's dots against the delta's context and one copy of the element
+// slices (runs the delta leaves alone are copied whole: BenchmarkLargeObject,
+// TestMergeRunsMatchElementwise); decoding the object costs several times
+// more, which is why package replica caches decoded objects. Reads (Get, HGetAll, Members, Expiry, TypeOf…) are pure views
 // at a given time.
 //
 // # Invariants (Validate checks them; Decode rejects what breaks them)

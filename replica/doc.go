@@ -51,6 +51,35 @@
 //     (asked without the key's lock, since it may ask other nodes) and the
 //     object has not changed since it was asked about.
 //
+// Object cache and the cost of a write: every change stores the key's
+// whole object (its canonical encoding, which the Observer's Merkle
+// digests, read repair, transfer and hints all take as the key's state),
+// so a small write to a big collection costs a merge and an encoding of
+// the whole object. What it no longer costs is a pebble read and a
+// crdt.Decode of it, by far the larger part (about 7× the encoding on a
+// 10,000-member set): Config.ObjectCacheBytes (--object-cache-bytes,
+// 64 MiB) keeps the decoded objects and encodings of recently written
+// keys, least recently used out first, bounded in estimated heap bytes
+// (16 per encoded byte; an object over a quarter of the budget is not
+// kept). The cache always holds pebble's current state of a key: only a
+// holder of the key's lock puts or removes an entry (a write's
+// read-before-write fills it, a write removes it before its commit and
+// puts the new state after, a delete, reap, drop or purge removes it), so
+// a lock-free Get sees the cached state or pebble's, which agree; a Get
+// that misses does not fill it. Iterators (Scan, Replay, Ranges, the
+// sweeper's index walk) read pebble.
+//
+// Rejected (see BenchmarkCollection): writing only the delta as a pebble
+// merge operand (a pebble.Merger joining encodings with crdt.Merge) would
+// make a write's I/O O(delta), but the Observer still needs the whole new
+// encoding, and pebble records the merger's name in the OPTIONS file and
+// every sstable and refuses to open data written under another name
+// (pebble.concatenate, the default every existing data directory has), so
+// it needs a migration; per-element sub-keys would change the keyspace
+// that Scan, transfer, hints and the Merkle digests read as one object per
+// key. Both become worth it together with a digest that is updated per
+// element rather than per encoding.
+//
 // Keys are stored keys (ring.StoredKey: the database and its flush epoch
 // before the user key), placed by ring.StoredSlot. Flushes: with
 // Config.Flushed set, a key of a database epoch that a FLUSHDB or
@@ -66,5 +95,5 @@
 //
 // Concurrency: a Store is safe for concurrent use. Writers of one key are
 // serialised by a striped lock; reads take no lock (a pebble read of one key
-// is atomic). The sweeper runs in its own goroutine until Close.
+// is atomic; the object cache has its own short mutex). The sweeper runs in its own goroutine until Close.
 package replica
