@@ -95,5 +95,6 @@
 //
 // Concurrency: a Store is safe for concurrent use. Writers of one key are
 // serialised by a striped lock; reads take no lock (a pebble read of one key
-// is atomic; the object cache has its own short mutex). The sweeper runs in its own goroutine until Close.
+// is atomic; the object cache has its own short mutex). The sweeper runs
+// in its own goroutine until Close.
 package replica
