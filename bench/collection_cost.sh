@@ -9,16 +9,24 @@
 # 127.0.0.1 (ports PORT for redis-server, PORT+100 and PORT+101 for
 # dynakv; PORT is $BENCH_PORT, default 16379) and stops by itself.
 #
-#   bench/collection_cost.sh [-n 500] [-c 1]
+# --grow N adds perf.sh's collection rows: N HSETs and N SADDs of
+# redis-benchmark -c 50 -r 100000 on one key each, starting empty, so the
+# key grows (to about N elements), with SET -c 50 -r 100000 as their
+# reference. DYNAKV_BIN names a dynakv binary to run instead of building
+# this tree's (to measure another commit in the same conditions).
+#
+#   bench/collection_cost.sh [-n 500] [-c 1] [--grow 2000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=500
 c=1
+grow=0
 while [ $# -gt 0 ]; do
   case $1 in
     -n) n=$2; shift 2 ;;
     -c) c=$2; shift 2 ;;
-    *) echo "usage: $0 [-n requests] [-c clients]" >&2; exit 2 ;;
+    --grow) grow=$2; shift 2 ;;
+    *) echo "usage: $0 [-n requests] [-c clients] [--grow requests]" >&2; exit 2 ;;
   esac
 done
 rp=${BENCH_PORT:-16379}
@@ -28,17 +36,22 @@ for tool in redis-server redis-benchmark redis-cli; do
 done
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$out"' EXIT
-CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
+if [ -n "${DYNAKV_BIN:-}" ]; then
+  cp "$DYNAKV_BIN" "$out/dynakv"
+else
+  CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
+fi
 redis-server --port $rp --save "" --appendonly no --daemonize no --dir "$out" >"$out/redis.log" 2>&1 &
 "$out/dynakv" server --id c1 --listen 127.0.0.1:$dp --gossip 127.0.0.1:$((dp + 1)) --data "$out/data" --log-level warn >"$out/dyna.log" 2>&1 &
 for p in $rp $dp; do
   for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
 done
-# rate PORT SIZE CMD...: requests per second of redis-benchmark on CMD.
+# rate PORT SIZE CMD...: requests per second of redis-benchmark on CMD
+# (-r SIZE, or $range if set).
 rate() {
   local p=$1 size=$2
   shift 2
-  redis-benchmark -p "$p" -c "$c" -n "$n" -r "$size" -q "$@" 2>/dev/null | tr '\r' '\n' | grep -v '^$' | tail -1 | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p'
+  redis-benchmark -p "$p" -c "$c" -n "$n" -r "${range:-$size}" -q "$@" 2>/dev/null | tr '\r' '\n' | grep -v '^$' | tail -1 | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p'
 }
 # row NAME SIZE CMD...: both rates and the ratio.
 row() {
@@ -62,3 +75,13 @@ for size in 10 1000 10000; do
   row SADD $size SADD "s$size" m:__rand_int__
   row HSET $size HSET "h$size" f:__rand_int__ v
 done
+if [ "$grow" -gt 0 ]; then
+  echo "50 clients, -r 100000: SET on random keys ($n), HSET and SADD on one growing key ($grow each)"
+  n0=$n c0=$c
+  c=50 range=100000
+  row SET 100000 SET key:__rand_int__ xxx
+  n=$grow
+  row HSET grow HSET grow:h f:__rand_int__ v
+  row SADD grow SADD grow:s m:__rand_int__
+  n=$n0 c=$c0 range=""
+fi

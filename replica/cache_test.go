@@ -171,3 +171,80 @@ func TestObjectCacheIsTransparent(t *testing.T) {
 		t.Fatalf("the history did not exercise the cache (%d hits), reaping (%d) and expiry (%d)", st.CacheHits.Load(), st.Reaped.Load(), st.Expired.Load())
 	}
 }
+
+// Writers of one key and lock-free readers at once (run it with -race):
+// a write is visible to Get once Update returns (read your writes), and a
+// reader never sees the set shrink (the cache and pebble never disagree
+// on which state is current).
+func TestObjectCacheConcurrentReadsAreMonotonic(t *testing.T) {
+	s := openMem(t, vfs.NewMem(), newFakeClock(), nil)
+	defer s.Close()
+	ctx := context.Background()
+	key := []byte("s")
+	card := func() int64 {
+		o, err := s.Get(ctx, key)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		n, err := crdt.SCard(o, s.NowMs())
+		if err != nil {
+			t.Error(err)
+		}
+		return n
+	}
+	const writers, each = 4, 100
+	done := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		var last int64
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if n := card(); n < last {
+				t.Errorf("a reader saw the set shrink from %d to %d members", last, n)
+				return
+			} else {
+				last = n
+			}
+		}
+	}()
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				m := fmt.Appendf(nil, "w%d-%d", w, i)
+				_, _, _, err := s.Update(ctx, key, func(o crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+					d, _, err := crdt.SAdd(o, st, [][]byte{m})
+					return d, err
+				})
+				if err == nil {
+					if o, gerr := s.Get(ctx, key); gerr != nil {
+						err = gerr
+					} else if ok, _ := crdt.IsMember(o, s.NowMs(), m); !ok {
+						err = fmt.Errorf("member %s written but not read back", m)
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	<-readerDone
+	if n := card(); n != writers*each {
+		t.Fatalf("SCARD %d, want %d", n, writers*each)
+	}
+}
