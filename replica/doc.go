@@ -67,7 +67,9 @@
 // puts the new state after, a delete, reap, drop or purge removes it), so
 // a lock-free Get sees the cached state or pebble's, which agree; a Get
 // that misses does not fill it. Iterators (Scan, Replay, Ranges, the
-// sweeper's index walk) read pebble.
+// sweeper's index walk) read pebble. Objects Get, Update and MergeObject
+// return may be shared with the cache, so callers must not write into the
+// byte slices crdt's views return (none does: crdt's mutators copy).
 //
 // Rejected (see BenchmarkCollection): writing only the delta as a pebble
 // merge operand (a pebble.Merger joining encodings with crdt.Merge) would

@@ -381,6 +381,9 @@ func (s *Store) lock(key []byte) *sync.Mutex {
 }
 
 // Get returns the stored object of key; the zero Object if there is none.
+// The object may be the one the object cache holds: like every Object it
+// is immutable, and the byte slices crdt's views return from it (Get,
+// HGet, Siblings' values) are read-only.
 func (s *Store) Get(_ context.Context, key []byte) (crdt.Object, error) {
 	if err := s.enter(); err != nil {
 		return crdt.Object{}, err
