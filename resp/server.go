@@ -67,6 +67,7 @@ type Server struct {
 	runID   string
 
 	localDBs localDatabases // the databases' epochs without Config.Databases
+	workers  workerPool     // goroutines of concurrent pipelined commands (pipeline.go)
 
 	mu      sync.Mutex
 	closed  bool
