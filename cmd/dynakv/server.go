@@ -51,6 +51,7 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 	fs.DurationVar(&cfg.Coordinator.Timeout, "timeout", cfg.Coordinator.Timeout, "per-request quorum timeout; also bounds each node-to-node call of hints, transfer and reaping")
 	fs.IntVar(&cfg.Cluster.Weight, "weight", cfg.Cluster.Weight, "relative capacity: the node's share of partitions is proportional to it")
 	fs.BoolVar(&cfg.Store.NoSync, "nosync", cfg.Store.NoSync, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
+	fs.Int64Var(&cfg.Store.CacheBytes, "cache-bytes", cfg.Store.CacheBytes, "size of the storage engine's block cache in bytes (0: 128 MiB)")
 	fs.StringVar(&cfg.RESP.RequirePass, "requirepass", cfg.RESP.RequirePass, "password clients must AUTH with (empty: none)")
 	fs.IntVar(&cfg.RESP.MaxClients, "maxclients", cfg.RESP.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&cfg.RESP.IdleTimeout, "idle-timeout", cfg.RESP.IdleTimeout, "close client connections idle this long (0: never)")
