@@ -35,6 +35,12 @@ import (
 // concurrently; a shorter run goes one command at a time.
 const minConcurrent = 2
 
+// maxConcurrent is the most commands of one connection run at once: a
+// longer run of concurrent commands (a bulk load pipelining thousands)
+// runs in slices of this many, one after the other, so a connection never
+// holds more than this many goroutines and their stacks.
+const maxConcurrent = 64
+
 // concurrentGroups are the command groups whose plain single-key commands
 // may run concurrently with their connection's other commands.
 var concurrentGroups = map[string]bool{
@@ -103,14 +109,15 @@ func (c *Conn) initWorker(w *Conn) {
 // handleBatch runs cmds, the commands of one batch of c from the first
 // concurrent one on (redcon's pipeline, taken whole), writing their
 // replies in order: each run of at least minConcurrent concurrent
-// commands at once (runConcurrent), every other command alone (handleOne).
+// commands at once (runConcurrent; at most maxConcurrent at a time),
+// every other command alone (handleOne).
 // Whether a command is concurrent is decided when the commands before it
 // have run, as a barrier may change the connection's state (MULTI,
 // SUBSCRIBE, QUIT…).
 func (s *Server) handleBatch(rc redcon.Conn, c *Conn, cmds []redcon.Command) {
 	for i := 0; i < len(cmds); {
 		j := i
-		for j < len(cmds) && c.concurrentCall(cmds[j].Args) {
+		for j < len(cmds) && j-i < maxConcurrent && c.concurrentCall(cmds[j].Args) {
 			j++
 		}
 		if j-i >= minConcurrent {
