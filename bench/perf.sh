@@ -4,6 +4,7 @@
 # replies), all started by this script in one run on this machine.
 #
 #   bench/perf.sh [-n 20000] [-c 50] [-r 100000] [--cn 2000] [--prefill 100000] [--timeout 300]
+#                 [--base 27379] [--only lone|cluster]
 #
 # Every workload is `redis-benchmark -c C -r R -t TEST [-P 16]`, run five
 # times in a row: in-memory redis, durable redis, dynakv, durable redis,
@@ -21,14 +22,17 @@
 # keys key:000000000000 .. key:<prefill-1> (redis-benchmark's -r names) are
 # set to "xxx" on every server, so GETs hit and SETs overwrite. Each
 # redis-benchmark run is cut off after --timeout seconds (its row then shows
-# "cut off"). Everything listens on 127.0.0.1, ports 27379-27380 (redis),
-# 27479 (lone node), 27579-27581 (cluster), gossip 27679 and 27689-27691;
-# the servers and their data are removed when the script ends.
+# "cut off"). Everything listens on 127.0.0.1, ports B and B+1 (redis),
+# B+100 (lone node), B+200..B+202 (cluster), gossip B+300 and B+310..B+312,
+# where B is --base (27379); the cluster-client listeners take each node's
+# port + 10000 when below 32768. --only lone (or cluster) runs only that
+# deployment's rows (and starts only its dynakv). The servers and their
+# data are removed when the script ends.
 #
 # The table (stdout) is markdown for the README; progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=20000 c=50 r=100000 cn=2000 prefill="" limit=300
+n=20000 c=50 r=100000 cn=2000 prefill="" limit=300 base=27379 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2;;
@@ -37,7 +41,9 @@ while [ $# -gt 0 ]; do
     --cn) cn=$2; shift 2;;
     --prefill) prefill=$2; shift 2;;
     --timeout) limit=$2; shift 2;;
-    *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--cn collection requests] [--prefill keys] [--timeout s]" >&2; exit 2;;
+    --base) base=$2; shift 2;;
+    --only) only=$2; shift 2;;
+    *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--cn collection requests] [--prefill keys] [--timeout s] [--base port] [--only lone|cluster]" >&2; exit 2;;
   esac
 done
 prefill=${prefill:-$r}
@@ -48,13 +54,20 @@ out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$out"' EXIT
 CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
 
-mem=27379 durable=27380 lone=27479 cluster=27579
+mem=$base durable=$((base + 1)) lone=$((base + 100)) cluster=$((base + 200))
+servers=($mem $durable)
 redis-server --port $mem --save "" --appendonly no --daemonize no --dir "$out" >"$out/mem.log" 2>&1 &
 mkdir "$out/durable"
 redis-server --port $durable --save "" --appendonly yes --appendfsync always --daemonize no --dir "$out/durable" >"$out/durable.log" 2>&1 &
-"$out/dynakv" dev --nodes 1 --port $lone --gossip-port 27679 --data "$out/lone" --log-level warn >"$out/lone.log" 2>&1 &
-"$out/dynakv" dev --nodes 3 --port $cluster --gossip-port 27689 --data "$out/cluster" --log-level warn >"$out/cluster.log" 2>&1 &
-for p in $mem $durable $lone $cluster; do
+if [ "$only" != cluster ]; then
+  "$out/dynakv" dev --nodes 1 --port $lone --gossip-port $((base + 300)) --data "$out/lone" --log-level warn >"$out/lone.log" 2>&1 &
+  servers+=($lone)
+fi
+if [ "$only" != lone ]; then
+  "$out/dynakv" dev --nodes 3 --port $cluster --gossip-port $((base + 310)) --data "$out/cluster" --log-level warn >"$out/cluster.log" 2>&1 &
+  servers+=($cluster)
+fi
+for p in "${servers[@]}"; do
   for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
   redis-cli -p $p PING >/dev/null || { echo "server on port $p did not start" >&2; tail "$out"/*.log >&2; exit 1; }
 done
@@ -73,7 +86,7 @@ prefill() {
   wait "${pids[@]}"
 }
 if [ "$prefill" -gt 0 ]; then
-  for p in $mem $durable $lone $cluster; do
+  for p in "${servers[@]}"; do
     start=$(date +%s)
     prefill $p
     echo "prefilled $prefill keys on port $p in $(($(date +%s) - start)) s; DBSIZE $(redis-cli -p $p DBSIZE)" >&2
@@ -101,6 +114,7 @@ workloads=(
 began=$(date +%s)
 for w in "${workloads[@]}"; do
   IFS='|' read -r label port test pipe reqs <<<"$w"
+  case "$only:$label" in lone:3-node* | cluster:lone*) continue;; esac
   m1=$(measure $mem "$test" "$reqs" "$pipe")
   d1=$(measure $durable "$test" "$reqs" "$pipe")
   dk=$(measure "$port" "$test" "$reqs" "$pipe")

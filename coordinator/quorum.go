@@ -386,23 +386,32 @@ func (c *Coordinator) sendIncoming(ctx context.Context, key []byte, ids []string
 		if id == c.self || slices.Contains(ids, id) {
 			continue
 		}
-		rep := c.replica(id)
-		c.bg.Add(1)
-		go func() {
-			defer c.bg.Done()
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-			defer cancel()
-			if rep != nil && c.Healthy(id) {
-				if err := rep.Merge(sctx, key, obj); err == nil {
-					return
-				}
-			}
-			// NB: should even the hint fail, the new replica misses this
-			// write unless the handoff stream has yet to pass the key;
-			// read repair brings it once the replica serves reads.
-			_ = c.local.PutHint(sctx, id, key, obj)
-		}()
+		c.sendIncomingTo(ctx, id, key, obj)
 	}
+}
+
+// sendIncomingTo is sendIncoming's send to one incoming replica, id.
+//
+// NB: apart from sendIncoming so that obj, which the goroutine captures,
+// is moved to the heap only when a partition is moving, not on every
+// write.
+func (c *Coordinator) sendIncomingTo(ctx context.Context, id string, key []byte, obj crdt.Object) {
+	rep := c.replica(id)
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+		defer cancel()
+		if rep != nil && c.Healthy(id) {
+			if err := rep.Merge(sctx, key, obj); err == nil {
+				return
+			}
+		}
+		// NB: should even the hint fail, the new replica misses this
+		// write unless the handoff stream has yet to pass the key;
+		// read repair brings it once the replica serves reads.
+		_ = c.local.PutHint(sctx, id, key, obj)
+	}()
 }
 
 // dest is where one copy of a write goes: a replica itself (hintFor

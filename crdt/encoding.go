@@ -48,10 +48,23 @@ func (o Object) legacy() bool {
 // DVV returns o as a dvv.Object when it is one (plain string siblings only,
 // as every object stored before this package was), and ok.
 func (o Object) DVV() (dvv.Object, bool) {
+	d, ok := o.dvvView()
+	if ok {
+		d.Context = d.Context.Join(nil)
+	}
+	return d, ok
+}
+
+// dvvView is DVV sharing o's context vector instead of copying it, for
+// the encoders (Encode, EncodedLen), which only read it.
+func (o Object) dvvView() (dvv.Object, bool) {
 	if !o.legacy() {
 		return dvv.Object{}, false
 	}
-	out := dvv.Object{Context: o.ctx.vv.Join(nil)}
+	out := dvv.Object{Context: o.ctx.vv}
+	if len(o.str.regs) > 0 {
+		out.Siblings = make([]dvv.Sibling, 0, len(o.str.regs))
+	}
 	for _, r := range o.str.regs {
 		out.Siblings = append(out.Siblings, dvv.Sibling{Dot: r.dot, Timestamp: r.ts, Expiry: r.exp, Tombstone: r.flags&regTombstone != 0, Value: r.val})
 	}
@@ -82,7 +95,7 @@ func (o Object) Encode() []byte { return o.AppendEncode(nil) }
 // encoded as dvv's format), computed without encoding it, or -1 for any
 // other object.
 func (o Object) EncodedLen() int {
-	if d, ok := o.DVV(); ok {
+	if d, ok := o.dvvView(); ok {
 		return d.EncodedLen()
 	}
 	return -1
@@ -90,7 +103,7 @@ func (o Object) EncodedLen() int {
 
 // AppendEncode appends the encoding of o to dst.
 func (o Object) AppendEncode(dst []byte) []byte {
-	if d, ok := o.DVV(); ok {
+	if d, ok := o.dvvView(); ok {
 		return d.AppendEncode(dst)
 	}
 	actors := o.actors()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/replica/dvv"
@@ -55,6 +56,10 @@ type Config struct {
 	MaxHintBytes int64
 	// Logger receives the store's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// CacheBytes is the size of pebble's block cache (uncompressed sstable
+	// blocks: every read, including the read before each write, that the
+	// memtables cannot answer); 0 means DefaultCacheBytes.
+	CacheBytes int64
 	// OnExpired, if set, is told of each key the sweeper found live until
 	// its expiry and tombstoned for it (a key whose last hash fields
 	// expired too), after the tombstone is stored: the "expired" keyspace
@@ -90,6 +95,17 @@ type Observer interface {
 	Observe(c Cursor, key, old, new []byte)
 }
 
+// DefaultCacheBytes is the default block cache size (Config.CacheBytes):
+// 128 MiB, sixteen times pebble's own default, so the index, filter and
+// data blocks of a few million small keys stay cached.
+const DefaultCacheBytes = 128 << 20
+
+// memTableBytes is the size of each pebble memtable (pebble's default is
+// 4 MiB): recent writes, and so the read before a write of a recently
+// written key, are answered from memory, and flushes come less often.
+// Pebble holds at most two memtables before it stalls writes.
+const memTableBytes = 32 << 20
+
 // DefaultConfig returns the defaults; Dir and NodeID must be filled in.
 func DefaultConfig() Config {
 	return Config{
@@ -111,6 +127,7 @@ func DefaultConfig() Config {
 		// 4 MiB decoded) or some 100,000 small keys, next to pebble's
 		// own block cache.
 		ObjectCacheBytes: 64 << 20,
+		CacheBytes:   DefaultCacheBytes,
 	}
 }
 
@@ -139,6 +156,9 @@ func (c *Config) EnsureDefaults() {
 	if c.ObjectCacheBytes == 0 {
 		c.ObjectCacheBytes = d.ObjectCacheBytes
 	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = d.CacheBytes
+	}
 }
 
 // ErrConfig reports an invalid Config.
@@ -156,6 +176,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: negative TombstoneGrace or MaxClockAhead", ErrConfig)
 	case c.MaxHintBytes < 0:
 		return fmt.Errorf("%w: negative MaxHintBytes %d", ErrConfig, c.MaxHintBytes)
+	case c.CacheBytes < 0:
+		return fmt.Errorf("%w: negative CacheBytes %d", ErrConfig, c.CacheBytes)
 	}
 	return nil
 }
@@ -218,8 +240,9 @@ func Open(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opts := &pebble.Options{FS: cfg.FS, Logger: quietLogger{cfg.Logger}}
+	opts := pebbleOptions(cfg)
 	db, err := pebble.Open(cfg.Dir, opts)
+	opts.Cache.Unref() // the DB holds its own reference until Close
 	if err != nil {
 		return nil, fmt.Errorf("replica: open %s: %w", cfg.Dir, err)
 	}
@@ -247,6 +270,26 @@ func Open(cfg Config) (*Store, error) {
 		go s.sweepLoop()
 	}
 	return s, nil
+}
+
+// pebbleOptions are the pebble options of a store of cfg: a block cache
+// of CacheBytes (the caller releases its reference once the DB is open),
+// bigger memtables (memTableBytes), and a bloom filter in every sstable,
+// so a point read (Get, and the read before every write) skips the
+// sstables that do not hold its key instead of searching each one's
+// index. They change no durability setting: writes are synced as commit
+// says.
+func pebbleOptions(cfg Config) *pebble.Options {
+	opts := &pebble.Options{
+		FS:           cfg.FS,
+		Logger:       quietLogger{cfg.Logger},
+		Cache:        pebble.NewCache(cfg.CacheBytes),
+		MemTableSize: memTableBytes,
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return opts
 }
 
 func (s *Store) loadMeta() error {

@@ -516,7 +516,7 @@ func TestWait(t *testing.T) {
 	if got := run("GET", "k"); got != "$1\r\nv\r\n" {
 		t.Fatalf("GET = %q", got)
 	}
-	if len(c.adm.lastWrite) != 1 || string(c.adm.lastWrite[0].key) != "k" || c.adm.lastWrite[0].vv == nil {
+	if len(c.adm.lastWrite) != 1 || string(c.adm.lastWrite[0].key) != "k" || !c.adm.lastWrite[0].local {
 		t.Fatalf("last write = %+v", c.adm.lastWrite)
 	}
 }

@@ -112,11 +112,12 @@ func (k *killSignal) fire() {
 }
 
 // writeMark is one key of a write: the key and, when this node
-// coordinated it, the causal context the write produced (nil for a
-// write forwarded to another node).
+// coordinated it (local), the object the write produced, whose causal
+// context WAIT compares (taken only then: Context copies it).
 type writeMark struct {
-	key []byte
-	vv  dvv.VV
+	key   []byte
+	next  crdt.Object
+	local bool
 }
 
 // initAdmin sets up the admin state and registers the parameters and
@@ -707,7 +708,7 @@ func cmdTime(c *Conn, _ [][]byte) {
 // noteWrite records a write this node coordinated (Conn.mutate calls it):
 // the key and the causal context the write left, for WAIT.
 func (c *Conn) noteWrite(key []byte, next crdt.Object) {
-	c.adm.pending = append(c.adm.pending, writeMark{key: key, vv: next.Context()})
+	c.adm.pending = append(c.adm.pending, writeMark{key: key, next: next, local: true})
 }
 
 // noteWriteKeys makes the successful write command just run the
@@ -715,7 +716,13 @@ func (c *Conn) noteWrite(key []byte, next crdt.Object) {
 // when it was forwarded.
 func (c *Conn) noteWriteKeys(cmd *Command, args [][]byte) {
 	if len(c.adm.pending) > 0 {
-		c.adm.lastWrite, c.adm.pending = c.adm.pending, nil
+		// NB: the last write's slice becomes the next pending one: a
+		// connection's writes reuse two slices instead of allocating one
+		// each. (runConcurrent takes a worker's lastWrite with its
+		// ownership, so no slice is shared.)
+		old := c.adm.lastWrite
+		clear(old)
+		c.adm.lastWrite, c.adm.pending = c.adm.pending, old[:0]
 		return
 	}
 	var marks []writeMark
@@ -750,8 +757,10 @@ func (c *Conn) acked() int {
 	least := math.MaxInt
 	for _, w := range c.adm.lastWrite {
 		objs, _ := rr.ReadAll(c.srv.ctx, w.key)
-		ref := w.vv
-		if ref == nil {
+		var ref dvv.VV
+		if w.local {
+			ref = w.next.Context()
+		} else {
 			for _, o := range objs {
 				ref = ref.Join(o.Context())
 			}

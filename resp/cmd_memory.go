@@ -288,6 +288,10 @@ func (c *Conn) touchKeys(cmd *Command, args [][]byte, at time.Time) {
 	if c.adm.noTouch.Load() || cmd.FirstKey == 0 && cmd.movableKeys == nil || strings.HasPrefix(cmd.fullName, "object|") {
 		return
 	}
+	if cmd.FirstKey == 1 && cmd.LastKey == 1 && len(args) > 1 { // the common case, without commandKeys' slice
+		c.srv.adm.access.touch(string(args[1]), at)
+		return
+	}
 	for _, k := range commandKeys(cmd, args) {
 		c.srv.adm.access.touch(string(k), at)
 	}

@@ -32,7 +32,7 @@ type slowlog struct {
 	maxLen atomic.Int64
 
 	mu      sync.Mutex
-	entries []slowEntry // newest first
+	entries []slowEntry // oldest first: a new entry is appended, not prepended (a copy of the log per slow command)
 	nextID  int64
 }
 
@@ -59,18 +59,23 @@ func (l *slowlog) maybeLog(c *Conn, cmd *Command, args [][]byte, start time.Time
 	defer l.mu.Unlock()
 	e.id = l.nextID
 	l.nextID++
-	l.entries = append([]slowEntry{e}, l.entries...)
-	if n := l.maxLen.Load(); int64(len(l.entries)) > n {
-		l.entries = l.entries[:n]
-	}
+	l.entries = append(l.entries, e)
+	l.trimLocked()
 }
 
 func (l *slowlog) trim() {
 	l.mu.Lock()
-	if n := l.maxLen.Load(); int64(len(l.entries)) > n {
-		l.entries = l.entries[:n]
-	}
+	l.trimLocked()
 	l.mu.Unlock()
+}
+
+// trimLocked drops the oldest entries beyond slowlog-max-len. The slice
+// keeps its backing array until append moves the live entries to a new
+// one, so the log holds at most about twice its length.
+func (l *slowlog) trimLocked() {
+	if n := l.maxLen.Load(); int64(len(l.entries)) > n {
+		l.entries = l.entries[int64(len(l.entries))-n:]
+	}
 }
 
 func slowlogCommand() Command {
@@ -102,10 +107,11 @@ func cmdSlowlogGet(c *Conn, args [][]byte) {
 	l.mu.Lock()
 	entries := l.entries
 	if n >= 0 && int64(len(entries)) > n {
-		entries = entries[:n]
+		entries = entries[int64(len(entries))-n:]
 	}
-	entries = append([]slowEntry(nil), entries...)
+	entries = slices.Clone(entries)
 	l.mu.Unlock()
+	slices.Reverse(entries) // newest first, as Redis replies
 	c.WriteArray(len(entries))
 	for _, e := range entries {
 		c.WriteArray(6)

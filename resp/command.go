@@ -101,6 +101,10 @@ type Command struct {
 	// it runs on the other node (a script, an EXEC block), not the
 	// request timeout of an ordinary forward (see forwardContext).
 	longForward bool
+	// concurrent: a plain single-key data command, which may run
+	// concurrently with its connection's pipelined commands of other keys
+	// (isConcurrent, pipeline.go); set when registered.
+	concurrent bool
 }
 
 // FullName returns the name Redis reports in errors and COMMAND INFO:
@@ -162,6 +166,7 @@ func (s *Server) register(cmd Command, replace, hidden bool) error {
 	if _, ok := s.cmds[cmd.Name]; ok && !replace {
 		return fmt.Errorf("%w: %s already registered", ErrCommand, cmd.Name)
 	}
+	cmd.concurrent = isConcurrent(&cmd)
 	s.cmds[cmd.Name] = &cmd
 	return nil
 }

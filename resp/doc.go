@@ -387,9 +387,12 @@
 // # Concurrency
 //
 // A Server is safe for concurrent use. Each connection is served by one
-// goroutine (redcon's), which runs its commands one at a time, in order,
-// and owns its Conn; command handlers of different connections run
-// concurrently, so the Backend (and Config.Cluster, and registered handlers) must
+// goroutine (redcon's), which runs its commands in order and owns its
+// Conn, except that a run of pipelined plain single-key data commands
+// (pipeline.go) runs concurrently, one pooled goroutine per key on a
+// worker Conn carrying the session, each key's commands in order and the
+// replies written in order; anything with connection state is a barrier.
+// Command handlers of different connections run concurrently, so the Backend (and Config.Cluster, and registered handlers) must
 // be safe for concurrent use. A forwarded command holds its connection's
 // goroutine until the other node answers, as a backend call does. The
 // command table is fixed once Serve is called. Close cancels the context

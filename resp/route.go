@@ -242,6 +242,9 @@ func keyPositions(cmd *Command, args [][]byte) []int {
 	if cmd.FirstKey <= 0 || cmd.KeyStep <= 0 {
 		return nil
 	}
+	if cmd.FirstKey == 1 && cmd.LastKey == 1 && n > 1 {
+		return firstKeyOnly // NB: shared; callers only read positions
+	}
 	last := cmd.LastKey
 	if last < 0 {
 		last = n + last
@@ -252,6 +255,10 @@ func keyPositions(cmd *Command, args [][]byte) []int {
 	}
 	return pos
 }
+
+// firstKeyOnly is keyPositions' answer for a single-key command, shared
+// by every call so the hot path does not allocate it; never modified.
+var firstKeyOnly = []int{1}
 
 // subReply is the reply of one part of a split command.
 type subReply struct {

@@ -67,6 +67,7 @@ type Server struct {
 	runID   string
 
 	localDBs localDatabases // the databases' epochs without Config.Databases
+	workers  workerPool     // goroutines of concurrent pipelined commands (pipeline.go)
 
 	mu      sync.Mutex
 	closed  bool
@@ -328,19 +329,49 @@ func (s *Server) closedConn(rc redcon.Conn, err error) {
 }
 
 // handle is redcon's command handler: it runs one command, turning a
-// panic into "-ERR internal error", and hands the reply to redcon.
+// panic into "-ERR internal error", and hands the reply to redcon. If the
+// command and the next one redcon holds for the connection (the client
+// pipelined them) may run concurrently, it takes the rest of the batch and
+// runs it (handleBatch, pipeline.go).
 func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 	c := rc.Context().(*Conn)
 	if c.quit {
 		return
 	}
+	if next := rc.PeekPipeline(); len(next) > 0 && c.concurrentCall(cmd.Args) && c.concurrentCall(next[0].Args) {
+		rest := rc.ReadPipeline()
+		cmds := make([]redcon.Command, 0, 1+len(rest))
+		s.handleBatch(rc, c, append(append(cmds, cmd), rest...))
+		return
+	}
+	s.handleOne(rc, c, cmd.Args)
+}
+
+// handleOne runs one command of c, args as redcon parsed them, and hands
+// its reply to redcon.
+func (s *Server) handleOne(rc redcon.Conn, c *Conn, args [][]byte) {
 	if p := c.push.Load(); p != nil {
 		p.hold() // push mode: what is published meanwhile follows the reply
 	}
-	args, big := bigCommand(rc, cmd.Args)
+	args, big := bigCommand(rc, args)
 	c.serve(args)
-	big = big && argsLen(args) >= returnMemoryAfter || len(c.out) >= returnMemoryAfter
+	big = big && argsLen(args) >= returnMemoryAfter
 	args = nil
+	s.reply(rc, c, big)
+	if c.quit {
+		if p := c.push.Load(); p != nil {
+			p.drain()
+		}
+		rc.ReadPipeline() // drop what was pipelined after QUIT
+		rc.Close()
+	}
+}
+
+// reply hands c's replies to redcon (or, in push mode, to the outbox) and
+// empties c's buffer; big asks for the memory to be returned after a big
+// command.
+func (s *Server) reply(rc redcon.Conn, c *Conn, big bool) {
+	big = big || len(c.out) >= returnMemoryAfter
 	if p := c.push.Load(); p != nil {
 		p.release(c.out) // replies and pushes share one ordered outbox
 	} else if len(c.out) >= bigReplyLen {
@@ -355,13 +386,6 @@ func (s *Server) handle(rc redcon.Conn, cmd redcon.Command) {
 	}
 	if big {
 		s.returnMemory()
-	}
-	if c.quit {
-		if p := c.push.Load(); p != nil {
-			p.drain()
-		}
-		rc.ReadPipeline() // drop what was pipelined after QUIT
-		rc.Close()
 	}
 }
 

@@ -52,6 +52,7 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 	fs.IntVar(&cfg.Cluster.Weight, "weight", cfg.Cluster.Weight, "relative capacity: the node's share of partitions is proportional to it")
 	fs.BoolVar(&cfg.Store.NoSync, "nosync", cfg.Store.NoSync, "do not fsync writes (faster; an acknowledged write may be lost in a crash)")
 	fs.Int64Var(&cfg.Store.ObjectCacheBytes, "object-cache-bytes", cfg.Store.ObjectCacheBytes, "estimated heap bytes of decoded objects of recently written keys kept in memory, so a write to a big hash or set does not read and decode it again (negative: off)")
+	fs.Int64Var(&cfg.Store.CacheBytes, "cache-bytes", cfg.Store.CacheBytes, "size of the storage engine's block cache in bytes (0: 128 MiB)")
 	fs.StringVar(&cfg.RESP.RequirePass, "requirepass", cfg.RESP.RequirePass, "password clients must AUTH with (empty: none)")
 	fs.IntVar(&cfg.RESP.MaxClients, "maxclients", cfg.RESP.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&cfg.RESP.IdleTimeout, "idle-timeout", cfg.RESP.IdleTimeout, "close client connections idle this long (0: never)")
