@@ -4,6 +4,7 @@
 # replies), all started by this script in one run on this machine.
 #
 #   bench/perf.sh [-n 20000] [-c 50] [-r 100000] [--cn 2000] [--prefill 100000] [--timeout 300]
+#                 [--only REGEX] [--base 27379]
 #
 # Every workload is `redis-benchmark -c C -r R -t TEST [-P 16]`, run five
 # times in a row: in-memory redis, durable redis, dynakv, durable redis,
@@ -21,14 +22,19 @@
 # keys key:000000000000 .. key:<prefill-1> (redis-benchmark's -r names) are
 # set to "xxx" on every server, so GETs hit and SETs overwrite. Each
 # redis-benchmark run is cut off after --timeout seconds (its row then shows
-# "cut off"). Everything listens on 127.0.0.1, ports 27379-27380 (redis),
-# 27479 (lone node), 27579-27581 (cluster), gossip 27679 and 27689-27691;
-# the servers and their data are removed when the script ends.
+# "cut off"). --only runs just the workloads whose label matches the
+# extended regular expression (e.g. --only cluster), and starts and
+# prefills only the servers they use. Everything listens on 127.0.0.1,
+# ports from --base B: B and B+1 (redis), B+100 (lone node), B+200..B+202
+# (cluster, whose cluster-client ports are 10000 above), gossip B+300 and
+# B+310..B+312; the servers and their data are removed when the script
+# ends. DYNAKV_DEV_FLAGS adds flags to the cluster's `dynakv dev` (e.g.
+# "--pprof 127.0.0.1:6060" to profile it during the runs).
 #
 # The table (stdout) is markdown for the README; progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=20000 c=50 r=100000 cn=2000 prefill="" limit=300
+n=20000 c=50 r=100000 cn=2000 prefill="" limit=300 only="" base=27379
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2;;
@@ -37,7 +43,9 @@ while [ $# -gt 0 ]; do
     --cn) cn=$2; shift 2;;
     --prefill) prefill=$2; shift 2;;
     --timeout) limit=$2; shift 2;;
-    *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--cn collection requests] [--prefill keys] [--timeout s]" >&2; exit 2;;
+    --only) only=$2; shift 2;;
+    --base) base=$2; shift 2;;
+    *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--cn collection requests] [--prefill keys] [--timeout s] [--only regex] [--base port]" >&2; exit 2;;
   esac
 done
 prefill=${prefill:-$r}
@@ -48,13 +56,40 @@ out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$out"' EXIT
 CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
 
-mem=27379 durable=27380 lone=27479 cluster=27579
+mem=$base durable=$((base + 1)) lone=$((base + 100)) cluster=$((base + 200))
+# workload label | dynakv port | test | pipeline | requests
+workloads=(
+  "lone node SET|$lone|set|1|$n"
+  "lone node GET|$lone|get|1|$n"
+  "3-node cluster (N=3 R=2 W=2) SET|$cluster|set|1|$n"
+  "3-node cluster GET|$cluster|get|1|$n"
+  "lone node SET, pipelined -P 16|$lone|set|16|$((4 * n))"
+  "lone node GET, pipelined -P 16|$lone|get|16|$((4 * n))"
+  "lone node INCR|$lone|incr|1|$n"
+  "3-node cluster INCR|$cluster|incr|1|$n"
+  "lone node HSET|$lone|hset|1|$cn"
+  "3-node cluster HSET|$cluster|hset|1|$cn"
+  "lone node SADD|$lone|sadd|1|$cn"
+  "3-node cluster SADD|$cluster|sadd|1|$cn"
+)
+if [ -n "$only" ]; then
+  kept=()
+  for w in "${workloads[@]}"; do [[ ${w%%|*} =~ $only ]] && kept+=("$w"); done
+  workloads=("${kept[@]}")
+fi
+servers=($mem $durable)
 redis-server --port $mem --save "" --appendonly no --daemonize no --dir "$out" >"$out/mem.log" 2>&1 &
 mkdir "$out/durable"
 redis-server --port $durable --save "" --appendonly yes --appendfsync always --daemonize no --dir "$out/durable" >"$out/durable.log" 2>&1 &
-"$out/dynakv" dev --nodes 1 --port $lone --gossip-port 27679 --data "$out/lone" --log-level warn >"$out/lone.log" 2>&1 &
-"$out/dynakv" dev --nodes 3 --port $cluster --gossip-port 27689 --data "$out/cluster" --log-level warn >"$out/cluster.log" 2>&1 &
-for p in $mem $durable $lone $cluster; do
+if [[ " ${workloads[*]} " == *"|$lone|"* ]]; then
+  "$out/dynakv" dev --nodes 1 --port $lone --gossip-port $((base + 300)) --data "$out/lone" --log-level warn >"$out/lone.log" 2>&1 &
+  servers+=($lone)
+fi
+if [[ " ${workloads[*]} " == *"|$cluster|"* ]]; then
+  "$out/dynakv" dev --nodes 3 --port $cluster --gossip-port $((base + 310)) --data "$out/cluster" --log-level warn ${DYNAKV_DEV_FLAGS:-} >"$out/cluster.log" 2>&1 &
+  servers+=($cluster)
+fi
+for p in "${servers[@]}"; do
   for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
   redis-cli -p $p PING >/dev/null || { echo "server on port $p did not start" >&2; tail "$out"/*.log >&2; exit 1; }
 done
@@ -73,7 +108,7 @@ prefill() {
   wait "${pids[@]}"
 }
 if [ "$prefill" -gt 0 ]; then
-  for p in $mem $durable $lone $cluster; do
+  for p in "${servers[@]}"; do
     start=$(date +%s)
     prefill $p
     echo "prefilled $prefill keys on port $p in $(($(date +%s) - start)) s; DBSIZE $(redis-cli -p $p DBSIZE)" >&2
@@ -83,21 +118,6 @@ fi
 . bench/lib.sh # measure
 echo "redis-benchmark -c $c -r $r, -n $n (pipelined 4×n, HSET/SADD $cn), prefill $prefill keys; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 rows=()
-# workload label | dynakv port | test | pipeline | requests
-workloads=(
-  "lone node SET|$lone|set|1|$n"
-  "lone node GET|$lone|get|1|$n"
-  "3-node cluster (N=3 R=2 W=2) SET|$cluster|set|1|$n"
-  "3-node cluster GET|$cluster|get|1|$n"
-  "lone node SET, pipelined -P 16|$lone|set|16|$((4 * n))"
-  "lone node GET, pipelined -P 16|$lone|get|16|$((4 * n))"
-  "lone node INCR|$lone|incr|1|$n"
-  "3-node cluster INCR|$cluster|incr|1|$n"
-  "lone node HSET|$lone|hset|1|$cn"
-  "3-node cluster HSET|$cluster|hset|1|$cn"
-  "lone node SADD|$lone|sadd|1|$cn"
-  "3-node cluster SADD|$cluster|sadd|1|$cn"
-)
 began=$(date +%s)
 for w in "${workloads[@]}"; do
   IFS='|' read -r label port test pipe reqs <<<"$w"
