@@ -280,14 +280,20 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	// cancellation, bounded only by the timeout. A send that fails leaves a
 	// hint here, so the replica gets the write once it is back.
 	sendCtx, cancelSends := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	hintFor := map[string]string{}
 	others := make([]string, len(dests))
 	for i, d := range dests {
 		others[i] = d.node
-		hintFor[d.node] = d.hintFor
+	}
+	hintFor := func(node string) string {
+		for _, d := range dests {
+			if d.node == node {
+				return d.hintFor
+			}
+		}
+		return ""
 	}
 	op := func(ctx context.Context, rep peer.Store) (crdt.Object, error) {
-		target := hintFor[rep.ID()]
+		target := hintFor(rep.ID())
 		var err error
 		if target == "" {
 			err = rep.Merge(ctx, key, delta)
