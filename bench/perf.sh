@@ -4,7 +4,7 @@
 # replies), all started by this script in one run on this machine.
 #
 #   bench/perf.sh [-n 20000] [-c 50] [-r 100000] [--cn 2000] [--prefill 100000] [--timeout 300]
-#                 [--base 27379] [--only lone|cluster]
+#                 [--only REGEX] [--base 27379]
 #
 # Every workload is `redis-benchmark -c C -r R -t TEST [-P 16]`, run five
 # times in a row: in-memory redis, durable redis, dynakv, durable redis,
@@ -22,17 +22,19 @@
 # keys key:000000000000 .. key:<prefill-1> (redis-benchmark's -r names) are
 # set to "xxx" on every server, so GETs hit and SETs overwrite. Each
 # redis-benchmark run is cut off after --timeout seconds (its row then shows
-# "cut off"). Everything listens on 127.0.0.1, ports B and B+1 (redis),
-# B+100 (lone node), B+200..B+202 (cluster), gossip B+300 and B+310..B+312,
-# where B is --base (27379); the cluster-client listeners take each node's
-# port + 10000 when below 32768. --only lone (or cluster) runs only that
-# deployment's rows (and starts only its dynakv). The servers and their
-# data are removed when the script ends.
+# "cut off"). --only runs just the workloads whose label matches the
+# extended regular expression (e.g. --only cluster), and starts and
+# prefills only the servers they use. Everything listens on 127.0.0.1,
+# ports from --base B: B and B+1 (redis), B+100 (lone node), B+200..B+202
+# (cluster, whose cluster-client ports are 10000 above), gossip B+300 and
+# B+310..B+312; the servers and their data are removed when the script
+# ends. DYNAKV_DEV_FLAGS adds flags to the cluster's `dynakv dev` (e.g.
+# "--pprof 127.0.0.1:6060" to profile it during the runs).
 #
 # The table (stdout) is markdown for the README; progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=20000 c=50 r=100000 cn=2000 prefill="" limit=300 base=27379 only=""
+n=20000 c=50 r=100000 cn=2000 prefill="" limit=300 only="" base=27379
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2;;
@@ -41,9 +43,9 @@ while [ $# -gt 0 ]; do
     --cn) cn=$2; shift 2;;
     --prefill) prefill=$2; shift 2;;
     --timeout) limit=$2; shift 2;;
-    --base) base=$2; shift 2;;
     --only) only=$2; shift 2;;
-    *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--cn collection requests] [--prefill keys] [--timeout s] [--base port] [--only lone|cluster]" >&2; exit 2;;
+    --base) base=$2; shift 2;;
+    *) echo "usage: $0 [-n requests] [-c clients] [-r keyspace] [--cn collection requests] [--prefill keys] [--timeout s] [--only regex] [--base port]" >&2; exit 2;;
   esac
 done
 prefill=${prefill:-$r}
@@ -55,16 +57,36 @@ trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$out"' EXIT
 CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
 
 mem=$base durable=$((base + 1)) lone=$((base + 100)) cluster=$((base + 200))
+# workload label | dynakv port | test | pipeline | requests
+workloads=(
+  "lone node SET|$lone|set|1|$n"
+  "lone node GET|$lone|get|1|$n"
+  "3-node cluster (N=3 R=2 W=2) SET|$cluster|set|1|$n"
+  "3-node cluster GET|$cluster|get|1|$n"
+  "lone node SET, pipelined -P 16|$lone|set|16|$((4 * n))"
+  "lone node GET, pipelined -P 16|$lone|get|16|$((4 * n))"
+  "lone node INCR|$lone|incr|1|$n"
+  "3-node cluster INCR|$cluster|incr|1|$n"
+  "lone node HSET|$lone|hset|1|$cn"
+  "3-node cluster HSET|$cluster|hset|1|$cn"
+  "lone node SADD|$lone|sadd|1|$cn"
+  "3-node cluster SADD|$cluster|sadd|1|$cn"
+)
+if [ -n "$only" ]; then
+  kept=()
+  for w in "${workloads[@]}"; do [[ ${w%%|*} =~ $only ]] && kept+=("$w"); done
+  workloads=("${kept[@]}")
+fi
 servers=($mem $durable)
 redis-server --port $mem --save "" --appendonly no --daemonize no --dir "$out" >"$out/mem.log" 2>&1 &
 mkdir "$out/durable"
 redis-server --port $durable --save "" --appendonly yes --appendfsync always --daemonize no --dir "$out/durable" >"$out/durable.log" 2>&1 &
-if [ "$only" != cluster ]; then
+if [[ " ${workloads[*]} " == *"|$lone|"* ]]; then
   "$out/dynakv" dev --nodes 1 --port $lone --gossip-port $((base + 300)) --data "$out/lone" --log-level warn >"$out/lone.log" 2>&1 &
   servers+=($lone)
 fi
-if [ "$only" != lone ]; then
-  "$out/dynakv" dev --nodes 3 --port $cluster --gossip-port $((base + 310)) --data "$out/cluster" --log-level warn >"$out/cluster.log" 2>&1 &
+if [[ " ${workloads[*]} " == *"|$cluster|"* ]]; then
+  "$out/dynakv" dev --nodes 3 --port $cluster --gossip-port $((base + 310)) --data "$out/cluster" --log-level warn ${DYNAKV_DEV_FLAGS:-} >"$out/cluster.log" 2>&1 &
   servers+=($cluster)
 fi
 for p in "${servers[@]}"; do
@@ -96,21 +118,6 @@ fi
 . bench/lib.sh # measure
 echo "redis-benchmark -c $c -r $r, -n $n (pipelined 4×n, HSET/SADD $cn), prefill $prefill keys; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 rows=()
-# workload label | dynakv port | test | pipeline | requests
-workloads=(
-  "lone node SET|$lone|set|1|$n"
-  "lone node GET|$lone|get|1|$n"
-  "3-node cluster (N=3 R=2 W=2) SET|$cluster|set|1|$n"
-  "3-node cluster GET|$cluster|get|1|$n"
-  "lone node SET, pipelined -P 16|$lone|set|16|$((4 * n))"
-  "lone node GET, pipelined -P 16|$lone|get|16|$((4 * n))"
-  "lone node INCR|$lone|incr|1|$n"
-  "3-node cluster INCR|$cluster|incr|1|$n"
-  "lone node HSET|$lone|hset|1|$cn"
-  "3-node cluster HSET|$cluster|hset|1|$cn"
-  "lone node SADD|$lone|sadd|1|$cn"
-  "3-node cluster SADD|$cluster|sadd|1|$cn"
-)
 began=$(date +%s)
 for w in "${workloads[@]}"; do
   IFS='|' read -r label port test pipe reqs <<<"$w"

@@ -99,18 +99,25 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crd
 	fanCtx, cancelFan := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 	op := func(ctx context.Context, rep peer.Store) (crdt.Object, error) { return rep.Get(ctx, key) }
 	replies := make(chan reply, len(top))
-	c.fanOutTo(fanCtx, replies, ids, op)
+	// NB: the local replica is read here, after the other replicas were
+	// asked and while they answer: no goroutine of its own, and its reply
+	// is the first one counted.
+	remote := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == c.self })
+	c.fanOutTo(fanCtx, replies, remote, op)
+	if len(remote) < len(ids) {
+		o, err := c.local.Get(fanCtx, key)
+		replies <- reply{id: c.self, obj: o, err: err}
+	}
 	sent := len(ids)
 	// While a replica of the key is unhealthy (or
 	// fails this read), an acknowledged write may live only on the
 	// replicas not asked and as hints on fallbacks (Dynamo §4.6); the
 	// fallbacks' hints for the key are read too and merged in, outside R.
 	var hintIDs []string
-	hintsAsked := false
-	hints := make(chan reply, c.cfg.N)
+	var hints chan reply // made by the first askHints
 	askHints := func() {
-		if !hintsAsked {
-			hintsAsked = true
+		if hints == nil {
+			hints = make(chan reply, c.cfg.N)
 			hintIDs = c.hintSources(key)
 			c.askHints(fanCtx, hints, hintIDs, key)
 		}
@@ -121,7 +128,9 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crd
 	waitCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var merged crdt.Object
-	var answered []reply
+	// NB: room for every replica's reply and the hints' merge, which
+	// readRepair appends too.
+	answered := make([]reply, 0, len(top)+1)
 	failed := 0
 	var lastErr error
 wait:
@@ -271,14 +280,20 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	// cancellation, bounded only by the timeout. A send that fails leaves a
 	// hint here, so the replica gets the write once it is back.
 	sendCtx, cancelSends := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
-	hintFor := map[string]string{}
 	others := make([]string, len(dests))
 	for i, d := range dests {
 		others[i] = d.node
-		hintFor[d.node] = d.hintFor
+	}
+	hintFor := func(node string) string {
+		for _, d := range dests {
+			if d.node == node {
+				return d.hintFor
+			}
+		}
+		return ""
 	}
 	op := func(ctx context.Context, rep peer.Store) (crdt.Object, error) {
-		target := hintFor[rep.ID()]
+		target := hintFor(rep.ID())
 		var err error
 		if target == "" {
 			err = rep.Merge(ctx, key, delta)

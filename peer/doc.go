@@ -8,9 +8,9 @@
 // The protocol's two sides live in sub-packages, so that this package stays
 // light (it imports only the pure ring, crdt and replica/dvv packages):
 //
-//   - peerclient: the network Replica, a pooled RESP2 client of another
-//     node, which also forwards client commands and returns their raw
-//     replies;
+//   - peerclient: the network Replica, a RESP2 client of another node
+//     (multiplexed and auto-pipelined), which also forwards client
+//     commands and returns their raw replies;
 //   - peerserver: the handlers of the internal commands, registered into a
 //     resp.Server;
 //   - peertest: an in-process network of Replicas with seeded faults.

@@ -127,7 +127,7 @@ func DefaultConfig() Config {
 		// 4 MiB decoded) or some 100,000 small keys, next to pebble's
 		// own block cache.
 		ObjectCacheBytes: 64 << 20,
-		CacheBytes:   DefaultCacheBytes,
+		CacheBytes:       DefaultCacheBytes,
 	}
 }
 

@@ -26,8 +26,9 @@ func benchKey(i int) []byte { return fmt.Appendf(nil, "key:%012d", i%benchKeys) 
 
 // benchNode serves a store (in-memory file system, no fsync) through
 // peerserver on a loopback listener (a port the system picks) and returns
-// a client of it with the node's default pool, and the store.
-func benchNode(b *testing.B) (*peerclient.Client, *replica.Store) {
+// a client of it with the node's default pool (pooled: with
+// Config.NoPipeline), and the store.
+func benchNode(b *testing.B, pooled bool) (*peerclient.Client, *replica.Store) {
 	b.Helper()
 	store, err := replica.Open(replica.Config{Dir: "/s", FS: vfs.NewMem(), NodeID: "n1", SweepInterval: -1, NoSync: true})
 	if err != nil {
@@ -44,7 +45,7 @@ func benchNode(b *testing.B) (*peerclient.Client, *replica.Store) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
-	c, err := peerclient.New(peerclient.Config{ID: "n1", Addr: ln.Addr().String(), Secret: secret, Timeout: 5 * time.Second})
+	c, err := peerclient.New(peerclient.Config{ID: "n1", Addr: ln.Addr().String(), Secret: secret, Timeout: 5 * time.Second, NoPipeline: pooled})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,13 +76,17 @@ func setObject(b *testing.B, store *replica.Store) crdt.Object {
 // client encoding, server dispatch and store included (the store does not
 // fsync, so the network path is what is measured): Merge of a SET's
 // object as a coordinator ships it, and Get as a quorum read asks it, one
-// caller at a time and GOMAXPROCS callers sharing the client's pool
-// ("parallel"). Run with
+// caller at a time and 25×GOMAXPROCS callers sharing the client
+// ("parallel"), on the multiplexed connections and ("pooled") with
+// Config.NoPipeline, a connection per call. Run with
 // `go test -run '^$' -bench PeerCall -benchtime 2000x ./peer/peerclient/`.
 func BenchmarkPeerCall(b *testing.B) {
 	ctx := context.Background()
-	for _, parallel := range []bool{false, true} {
-		suffix := map[bool]string{false: "", true: "/parallel"}[parallel]
+	for _, mode := range []struct {
+		parallel, pooled bool
+	}{{false, false}, {true, false}, {false, true}, {true, true}} {
+		parallel, pooled := mode.parallel, mode.pooled
+		suffix := map[bool]string{false: "", true: "/parallel"}[parallel] + map[bool]string{false: "", true: "/pooled"}[pooled]
 		run := func(b *testing.B, call func(i int) error) {
 			b.ReportAllocs()
 			if !parallel {
@@ -92,6 +97,7 @@ func BenchmarkPeerCall(b *testing.B) {
 				}
 				return
 			}
+			b.SetParallelism(25) // 25×GOMAXPROCS callers: the benchmark's 50 clients on 2 cores
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for i := 0; pb.Next(); i++ {
@@ -103,12 +109,12 @@ func BenchmarkPeerCall(b *testing.B) {
 			})
 		}
 		b.Run("merge"+suffix, func(b *testing.B) {
-			c, store := benchNode(b)
+			c, store := benchNode(b, pooled)
 			o := setObject(b, store)
 			run(b, func(i int) error { return c.Merge(ctx, benchKey(i), o) })
 		})
 		b.Run("get"+suffix, func(b *testing.B) {
-			c, store := benchNode(b)
+			c, store := benchNode(b, pooled)
 			o := setObject(b, store)
 			entries := make([]peer.Entry, benchKeys)
 			for i := range entries {

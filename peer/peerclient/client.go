@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynakv/dynakv/crdt"
@@ -35,9 +36,21 @@ type Config struct {
 	// read together); a context deadline replaces it. The node passes its
 	// --timeout.
 	Timeout time.Duration
-	// PoolSize is the most connections open to the node at once, and so
-	// the most calls in flight.
+	// PoolSize is the most connections open to the node at once: the
+	// multiplexed ones (see NoPipeline and ForwardConns) and those taken
+	// by a call each.
 	PoolSize int
+	// NoPipeline turns the multiplexed connections off: every call then
+	// takes a pooled connection of its own for its round trip, as calls
+	// too large to multiplex always do. Kept for comparison
+	// (BenchmarkPeerCall) and as a way back.
+	NoPipeline bool
+	// ForwardConns is the number of multiplexed connections that carry
+	// forwarded client commands, taken in turn; 0 sends each forward on
+	// a pooled connection of its own. NB: the node runs one connection's
+	// commands one after another, and a forwarded write waits there for
+	// its quorum, so few connections serialize forwards.
+	ForwardConns int
 	// MaxBulkLen is the largest bulk string accepted in a reply, in bytes.
 	MaxBulkLen int64
 }
@@ -75,6 +88,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: negative Timeout %v", ErrConfig, c.Timeout)
 	case c.PoolSize < 0:
 		return fmt.Errorf("%w: negative PoolSize %d", ErrConfig, c.PoolSize)
+	case c.ForwardConns < 0:
+		return fmt.Errorf("%w: negative ForwardConns %d", ErrConfig, c.ForwardConns)
 	case c.MaxBulkLen < 0:
 		return fmt.Errorf("%w: negative MaxBulkLen %d", ErrConfig, c.MaxBulkLen)
 	}
@@ -86,6 +101,12 @@ type Client struct {
 	cfg  Config
 	slot chan struct{} // one token per open connection (PoolSize)
 	idle chan *conn    // authenticated connections not in use
+
+	reads  lane   // DKV.GET, DKV.HINTGET, DKV.HINTHORIZON
+	writes lane   // DKV.MERGE, DKV.MERGEMANY, DKV.HINT
+	merges merger // Merge calls, batched
+	fwd    []lane // forwarded commands (Config.ForwardConns)
+	fwdN   atomic.Uint32
 
 	mu     sync.Mutex
 	closed bool
@@ -101,11 +122,17 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Client{
+	c := &Client{
 		cfg:  cfg,
 		slot: make(chan struct{}, cfg.PoolSize),
 		idle: make(chan *conn, cfg.PoolSize),
-	}, nil
+	}
+	c.reads.c, c.writes.c, c.merges.c = c, c, c
+	c.fwd = make([]lane, cfg.ForwardConns)
+	for i := range c.fwd {
+		c.fwd[i].c = c
+	}
+	return c, nil
 }
 
 // ID returns the remote node's ID.
@@ -120,6 +147,11 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	c.reads.close(ErrClosed)
+	c.writes.close(ErrClosed)
+	for i := range c.fwd {
+		c.fwd[i].close(ErrClosed)
+	}
 	for {
 		select {
 		case cn := <-c.idle:
@@ -156,9 +188,14 @@ func (c *Client) object(ctx context.Context, op string, args ...[]byte) (crdt.Ob
 }
 
 // Merge sends obj to be merged into the remote replica's copy of key
-// (peer.CmdMerge).
+// (peer.CmdMerge). Merges made while another is on its way to the node
+// go together, as one peer.CmdMergeMany (see merger).
 func (c *Client) Merge(ctx context.Context, key []byte, obj crdt.Object) error {
-	return c.ok(ctx, "merge", []byte(peer.CmdMerge), key, obj.Encode())
+	enc := obj.Encode()
+	if c.cfg.NoPipeline || len(key)+len(enc) > muxMaxArgs {
+		return c.ok(ctx, "merge", []byte(peer.CmdMerge), key, enc)
+	}
+	return c.merges.merge(ctx, key, enc)
 }
 
 // MergeMany merges each entry into the remote replica's copy of its key in
@@ -277,8 +314,21 @@ func (c *Client) ForwardProto(ctx context.Context, proto int, args [][]byte) ([]
 	if proto == 3 {
 		args = append([][]byte{[]byte(peer.CmdForward3)}, args...)
 	}
+	if len(c.fwd) > 0 && !c.cfg.NoPipeline && argsLen(args) <= muxMaxArgs {
+		// NB: a forward whose deadline is further than longForward
+		// away (a script, an EXEC block: they wait as long as they run)
+		// would hold up the forwards behind it on a shared connection.
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) <= longForward {
+			l := &c.fwd[int(c.fwdN.Add(1))%len(c.fwd)]
+			return c.muxRoundTrip(ctx, l, "forward", args)
+		}
+	}
 	return c.roundTrip(ctx, "forward", args)
 }
+
+// longForward is the longest deadline of a forward that may go on a
+// multiplexed connection (Config.ForwardConns).
+const longForward = time.Minute
 
 // ok runs a command whose reply is +OK.
 func (c *Client) ok(ctx context.Context, op string, args ...[]byte) error {
@@ -304,7 +354,7 @@ func (c *Client) call(ctx context.Context, op string, args ...[]byte) (redcon.RE
 		return redcon.RESP{}, c.malformed(op, "unparsable reply")
 	}
 	if r.Type == redcon.Error {
-		return redcon.RESP{}, fmt.Errorf("%w: %s %s: %s", peer.ErrRemote, c.cfg.ID, op, r.Data)
+		return redcon.RESP{}, fmt.Errorf("%w: %s %s: %w", peer.ErrRemote, c.cfg.ID, op, replyError(r.Data))
 	}
 	return r, nil
 }
@@ -350,10 +400,43 @@ func (c *Client) malformed(op, format string, args ...any) error {
 
 func itoa(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
+// replyError is an error reply of the node, its text without the '-'.
+type replyError []byte
+
+func (e replyError) Error() string { return string(e) }
+
+// lane returns the multiplexed connection that carries args, nil for a
+// command that takes a pooled connection of its own: a forwarded client
+// command (it may run long on the node, which runs one connection's
+// commands one after another), a scan, a tree level, any command larger
+// than muxMaxArgs, and every command under Config.NoPipeline.
+func (c *Client) lane(args [][]byte) *lane {
+	if c.cfg.NoPipeline || len(args) == 0 {
+		return nil
+	}
+	var l *lane
+	switch string(args[0]) {
+	case peer.CmdGet, peer.CmdHintGet, peer.CmdHintHorizon:
+		l = &c.reads
+	case peer.CmdMerge, peer.CmdMergeMany, peer.CmdHint:
+		l = &c.writes
+	default:
+		return nil
+	}
+	if argsLen(args) > muxMaxArgs {
+		return nil
+	}
+	return l
+}
+
 // roundTrip sends one command and reads its raw reply, within ctx's
 // deadline (or Config.Timeout when it has none): waiting for a pooled
 // connection, dialling, authenticating, writing and reading all count.
+// Commands a lane carries (Client.lane) go on it.
 func (c *Client) roundTrip(ctx context.Context, op string, args [][]byte) ([]byte, error) {
+	if l := c.lane(args); l != nil {
+		return c.muxRoundTrip(ctx, l, op, args)
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
