@@ -89,7 +89,6 @@ func parseBound(b []byte) (f float64, exclusive, ok bool) {
 	return f, exclusive, true
 }
 
-
 // hexFix gives a hexadecimal float without a binary exponent ("0x10",
 // which strtod reads as 16) the exponent Go's parser requires.
 func hexFix(s string) string {
