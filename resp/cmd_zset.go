@@ -1004,8 +1004,18 @@ func cmdZscan(c *Conn, args [][]byte) {
 	}
 	collScan(c, args, len(ms), 2, func(i int) []byte { return ms[i].Member }, func(i int) {
 		c.WriteBulk(ms[i].Member)
-		c.WriteBulk(fmtScore(ms[i].Score))
+		c.WriteBulk(scanScore(ms[i].Score))
 	})
+}
+
+// scanScore renders a score as Redis 7.0 stores it in a listpack and
+// ZSCAN replies it (d2string): an integral value within ±LLONG_MAX/2 as an
+// integer, else as fmtScore.
+func scanScore(f float64) []byte {
+	if f >= -math.MaxInt64/2 && f <= math.MaxInt64/2 && f == math.Trunc(f) {
+		return strconv.AppendInt(nil, int64(f), 10)
+	}
+	return fmtScore(f)
 }
 
 // Redis 7.0's defaults of zset-max-listpack-entries and
