@@ -886,18 +886,24 @@ func cmdZmpop(c *Conn, args [][]byte) {
 			return
 		}
 		if len(popped) > 0 {
-			c.WriteArray(2)
-			c.WriteBulk(k)
-			c.WriteArray(len(popped))
-			for _, m := range popped {
-				c.WriteArray(2)
-				c.WriteBulk(m.Member)
-				c.WriteDouble(m.Score)
-			}
+			c.writeZMPop(k, popped)
 			return
 		}
 	}
 	c.WriteNullArray()
+}
+
+// writeZMPop writes ZMPOP's (and BZMPOP's) reply of members popped from
+// key: [key, [[member, score]…]] in RESP2 and RESP3.
+func (c *Conn) writeZMPop(key []byte, popped []crdt.ScoredMember) {
+	c.WriteArray(2)
+	c.WriteBulk(key)
+	c.WriteArray(len(popped))
+	for _, m := range popped {
+		c.WriteArray(2)
+		c.WriteBulk(m.Member)
+		c.WriteDouble(m.Score)
+	}
 }
 
 // cmdZrandmember is ZRANDMEMBER key [count [WITHSCORES]], as SRANDMEMBER's

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/ring"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -142,5 +143,51 @@ func TestDumpRestoreZSetWithRedis(t *testing.T) {
 	}
 	if n := dut.ZCard(bg, "big").Val(); n != 300 {
 		t.Fatalf("big: %d members", n)
+	}
+}
+
+// TestZSetCrossSlot: in a cluster, the multi-key sorted-set commands with
+// keys of different slots get CROSSSLOT (even when both are local; the
+// STORE forms and ZMPOP are never split), and keys of one slot run, here
+// or forwarded whole to the slot's node.
+func TestZSetCrossSlot(t *testing.T) {
+	n1, _, _ := startPair(t)
+	r := dialRaw(t, n1.addr)
+	var local []string
+	var remote string
+	for i := 0; len(local) < 2 || remote == ""; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if ring.Slot([]byte(k))%2 == 0 {
+			local = append(local, k)
+		} else if remote == "" {
+			remote = k
+		}
+	}
+	a, b := local[0], local[1]
+	cross := "-" + msgCrossSlot + "\r\n"
+	for _, args := range [][]string{
+		{"ZUNION", "2", a, b}, {"ZINTER", "2", a, b}, {"ZDIFF", "2", a, b}, {"ZINTERCARD", "2", a, b},
+		{"ZUNIONSTORE", a, "1", b}, {"ZINTERSTORE", a, "2", a, remote}, {"ZDIFFSTORE", remote, "1", a},
+		{"ZRANGESTORE", a, b, "0", "-1"}, {"ZRANGESTORE", a, remote, "0", "-1"}, {"ZMPOP", "2", a, b, "MIN"},
+	} {
+		if got := r.do(args...); got != cross {
+			t.Errorf("%q = %q, want CROSSSLOT", args, got)
+		}
+	}
+	for _, tag := range []string{a, remote} {
+		x, y, d := "{"+tag+"}x", "{"+tag+"}y", "{"+tag+"}d"
+		r.do("ZADD", x, "1", "m", "2", "n")
+		r.do("ZADD", y, "5", "n", "6", "o")
+		if got := r.do("ZINTERSTORE", d, "2", x, y); got != ":1\r\n" {
+			t.Errorf("ZINTERSTORE in slot of %s = %q", tag, got)
+		}
+		// (This harness's nodes read only their own store: a remote
+		// key's result is seen through the next forwarded write.)
+		if got := r.do("ZSCORE", d, "n"); tag == a && got != "$1\r\n7\r\n" {
+			t.Errorf("ZSCORE after ZINTERSTORE in slot of %s = %q", tag, got)
+		}
+		if got := r.do("ZMPOP", "2", d, x, "MAX"); got != "*2\r\n$"+strconv.Itoa(len(d))+"\r\n"+d+"\r\n*1\r\n*2\r\n$1\r\nn\r\n$1\r\n7\r\n" {
+			t.Errorf("ZMPOP in slot of %s = %q", tag, got)
+		}
 	}
 }
