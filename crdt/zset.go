@@ -199,13 +199,16 @@ func (w *write) removeZSet() {
 }
 
 // clearZSet records every counter entry of seen's sorted set (clearAll:
-// the delta's full context supersedes the rest).
+// the delta's full context supersedes the rest). NB: straight into the
+// delta, not through putZ: Collect uses the delta without flushing it.
 func (w *write) clearZSet() {
+	var fs []field
 	for _, f := range w.seen.zset {
 		if r := recsOf(f.v); !r.empty() {
-			w.putZ(field{name: f.name, v: r})
+			fs = append(fs, field{name: f.name, v: r})
 		}
 	}
+	w.d.zset = mergeFields(w.d.zset, fs, context{}, context{})
 }
 
 // zsetWrite starts a sorted-set command: the type is checked, other types'
