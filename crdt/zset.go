@@ -20,10 +20,10 @@ import (
 //     endian) under a new dot, superseding the member's registers and
 //     counter entries it saw (with records, as HSET does): a ZADD replaces
 //     the increments it observed;
-//   - ZINCRBY (and ZADD INCR) adds a counter entry of its actor (running
-//     float totals, as HINCRBYFLOAT) and leaves the score register alone,
-//     so concurrent ZINCRBYs add up and an increment concurrent with a
-//     ZADD applies on top of it;
+//   - ZINCRBY (and ZADD INCR) adds a counter entry of its actor (the sum
+//     of its increments since its last removal: see zcontribution) and
+//     leaves the score register alone, so concurrent ZINCRBYs add up and
+//     an increment concurrent with a ZADD applies on top of it;
 //   - ZREM (and every pop and ZREMRANGE*) removes the dots it saw and
 //     records the counter entries: a concurrent ZADD or ZINCRBY survives
 //     (add wins);
@@ -35,8 +35,11 @@ import (
 // Floats: a score read sums the register and the increments in that
 // order, so after ZADD s, ZINCRBY a, ZINCRBY b it is s+(a+b) where Redis
 // computes (s+a)+b; the two differ only in the last bits of non-integral
-// scores. Merged concurrent increments of +inf and -inf (which Redis would
-// refuse as NaN on one node) read as 0.
+// scores. After a removal (ZADD, ZREM, DEL) an actor's increments count
+// from zero again, exactly (no running totals are subtracted, unlike
+// string counters' KNOWN BUG in doc.go), except for an increment made
+// concurrently with the removal. Merged concurrent increments of +inf and
+// -inf (which Redis would refuse as NaN on one node) read as 0.
 
 // ErrScoreNaN: ZINCRBY or ZADD INCR whose result is not a number.
 var ErrScoreNaN = errors.New("crdt: resulting score is not a number (NaN)")
@@ -88,7 +91,7 @@ func zscoreOf(v value, now int64) (score float64, ok bool, latest dvv.Dot) {
 		}
 	}
 	for _, c := range v.ctrs {
-		_, f, live := v.contribution(c)
+		f, live := zcontribution(v, c)
 		if !live {
 			continue
 		}
@@ -256,25 +259,51 @@ func (w *write) findSeenZ(name string) (field, int, bool) {
 // ZREM of the member).
 func (w *write) zincr(name string, v value, by float64) {
 	actor := w.st.Dot.Actor
-	var base ctr
-	if r, ok := v.rec(actor); ok {
-		base = r
-	}
+	rec, hasRec := v.rec(actor)
+	var last ctr
+	hasLast := false
 	for _, c := range v.ctrs {
 		if c.dot.Actor == actor {
 			w.dots = append(w.dots, c.dot)
-			if c.after(base) {
-				base = c
+			if !hasLast || c.after(last) {
+				last, hasLast = c, true
 			}
 		}
 	}
-	n := ctr{dot: w.next(), inc: base.inc, dec: base.dec, finc: base.finc, fdec: base.fdec}
-	if by >= 0 {
-		n.finc += by
-	} else {
-		n.fdec -= by
+	n := ctr{dot: w.next()}
+	switch {
+	case hasLast && (!hasRec || last.after(rec)):
+		n.inc, n.dec = last.inc, math.Float64bits(math.Float64frombits(last.dec)+by)
+	case hasRec:
+		n.inc, n.dec = rec.dot.Counter, math.Float64bits(by)
+	default:
+		n.dec = math.Float64bits(by)
 	}
 	w.putZ(field{name: name, v: value{ctrs: []ctr{n}}})
+}
+
+// zcontribution returns what a sorted-set counter entry adds to its
+// member's score, and false for an entry its actor's record has passed
+// (removed). A sorted-set entry is (base, sum): inc holds the counter of
+// the record of its actor it counts from (0: from the start), dec the
+// float64 bits of the sum of the actor's increments since (any float, ±inf
+// included; finc and fdec stay 0). An entry counting from the record
+// present (or a later one) adds its sum exactly; one counting from the
+// same base as the record (made concurrently with the removal) adds what
+// it has beyond the record; a sum of NaN (opposite infinities) adds 0.
+func zcontribution(v value, c ctr) (float64, bool) {
+	sum := math.Float64frombits(c.dec)
+	r, has := v.rec(c.dot.Actor)
+	switch {
+	case has && !c.after(r):
+		return 0, false
+	case has && c.inc < r.dot.Counter && c.inc == r.inc:
+		sum -= math.Float64frombits(r.dec)
+	}
+	if math.IsNaN(sum) {
+		sum = 0
+	}
+	return sum, true
 }
 
 // ZAddOptions are ZADD's flags (Redis's ZADD NX|XX GT|LT CH INCR); the

@@ -390,3 +390,46 @@ func TestPropertyZSetExpiryAndSweepsConverge(t *testing.T) {
 		s.checkAlgebra(30)
 	})
 }
+
+// After a removal an actor's increments count from zero exactly (no
+// running totals subtracted), infinite scores and increments are kept
+// (and encode), and an increment concurrent with a removal adds only
+// what the removal did not see.
+func TestZIncrByExactAfterRemovalAndInfinite(t *testing.T) {
+	ns := nodes(t, 2)
+	zincr(ns[0], "a", 0.1)
+	zincr(ns[0], "a", 0.2)
+	d, _ := Del(ns[0].o, ns[0].st(now))
+	ns[0].apply(d)
+	if s := zincr(ns[0], "a", 0.1); s != 0.1 {
+		t.Fatalf("ZINCRBY 0.1 after DEL = %v", s)
+	}
+	zrem(ns[0], "a")
+	x, y := 0.2, 0.1
+	zincr(ns[0], "a", x)
+	if s := zincr(ns[0], "a", y); s != x+y { // float64 arithmetic, as Redis
+
+		t.Fatalf("ZINCRBY after ZREM = %v", s)
+	}
+	zadd(ns[0], ZAddOptions{}, math.MaxFloat64, "big")
+	if s := zincr(ns[0], "big", math.MaxFloat64); !math.IsInf(s, 1) {
+		t.Fatalf("overflowing ZINCRBY = %v", s)
+	}
+	if s := zincr(ns[0], "i", math.Inf(-1)); !math.IsInf(s, -1) {
+		t.Fatalf("ZINCRBY -inf = %v", s)
+	}
+	got, err := Decode(ns[0].o.Encode())
+	if err != nil || !Equal(got, ns[0].o) {
+		t.Fatalf("round trip: %v", err)
+	}
+	// Concurrent with a ZREM that saw +1: the +2 made meanwhile counts.
+	sync(ns...)
+	zincr(ns[0], "c", 1)
+	sync(ns...)
+	zrem(ns[1], "c")
+	zincr(ns[0], "c", 2)
+	sync(ns...)
+	if s, ok, _ := ZScore(ns[0].o, now, []byte("c")); !ok || s != 2 {
+		t.Fatalf("increment concurrent with ZREM: %v %v", s, ok)
+	}
+}
