@@ -32,14 +32,17 @@ import (
 //     entry's contribution past its actor's record. A member with neither
 //     does not exist.
 //
-// Floats: a score read sums the register and the increments in that
-// order, so after ZADD s, ZINCRBY a, ZINCRBY b it is s+(a+b) where Redis
-// computes (s+a)+b; the two differ only in the last bits of non-integral
-// scores. After a removal (ZADD, ZREM, DEL) an actor's increments count
-// from zero again, exactly (no running totals are subtracted, unlike
-// string counters' KNOWN BUG in doc.go), except for an increment made
-// concurrently with the removal. Merged concurrent increments of +inf and
-// -inf (which Redis would refuse as NaN on one node) read as 0.
+// Floats: a score is the register plus the increments' sums, except that
+// one actor's increments on the one register they were made on read as
+// the score its last increment computed (cur+by, Redis's order: ZADD s,
+// ZINCRBY a, ZINCRBY b reads (s+a)+b, as Redis). With increments of
+// several actors it is s+(a+b)+…, which may differ from a sequential
+// Redis in the last bits of non-integral scores. After a removal (ZADD,
+// ZREM, DEL) an actor's increments count from zero again, exactly (no
+// running totals are subtracted, unlike string counters' KNOWN BUG in
+// doc.go), except for an increment made concurrently with the removal.
+// Merged concurrent increments of +inf and -inf (which Redis would refuse
+// as NaN on one node) read as 0.
 
 // ErrScoreNaN: ZINCRBY or ZADD INCR whose result is not a number.
 var ErrScoreNaN = errors.New("crdt: resulting score is not a number (NaN)")
@@ -82,19 +85,28 @@ func zwinner(v value, now int64) (reg, bool) {
 // zscoreOf returns a member's score (see above) and whether it exists,
 // with its latest live dot.
 func zscoreOf(v value, now int64) (score float64, ok bool, latest dvv.Dot) {
-	if w, has := zwinner(v, now); has {
+	w, has := zwinner(v, now)
+	nregs := 0
+	if has {
 		score, ok = decodeScore(w.val), true
 		for _, r := range v.regs {
-			if r.live(now) && dotLess(latest, r.dot) {
-				latest = r.dot
+			if r.live(now) {
+				nregs++
+				if dotLess(latest, r.dot) {
+					latest = r.dot
+				}
 			}
 		}
 	}
+	var only ctr
+	n := 0
 	for _, c := range v.ctrs {
 		f, live := zcontribution(v, c)
 		if !live {
 			continue
 		}
+		n++
+		only = c
 		if dotLess(latest, c.dot) {
 			latest = c.dot
 		}
@@ -104,6 +116,11 @@ func zscoreOf(v value, now int64) (score float64, ok bool, latest dvv.Dot) {
 			score, ok = f, true
 		}
 	}
+	// One actor's increments on the one register they were made on: the
+	// score its last increment computed, in Redis's order.
+	if nregs == 1 && n == 1 && only.fdec != 0 && only.fdec == float64(w.dot.Counter) && zexact(v, only) {
+		score = only.finc
+	}
 	if math.IsNaN(score) {
 		score = 0
 	}
@@ -111,6 +128,34 @@ func zscoreOf(v value, now int64) (score float64, ok bool, latest dvv.Dot) {
 		score = 0 // no -0
 	}
 	return score, ok, latest
+}
+
+// zsingle reports whether v's score is one live register plus only
+// actor's own increments, counted whole: then cur+by is all a later read
+// of the new entry on that register must show.
+func zsingle(v value, now int64, actor string) bool {
+	n := 0
+	for _, r := range v.regs {
+		if r.live(now) {
+			n++
+		}
+	}
+	if n != 1 {
+		return false
+	}
+	for _, c := range v.ctrs {
+		if _, live := zcontribution(v, c); live && (c.dot.Actor != actor || !zexact(v, c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// zexact reports whether entry c's contribution is its whole sum (it
+// counts from its actor's record, or there is none).
+func zexact(v value, c ctr) bool {
+	r, has := v.rec(c.dot.Actor)
+	return !has || c.inc >= r.dot.Counter || c.inc != r.inc
 }
 
 // zsetKind is TypeOf's entry for the sorted-set store: whether a member
@@ -257,7 +302,7 @@ func (w *write) findSeenZ(name string) (field, int, bool) {
 // by, under a new dot superseding its previous entry. The registers are
 // left alone (concurrent ZADDs' siblings are resolved by the next ZADD or
 // ZREM of the member).
-func (w *write) zincr(name string, v value, by float64) {
+func (w *write) zincr(name string, v value, cur, by float64) {
 	actor := w.st.Dot.Actor
 	rec, hasRec := v.rec(actor)
 	var last ctr
@@ -278,6 +323,15 @@ func (w *write) zincr(name string, v value, by float64) {
 		n.inc, n.dec = rec.dot.Counter, math.Float64bits(by)
 	default:
 		n.dec = math.Float64bits(by)
+	}
+	// The score as Redis computes it (cur+by), for a read that finds only
+	// this entry on the register it was made on (zscoreOf): finc holds it,
+	// fdec that register's counter (both finite and non-zero, as encoded).
+	if win, ok := zwinner(v, w.st.Now); ok && zsingle(v, w.st.Now, actor) {
+		res := cur + by
+		if c := float64(win.dot.Counter); !math.IsInf(res, 0) && !math.IsNaN(res) && c < 1<<53 {
+			n.finc, n.fdec = res, c
+		}
 	}
 	w.putZ(field{name: name, v: value{ctrs: []ctr{n}}})
 }
@@ -388,8 +442,8 @@ func ZAdd(o Object, st Stamp, opt ZAddOptions, pairs []ScoredMember) (Object, ZA
 		}
 		changed = true
 		if opt.Incr {
-			v, _, _, _ := w.seenZ(name)
-			w.zincr(name, v, pairs[0].Score)
+			v, _, sc, _ := w.seenZ(name)
+			w.zincr(name, v, sc, pairs[0].Score)
 			d := w.delta()
 			res.Score, _, _ = zscoreOf(mergeValue(v, zfield(d.zset, name), w.seen.ctx, d.ctx), st.Now)
 			return d, res, nil

@@ -433,3 +433,24 @@ func TestZIncrByExactAfterRemovalAndInfinite(t *testing.T) {
 		t.Fatalf("increment concurrent with ZREM: %v %v", s, ok)
 	}
 }
+
+// Sequential ZINCRBYs of one coordinator on a ZADD's score compute in
+// Redis's order ((s+a)+b, not s+(a+b)); an increment of another actor
+// makes the score the sum again.
+func TestZIncrByRedisOrder(t *testing.T) {
+	ns := nodes(t, 2)
+	s0, a, b := 1.1, 2.2, 3.3
+	zadd(ns[0], ZAddOptions{}, s0, "m")
+	zincr(ns[0], "m", a)
+	if got := zincr(ns[0], "m", b); got != (s0+a)+b {
+		t.Fatalf("ZINCRBY chain = %v, want %v", got, (s0+a)+b)
+	}
+	sync(ns...)
+	c := 0.5
+	if got := zincr(ns[1], "m", c); got != ((s0+a)+b)+c {
+		t.Fatalf("ZINCRBY of another node = %v", got)
+	}
+	if got, _, _ := ZScore(ns[1].o, now, []byte("m")); got != s0+((a+b)+c) && got != s0+(a+b)+c {
+		t.Fatalf("score with two actors' increments = %v", got)
+	}
+}
