@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/dynakv/dynakv/replica/dvv"
 )
 
 // zs renders a sorted set as "m:score,…" in Redis's order.
@@ -452,5 +454,60 @@ func TestZIncrByRedisOrder(t *testing.T) {
 	}
 	if got, _, _ := ZScore(ns[1].o, now, []byte("m")); got != s0+((a+b)+c) && got != s0+(a+b)+c {
 		t.Fatalf("score with two actors' increments = %v", got)
+	}
+}
+
+// benchZSet is a sorted set of n members, each with a score register (the
+// first 100 also with a ZINCRBY entry), and the next free counter of
+// actor node-1.
+func benchZSet(b *testing.B, n int) (Object, uint64) {
+	var ps []ScoredMember
+	for i := range n {
+		ps = append(ps, ScoredMember{Member: []byte(fmt.Sprintf("member:%d", i)), Score: float64(i)})
+	}
+	o := Object{}
+	d, _, err := ZAdd(o, Stamp{Dot: dvv.Dot{Actor: "node-1", Counter: 1}, Now: 1}, ZAddOptions{}, ps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o = Merge(o, d)
+	c := Top(o, "node-1") + 1
+	for i := range min(n, 100) {
+		d, _, _ := ZIncrBy(o, Stamp{Dot: dvv.Dot{Actor: "node-2", Counter: c}, Now: 1}, ps[i].Member, 1)
+		o = Merge(o, d)
+		c++
+	}
+	return o, c
+}
+
+// BenchmarkZAdd: one ZADD and one ZINCRBY of an existing member (the
+// delta: constant size), and a full ZRANGE (ZMembers: O(n log n)), on
+// sorted sets of 10 to 10,000 members.
+func BenchmarkZAdd(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		o, c := benchZSet(b, n)
+		b.Run(fmt.Sprintf("elems=%d/zadd", n), func(b *testing.B) {
+			b.ReportAllocs()
+			size := 0
+			for i := 0; b.Loop(); i++ {
+				st := Stamp{Dot: dvv.Dot{Actor: "node-1", Counter: c + uint64(i)}, Now: 1}
+				d, _, _ := ZAdd(o, st, ZAddOptions{}, []ScoredMember{{Member: []byte("member:5"), Score: -1}})
+				size = len(d.Encode())
+			}
+			b.ReportMetric(float64(size), "bytes/delta")
+		})
+		b.Run(fmt.Sprintf("elems=%d/zincrby", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				st := Stamp{Dot: dvv.Dot{Actor: "node-1", Counter: c + uint64(i)}, Now: 1}
+				_, _, _ = ZIncrBy(o, st, []byte("member:5"), 1)
+			}
+		})
+		b.Run(fmt.Sprintf("elems=%d/zrange", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = ZMembers(o, 1)
+			}
+		})
 	}
 }
