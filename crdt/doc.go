@@ -18,16 +18,17 @@
 //   - the key's expiry register (dotted deadlines; 0 is PERSIST);
 //   - hash fields: name → register-and-counter value and its own expiry
 //     register;
-//   - set members: name → dots.
+//   - set members: name → dots;
+//   - sorted-set members: name → register-and-counter score (zset.go).
 //
 // Normally one type is present. Every type is a store in the same object so
 // that concurrent writes of different types both survive a merge (below).
-// The next issue's sorted set (member → dots and score register, ZINCRBY a
-// counter), list (element dots ordered by insertion anchors) and
-// HyperLogLog (registers joined by max) are added the same way: a store
-// field, its section tag in the encoding (5, 6, 7 are reserved), its Kind,
-// its join (joinDots for dotted parts), its liveness and latest dot in
-// TypeOf, and its removal in write.resolve and write.clearAll.
+// The next issue's list (element dots ordered by insertion anchors) and
+// HyperLogLog (registers joined by max) are added as the sorted set was: a
+// store field, its section tag in the encoding (5 is the sorted set's; 6,
+// 7 are reserved), its Kind, its join (joinDots for dotted parts), its
+// liveness and latest dot in TypeOf, its removal in write.resolve and
+// write.clearAll, and its invariants in Validate.
 //
 // Every command is a function (object, Stamp{new dot, now ms}, arguments) →
 // (delta, reply, error). The delta holds only the new entries, the records
@@ -83,6 +84,12 @@
 //	         entries it saw; HINCRBY fields add up.
 //	set      member → dots (ORSWOT): SADD gives a member a new dot, so an
 //	         add wins over a concurrent SREM/SPOP.
+//	zset     member → score as a register-and-counter value: ZADD writes
+//	         a register superseding the registers and increments it saw;
+//	         ZINCRBY a counter entry (concurrent ones add up, on top of a
+//	         concurrent ZADD); the score is the latest register (LWW) plus
+//	         the live increments; ZREM is observed-remove, so a concurrent
+//	         ZADD or ZINCRBY wins. Order: score, then member.
 //	expiry   a dotted register per key and per hash field: EXPIRE writes a
 //	         deadline, PERSIST a 0, each superseding the entries seen; of
 //	         concurrent entries a PERSIST wins, else the later deadline.

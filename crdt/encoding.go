@@ -25,6 +25,7 @@ const (
 	tagExp  = 2
 	tagHash = 3
 	tagSet  = 4
+	tagZSet = 5
 )
 
 func corruptf(format string, args ...any) error {
@@ -34,7 +35,7 @@ func corruptf(format string, args ...any) error {
 // legacy reports whether o is exactly a dvv object: plain string siblings
 // and a version-vector context, nothing else.
 func (o Object) legacy() bool {
-	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 {
+	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.zset) > 0 {
 		return false
 	}
 	for _, r := range o.str.regs {
@@ -164,6 +165,14 @@ func (o Object) AppendEncode(dst []byte) []byte {
 			}
 		}
 	}
+	if len(o.zset) > 0 {
+		e.b = append(e.b, tagZSet)
+		e.uv(len(o.zset))
+		for _, f := range o.zset {
+			e.str(f.name)
+			e.value(f.v)
+		}
+	}
 	return append(e.b, tagEnd)
 }
 
@@ -175,6 +184,9 @@ func (o Object) sizeHint() int {
 	}
 	for _, m := range o.set {
 		n += 2 + len(m.name) + 10*len(m.dots)
+	}
+	for _, f := range o.zset {
+		n += 4 + len(f.name) + valueHint(f.v)
 	}
 	return n
 }
@@ -206,6 +218,9 @@ func (o Object) actors() []string {
 	}
 	addRecs(o.str)
 	for _, f := range o.hash {
+		addRecs(f.v)
+	}
+	for _, f := range o.zset {
 		addRecs(f.v)
 	}
 	out := make([]string, 0, len(seen))
@@ -522,6 +537,14 @@ func Decode(b []byte) (Object, error) {
 					m.dots = append(m.dots, d.dot())
 				}
 				o.set = append(o.set, m)
+			}
+		case tagZSet:
+			n := d.count(4)
+			if n == 0 {
+				d.fail("empty zset section")
+			}
+			for i := 0; i < n && d.err == nil; i++ {
+				o.zset = append(o.zset, field{name: string(d.bytes()), v: d.value()})
 			}
 		default:
 			d.fail("unknown section %d", tag)

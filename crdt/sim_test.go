@@ -200,7 +200,7 @@ func (s *sim) removedBy(a opRec, pred func(b opRec) bool) bool {
 }
 
 func dump(o Object) string {
-	return fmt.Sprintf("ctx=%v cloud=%v str=%+v exp=%+v hash=%+v set=%+v", o.ctx.vv, o.ctx.cloud, o.str, o.exp, o.hash, o.set)
+	return fmt.Sprintf("ctx=%v cloud=%v str=%+v exp=%+v hash=%+v set=%+v zset=%+v", o.ctx.vv, o.ctx.cloud, o.str, o.exp, o.hash, o.set, o.zset)
 }
 
 // checkAlgebra checks that Merge is commutative, associative and idempotent

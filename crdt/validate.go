@@ -54,6 +54,9 @@ func (o Object) Validate() error {
 			return err
 		}
 	}
+	if err := o.validZSet(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -89,7 +89,7 @@ func TypeOf(o Object, now int64) Kind {
 		ok bool
 		d  dvv.Dot
 		k  Kind
-	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}} {
+	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}, zsetKind(o, now)} {
 		if c.ok && (k == KindNone || dotLess(best, c.d)) {
 			k, best = c.k, c.d
 		}

@@ -46,6 +46,7 @@ type write struct {
 	st      Stamp
 	d       Object
 	fields  []field // unsorted, names may repeat; see putField
+	zfields []field // putZ's sorted-set entries, likewise
 	dots    []dvv.Dot
 	full    bool
 	used    uint64 // new dots handed out: st.Dot.Counter … +used−1
@@ -86,6 +87,7 @@ func (w *write) clearAll() {
 		}
 	}
 	w.d.hash = mergeFields(w.d.hash, fs, context{}, context{})
+	w.clearZSet()
 }
 
 // recsOf returns a value holding only records for v's counter entries.
@@ -197,12 +199,16 @@ func (w *write) resolve(k Kind) {
 	if k != KindSet && len(w.seen.set) > 0 {
 		w.removeSet()
 	}
+	if k != KindZSet && len(w.seen.zset) > 0 {
+		w.removeZSet()
+	}
 }
 
 // delta returns the finished delta: its content, and a context of the new
 // event, the dots it supersedes and, when full, all of o's context.
 func (w *write) delta() Object {
 	w.flush()
+	w.flushZSet()
 	d := w.d
 	c := ctxOf(w.dots)
 	if w.full {

@@ -79,6 +79,15 @@ func cmdVGet(c *Conn, args [][]byte) {
 		for _, m := range ms {
 			c.WriteBulk(m)
 		}
+	case crdt.KindZSet:
+		// ZRANGE's members and scores, flattened.
+		ms, _ := crdt.ZMembers(obj, now)
+		c.WriteArray(1)
+		c.WriteArray(2 * len(ms))
+		for _, m := range ms {
+			c.WriteBulk(m.Member)
+			c.WriteBulk(fmtScore(m.Score))
+		}
 	default:
 		live, _ := crdt.Siblings(obj, now)
 		c.WriteArray(len(live))

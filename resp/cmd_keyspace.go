@@ -309,6 +309,8 @@ func encoding(o crdt.Object, now int64) string {
 			}
 		}
 		return "intset"
+	case crdt.KindZSet:
+		return zsetEncoding(o, now)
 	}
 	return ""
 }

@@ -28,11 +28,12 @@ const (
 // its expiry: what RENAME and COPY write to their destination.
 type keyValue struct {
 	kind    crdt.Kind
-	str     []byte            // a string's value (a counter's, as its text)
-	fields  []crdt.FieldValue // a hash's fields
-	fieldAt []int64           // each field's deadline (Unix ms), 0 for none
-	members [][]byte          // a set's members
-	at      int64             // the key's deadline (Unix ms), 0 for none
+	str     []byte              // a string's value (a counter's, as its text)
+	fields  []crdt.FieldValue   // a hash's fields
+	fieldAt []int64             // each field's deadline (Unix ms), 0 for none
+	members [][]byte            // a set's members
+	scored  []crdt.ScoredMember // a sorted set's members and scores
+	at      int64               // the key's deadline (Unix ms), 0 for none
 }
 
 // valueOf reads o's value at now; ok is false if the key is not live.
@@ -54,6 +55,8 @@ func valueOf(o crdt.Object, now int64) (v keyValue, ok bool, err error) {
 		}
 	case crdt.KindSet:
 		v.members, err = crdt.Members(o, now)
+	case crdt.KindZSet:
+		v.scored, err = crdt.ZMembers(o, now)
 	default:
 		err = crdt.ErrWrongType // no other kind is produced yet
 	}
@@ -114,6 +117,11 @@ func (v keyValue) write(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 	case crdt.KindSet:
 		steps = append(steps, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 			d, _, err := crdt.SAdd(cur, st, v.members)
+			return d, err
+		})
+	case crdt.KindZSet:
+		steps = append(steps, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+			d, _, err := crdt.ZAdd(cur, st, crdt.ZAddOptions{}, v.scored)
 			return d, err
 		})
 	}
@@ -303,6 +311,12 @@ func cmdDump(c *Conn, args [][]byte) {
 		}
 	case crdt.KindSet:
 		rv.Kind = rdb.Set
+	case crdt.KindZSet:
+		rv.Kind = rdb.ZSet
+		for _, m := range v.scored {
+			rv.Members = append(rv.Members, m.Member)
+			rv.Scores = append(rv.Scores, m.Score)
+		}
 	}
 	c.WriteBulk(rdb.Encode(rv))
 }
@@ -310,8 +324,8 @@ func cmdDump(c *Conn, args [][]byte) {
 // cmdRestore is RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME
 // seconds] [FREQ frequency], as Redis 7.0's restoreCommand, in its order
 // of checks: the options, BUSYKEY for a live key without REPLACE, the
-// TTL, the payload's version and checksum, its contents (strings, hashes
-// and sets; rdb.Decode). The value is written as RENAME writes its
+// TTL, the payload's version and checksum, its contents (strings, hashes,
+// sets and sorted sets; rdb.Decode). The value is written as RENAME writes its
 // destination, superseding what the key held; a deadline already past
 // only deletes the key (with REPLACE). IDLETIME and FREQ are accepted and
 // ignored (dynakv keeps no access times). Event: restore.
@@ -384,7 +398,7 @@ func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
 		c.WriteError("ERR DUMP payload version or checksum are wrong")
 		return
 	case errors.Is(err, rdb.ErrType):
-		c.WriteError("ERR Bad data format: dynakv stores strings, hashes and sets only")
+		c.WriteError("ERR Bad data format: dynakv stores strings, hashes, sets and sorted sets only")
 		return
 	case err != nil, rv.Kind == rdb.Hash && len(rv.Fields) == 0, rv.Kind == rdb.Set && len(rv.Members) == 0:
 		c.WriteError("ERR Bad data format")
@@ -424,6 +438,11 @@ func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
 		}
 	case rdb.Set:
 		v.kind = crdt.KindSet
+	case rdb.ZSet:
+		v.kind, v.members = crdt.KindZSet, nil
+		for i, m := range rv.Members {
+			v.scored = append(v.scored, crdt.ScoredMember{Member: m, Score: rv.Scores[i]})
+		}
 	}
 	if _, err := c.mutate(key, false, v.write); err != nil {
 		c.WriteErr(err)

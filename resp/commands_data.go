@@ -4,7 +4,7 @@ package resp
 // name, arity, flags, key positions (first, last, step: what COMMAND INFO
 // reports and cluster clients route by) and COMMAND DOCS's group, version
 // and summary, all as Redis 7 reports them (7.4 for the hash-field expiry
-// commands); handlers in cmd_string.go, cmd_hash.go, cmd_set.go,
+// commands); handlers in cmd_string.go, cmd_hash.go, cmd_set.go, cmd_zset.go,
 // cmd_keyspace.go and cmd_dynamo.go.
 func dataCommands() []Command {
 	return []Command{
@@ -102,6 +102,40 @@ func dataCommands() []Command {
 		{Name: "sinterstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opInter)},
 		{Name: "sunionstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Add multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opUnion)},
 		{Name: "sdiffstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opDiff)},
+
+		// Sorted sets (cmd_zset.go, cmd_zset_ops.go).
+		{Name: "zadd", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Add one or more members to a sorted set, or update its score if it already exists", Handler: cmdZadd},
+		{Name: "zincrby", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Increment the score of a member in a sorted set", Handler: cmdZincrby},
+		{Name: "zrem", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Remove one or more members from a sorted set", Handler: cmdZrem},
+		{Name: "zscore", Arity: 3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Get the score associated with the given member in a sorted set", Handler: cmdZscore},
+		{Name: "zmscore", Arity: -3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "6.2.0", Summary: "Get the score associated with the given members in a sorted set", Handler: cmdZmscore},
+		{Name: "zcard", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Get the number of members in a sorted set", Handler: cmdZcard},
+		{Name: "zcount", Arity: 4, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Count the members in a sorted set with scores within the given values", Handler: cmdZcount},
+		{Name: "zlexcount", Arity: 4, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.8.9", Summary: "Count the number of members in a sorted set between a given lexicographical range", Handler: cmdZlexcount},
+		{Name: "zrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Return a range of members in a sorted set", Handler: cmdZrange},
+		{Name: "zrangestore", Arity: -5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "sorted-set", Since: "6.2.0", Summary: "Store a range of members from sorted set into another key", Handler: cmdZrangestore},
+		{Name: "zrangebyscore", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.0.5", Summary: "Return a range of members in a sorted set, by score", Handler: cmdZrangebyscore},
+		{Name: "zrevrangebyscore", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.2.0", Summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low", Handler: cmdZrevrangebyscore},
+		{Name: "zrangebylex", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.8.9", Summary: "Return a range of members in a sorted set, by lexicographical range", Handler: cmdZrangebylex},
+		{Name: "zrevrangebylex", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.8.9", Summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", Handler: cmdZrevrangebylex},
+		{Name: "zrevrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low", Handler: cmdZrevrange},
+		{Name: "zrank", Arity: 3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Determine the index of a member in a sorted set", Handler: cmdZrank},
+		{Name: "zrevrank", Arity: 3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Determine the index of a member in a sorted set, with scores ordered from high to low", Handler: cmdZrevrank},
+		{Name: "zpopmin", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "5.0.0", Summary: "Remove and return members with the lowest scores in a sorted set", Handler: cmdZpopmin},
+		{Name: "zpopmax", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "5.0.0", Summary: "Remove and return members with the highest scores in a sorted set", Handler: cmdZpopmax},
+		{Name: "zmpop", Arity: -4, Flags: FlagWrite | FlagMovableKeys, Group: "sorted-set", Since: "7.0.0", Summary: "Remove and return members with scores in a sorted set", Handler: cmdZmpop, movableKeys: numKeys(1)},
+		{Name: "zrandmember", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "6.2.0", Summary: "Get one or multiple random elements from a sorted set", Handler: cmdZrandmember},
+		{Name: "zremrangebyscore", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Remove all members in a sorted set within the given scores", Handler: cmdZremrangebyscore},
+		{Name: "zremrangebyrank", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Remove all members in a sorted set within the given indexes", Handler: cmdZremrangebyrank},
+		{Name: "zremrangebylex", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.8.9", Summary: "Remove all members in a sorted set between the given lexicographical range", Handler: cmdZremrangebylex},
+		{Name: "zscan", Arity: -3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.8.0", Summary: "Incrementally iterate sorted sets elements and associated scores", Handler: cmdZscan},
+		{Name: "zunion", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Group: "sorted-set", Since: "6.2.0", Summary: "Add multiple sorted sets", Handler: cmdZunion, movableKeys: numKeys(1)},
+		{Name: "zinter", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Group: "sorted-set", Since: "6.2.0", Summary: "Intersect multiple sorted sets", Handler: cmdZinter, movableKeys: numKeys(1)},
+		{Name: "zdiff", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Group: "sorted-set", Since: "6.2.0", Summary: "Subtract multiple sorted sets", Handler: cmdZdiff, movableKeys: numKeys(1)},
+		{Name: "zunionstore", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Add multiple sorted sets and store the resulting sorted set in a new key", Handler: cmdZunionstore, movableKeys: numKeysAfter},
+		{Name: "zinterstore", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key", Handler: cmdZinterstore, movableKeys: numKeysAfter},
+		{Name: "zdiffstore", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "6.2.0", Summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key", Handler: cmdZdiffstore, movableKeys: numKeysAfter},
+		{Name: "zintercard", Arity: -3, Flags: FlagReadOnly | FlagMovableKeys, Group: "sorted-set", Since: "7.0.0", Summary: "Intersect multiple sorted sets and return the cardinality of the result", Handler: cmdZintercard, movableKeys: numKeys(1)},
 
 		// Dynamo extensions: versions and contexts.
 		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "dynamo", Since: "0.1.0", Summary: "Get a key's context token and all its live versions", Handler: cmdVGet},

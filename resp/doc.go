@@ -3,7 +3,7 @@
 // It owns the framing guard and its limits, the command table, the
 // handlers of the connection and server commands, of the data commands by
 // Redis command group (cmd_string.go, cmd_hash.go, cmd_set.go,
-// cmd_keyspace.go; their table in commands_data.go), of the Dynamo
+// cmd_zset.go and cmd_zset_ops.go, cmd_keyspace.go; their table in commands_data.go), of the Dynamo
 // extensions (VGET, VSET, VDEL) and of the CLUSTER commands, the
 // node-to-node commands (DKV.*), the forwarding of writes to a node that
 // may coordinate them, and the mapping of errors to RESP replies. A Redis
@@ -90,22 +90,25 @@
 // RENAMENX and COPY (cmd_rename.go) copy the value and expiry as a new
 // write of the destination, under runUnit; DUMP and RESTORE speak Redis
 // 7.0's payloads (RDB version 10, CRC-64; internal/rdb) for strings,
-// hashes and sets. HSCAN and SSCAN return a
+// hashes, sets and sorted sets. HSCAN, SSCAN and ZSCAN return a
 // collection of up to 128 elements whole (cursor 0), larger ones COUNT at
 // a time by index into the sorted elements. OBJECT ENCODING names what
 // Redis 7.0 would use for the value (int, embstr, raw, listpack,
-// hashtable, intset); dynakv stores every type one way. INCRBYFLOAT and
-// HINCRBYFLOAT compute in float64 (Redis: long double), so long fractions
-// and values beyond float64's range differ from Redis's.
+// hashtable, intset, skiplist); dynakv stores every type one way. Scores
+// reply as Redis 7.0's "%.17g" (inf, -inf), a RESP3 double in RESP3, and
+// in ZSCAN as its listpack text (integral values within ±2⁶² as
+// integers). INCRBYFLOAT and HINCRBYFLOAT compute in float64 (Redis: long
+// double), so long fractions and values beyond float64's range differ
+// from Redis's.
 //
 // VGET key [R n] [LOCAL] replies [token, [values…]]: the opaque context
 // token (dvv.EncodeToken of the object's context; empty for a key never
 // written) and the live siblings' values in dot order (a counter is one
-// value); for a hash or set key, one rendered value: the fields and
-// values flattened, or the members. VSET key token value [EX s|PX ms] [W
+// value); for a hash, set or sorted-set key, one rendered value: the
+// fields and values flattened, the members, or members and scores. VSET key token value [EX s|PX ms] [W
 // n] and VDEL key token [W n] supersede exactly what the token covers (an
 // empty token is a blind write) and reply the new token; EX/PX set the
-// key's expiry register; on a hash or set key they answer WRONGTYPE.
+// key's expiry register; on a key of another type they answer WRONGTYPE.
 //
 // # Transactions
 //

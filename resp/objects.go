@@ -119,6 +119,7 @@ func crdtReply(err error) (string, bool) {
 		{crdt.ErrTooLarge, "ERR string exceeds maximum allowed size (proto-max-bulk-len)"},
 		{crdt.ErrOffset, "ERR offset is out of range"},
 		{crdt.ErrCorrupt, msgCorruptObject},
+		{crdt.ErrScoreNaN, msgScoreNaN},
 	} {
 		if errors.Is(err, m.err) {
 			return m.msg, true

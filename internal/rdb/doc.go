@@ -1,15 +1,17 @@
 // Package rdb encodes and decodes Redis 7.0's DUMP payloads (RDB version
-// 10) for the types dynakv has: strings, hashes and sets.
+// 10) for the types dynakv has: strings, hashes, sets and sorted sets.
 //
 // A payload is one RDB object (its type byte and value), then the RDB
 // version (2 bytes, little-endian) and the CRC-64/Jones of everything
 // before the checksum (8 bytes, little-endian), as Redis's
 // createDumpPayload writes them. Encode writes strings raw, hashes as
-// RDB_TYPE_HASH and sets as RDB_TYPE_SET (Redis 7.0 loads them and picks
-// its own encoding); Decode also reads what Redis 7.0 writes: integer and
-// LZF-compressed strings, listpack and ziplist hashes, and intsets.
+// RDB_TYPE_HASH, sets as RDB_TYPE_SET and sorted sets as RDB_TYPE_ZSET_2
+// (binary scores, written from the highest as Redis writes a skiplist:
+// Redis 7.0 loads them and picks its own encoding); Decode also reads what
+// Redis 7.0 writes: integer and LZF-compressed strings, listpack and
+// ziplist hashes and sorted sets, text-score sorted sets, and intsets.
 // Payloads of a newer RDB version, a wrong checksum (ErrChecksum), or a
-// type dynakv lacks (lists, sorted sets, streams, modules: ErrType) are
+// type dynakv lacks (lists, streams, modules: ErrType) are
 // refused, as is anything malformed (ErrFormat).
 //
 // The package is pure: no I/O, no clock; its functions are safe for

@@ -31,6 +31,7 @@ const (
 	String Kind = iota + 1
 	Hash
 	Set
+	ZSet
 )
 
 // Value is a string, hash or set value.
@@ -38,7 +39,8 @@ type Value struct {
 	Kind    Kind
 	Str     []byte      // String's value
 	Fields  [][2][]byte // Hash's fields and values, in payload order
-	Members [][]byte    // Set's members, in payload order
+	Members [][]byte    // Set's and ZSet's members, in payload order
+	Scores  []float64   // ZSet's scores, one per member
 }
 
 // RDB object types (rdb.h).
@@ -49,6 +51,10 @@ const (
 	typeSetIntset    = 11
 	typeHashZiplist  = 13
 	typeHashListpack = 16
+	typeZSet         = 3  // scores as length-prefixed text
+	typeZSet2        = 5  // scores as binary doubles
+	typeZSetZiplist  = 12 // member, score, … in a ziplist
+	typeZSetListpack = 17 // member, score, … in a listpack
 )
 
 // Encode returns v's DUMP payload.
@@ -71,6 +77,8 @@ func Encode(v Value) []byte {
 		for _, m := range v.Members {
 			b = appendString(b, m)
 		}
+	case ZSet:
+		b = appendZSet(b, v)
 	}
 	b = binary.LittleEndian.AppendUint16(b, Version)
 	return binary.LittleEndian.AppendUint64(b, CRC64(0, b))
@@ -162,6 +170,8 @@ func Decode(p []byte) (Value, error) {
 		for i := 0; err == nil && i < len(items); i += 2 {
 			v.Fields = append(v.Fields, [2][]byte{items[i], items[i+1]})
 		}
+	case typeZSet, typeZSet2, typeZSetZiplist, typeZSetListpack:
+		v, err = r.zset(t)
 	default:
 		return Value{}, fmt.Errorf("%w: RDB type %d", ErrType, t)
 	}
