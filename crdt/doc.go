@@ -18,13 +18,14 @@
 //   - the key's expiry register (dotted deadlines; 0 is PERSIST);
 //   - hash fields: name → register-and-counter value and its own expiry
 //     register;
-//   - set members: name → dots.
+//   - set members: name → dots;
+//   - list items: position → dotted values (see Lists).
 //
 // Normally one type is present. Every type is a store in the same object so
 // that concurrent writes of different types both survive a merge (below).
 // The next issue's sorted set (member → dots and score register, ZINCRBY a
-// counter), list (element dots ordered by insertion anchors) and
-// HyperLogLog (registers joined by max) are added the same way: a store
+// counter) and HyperLogLog (registers joined by max) are added the same
+// way as the list store was: a store
 // field, its section tag in the encoding (5, 6, 7 are reserved), its Kind,
 // its join (joinDots for dotted parts), its liveness and latest dot in
 // TypeOf, and its removal in write.resolve and write.clearAll.
@@ -79,6 +80,11 @@
 //	         entries it saw; HINCRBY fields add up.
 //	set      member → dots (ORSWOT): SADD gives a member a new dot, so an
 //	         add wins over a concurrent SREM/SPOP.
+//	list     a sequence of items ordered by dense positions (see Lists):
+//	         concurrent pushes are all kept; a pop removes the values it
+//	         saw, so an element popped concurrently on two nodes is
+//	         returned by both (at-least-once, as Redis Active-Active
+//	         documents for its lists); LSET is a register on the element.
 //	expiry   a dotted register per key and per hash field: EXPIRE writes a
 //	         deadline, PERSIST a 0, each superseding the entries seen; of
 //	         concurrent entries a PERSIST wins, else the later deadline.
@@ -136,6 +142,41 @@
 // 0.09999999999999998. The fix is an entry whose float part counts from
 // its actor's record (carried in the same delta), which needs an encoding
 // change; it is not done yet.
+//
+// # Lists
+//
+// A list is a sequence CRDT whose elements are identified by their
+// insertion dot and ordered by a position fixed at insertion from the
+// neighbours the inserting node saw (its "anchor"). A position is a
+// sequence of components (digit int64, dot), compared lexicographically,
+// a prefix first; the last component always carries the element's own
+// insertion dot, so positions are unique and name their element. An
+// element is an item: its position and its value register, a dot store of
+// values (the latest dot is read). The store is sorted by position, which
+// is the order LRANGE reads; items join by the dot rule per position, and
+// an item left without values is gone.
+//
+//   - LPUSH takes the head's first digit minus one, RPUSH the tail's plus
+//     one (one component: O(1) and no growth however many pushes); a push
+//     of k elements takes k consecutive dots, shares one first component
+//     (the first dot's) and orders its elements by a second digit, so
+//     concurrent multi-element pushes at one end each stay contiguous,
+//     ordered between them by their first dots.
+//   - LINSERT takes a position strictly between the pivot and its
+//     neighbour (between: at most one component longer than the left one);
+//     concurrent inserts at one place get equal digits and are ordered by
+//     their dots, the same on every replica.
+//   - Pops, LREM, LTRIM and DEL remove the values they saw
+//     (observed-remove); LSET supersedes the element's values seen with a
+//     new one, so an LSET concurrent with a pop of its element keeps the
+//     element (with the new value).
+//
+// Why not RGA (anchors naming the left neighbour's dot): a removed element
+// must then stay as a tombstone while any element may be anchored to it,
+// so a queue (RPUSH, LPOP forever) grows without bound. Dense positions
+// need no tombstones: a popped element leaves nothing but its dots in the
+// context. The cost is a position per element (one or two components for
+// pushes).
 //
 // # Encoding
 //

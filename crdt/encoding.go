@@ -25,6 +25,7 @@ const (
 	tagExp  = 2
 	tagHash = 3
 	tagSet  = 4
+	tagList = 6
 )
 
 func corruptf(format string, args ...any) error {
@@ -34,7 +35,7 @@ func corruptf(format string, args ...any) error {
 // legacy reports whether o is exactly a dvv object: plain string siblings
 // and a version-vector context, nothing else.
 func (o Object) legacy() bool {
-	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 {
+	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.list) > 0 {
 		return false
 	}
 	for _, r := range o.str.regs {
@@ -151,6 +152,22 @@ func (o Object) AppendEncode(dst []byte) []byte {
 			}
 		}
 	}
+	if len(o.list) > 0 {
+		e.b = append(e.b, tagList)
+		e.uv(len(o.list))
+		for _, it := range o.list {
+			e.uv(len(it.pos))
+			for _, c := range it.pos {
+				e.i64(c.n)
+				e.dot(c.d)
+			}
+			e.uv(len(it.vals))
+			for _, v := range it.vals {
+				e.dot(v.dot)
+				e.str(string(v.val))
+			}
+		}
+	}
 	return append(e.b, tagEnd)
 }
 
@@ -162,6 +179,12 @@ func (o Object) sizeHint() int {
 	}
 	for _, m := range o.set {
 		n += 2 + len(m.name) + 10*len(m.dots)
+	}
+	for _, it := range o.list {
+		n += 2 + 12*len(it.pos) + 12*len(it.vals)
+		for _, v := range it.vals {
+			n += len(v.val)
+		}
 	}
 	return n
 }
@@ -194,6 +217,13 @@ func (o Object) actors() []string {
 	addRecs(o.str)
 	for _, f := range o.hash {
 		addRecs(f.v)
+	}
+	// List positions name the dots of earlier insertions, which a delta's
+	// context need not cover.
+	for _, it := range o.list {
+		for _, c := range it.pos {
+			seen[c.d.Actor] = true
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for a := range seen {
@@ -502,6 +532,23 @@ func Decode(b []byte) (Object, error) {
 					m.dots = append(m.dots, d.dot())
 				}
 				o.set = append(o.set, m)
+			}
+		case tagList:
+			n := d.count(4)
+			if n == 0 {
+				d.fail("empty list section")
+			}
+			for i := 0; i < n && d.err == nil; i++ {
+				var it item
+				k := d.count(2)
+				for j := 0; j < k && d.err == nil; j++ {
+					it.pos = append(it.pos, lcomp{n: d.i64(), d: d.dot()})
+				}
+				k = d.count(3)
+				for j := 0; j < k && d.err == nil; j++ {
+					it.vals = append(it.vals, lval{dot: d.dot(), val: d.bytes()})
+				}
+				o.list = append(o.list, it)
 			}
 		default:
 			d.fail("unknown section %d", tag)

@@ -197,6 +197,9 @@ func (w *write) resolve(k Kind) {
 	if k != KindSet && len(w.seen.set) > 0 {
 		w.removeSet()
 	}
+	if k != KindList && len(w.seen.list) > 0 {
+		w.removeList()
+	}
 }
 
 // delta returns the finished delta: its content, and a context of the new
