@@ -309,6 +309,8 @@ func encoding(o crdt.Object, now int64) string {
 			}
 		}
 		return "intset"
+	case crdt.KindList:
+		return "quicklist" // Redis 7.0's only list encoding
 	}
 	return ""
 }

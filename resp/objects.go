@@ -49,6 +49,7 @@ func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Ob
 		if err == nil {
 			c.noteWrite(key, next) // WAIT's subject
 			c.notifyNew(key, prev, next)
+			c.srv.blocked.signal(c.storedKey(key)) // blocked waiters (blocking.go)
 		}
 		// A flush moved the database to a new epoch between the stored
 		// key and the write: write again under the new one.
