@@ -32,6 +32,7 @@ type keyValue struct {
 	fields  []crdt.FieldValue // a hash's fields
 	fieldAt []int64           // each field's deadline (Unix ms), 0 for none
 	members [][]byte          // a set's members
+	elems   [][]byte          // a list's elements, in order
 	at      int64             // the key's deadline (Unix ms), 0 for none
 }
 
@@ -54,6 +55,8 @@ func valueOf(o crdt.Object, now int64) (v keyValue, ok bool, err error) {
 		}
 	case crdt.KindSet:
 		v.members, err = crdt.Members(o, now)
+	case crdt.KindList:
+		v.elems, err = crdt.ListRange(o, now, 0, -1)
 	default:
 		err = crdt.ErrWrongType // no other kind is produced yet
 	}
@@ -114,6 +117,11 @@ func (v keyValue) write(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 	case crdt.KindSet:
 		steps = append(steps, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 			d, _, err := crdt.SAdd(cur, st, v.members)
+			return d, err
+		})
+	case crdt.KindList:
+		steps = append(steps, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+			d, _, err := crdt.ListPush(cur, st, v.elems, false, false)
 			return d, err
 		})
 	}
@@ -303,6 +311,8 @@ func cmdDump(c *Conn, args [][]byte) {
 		}
 	case crdt.KindSet:
 		rv.Kind = rdb.Set
+	case crdt.KindList:
+		rv.Kind, rv.Elems = rdb.List, v.elems
 	}
 	c.WriteBulk(rdb.Encode(rv))
 }
@@ -384,9 +394,9 @@ func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
 		c.WriteError("ERR DUMP payload version or checksum are wrong")
 		return
 	case errors.Is(err, rdb.ErrType):
-		c.WriteError("ERR Bad data format: dynakv stores strings, hashes and sets only")
+		c.WriteError("ERR Bad data format: dynakv stores strings, hashes, sets and lists only")
 		return
-	case err != nil, rv.Kind == rdb.Hash && len(rv.Fields) == 0, rv.Kind == rdb.Set && len(rv.Members) == 0:
+	case err != nil, rv.Kind == rdb.Hash && len(rv.Fields) == 0, rv.Kind == rdb.Set && len(rv.Members) == 0, rv.Kind == rdb.List && len(rv.Elems) == 0:
 		c.WriteError("ERR Bad data format")
 		return
 	}
@@ -424,6 +434,8 @@ func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
 		}
 	case rdb.Set:
 		v.kind = crdt.KindSet
+	case rdb.List:
+		v.kind, v.elems = crdt.KindList, rv.Elems
 	}
 	if _, err := c.mutate(key, false, v.write); err != nil {
 		c.WriteErr(err)

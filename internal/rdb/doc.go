@@ -1,15 +1,19 @@
 // Package rdb encodes and decodes Redis 7.0's DUMP payloads (RDB version
-// 10) for the types dynakv has: strings, hashes and sets.
+// 10) for the types dynakv has: strings, hashes, sets and lists.
 //
 // A payload is one RDB object (its type byte and value), then the RDB
 // version (2 bytes, little-endian) and the CRC-64/Jones of everything
 // before the checksum (8 bytes, little-endian), as Redis's
 // createDumpPayload writes them. Encode writes strings raw, hashes as
 // RDB_TYPE_HASH and sets as RDB_TYPE_SET (Redis 7.0 loads them and picks
-// its own encoding); Decode also reads what Redis 7.0 writes: integer and
-// LZF-compressed strings, listpack and ziplist hashes, and intsets.
+// its own encoding), lists as RDB_TYPE_LIST_QUICKLIST_2 (Redis 7.0's own:
+// listpack nodes of at most 8 KiB, integers in listpack's integer
+// encodings, uncompressed); Decode also reads what Redis 7.0 writes: integer and
+// LZF-compressed strings, listpack and ziplist hashes, intsets, and
+// lists of every RDB type Redis 7.0 loads (plain, ziplist, quicklist of
+// ziplists, quicklist 2 of listpack or plain nodes).
 // Payloads of a newer RDB version, a wrong checksum (ErrChecksum), or a
-// type dynakv lacks (lists, sorted sets, streams, modules: ErrType) are
+// type dynakv lacks (sorted sets, streams, modules: ErrType) are
 // refused, as is anything malformed (ErrFormat).
 //
 // The package is pure: no I/O, no clock; its functions are safe for

@@ -31,14 +31,16 @@ const (
 	String Kind = iota + 1
 	Hash
 	Set
+	List
 )
 
-// Value is a string, hash or set value.
+// Value is a string, hash, set or list value.
 type Value struct {
 	Kind    Kind
 	Str     []byte      // String's value
 	Fields  [][2][]byte // Hash's fields and values, in payload order
 	Members [][]byte    // Set's members, in payload order
+	Elems   [][]byte    // List's elements, in order
 }
 
 // RDB object types (rdb.h).
@@ -65,6 +67,8 @@ func Encode(v Value) []byte {
 			b = appendString(b, f[0])
 			b = appendString(b, f[1])
 		}
+	case List:
+		b = appendList(b, v.Elems)
 	case Set:
 		b = append(b, typeSet)
 		b = appendLen(b, uint64(len(v.Members)))
@@ -162,6 +166,9 @@ func Decode(p []byte) (Value, error) {
 		for i := 0; err == nil && i < len(items); i += 2 {
 			v.Fields = append(v.Fields, [2][]byte{items[i], items[i+1]})
 		}
+	case typeList, typeListZiplist, typeListQuicklist, typeListQuicklist2:
+		v.Kind = List
+		v.Elems, err = r.readList(t)
 	default:
 		return Value{}, fmt.Errorf("%w: RDB type %d", ErrType, t)
 	}
