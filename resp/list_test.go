@@ -198,3 +198,71 @@ func TestListKeyspaceEvents(t *testing.T) {
 		t.Fatalf("events:\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestListDumpRestoreWithRedis: redis-server 7.0's DUMP of lists (one
+// listpack node, many nodes with integers of every width and LZF-packed
+// nodes, a plain node of a 10 KB element) RESTOREs into dynakv in order,
+// and dynakv's DUMP of each RESTOREs back into redis-server to the same
+// list; RENAME and COPY keep a list.
+func TestListDumpRestoreWithRedis(t *testing.T) {
+	ref := redis.NewClient(&redis.Options{Addr: startRedis(t), MaxRetries: -1})
+	t.Cleanup(func() { ref.Close() })
+	ts := startServer(t, Config{})
+	dut := ts.client(t, 2, "")
+	if err := ref.FlushAll(bg).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var many []any
+	for i := range 3000 {
+		switch i % 6 {
+		case 0:
+			many = append(many, i)
+		case 1:
+			many = append(many, -i*1000)
+		case 2:
+			many = append(many, int64(i)<<40)
+		case 3:
+			many = append(many, strings.Repeat("ab", i%100))
+		case 4:
+			many = append(many, fmt.Sprintf("007-%d", i))
+		default:
+			many = append(many, i*100000)
+		}
+	}
+	ref.RPush(bg, "small", "a", 1, "b", -2, "")
+	ref.RPush(bg, "many", many...)
+	ref.RPush(bg, "plain", "x", strings.Repeat("z", 10000), "y")
+	for _, k := range []string{"small", "many", "plain"} {
+		want := ref.LRange(bg, k, 0, -1).Val()
+		p, err := ref.Dump(bg, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dut.Restore(bg, k, 0, p).Err(); err != nil {
+			t.Fatalf("%s: RESTORE into dynakv: %v", k, err)
+		}
+		if got := dut.LRange(bg, k, 0, -1).Val(); !slices.Equal(got, want) {
+			t.Fatalf("%s: restored into dynakv as %d elements %.80v", k, len(got), got)
+		}
+		back, err := dut.Dump(bg, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.Restore(bg, k+":back", 0, back).Err(); err != nil {
+			t.Fatalf("%s: dynakv's DUMP into Redis: %v", k, err)
+		}
+		if got := ref.LRange(bg, k+":back", 0, -1).Val(); !slices.Equal(got, want) {
+			t.Fatalf("%s: dynakv's DUMP restored into Redis as %.80v", k, got)
+		}
+	}
+	dut.Rename(bg, "small", "renamed")
+	dut.Copy(bg, "renamed", "copied", 0, false)
+	for _, k := range []string{"renamed", "copied"} {
+		if got := dut.LRange(bg, k, 0, -1).Val(); !slices.Equal(got, []string{"a", "1", "b", "-2", ""}) {
+			t.Fatalf("%s: %v", k, got)
+		}
+	}
+	if dut.Exists(bg, "small").Val() != 0 {
+		t.Fatal("RENAME left its source")
+	}
+}
