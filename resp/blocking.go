@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"math"
 	"net"
 	"sync"
@@ -46,18 +47,79 @@ const blockPoll = time.Second
 // blockRegistry holds the blocked waiters of a server, per stored key.
 // The zero value is ready; it is safe for concurrent use.
 type blockRegistry struct {
-	n    atomic.Int64 // waiters registered (INFO's blocked_clients)
-	mu   sync.Mutex
-	keys map[string]map[*waiter]struct{}
+	n     atomic.Int64 // waiters registered here (any connection)
+	mu    sync.Mutex
+	keys  map[string]map[*waiter]struct{}
+	conns map[int64]func(reason string) // blocked client connections: how CLIENT UNBLOCK ends each
 }
 
-// waiter is one blocked command: ch holds one pending wake-up.
+// waiter is one blocked command: ch holds one pending wake-up, unblock
+// CLIENT UNBLOCK's reason.
 type waiter struct {
-	ch chan struct{}
+	ch      chan struct{}
+	unblock chan string
+}
+
+// Reasons of CLIENT UNBLOCK.
+const (
+	unblockTimeout = "timeout"
+	unblockError   = "error"
+)
+
+// msgUnblocked is the reply of a command ended by CLIENT UNBLOCK ERROR.
+const msgUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// enter registers client connection id as blocked until the returned
+// func is called; unblock ends its command (CLIENT UNBLOCK).
+func (r *blockRegistry) enter(id int64, unblock func(reason string)) (leave func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conns == nil {
+		r.conns = map[int64]func(string){}
+	}
+	r.conns[id] = unblock
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.conns, id)
+	}
+}
+
+// Unblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: it ends the blocking
+// command of client connection id with reason (unblockTimeout: the
+// command's timeout reply; unblockError: msgUnblocked) and reports
+// whether that client was blocked.
+func (s *Server) Unblock(id int64, reason string) bool {
+	s.blocked.mu.Lock()
+	f := s.blocked.conns[id]
+	s.blocked.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	f(reason)
+	return true
+}
+
+// isBlocked reports whether client connection id is blocked (CLIENT
+// LIST's flag b).
+func (s *Server) isBlocked(id int64) bool {
+	s.blocked.mu.Lock()
+	defer s.blocked.mu.Unlock()
+	_, ok := s.blocked.conns[id]
+	return ok
+}
+
+// blockedClients is INFO's blocked_clients: client connections of this
+// node blocked in a command (waiting here or forwarded to the keys'
+// coordinator).
+func (s *Server) blockedClients() int {
+	s.blocked.mu.Lock()
+	defer s.blocked.mu.Unlock()
+	return len(s.blocked.conns)
 }
 
 func (r *blockRegistry) add(keys [][]byte) *waiter {
-	w := &waiter{ch: make(chan struct{}, 1)}
+	w := &waiter{ch: make(chan struct{}, 1), unblock: make(chan string, 1)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.keys == nil {
@@ -168,6 +230,15 @@ func (c *Conn) block(keys [][]byte, timeout time.Duration, try func() bool, time
 	}
 	w := c.srv.blocked.add(stored)
 	defer c.srv.blocked.remove(w, stored)
+	if !c.peer {
+		leave := c.srv.blocked.enter(c.id, func(reason string) {
+			select {
+			case w.unblock <- reason:
+			default:
+			}
+		})
+		defer leave()
+	}
 	// NB: registered before the first attempt: a write between the attempt
 	// and the wait leaves its wake-up in w.ch.
 	if c.tryUnit(keys, try) {
@@ -185,6 +256,13 @@ func (c *Conn) block(keys [][]byte, timeout time.Duration, try func() bool, time
 	for {
 		select {
 		case <-w.ch:
+		case r := <-w.unblock:
+			if r == unblockError {
+				c.WriteError(msgUnblocked)
+			} else {
+				timedOut()
+			}
+			return
 		case <-poll.C:
 		case <-expired:
 			timedOut()
@@ -201,6 +279,40 @@ func (c *Conn) block(keys [][]byte, timeout time.Duration, try func() bool, time
 			return
 		}
 	}
+}
+
+// blockForward prepares the forward of a blocking command to its keys'
+// coordinator: the client is blocked here meanwhile (INFO, CLIENT LIST),
+// and CLIENT UNBLOCK cancels the returned context, which drops the peer
+// connection, so the waiter on the coordinator ends without serving it
+// (see the window in the package comment). unblocked writes the reply of
+// such an end and reports true; the caller then skips the forward's
+// reply.
+func (c *Conn) blockForward(ctx context.Context) (fctx context.Context, unblocked func() bool, done func()) {
+	fctx, cancel := context.WithCancel(ctx)
+	var mu sync.Mutex
+	reason := ""
+	leave := c.srv.blocked.enter(c.id, func(r string) {
+		mu.Lock()
+		reason = r
+		mu.Unlock()
+		cancel()
+	})
+	unblocked = func() bool {
+		mu.Lock()
+		r := reason
+		mu.Unlock()
+		switch r {
+		case "":
+			return false
+		case unblockError:
+			c.WriteError(msgUnblocked)
+		default:
+			c.WriteNullArray() // every list (and sorted set) blocking command's timeout reply
+		}
+		return true
+	}
+	return fctx, unblocked, func() { leave(); cancel() }
 }
 
 // mayBlock reports whether a blocking command may block here: not inside

@@ -266,3 +266,37 @@ func TestListDumpRestoreWithRedis(t *testing.T) {
 		t.Fatal("RENAME left its source")
 	}
 }
+
+// TestClientUnblock: CLIENT LIST shows a blocked client with flag b and
+// INFO counts it in blocked_clients; CLIENT UNBLOCK ends its BLPOP with
+// the timeout reply (TIMEOUT, the default) or the UNBLOCKED error
+// (ERROR), replies 1, and 0 once the client is no longer blocked.
+func TestClientUnblock(t *testing.T) {
+	ts := startServer(t, Config{})
+	admin := ts.client(t, 2, "")
+	for _, tc := range []struct{ reason, want string }{
+		{"TIMEOUT", "*-1\r\n"},
+		{"ERROR", "-" + msgUnblocked + "\r\n"},
+	} {
+		r := dialRaw(t, ts.addr)
+		id := strings.TrimSpace(strings.TrimPrefix(r.do("CLIENT", "ID"), ":"))
+		r.send(multibulk("BLPOP", "q", "0"))
+		waitBlocked(t, ts, 1)
+		if l := admin.ClientList(bg).Val(); !strings.Contains(l, "id="+id+" ") || !strings.Contains(l, " flags=b ") {
+			t.Fatalf("CLIENT LIST while blocked:\n%s", l)
+		}
+		if info := admin.Info(bg, "clients").Val(); !strings.Contains(info, "blocked_clients:1\r\n") {
+			t.Fatalf("INFO clients while blocked:\n%s", info)
+		}
+		if n := admin.Do(bg, "CLIENT", "UNBLOCK", id, tc.reason).Val(); n != int64(1) {
+			t.Fatalf("CLIENT UNBLOCK %s = %v, want 1", tc.reason, n)
+		}
+		if got := r.reply(); got != tc.want {
+			t.Fatalf("BLPOP after CLIENT UNBLOCK %s: %q, want %q", tc.reason, got, tc.want)
+		}
+		waitBlocked(t, ts, 0)
+		if n := admin.Do(bg, "CLIENT", "UNBLOCK", id).Val(); n != int64(0) {
+			t.Fatalf("CLIENT UNBLOCK of a client no longer blocked = %v, want 0", n)
+		}
+	}
+}

@@ -166,4 +166,50 @@ func TestBLPopWokenThroughAnotherNode(t *testing.T) {
 	if err := c2.Do(ctx, "BLPOP", "jobs:none", "0.2").Err(); err != redis.Nil {
 		t.Fatalf("BLPOP timeout through n2: %v, want nil", err)
 	}
+	// CLIENT UNBLOCK on n1 ends the BLPOP (waiting on n1 or forwarded to
+	// the key's coordinator) with a null, and a later push stays in the
+	// list: the abandoned waiter pops nothing.
+	blocked := func() (string, error) {
+		for _, n := range nodes {
+			if n.BlockedClients() > 0 {
+				return n.ID(), nil
+			}
+		}
+		return "", fmt.Errorf("no node reports a blocked command")
+	}
+	for i := range 4 {
+		key := fmt.Sprintf("unblock:%d", i)
+		conn := c1.Conn()
+		id, err := conn.ClientID(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := make(chan error, 1)
+		go func() { res <- conn.BLPop(ctx, 20*time.Second, key).Err() }()
+		var where string
+		eventually(t, "a BLPOP blocked in the cluster", 10*time.Second, func() (err error) {
+			where, err = blocked()
+			return err
+		})
+		if n, err := c1.ClientUnblock(ctx, id).Result(); err != nil || n != 1 {
+			t.Fatalf("CLIENT UNBLOCK %d on n1: %v %v", id, n, err)
+		}
+		if err := <-res; err != redis.Nil {
+			t.Fatalf("BLPOP after CLIENT UNBLOCK: %v, want nil", err)
+		}
+		conn.Close()
+		if err := c3.RPush(ctx, key, "kept").Err(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the abandoned waiter gone", 10*time.Second, func() error {
+			if id, err := blocked(); err == nil {
+				return fmt.Errorf("%s still reports a blocked command", id)
+			}
+			return nil
+		})
+		if n := c2.LLen(ctx, key).Val(); n != 1 {
+			t.Fatalf("LLEN %s = %d after the unblocked BLPOP (waiting on %s), want 1", key, n, where)
+		}
+		t.Logf("%s: BLPOP through n1 waited on %s, unblocked, lost nothing", key, where)
+	}
 }
