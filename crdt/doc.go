@@ -25,10 +25,11 @@
 // that concurrent writes of different types both survive a merge (below).
 // The next issue's sorted set (member → dots and score register, ZINCRBY a
 // counter) and HyperLogLog (registers joined by max) are added the same
-// way as the list store was: a store
-// field, its section tag in the encoding (5, 6, 7 are reserved), its Kind,
-// its join (joinDots for dotted parts), its liveness and latest dot in
-// TypeOf, and its removal in write.resolve and write.clearAll.
+// way as the list store (list.go) was: a store field, its section tag in
+// the encoding (5 and 7 are reserved; 6 is the list's), its Kind, its
+// join (joinDots for dotted parts), its liveness and latest dot in
+// TypeOf, its removal in write.resolve (write.clearAll's full context
+// removes every dotted store), and its checks in Validate.
 //
 // Every command is a function (object, Stamp{new dot, now ms}, arguments) →
 // (delta, reply, error). The delta holds only the new entries, the records
