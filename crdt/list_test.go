@@ -3,10 +3,12 @@ package crdt
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -393,5 +395,39 @@ func TestListBetween(t *testing.T) {
 	}
 	if _, err := before([]lcomp{{n: math.MinInt64, d: d(1)}}, d(2)); err != ErrListFull {
 		t.Fatalf("before at MinInt64 = %v", err)
+	}
+}
+
+// TestListDecodeHostile: seeded mutations of an encoded list never make
+// Decode panic, and whatever it accepts is valid and re-encodes to the
+// same bytes (canonical).
+func TestListDecodeHostile(t *testing.T) {
+	a := nodes(t, 1)[0]
+	push(a, false, "a", "b", "c")
+	push(a, true, "x")
+	d, _, _ := ListInsert(a.o, a.st(now), []byte("b"), []byte("i"), true)
+	a.apply(d)
+	d, _ = ListSet(a.o, a.st(now), 0, []byte("s"))
+	a.apply(d)
+	enc := a.o.Encode()
+	if o, err := Decode(enc); err != nil || !Equal(o, a.o) {
+		t.Fatalf("round trip: %v", err)
+	}
+	r := rand.New(rand.NewPCG(testseed.Seed(t), 6))
+	for range 20000 {
+		b := slices.Clone(enc)
+		for range 1 + r.IntN(3) {
+			b[r.IntN(len(b))] = byte(r.IntN(256))
+		}
+		o, err := Decode(b)
+		if err != nil {
+			continue
+		}
+		if err := o.Validate(); err != nil {
+			t.Fatalf("Decode accepted an invalid object: %v", err)
+		}
+		if !slices.Equal(o.Encode(), b) {
+			t.Fatalf("Decode accepted a non-canonical encoding")
+		}
 	}
 }
