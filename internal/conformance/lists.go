@@ -55,6 +55,14 @@ LINSERT {l}a after b b2
 LINSERT {l}a before nothere x
 LINSERT {l}a middle b x
 LINSERT {l}nokey before a x
+LINSERT {l}a AFTER last tail
+LINSERT {l}a BEFORE first head
+LINSERT {l}a before B B0
+LINSERT {l}a before B0 B00
+LINSERT {l}a after B00 B01
+LSET {l}a 3 set3
+LINDEX {l}a 3
+LINSERT {l}a before set3 x
 LRANGE {l}a 0 -1
 RPUSH {l}r a b a c a d a
 LREM {l}r 2 a
@@ -80,6 +88,12 @@ LPOS {l}p c COUNT 0
 LPOS {l}p c COUNT 2
 LPOS {l}p c RANK -2 COUNT 2
 LPOS {l}p c MAXLEN 2
+LPOS {l}p c RANK -1 MAXLEN 2
+LPOS {l}p c RANK -1 MAXLEN 3
+LPOS {l}p c RANK 2 COUNT 0
+LPOS {l}p c RANK 9
+LPOS {l}p c RANK -9 COUNT 3
+LPOS {l}p c COUNT 1 COUNT 0 RANK 1 RANK 3
 LPOS {l}p c COUNT 0 MAXLEN 3
 LPOS {l}p zz
 LPOS {l}p zz COUNT 1
@@ -158,6 +172,16 @@ BLPOP {l}nokey 0
 BRPOPLPUSH {l}nokey {l}b 0
 BLMPOP 0 1 {l}nokey LEFT
 EXEC
+RPUSH {l}big 1 2 3 4 5 6 7 8 9 10
+LRANGE {l}big -3 -1
+LRANGE {l}big -100 -8
+LRANGE {l}big 9 100
+LTRIM {l}big -5 100
+LRANGE {l}big 0 -1
+LTRIM {l}big 0 0
+LRANGE {l}big 0 -1
+RPOP {l}big 100
+EXISTS {l}big
 LPUSH {l}s
 LRANGE {l}q 0
 LINSERT {l}q before a
