@@ -241,7 +241,7 @@ func (c *Conn) block(keys [][]byte, timeout time.Duration, try func() bool, time
 	}
 	// NB: registered before the first attempt: a write between the attempt
 	// and the wait leaves its wake-up in w.ch.
-	if c.tryUnit(keys, try) {
+	if c.tryUnit(keys, w, try) {
 		return
 	}
 	var expired <-chan time.Time
@@ -275,7 +275,7 @@ func (c *Conn) block(keys [][]byte, timeout time.Duration, try func() bool, time
 			timedOut() // nobody reads it; nothing was popped
 			return
 		}
-		if c.tryUnit(keys, try) {
+		if c.tryUnit(keys, w, try) {
 			return
 		}
 	}
@@ -320,10 +320,21 @@ func (c *Conn) blockForward(ctx context.Context) (fctx context.Context, unblocke
 func (c *Conn) mayBlock() bool { return c.unitCtx == nil && !c.tx.multi }
 
 // tryUnit runs try as a unit under keys' locks, keeping its reply only if
-// it served the command (or the unit could not run: its error).
-func (c *Conn) tryUnit(keys [][]byte, try func() bool) bool {
+// it served the command (or the unit could not run: its error). Before
+// the unit ends it drops w's pending wake-up: under the locks the only
+// writes of keys coordinated here are try's own (a pop signals too),
+// which must not wake w again (a waiter would spin on its own attempts).
+func (c *Conn) tryUnit(keys [][]byte, w *waiter, try func() bool) bool {
 	ok := false
-	rep := c.capture(func() { c.runUnit(keys, func() { ok = try() }) })
+	rep := c.capture(func() {
+		c.runUnit(keys, func() {
+			ok = try()
+			select {
+			case <-w.ch:
+			default:
+			}
+		})
+	})
 	if ok || len(rep.raw) > 0 {
 		c.out = append(c.out, rep.raw...)
 		return true
