@@ -48,6 +48,7 @@ const blockPoll = time.Second
 // The zero value is ready; it is safe for concurrent use.
 type blockRegistry struct {
 	n     atomic.Int64 // waiters registered here (any connection)
+	tries atomic.Int64 // attempts of blocked commands (tests: no spinning)
 	mu    sync.Mutex
 	keys  map[string]map[*waiter]struct{}
 	conns map[int64]func(reason string) // blocked client connections: how CLIENT UNBLOCK ends each
@@ -326,6 +327,7 @@ func (c *Conn) mayBlock() bool { return c.unitCtx == nil && !c.tx.multi }
 // which must not wake w again (a waiter would spin on its own attempts).
 func (c *Conn) tryUnit(keys [][]byte, w *waiter, try func() bool) bool {
 	ok := false
+	c.srv.blocked.tries.Add(1)
 	rep := c.capture(func() {
 		c.runUnit(keys, func() {
 			ok = try()

@@ -109,6 +109,12 @@ func TestBlockingTwoWaitersOneElement(t *testing.T) {
 	waitBlocked(t, ts, 1)
 	pusher.RPush(bg, "q", "two")
 	second := <-got
+	// Two first attempts, two after each push at most, the last one's
+	// alone after the second: a waiter woken by its own or another
+	// waiter's empty attempt would spin far past that.
+	if n := ts.blocked.tries.Load(); n > 7 {
+		t.Fatalf("%d attempts of two blocked commands and two pushes: waiters spin", n)
+	}
 	if r := []string{first, second}; !slices.Equal(r, []string{"[q one] <nil>", "[q two] <nil>"}) {
 		t.Fatalf("replies %v", r)
 	}
