@@ -18,7 +18,7 @@ import (
 // blocking.go's block. Replies, errors, events and RESP3 types are Redis
 // 7.0's.
 
-// listReply maps the list sentinels of crdt to Redis's error texts.
+// listErr writes err as Redis 7.0 replies it, crdt's list sentinels included.
 func (c *Conn) listErr(err error) {
 	switch {
 	case errors.Is(err, crdt.ErrNoSuchKey):

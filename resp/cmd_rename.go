@@ -320,8 +320,8 @@ func cmdDump(c *Conn, args [][]byte) {
 // cmdRestore is RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME
 // seconds] [FREQ frequency], as Redis 7.0's restoreCommand, in its order
 // of checks: the options, BUSYKEY for a live key without REPLACE, the
-// TTL, the payload's version and checksum, its contents (strings, hashes
-// and sets; rdb.Decode). The value is written as RENAME writes its
+// TTL, the payload's version and checksum, its contents (strings, hashes,
+// sets and lists; rdb.Decode). The value is written as RENAME writes its
 // destination, superseding what the key held; a deadline already past
 // only deletes the key (with REPLACE). IDLETIME and FREQ are accepted and
 // ignored (dynakv keeps no access times). Event: restore.
