@@ -19,16 +19,17 @@
 //   - hash fields: name → register-and-counter value and its own expiry
 //     register;
 //   - set members: name → dots;
-//   - sorted-set members: name → register-and-counter score (zset.go).
+//   - sorted-set members: name â register-and-counter score (zset.go);
+//   - list items: position â dotted values (see Lists).
 //
 // Normally one type is present. Every type is a store in the same object so
 // that concurrent writes of different types both survive a merge (below).
-// The next issue's list (element dots ordered by insertion anchors) and
-// HyperLogLog (registers joined by max) are added as the sorted set was: a
-// store field, its section tag in the encoding (5 is the sorted set's; 6,
-// 7 are reserved), its Kind, its join (joinDots for dotted parts), its
-// liveness and latest dot in TypeOf, its removal in write.resolve and
-// write.clearAll, and its invariants in Validate.
+// The HyperLogLog (registers joined by max) is added as the sorted set and
+// list were: a store field, its section tag in the encoding (5 is the
+// sorted set's, 6 the list's, 7 is reserved), its Kind, its join
+// (joinDots for dotted parts), its liveness and latest dot in TypeOf, its
+// removal in write.resolve and write.clearAll, and its invariants in
+// Validate.
 //
 // Every command is a function (object, Stamp{new dot, now ms}, arguments) →
 // (delta, reply, error). The delta holds only the new entries, the records
@@ -90,6 +91,11 @@
 //	         concurrent ZADD); the score is the latest register (LWW) plus
 //	         the live increments; ZREM is observed-remove, so a concurrent
 //	         ZADD or ZINCRBY wins. Order: score, then member.
+//	list     a sequence of items ordered by dense positions (see Lists):
+//	         concurrent pushes are all kept; a pop removes the values it
+//	         saw, so an element popped concurrently on two nodes is
+//	         returned by both (at-least-once, as Redis Active-Active
+//	         documents for its lists); LSET is a register on the element.
 //	expiry   a dotted register per key and per hash field: EXPIRE writes a
 //	         deadline, PERSIST a 0, each superseding the entries seen; of
 //	         concurrent entries a PERSIST wins, else the later deadline.
@@ -147,6 +153,41 @@
 // 0.09999999999999998. The fix is an entry whose float part counts from
 // its actor's record (carried in the same delta), which needs an encoding
 // change; it is not done yet.
+//
+// # Lists
+//
+// A list is a sequence CRDT whose elements are identified by their
+// insertion dot and ordered by a position fixed at insertion from the
+// neighbours the inserting node saw (its "anchor"). A position is a
+// sequence of components (digit int64, dot), compared lexicographically,
+// a prefix first; the last component always carries the element's own
+// insertion dot, so positions are unique and name their element. An
+// element is an item: its position and its value register, a dot store of
+// values (the latest dot is read). The store is sorted by position, which
+// is the order LRANGE reads; items join by the dot rule per position, and
+// an item left without values is gone.
+//
+//   - LPUSH takes the head's first digit minus one, RPUSH the tail's plus
+//     one (one component: O(1) and no growth however many pushes); a push
+//     of k elements takes k consecutive dots, shares one first component
+//     (the first dot's) and orders its elements by a second digit, so
+//     concurrent multi-element pushes at one end each stay contiguous,
+//     ordered between them by their first dots.
+//   - LINSERT takes a position strictly between the pivot and its
+//     neighbour (between: at most one component longer than the left one);
+//     concurrent inserts at one place get equal digits and are ordered by
+//     their dots, the same on every replica.
+//   - Pops, LREM, LTRIM and DEL remove the values they saw
+//     (observed-remove); LSET supersedes the element's values seen with a
+//     new one, so an LSET concurrent with a pop of its element keeps the
+//     element (with the new value).
+//
+// Why not RGA (anchors naming the left neighbour's dot): a removed element
+// must then stay as a tombstone while any element may be anchored to it,
+// so a queue (RPUSH, LPOP forever) grows without bound. Dense positions
+// need no tombstones: a popped element leaves nothing but its dots in the
+// context. The cost is a position per element (one or two components for
+// pushes).
 //
 // # Encoding
 //

@@ -26,6 +26,7 @@ const (
 	tagHash = 3
 	tagSet  = 4
 	tagZSet = 5
+	tagList = 6
 )
 
 func corruptf(format string, args ...any) error {
@@ -35,7 +36,7 @@ func corruptf(format string, args ...any) error {
 // legacy reports whether o is exactly a dvv object: plain string siblings
 // and a version-vector context, nothing else.
 func (o Object) legacy() bool {
-	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.zset) > 0 {
+	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.zset) > 0 || len(o.list) > 0 {
 		return false
 	}
 	for _, r := range o.str.regs {
@@ -173,6 +174,32 @@ func (o Object) AppendEncode(dst []byte) []byte {
 			e.value(f.v)
 		}
 	}
+	if len(o.list) > 0 {
+		e.b = append(e.b, tagList)
+		e.uv(len(o.list))
+		for _, it := range o.list {
+			e.uv(len(it.pos))
+			for _, c := range it.pos {
+				e.i64(c.n)
+				e.dot(c.d)
+			}
+			// NB: 2k+1 for k values of which the first has the item's own
+			// dot (never LSET), which is then not repeated: 9 bytes less
+			// per element.
+			vs := it.vals
+			if vs[0].dot == it.pos[len(it.pos)-1].d {
+				e.uv(2*len(vs) + 1)
+				e.str(string(vs[0].val))
+				vs = vs[1:]
+			} else {
+				e.uv(2 * len(vs))
+			}
+			for _, v := range vs {
+				e.dot(v.dot)
+				e.str(string(v.val))
+			}
+		}
+	}
 	return append(e.b, tagEnd)
 }
 
@@ -187,6 +214,12 @@ func (o Object) sizeHint() int {
 	}
 	for _, f := range o.zset {
 		n += 4 + len(f.name) + valueHint(f.v)
+	}
+	for _, it := range o.list {
+		n += 2 + 12*len(it.pos) + 12*len(it.vals)
+		for _, v := range it.vals {
+			n += len(v.val)
+		}
 	}
 	return n
 }
@@ -222,6 +255,17 @@ func (o Object) actors() []string {
 	}
 	for _, f := range o.zset {
 		addRecs(f.v)
+	}
+	// List positions name the dots of earlier insertions, which a delta's
+	// context need not cover.
+	last := ""
+	for _, it := range o.list {
+		for _, c := range it.pos {
+			if c.d.Actor != last { // NB: most positions name one actor
+				seen[c.d.Actor] = true
+				last = c.d.Actor
+			}
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for a := range seen {
@@ -545,6 +589,47 @@ func Decode(b []byte) (Object, error) {
 			}
 			for i := 0; i < n && d.err == nil; i++ {
 				o.zset = append(o.zset, field{name: string(d.bytes()), v: d.value()})
+			}
+		case tagList:
+			n := d.count(4)
+			if n == 0 {
+				d.fail("empty list section")
+			}
+			// NB: one allocation for the items and few for their parts
+			// (arenas sized by n, which the input bounds), not two per item.
+			o.list = make([]item, 0, n)
+			var comps []lcomp
+			var vals []lval
+			for i := 0; i < n && d.err == nil; i++ {
+				var it item
+				k := d.count(2)
+				if cap(comps)-len(comps) < k {
+					comps = make([]lcomp, 0, max(k, 2*n))
+				}
+				it.pos = comps[len(comps) : len(comps)+k : len(comps)+k]
+				comps = comps[:len(comps)+k]
+				for j := 0; j < k && d.err == nil; j++ {
+					it.pos[j] = lcomp{n: d.i64(), d: d.dot()}
+				}
+				k = d.count(1)
+				own := k%2 == 1
+				k /= 2
+				if cap(vals)-len(vals) < k {
+					vals = make([]lval, 0, max(k, n))
+				}
+				it.vals = vals[len(vals) : len(vals)+k : len(vals)+k]
+				vals = vals[:len(vals)+k]
+				for j := 0; j < k && d.err == nil; j++ {
+					if j == 0 && own && len(it.pos) > 0 {
+						it.vals[j] = lval{dot: it.pos[len(it.pos)-1].d, val: d.bytes()}
+						continue
+					}
+					it.vals[j] = lval{dot: d.dot(), val: d.bytes()}
+				}
+				if d.err == nil && k > 0 && !own && len(it.pos) > 0 && it.vals[0].dot == it.pos[len(it.pos)-1].d {
+					d.fail("list item not canonical")
+				}
+				o.list = append(o.list, it)
 			}
 		default:
 			d.fail("unknown section %d", tag)

@@ -12,9 +12,8 @@ import (
 // Kind is the Redis type of a key's dot store.
 type Kind uint8
 
-// The kinds. Counters are strings to Redis (TYPE says "string"). KindList
-// and KindHLL are reserved for the next issue's list and HyperLogLog
-// stores (see doc.go): nothing produces them yet.
+// The kinds. Counters are strings to Redis (TYPE says "string"). KindHLL
+// is reserved for the HyperLogLog store (see doc.go).
 const (
 	KindNone Kind = iota
 	KindString
@@ -131,11 +130,12 @@ type Object struct {
 	hash []field  // sorted by name
 	set  []member // sorted by name
 	zset []field  // sorted by name; see zset.go (no field expiry)
+	list []item   // sorted by position (list.go)
 }
 
 // IsZero reports whether o records no history at all.
 func (o Object) IsZero() bool {
-	return o.ctx.empty() && o.str.empty() && len(o.exp) == 0 && len(o.hash) == 0 && len(o.set) == 0 && len(o.zset) == 0
+	return o.ctx.empty() && o.str.empty() && len(o.exp) == 0 && len(o.hash) == 0 && len(o.set) == 0 && len(o.zset) == 0 && len(o.list) == 0
 }
 
 // Context returns the version-vector part of o's causal context (the VGET
@@ -306,6 +306,7 @@ func Merge(a, b Object) Object {
 	out.hash = mergeFields(a.hash, b.hash, a.ctx, b.ctx)
 	out.set = mergeMembers(a.set, b.set, a.ctx, b.ctx)
 	out.zset = mergeFields(a.zset, b.zset, a.ctx, b.ctx)
+	out.list = mergeItems(a.list, b.list, a.ctx, b.ctx)
 	return out
 }
 

@@ -57,6 +57,31 @@ func (o Object) Validate() error {
 	if err := o.validZSet(); err != nil {
 		return err
 	}
+	if err := o.validList(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validList checks the list store: positions non-empty and strictly
+// ascending, each item's values non-empty, dot-sorted and covered.
+func (o Object) validList() error {
+	for i, it := range o.list {
+		if len(it.pos) == 0 || len(it.vals) == 0 {
+			return corruptf("empty list item %d", i)
+		}
+		for _, c := range it.pos {
+			if c.d.Actor == "" || c.d.Counter == 0 {
+				return corruptf("bad list position at %d", i)
+			}
+		}
+		if i > 0 && cmpPos(o.list[i-1].pos, it.pos) >= 0 {
+			return corruptf("list items not sorted at %d", i)
+		}
+		if err := o.validDots(len(it.vals), func(j int) dvv.Dot { return it.vals[j].dot }, "list item"); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

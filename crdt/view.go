@@ -84,12 +84,16 @@ func TypeOf(o Object, now int64) Kind {
 		return KindNone
 	}
 	s, h, st, ls, lh, lst := o.kinds(now)
+	var ll dvv.Dot // NB: scanned only when another type is live too
+	if len(o.list) > 0 && (s || h || st || len(o.zset) > 0) {
+		ll = o.listLatest()
+	}
 	k, best := KindNone, dvv.Dot{}
 	for _, c := range []struct {
 		ok bool
 		d  dvv.Dot
 		k  Kind
-	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}, zsetKind(o, now)} {
+	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}, zsetKind(o, now), {len(o.list) > 0, ll, KindList}} {
 		if c.ok && (k == KindNone || dotLess(best, c.d)) {
 			k, best = c.k, c.d
 		}

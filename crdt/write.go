@@ -202,6 +202,9 @@ func (w *write) resolve(k Kind) {
 	if k != KindZSet && len(w.seen.zset) > 0 {
 		w.removeZSet()
 	}
+	if k != KindList && len(w.seen.list) > 0 {
+		w.removeList()
+	}
 }
 
 // delta returns the finished delta: its content, and a context of the new

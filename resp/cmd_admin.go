@@ -536,20 +536,28 @@ func cmdClientTracking(c *Conn, _ [][]byte) {
 
 func cmdClientGetRedir(c *Conn, _ [][]byte) { c.WriteInt(-1) }
 
-// cmdClientUnblock: no dynakv command blocks a client in a way UNBLOCK
-// ends, so it replies 0 (not blocked) once its arguments are checked.
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if client id
+// was blocked (BLPOP…) and is now unblocked with its timeout reply or
+// the UNBLOCKED error (Server.Unblock), else 0.
 func cmdClientUnblock(c *Conn, args [][]byte) {
-	if _, ok := parseStrictInt(args[2]); !ok {
+	id, ok := parseStrictInt(args[2])
+	if !ok {
 		c.WriteError(msgNotInt)
 		return
 	}
+	reason := unblockTimeout
 	if len(args) == 4 {
+		reason = strings.ToLower(string(args[3]))
 		if r := strings.ToLower(string(args[3])); r != "timeout" && r != "error" {
 			c.WriteError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 			return
 		}
 	} else if len(args) > 4 {
 		c.WriteError(msgSyntax)
+		return
+	}
+	if c.srv.Unblock(id, reason) {
+		c.WriteInt(1)
 		return
 	}
 	c.WriteInt(0)
@@ -666,6 +674,9 @@ func (c *Conn) clientFlags() string {
 	}
 	if c.adm.noTouch.Load() {
 		f += "T"
+	}
+	if c.srv.isBlocked(c.id) {
+		f += "b"
 	}
 	if f == "" {
 		f = "N"

@@ -311,6 +311,8 @@ func encoding(o crdt.Object, now int64) string {
 		return "intset"
 	case crdt.KindZSet:
 		return zsetEncoding(o, now)
+	case crdt.KindList:
+		return "quicklist" // Redis 7.0's only list encoding
 	}
 	return ""
 }

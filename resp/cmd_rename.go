@@ -33,6 +33,7 @@ type keyValue struct {
 	fieldAt []int64             // each field's deadline (Unix ms), 0 for none
 	members [][]byte            // a set's members
 	scored  []crdt.ScoredMember // a sorted set's members and scores
+	elems   [][]byte            // a list's elements, in order
 	at      int64               // the key's deadline (Unix ms), 0 for none
 }
 
@@ -57,6 +58,8 @@ func valueOf(o crdt.Object, now int64) (v keyValue, ok bool, err error) {
 		v.members, err = crdt.Members(o, now)
 	case crdt.KindZSet:
 		v.scored, err = crdt.ZMembers(o, now)
+	case crdt.KindList:
+		v.elems, err = crdt.ListRange(o, now, 0, -1)
 	default:
 		err = crdt.ErrWrongType // no other kind is produced yet
 	}
@@ -122,6 +125,11 @@ func (v keyValue) write(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 	case crdt.KindZSet:
 		steps = append(steps, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 			d, _, err := crdt.ZAdd(cur, st, crdt.ZAddOptions{}, v.scored)
+			return d, err
+		})
+	case crdt.KindList:
+		steps = append(steps, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+			d, _, err := crdt.ListPush(cur, st, v.elems, false, false)
 			return d, err
 		})
 	}
@@ -317,6 +325,8 @@ func cmdDump(c *Conn, args [][]byte) {
 			rv.Members = append(rv.Members, m.Member)
 			rv.Scores = append(rv.Scores, m.Score)
 		}
+	case crdt.KindList:
+		rv.Kind, rv.Elems = rdb.List, v.elems
 	}
 	c.WriteBulk(rdb.Encode(rv))
 }
@@ -325,7 +335,7 @@ func cmdDump(c *Conn, args [][]byte) {
 // seconds] [FREQ frequency], as Redis 7.0's restoreCommand, in its order
 // of checks: the options, BUSYKEY for a live key without REPLACE, the
 // TTL, the payload's version and checksum, its contents (strings, hashes,
-// sets and sorted sets; rdb.Decode). The value is written as RENAME writes its
+// sets, sorted sets and lists; rdb.Decode). The value is written as RENAME writes its
 // destination, superseding what the key held; a deadline already past
 // only deletes the key (with REPLACE). IDLETIME and FREQ are accepted and
 // ignored (dynakv keeps no access times). Event: restore.
@@ -398,9 +408,9 @@ func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
 		c.WriteError("ERR DUMP payload version or checksum are wrong")
 		return
 	case errors.Is(err, rdb.ErrType):
-		c.WriteError("ERR Bad data format: dynakv stores strings, hashes, sets and sorted sets only")
+		c.WriteError("ERR Bad data format: dynakv stores strings, hashes, sets, sorted sets and lists only")
 		return
-	case err != nil, rv.Kind == rdb.Hash && len(rv.Fields) == 0, rv.Kind == rdb.Set && len(rv.Members) == 0:
+	case err != nil, rv.Kind == rdb.Hash && len(rv.Fields) == 0, rv.Kind == rdb.Set && len(rv.Members) == 0, rv.Kind == rdb.List && len(rv.Elems) == 0:
 		c.WriteError("ERR Bad data format")
 		return
 	}
@@ -443,6 +453,8 @@ func (c *Conn) restore(key, ttlArg, payload []byte, replace, absTTL bool) {
 		for i, m := range rv.Members {
 			v.scored = append(v.scored, crdt.ScoredMember{Member: m, Score: rv.Scores[i]})
 		}
+	case rdb.List:
+		v.kind, v.elems = crdt.KindList, rv.Elems
 	}
 	if _, err := c.mutate(key, false, v.write); err != nil {
 		c.WriteErr(err)

@@ -617,7 +617,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 		section("Clients", []InfoField{
 			{"connected_clients", strconv.Itoa(st.ConnectedClients)},
 			{"maxclients", itoa(s.adm.maxClients.Load())},
-			{"blocked_clients", "0"},
+			{"blocked_clients", strconv.Itoa(s.blockedClients())},
 			{"dynakv_peer_connections", strconv.Itoa(st.PeerConnections)}, // other nodes', not in connected_clients
 		})
 	}

@@ -3,7 +3,8 @@
 // It owns the framing guard and its limits, the command table, the
 // handlers of the connection and server commands, of the data commands by
 // Redis command group (cmd_string.go, cmd_hash.go, cmd_set.go,
-// cmd_zset.go and cmd_zset_ops.go, cmd_keyspace.go; their table in commands_data.go), of the Dynamo
+// cmd_zset.go and cmd_zset_ops.go, cmd_list.go, cmd_keyspace.go; their table in
+// commands_data.go), of the blocking commands (blocking.go), of the Dynamo
 // extensions (VGET, VSET, VDEL) and of the CLUSTER commands, the
 // node-to-node commands (DKV.*), the forwarding of writes to a node that
 // may coordinate them, and the mapping of errors to RESP replies. A Redis
@@ -90,16 +91,33 @@
 // RENAMENX and COPY (cmd_rename.go) copy the value and expiry as a new
 // write of the destination, under runUnit; DUMP and RESTORE speak Redis
 // 7.0's payloads (RDB version 10, CRC-64; internal/rdb) for strings,
-// hashes, sets and sorted sets. HSCAN, SSCAN and ZSCAN return a
+// hashes, sets, sorted sets and lists (quicklist 2 of listpack nodes).
+// HSCAN, SSCAN and ZSCAN return a
 // collection of up to 128 elements whole (cursor 0), larger ones COUNT at
 // a time by index into the sorted elements. OBJECT ENCODING names what
 // Redis 7.0 would use for the value (int, embstr, raw, listpack,
-// hashtable, intset, skiplist); dynakv stores every type one way. Scores
+// hashtable, intset, skiplist, quicklist); dynakv stores every type one way. Scores
 // reply as Redis 7.0's "%.17g" (inf, -inf), a RESP3 double in RESP3, and
-// in ZSCAN as its listpack text (integral values within ±2⁶² as
+// in ZSCAN as its listpack text (integral values within Â±2â¶Â² as
 // integers). INCRBYFLOAT and HINCRBYFLOAT compute in float64 (Redis: long
 // double), so long fractions and values beyond float64's range differ
 // from Redis's.
+//
+// Lists (cmd_list.go) are crdt's sequence CRDT: concurrent pushes are
+// all kept; an element popped concurrently through two coordinators
+// (under a partition) is returned to both, at-least-once, as Redis
+// Active-Active documents. LMOVE, RPOPLPUSH and LMPOP run as one unit on
+// their slot's coordinator. The blocking commands (BLPOP, BRPOP, BLMOVE,
+// BRPOPLPUSH, BLMPOP) block on their keys' coordinator: block
+// (blocking.go) registers a waiter per stored key, which every write that
+// coordinator applies (mutate) signals, and runs the command's
+// non-blocking attempt again under the keys' unit lock; a blocked
+// forward waits as long as the command (longForward), CLIENT UNBLOCK
+// cancels it. Inside MULTI or a script the non-blocking form runs at
+// once. Not done: a blocking command inside a MULTI block over several
+// slots in a cluster (which runs command by command, forwarded) blocks
+// on its coordinator instead of replying at once; waiters are woken all
+// together, not in Redis's FIFO order.
 //
 // VGET key [R n] [LOCAL] replies [token, [values…]]: the opaque context
 // token (dvv.EncodeToken of the object's context; empty for a key never

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"maps"
 
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/crdt"
@@ -49,6 +50,9 @@ func (c *Conn) mutate(key []byte, readFirst bool, fn crdt.Mutator) (next crdt.Ob
 		if err == nil {
 			c.noteWrite(key, next) // WAIT's subject
 			c.notifyNew(key, prev, next)
+			if !maps.Equal(prev.Context(), next.Context()) { // NB: not a zero delta
+				c.srv.blocked.signal(c.storedKey(key)) // blocked waiters (blocking.go)
+			}
 		}
 		// A flush moved the database to a new epoch between the stored
 		// key and the write: write again under the new one.

@@ -162,6 +162,12 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 		}
 		ctx, cancel := c.forwardContext(cmd)
 		defer cancel()
+		unblocked := func() bool { return false }
+		if cmd.Flags&FlagBlocking != 0 { // CLIENT UNBLOCK may end it (blocking.go)
+			var done func()
+			ctx, unblocked, done = c.blockForward(ctx)
+			defer done()
+		}
 		rep, err := c.srv.cfg.Cluster.Forward(ctx, r.to, c.proto, c.forwardArgs(args))
 		if errors.Is(err, peer.ErrNotSent) {
 			if pos := keyPositions(cmd, args); len(pos) > 0 {
@@ -174,6 +180,9 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 					rep, err = c.srv.cfg.Cluster.Forward(ctx, to, c.proto, c.forwardArgs(args))
 				}
 			}
+		}
+		if unblocked() {
+			return
 		}
 		c.relay(r.to, rep, err)
 	}

@@ -79,6 +79,8 @@ type Server struct {
 
 	pub pubState // Pub/Sub, keyspace notifications, MONITOR (cmd_pubsub.go)
 
+	blocked blockRegistry // blocked commands' waiters (blocking.go)
+
 	stats struct {
 		connsReceived atomic.Int64
 		commands      atomic.Int64

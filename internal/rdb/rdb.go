@@ -32,15 +32,17 @@ const (
 	Hash
 	Set
 	ZSet
+	List
 )
 
-// Value is a string, hash or set value.
+// Value is a string, hash, set or list value.
 type Value struct {
 	Kind    Kind
 	Str     []byte      // String's value
 	Fields  [][2][]byte // Hash's fields and values, in payload order
 	Members [][]byte    // Set's and ZSet's members, in payload order
 	Scores  []float64   // ZSet's scores, one per member
+	Elems   [][]byte    // List's elements, in order
 }
 
 // RDB object types (rdb.h).
@@ -71,6 +73,8 @@ func Encode(v Value) []byte {
 			b = appendString(b, f[0])
 			b = appendString(b, f[1])
 		}
+	case List:
+		b = appendList(b, v.Elems)
 	case Set:
 		b = append(b, typeSet)
 		b = appendLen(b, uint64(len(v.Members)))
@@ -172,6 +176,9 @@ func Decode(p []byte) (Value, error) {
 		}
 	case typeZSet, typeZSet2, typeZSetZiplist, typeZSetListpack:
 		v, err = r.zset(t)
+	case typeList, typeListZiplist, typeListQuicklist, typeListQuicklist2:
+		v.Kind = List
+		v.Elems, err = r.readList(t)
 	default:
 		return Value{}, fmt.Errorf("%w: RDB type %d", ErrType, t)
 	}

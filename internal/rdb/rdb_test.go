@@ -93,14 +93,14 @@ func TestRoundTripAndRefusals(t *testing.T) {
 	if _, err := Decode(newer); !errors.Is(err, ErrChecksum) {
 		t.Errorf("RDB version 11: %v, want ErrChecksum", err)
 	}
-	list := withFooter([]byte{18, 1, 2, 0}) // a quicklist: no lists in dynakv
-	if _, err := Decode(list); !errors.Is(err, ErrType) {
-		t.Errorf("a list payload: %v, want ErrType", err)
+	stream := withFooter([]byte{15, 0}) // a stream: not in dynakv
+	if _, err := Decode(stream); !errors.Is(err, ErrType) {
+		t.Errorf("a stream payload: %v, want ErrType", err)
 	}
 	for range 2000 { // hostile bodies with a valid footer
 		body := blob(rnd.IntN(40))
 		if len(body) > 0 {
-			body[0] = []byte{0, 2, 4, 11, 13, 16, 3, 5, 12, 17}[rnd.IntN(10)]
+			body[0] = []byte{0, 2, 4, 11, 13, 16, 3, 5, 12, 17, 1, 10, 14, 18}[rnd.IntN(14)]
 		}
 		if _, err := Decode(withFooter(body)); err != nil && !errors.Is(err, ErrFormat) && !errors.Is(err, ErrType) {
 			t.Fatalf("hostile %q: %v (seed %d)", body, err, seed)
