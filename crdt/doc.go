@@ -18,7 +18,8 @@
 //   - the key's expiry register (dotted deadlines; 0 is PERSIST);
 //   - hash fields: name → register-and-counter value and its own expiry
 //     register;
-//   - set members: name → dots.
+//   - set members: name → dots;
+//   - HyperLogLog entries: dot → Redis's HLL bytes (hll.go, section tag 7).
 //
 // Normally one type is present. Every type is a store in the same object so
 // that concurrent writes of different types both survive a merge (below).
@@ -87,6 +88,12 @@
 //	         touch it, so a SET without EX concurrent with an EXPIRE
 //	         keeps that deadline. Legacy string siblings keep their own
 //	         expiry (dvv's), read and collected as before.
+//	hll      dot → the whole HLL as Redis's bytes (internal/hll): each
+//	         PFADD/PFMERGE/PFCOUNT-cache write supersedes the entries it
+//	         saw, so one coordinator's writes leave Redis's exact bytes;
+//	         concurrent entries read as their register-wise max (rendered
+//	         as PFMERGE would), the HLL of the union. TYPE says string;
+//	         string commands read the bytes and write a plain string.
 //
 // Types: SET and DEL supersede everything of every type they observed;
 // other writes are WRONGTYPE on a key of another type, and supersede the

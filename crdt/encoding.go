@@ -25,6 +25,7 @@ const (
 	tagExp  = 2
 	tagHash = 3
 	tagSet  = 4
+	tagHLL  = 7
 )
 
 func corruptf(format string, args ...any) error {
@@ -34,7 +35,7 @@ func corruptf(format string, args ...any) error {
 // legacy reports whether o is exactly a dvv object: plain string siblings
 // and a version-vector context, nothing else.
 func (o Object) legacy() bool {
-	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 {
+	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.hll) > 0 {
 		return false
 	}
 	for _, r := range o.str.regs {
@@ -151,6 +152,15 @@ func (o Object) AppendEncode(dst []byte) []byte {
 			}
 		}
 	}
+	if len(o.hll) > 0 {
+		e.b = append(e.b, tagHLL)
+		e.uv(len(o.hll))
+		for _, h := range o.hll {
+			e.dot(h.dot)
+			e.uv(len(h.val))
+			e.b = append(e.b, h.val...)
+		}
+	}
 	return append(e.b, tagEnd)
 }
 
@@ -162,6 +172,9 @@ func (o Object) sizeHint() int {
 	}
 	for _, m := range o.set {
 		n += 2 + len(m.name) + 10*len(m.dots)
+	}
+	for _, h := range o.hll {
+		n += 16 + len(h.val)
 	}
 	return n
 }
@@ -502,6 +515,14 @@ func Decode(b []byte) (Object, error) {
 					m.dots = append(m.dots, d.dot())
 				}
 				o.set = append(o.set, m)
+			}
+		case tagHLL:
+			n := d.count(3)
+			if n == 0 {
+				d.fail("empty hll section")
+			}
+			for i := 0; i < n && d.err == nil; i++ {
+				o.hll = append(o.hll, hllEntry{dot: d.dot(), val: d.bytes()})
 			}
 		default:
 			d.fail("unknown section %d", tag)

@@ -12,9 +12,9 @@ import (
 // Kind is the Redis type of a key's dot store.
 type Kind uint8
 
-// The kinds. Counters are strings to Redis (TYPE says "string"). KindZSet,
-// KindList and KindHLL are reserved for the next issue's sorted set, list
-// and HyperLogLog stores (see doc.go): nothing produces them yet.
+// The kinds. Counters are strings to Redis (TYPE says "string"), and so
+// are HyperLogLogs (KindHLL, hll.go). KindZSet and KindList are reserved
+// for the next issue's sorted set and list stores (see doc.go).
 const (
 	KindNone Kind = iota
 	KindString
@@ -126,15 +126,16 @@ type member struct {
 // Object is a key never written.
 type Object struct {
 	ctx  context
-	str  value    // string or counter
-	exp  []expiry // the key's expiry register
-	hash []field  // sorted by name
-	set  []member // sorted by name
+	str  value      // string or counter
+	exp  []expiry   // the key's expiry register
+	hash []field    // sorted by name
+	set  []member   // sorted by name
+	hll  []hllEntry // sorted by dot (hll.go)
 }
 
 // IsZero reports whether o records no history at all.
 func (o Object) IsZero() bool {
-	return o.ctx.empty() && o.str.empty() && len(o.exp) == 0 && len(o.hash) == 0 && len(o.set) == 0
+	return o.ctx.empty() && o.str.empty() && len(o.exp) == 0 && len(o.hash) == 0 && len(o.set) == 0 && len(o.hll) == 0
 }
 
 // Context returns the version-vector part of o's causal context (the VGET
@@ -304,6 +305,7 @@ func Merge(a, b Object) Object {
 	out.exp = joinDots(a.exp, b.exp, a.ctx, b.ctx, expDot, sameExp)
 	out.hash = mergeFields(a.hash, b.hash, a.ctx, b.ctx)
 	out.set = mergeMembers(a.set, b.set, a.ctx, b.ctx)
+	out.hll = joinDots(a.hll, b.hll, a.ctx, b.ctx, hllDot, sameHLL)
 	return out
 }
 

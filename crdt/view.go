@@ -84,12 +84,13 @@ func TypeOf(o Object, now int64) Kind {
 		return KindNone
 	}
 	s, h, st, ls, lh, lst := o.kinds(now)
+	hl, lhl := o.hllLatest()
 	k, best := KindNone, dvv.Dot{}
 	for _, c := range []struct {
 		ok bool
 		d  dvv.Dot
 		k  Kind
-	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}} {
+	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}, {hl, lhl, KindHLL}} {
 		if c.ok && (k == KindNone || dotLess(best, c.d)) {
 			k, best = c.k, c.d
 		}
@@ -130,6 +131,8 @@ func Get(o Object, now int64) ([]byte, bool, error) {
 	case KindString:
 		b, ok := o.str.read(now)
 		return b, ok, nil
+	case KindHLL:
+		return o.hllBytes(), true, nil
 	}
 	return nil, false, ErrWrongType
 }
@@ -142,6 +145,9 @@ func Siblings(o Object, now int64) ([]dvv.Sibling, error) {
 	case KindNone:
 		return nil, nil
 	case KindString:
+	case KindHLL:
+		_, l := o.hllLatest()
+		return []dvv.Sibling{{Dot: l, Value: o.hllBytes()}}, nil
 	default:
 		return nil, ErrWrongType
 	}
