@@ -186,3 +186,38 @@ func TestHLLRules(t *testing.T) {
 		t.Fatalf("round trip: %v", err)
 	}
 }
+
+func TestRewrite(t *testing.T) {
+	n := &node{t: t, actor: "R"}
+	d, err := Rewrite(n.o, n.st(now), func(cur []byte, ok bool) ([]byte, bool, error) {
+		if ok || cur != nil {
+			t.Fatal("a missing key read as present")
+		}
+		return []byte{0x80}, true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.apply(d)
+	d, _ = Expire(n.o, n.st(now), now+5000, ExpireAlways)
+	n.apply(d)
+	d, _ = Rewrite(n.o, n.st(now), func(cur []byte, ok bool) ([]byte, bool, error) {
+		return append(cur, 1), true, nil
+	})
+	n.apply(d)
+	if got, _, _ := Get(n.o, now); string(got) != "\x80\x01" {
+		t.Fatalf("value %q", got)
+	}
+	if at, ok := Expiry(n.o, now); !ok || at != now+5000 {
+		t.Fatal("the expiry was not kept")
+	}
+	if d, _ := Rewrite(n.o, n.st(now), func([]byte, bool) ([]byte, bool, error) { return nil, false, nil }); !d.IsZero() {
+		t.Fatal("write false wrote")
+	}
+	s := &node{t: t, actor: "S"}
+	d, _, _ = SAdd(s.o, s.st(now), [][]byte{[]byte("m")})
+	s.apply(d)
+	if _, err := Rewrite(s.o, s.st(now), func([]byte, bool) ([]byte, bool, error) { return nil, true, nil }); !errors.Is(err, ErrWrongType) {
+		t.Fatalf("on a set: %v", err)
+	}
+}
