@@ -39,6 +39,10 @@ func dataCommands() []Command {
 		{Name: "bitfield", Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "3.2.0", Summary: "Perform arbitrary bitfield integer operations on strings", Handler: cmdBitfield},
 		{Name: "bitfield_ro", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "6.0.0", Summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", Handler: cmdBitfieldRO},
 
+		// SORT (cmd_sort.go).
+		{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "1.0.0", Summary: "Sort the elements in a list, set or sorted set", Handler: cmdSort, movableKeys: sortKeys, noSplit: true},
+		{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "7.0.0", Summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", Handler: cmdSortRO},
+
 		// HyperLogLog (cmd_hll.go).
 		{Name: "pfadd", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "hyperloglog", Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Handler: cmdPFAdd},
 		{Name: "pfcount", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "hyperloglog", Since: "2.8.9", Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", Handler: cmdPFCount},
@@ -115,6 +119,35 @@ func dataCommands() []Command {
 		{Name: "sinterstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opInter)},
 		{Name: "sunionstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Add multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opUnion)},
 		{Name: "sdiffstore", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets and store the resulting set in a key", noSplit: true, Handler: setStoreCmd(opDiff)},
+
+		// Streams: not supported, every command refused (cmd_streams.go).
+		{Name: "xack", Arity: -4, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", Handler: cmdNoStreams},
+		{Name: "xadd", Arity: -5, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Appends a new entry to a stream", Handler: cmdNoStreams},
+		{Name: "xautoclaim", Arity: -6, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "6.2.0", Summary: "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", Handler: cmdNoStreams},
+		{Name: "xclaim", Arity: -6, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", Handler: cmdNoStreams},
+		{Name: "xdel", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", Handler: cmdNoStreams},
+		{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "A container for consumer groups commands", Subcommands: []Command{
+			{Name: "create", Arity: -5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Create a consumer group.", Handler: cmdNoStreams},
+			{Name: "createconsumer", Arity: 5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "6.2.0", Summary: "Create a consumer in a consumer group.", Handler: cmdNoStreams},
+			{Name: "delconsumer", Arity: 5, Flags: FlagWrite, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Delete a consumer from a consumer group.", Handler: cmdNoStreams},
+			{Name: "destroy", Arity: 4, Flags: FlagWrite, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Destroy a consumer group.", Handler: cmdNoStreams},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "stream", Since: "5.0.0", Summary: "Show helpful text about the different subcommands", Handler: cmdNoStreams},
+			{Name: "setid", Arity: -5, Flags: FlagWrite, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Set a consumer group to an arbitrary last delivered ID value.", Handler: cmdNoStreams},
+		}},
+		{Name: "xinfo", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "A container for stream introspection commands", Subcommands: []Command{
+			{Name: "consumers", Arity: 4, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "List the consumers in a consumer group", Handler: cmdNoStreams},
+			{Name: "groups", Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "List the consumer groups of a stream", Handler: cmdNoStreams},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "stream", Since: "5.0.0", Summary: "Show helpful text about the different subcommands", Handler: cmdNoStreams},
+			{Name: "stream", Arity: -3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Get information about a stream", Handler: cmdNoStreams},
+		}},
+		{Name: "xlen", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return the number of entries in a stream", Handler: cmdNoStreams},
+		{Name: "xpending", Arity: -3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", Handler: cmdNoStreams},
+		{Name: "xrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval", Handler: cmdNoStreams},
+		{Name: "xread", Arity: -4, Flags: FlagReadOnly | FlagBlocking | FlagMovableKeys, Group: "stream", Since: "5.0.0", Summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", Handler: cmdNoStreams, movableKeys: streamKeys},
+		{Name: "xreadgroup", Arity: -7, Flags: FlagWrite | FlagBlocking | FlagMovableKeys, Group: "stream", Since: "5.0.0", Summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", Handler: cmdNoStreams, movableKeys: streamKeys},
+		{Name: "xrevrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", Handler: cmdNoStreams},
+		{Name: "xsetid", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "An internal command for replicating stream values", Handler: cmdNoStreams},
+		{Name: "xtrim", Arity: -4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Trims the stream to (approximately if '~' is passed) a certain size", Handler: cmdNoStreams},
 
 		// Dynamo extensions: versions and contexts.
 		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "dynamo", Since: "0.1.0", Summary: "Get a key's context token and all its live versions", Handler: cmdVGet},
