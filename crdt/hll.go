@@ -151,6 +151,9 @@ func PFAdd(o Object, st Stamp, elems [][]byte) (Object, bool, error) {
 	if !changed && !created {
 		return Object{}, false, nil
 	}
+	if created {
+		hll.Invalidate(next) // Redis counts the creation as an update
+	}
 	w.putHLL(next)
 	return w.delta(), true, nil
 }

@@ -3,7 +3,6 @@ package resp
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -57,9 +56,6 @@ const (
 	msgSortScore = "ERR One or more scores can't be converted into double"
 	msgSortStore = "ERR SORT STORE writes a list, and lists are not supported by this dynakv build yet"
 )
-
-// errSortScore: a BY value (or an element) is not a double.
-var errSortScore = errors.New("resp: sort score not a double")
 
 // sortSpec is a parsed SORT call.
 type sortSpec struct {

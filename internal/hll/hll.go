@@ -353,6 +353,9 @@ func Add(b []byte, elems [][]byte) ([]byte, bool, error) {
 	return s, updated, nil
 }
 
+// Invalidate marks the cache of the valid HLL b stale, in place.
+func Invalidate(b []byte) { b[HeaderLen-1] |= cacheStale }
+
 // Cached returns the cardinality cached in the valid HLL b and whether it
 // is valid.
 func Cached(b []byte) (uint64, bool) {
