@@ -2,6 +2,7 @@ package resp
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,5 +23,43 @@ func TestConformanceHLLBits(t *testing.T) {
 			n := conformance.Compare(t, ref, dut, conformance.HLLBits, proto, nil)
 			t.Logf("RESP%d: %d commands compared", proto, n)
 		})
+	}
+}
+
+// TestConformanceHLLRestore: a dense HLL DUMPed by redis-server (an
+// LZF-compressed string payload) RESTOREs into dynakv with the same bytes
+// and count, and PFADD/PFMERGE then behave as on Redis; a sparse HLL's
+// DUMP is Redis's byte for byte.
+func TestConformanceHLLRestore(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServerAt(t, time.Now().UnixMilli())
+	ref, dut := conformance.Dial(t, redisAddr), conformance.Dial(t, ts.addr)
+	ref.Do(t, "FLUSHALL")
+	add := []string{"PFADD", "{r}d"}
+	for i := 0; i < 3000; i++ {
+		add = append(add, fmt.Sprint("el", i))
+	}
+	ref.Do(t, add...)
+	dump := ref.Do(t, "DUMP", "{r}d")
+	payload := dump[strings.Index(dump, "\r\n")+2 : len(dump)-2]
+	for _, c := range []*conformance.Conn{ref, dut} {
+		if got := c.Do(t, "RESTORE", "{r}copy", "0", payload, "REPLACE"); got != "+OK\r\n" {
+			t.Fatalf("RESTORE: %q", got)
+		}
+	}
+	for _, args := range [][]string{
+		{"GET", "{r}copy"},
+		{"PFCOUNT", "{r}copy"},
+		{"PFADD", "{r}copy", "x", "y", "z"},
+		{"GET", "{r}copy"},
+		{"PFADD", "{r}small", "a", "b", "c"},
+		{"DUMP", "{r}small"},
+		{"PFMERGE", "{r}small", "{r}copy"},
+		{"GET", "{r}small"},
+		{"PFCOUNT", "{r}small", "{r}copy"},
+	} {
+		if want, got := ref.Do(t, args...), dut.Do(t, args...); want != got {
+			t.Errorf("%v:\n redis: %.200q\n  ours: %.200q", args, want, got)
+		}
 	}
 }
