@@ -5,7 +5,8 @@ package resp
 // reports and cluster clients route by) and COMMAND DOCS's group, version
 // and summary, all as Redis 7 reports them (7.4 for the hash-field expiry
 // commands); handlers in cmd_string.go, cmd_hash.go, cmd_set.go,
-// cmd_keyspace.go and cmd_dynamo.go.
+// cmd_keyspace.go, cmd_bits.go, cmd_hll.go, cmd_sort.go, cmd_streams.go
+// and cmd_dynamo.go.
 func dataCommands() []Command {
 	return []Command{
 		// Strings.
