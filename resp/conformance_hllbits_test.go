@@ -28,8 +28,8 @@ func TestConformanceHLLBits(t *testing.T) {
 
 // TestConformanceHLLRestore: a dense HLL DUMPed by redis-server (an
 // LZF-compressed string payload) RESTOREs into dynakv with the same bytes
-// and count, and PFADD/PFMERGE then behave as on Redis; a sparse HLL's
-// DUMP is Redis's byte for byte.
+// and count, and PFADD/PFMERGE then behave as on Redis; DUMP of dense
+// and sparse HLLs is Redis's byte for byte (LZF included).
 func TestConformanceHLLRestore(t *testing.T) {
 	redisAddr := startRedis(t)
 	ts := startServerAt(t, time.Now().UnixMilli())
@@ -49,7 +49,9 @@ func TestConformanceHLLRestore(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"GET", "{r}copy"},
+		{"DUMP", "{r}copy"},
 		{"PFCOUNT", "{r}copy"},
+		{"DUMP", "{r}copy"},
 		{"PFADD", "{r}copy", "x", "y", "z"},
 		{"GET", "{r}copy"},
 		{"PFADD", "{r}small", "a", "b", "c"},
