@@ -26,10 +26,10 @@ func cmdPFAdd(c *Conn, args [][]byte) {
 }
 
 // cmdPFCount is PFCOUNT key [key …]. One key: its cached cardinality, or
-// the estimate, which is then cached in the value as Redis does (a write
-// of the key; in a cluster only where this node may coordinate the key,
-// elsewhere the reply is the same and the cache stays stale). Several keys
-// (one slot): the estimate of their union, nothing written.
+// the estimate, which is then cached in the value as Redis does: a write
+// of the key, which in a cluster runs where the key's writes are
+// coordinated (the command is forwarded there, as writes are). Several
+// keys (one slot): the estimate of their union, nothing written.
 func cmdPFCount(c *Conn, args [][]byte) {
 	if !c.sameSlot(args[1:]) {
 		c.WriteError(msgCrossSlot)
@@ -56,7 +56,18 @@ func cmdPFCount(c *Conn, args [][]byte) {
 		c.WriteErr(err)
 		return
 	}
-	if !stale || !c.mayCoordinate(args[1]) {
+	switch {
+	case !stale:
+		c.WriteInt(int64(n))
+		return
+	case c.unitCtx == nil && !c.mayCoordinate(args[1]):
+		// The cache is written where the key's writes are coordinated:
+		// forward the command there, as a write (a peer connection does
+		// not forward again: it replies the estimate, the cache stale).
+		if cmd := lookup(c.srv.cmds, args[0]); cmd != nil && !c.peer {
+			c.routeWrite(cmd, args)
+			return
+		}
 		c.WriteInt(int64(n))
 		return
 	}
@@ -90,13 +101,18 @@ func hllInto(o crdt.Object, now int64, regs *hll.Regs, dense *bool) error {
 }
 
 // mayCoordinate reports whether this node may run key's write itself:
-// always on a lone node, in a cluster when Route says so.
+// always on a lone node, in a cluster when Route (RoutePeer on a peer
+// connection, which a forwarded command arrives on) says so.
 func (c *Conn) mayCoordinate(key []byte) bool {
 	cl := c.srv.cfg.Cluster
 	if cl == nil {
 		return true
 	}
-	_, local := cl.Route(c.storedKey(key))
+	route := cl.Route
+	if c.peer {
+		route = cl.RoutePeer
+	}
+	_, local := route(c.storedKey(key))
 	return local
 }
 
