@@ -221,3 +221,39 @@ func TestRewrite(t *testing.T) {
 		t.Fatalf("on a set: %v", err)
 	}
 }
+
+// TestHLLConflictWithOtherTypes: a PFADD concurrent with an HSET (or SADD)
+// on another node: both survive the merge, TYPE shows the one with the
+// later dot, and the next write of either type resolves the conflict.
+func TestHLLConflictWithOtherTypes(t *testing.T) {
+	ns := nodes(t, 2)
+	a, b := ns[0], ns[1]
+	d, _, _ := HSet(b.o, b.st(now), []FieldValue{{Field: []byte("f1"), Value: []byte("v")}})
+	b.apply(d)
+	d, _, _ = HSet(b.o, b.st(now), []FieldValue{{Field: []byte("f0"), Value: []byte("v")}})
+	b.apply(d)
+	dp, _, _ := PFAdd(a.o, a.st(now), [][]byte{[]byte("x")}) // later than both HSETs
+	a.apply(dp)
+	m := Merge(a.o, b.o)
+	if TypeOf(m, now) != KindHLL {
+		t.Fatalf("type %v, want the later write's (hll)", TypeOf(m, now))
+	}
+	if _, _, err := HSet(m, b.st(now), []FieldValue{{Field: []byte("f2"), Value: []byte("v")}}); !errors.Is(err, ErrWrongType) {
+		t.Fatalf("HSET on a key reading as an HLL: %v", err)
+	}
+	// A later HSET on b (b has not seen the PFADD) wins the type.
+	d, _, _ = HSet(b.o, b.st(now), []FieldValue{{Field: []byte("f3"), Value: []byte("v")}})
+	b.apply(d)
+	m = Merge(a.o, b.o)
+	if TypeOf(m, now) != KindHash {
+		t.Fatalf("type %v, want hash", TypeOf(m, now))
+	}
+	if _, _, err := PFAdd(m, a.st(now), [][]byte{[]byte("y")}); !errors.Is(err, ErrWrongType) {
+		t.Fatalf("PFADD on a key reading as a hash: %v", err)
+	}
+	d, _, _ = HSet(m, a.st(now), []FieldValue{{Field: []byte("f4"), Value: []byte("v")}})
+	m = Merge(m, d)
+	if len(m.hll) != 0 || TypeOf(m, now) != KindHash {
+		t.Fatal("the next HSET did not resolve the conflict")
+	}
+}

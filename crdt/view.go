@@ -44,7 +44,8 @@ func (o Object) kinds(now int64) (str, hash, set bool, ls, lh, lset dvv.Dot) {
 	var w view
 	w = o.str.view(now)
 	str, ls = w.ok, w.latest
-	full := (len(o.hash) > 0) && (str || len(o.set) > 0) || len(o.set) > 0 && str
+	full := (len(o.hash) > 0) && (str || len(o.set) > 0) || len(o.set) > 0 && str ||
+		len(o.hll) > 0 && (str || len(o.hash) > 0 || len(o.set) > 0)
 	for i := range o.hash {
 		f := &o.hash[i]
 		if d := effective(f.exp); d != 0 && d <= now {
