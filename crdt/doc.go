@@ -19,17 +19,17 @@
 //   - hash fields: name → register-and-counter value and its own expiry
 //     register;
 //   - set members: name → dots;
-//   - sorted-set members: name â register-and-counter score (zset.go);
-//   - list items: position â dotted values (see Lists).
+//   - sorted-set members: name → register-and-counter score (zset.go);
+//   - list items: position → dotted values (see Lists);
+//   - HyperLogLog entries: dot → Redis's HLL bytes (hll.go, section tag 7).
 //
 // Normally one type is present. Every type is a store in the same object so
 // that concurrent writes of different types both survive a merge (below).
-// The HyperLogLog (registers joined by max) is added as the sorted set and
-// list were: a store field, its section tag in the encoding (5 is the
-// sorted set's, 6 the list's, 7 is reserved), its Kind, its join
-// (joinDots for dotted parts), its liveness and latest dot in TypeOf, its
-// removal in write.resolve and write.clearAll, and its invariants in
-// Validate.
+// Each type is added the same way: a store field, its section tag in the
+// encoding (5 the sorted set's, 6 the list's, 7 the HyperLogLog's), its
+// Kind, its join (joinDots for dotted parts), its liveness and latest dot
+// in TypeOf, its removal in write.resolve and write.clearAll, and its
+// invariants in Validate.
 //
 // Every command is a function (object, Stamp{new dot, now ms}, arguments) →
 // (delta, reply, error). The delta holds only the new entries, the records
@@ -104,6 +104,12 @@
 //	         touch it, so a SET without EX concurrent with an EXPIRE
 //	         keeps that deadline. Legacy string siblings keep their own
 //	         expiry (dvv's), read and collected as before.
+//	hll      dot → the whole HLL as Redis's bytes (internal/hll): each
+//	         PFADD/PFMERGE/PFCOUNT-cache write supersedes the entries it
+//	         saw, so one coordinator's writes leave Redis's exact bytes;
+//	         concurrent entries read as their register-wise max (rendered
+//	         as PFMERGE would), the HLL of the union. TYPE says string;
+//	         string commands read the bytes and write a plain string.
 //
 // Types: SET and DEL supersede everything of every type they observed;
 // other writes are WRONGTYPE on a key of another type, and supersede the

@@ -27,6 +27,7 @@ const (
 	tagSet  = 4
 	tagZSet = 5
 	tagList = 6
+	tagHLL  = 7
 )
 
 func corruptf(format string, args ...any) error {
@@ -36,7 +37,7 @@ func corruptf(format string, args ...any) error {
 // legacy reports whether o is exactly a dvv object: plain string siblings
 // and a version-vector context, nothing else.
 func (o Object) legacy() bool {
-	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.zset) > 0 || len(o.list) > 0 {
+	if len(o.ctx.cloud) > 0 || len(o.str.ctrs) > 0 || len(o.str.recs) > 0 || len(o.exp) > 0 || len(o.hash) > 0 || len(o.set) > 0 || len(o.zset) > 0 || len(o.list) > 0 || len(o.hll) > 0 {
 		return false
 	}
 	for _, r := range o.str.regs {
@@ -200,6 +201,15 @@ func (o Object) AppendEncode(dst []byte) []byte {
 			}
 		}
 	}
+	if len(o.hll) > 0 {
+		e.b = append(e.b, tagHLL)
+		e.uv(len(o.hll))
+		for _, h := range o.hll {
+			e.dot(h.dot)
+			e.uv(len(h.val))
+			e.b = append(e.b, h.val...)
+		}
+	}
 	return append(e.b, tagEnd)
 }
 
@@ -220,6 +230,9 @@ func (o Object) sizeHint() int {
 		for _, v := range it.vals {
 			n += len(v.val)
 		}
+	}
+	for _, h := range o.hll {
+		n += 16 + len(h.val)
 	}
 	return n
 }
@@ -630,6 +643,14 @@ func Decode(b []byte) (Object, error) {
 					d.fail("list item not canonical")
 				}
 				o.list = append(o.list, it)
+			}
+		case tagHLL:
+			n := d.count(3)
+			if n == 0 {
+				d.fail("empty hll section")
+			}
+			for i := 0; i < n && d.err == nil; i++ {
+				o.hll = append(o.hll, hllEntry{dot: d.dot(), val: d.bytes()})
 			}
 		default:
 			d.fail("unknown section %d", tag)

@@ -14,7 +14,7 @@ func seedEncodings(t testing.TB) [][]byte {
 	s := newSim(&testing.T{}, rand.New(rand.NewPCG(7, 7)))
 	s.causal = false
 	for range 60 {
-		ops := []opFn{opSet, opDel, opIncr, opHSet, opHDel, opHIncr, opSAdd, opSRem, opZAdd, opZIncr, opZRem}
+		ops := []opFn{opSet, opDel, opIncr, opHSet, opHDel, opHIncr, opSAdd, opSRem, opZAdd, opZIncr, opZRem, opPFAdd}
 		s.do(s.r.IntN(3), ops[s.r.IntN(len(ops))])
 		s.deliver()
 	}

@@ -12,8 +12,8 @@ import (
 // Kind is the Redis type of a key's dot store.
 type Kind uint8
 
-// The kinds. Counters are strings to Redis (TYPE says "string"). KindHLL
-// is reserved for the HyperLogLog store (see doc.go).
+// The kinds. Counters are strings to Redis (TYPE says "string"), and so
+// are HyperLogLogs (KindHLL, hll.go).
 const (
 	KindNone Kind = iota
 	KindString
@@ -125,17 +125,18 @@ type member struct {
 // Object is a key never written.
 type Object struct {
 	ctx  context
-	str  value    // string or counter
-	exp  []expiry // the key's expiry register
-	hash []field  // sorted by name
-	set  []member // sorted by name
-	zset []field  // sorted by name; see zset.go (no field expiry)
-	list []item   // sorted by position (list.go)
+	str  value      // string or counter
+	exp  []expiry   // the key's expiry register
+	hash []field    // sorted by name
+	set  []member   // sorted by name
+	zset []field    // sorted by name; see zset.go (no field expiry)
+	list []item     // sorted by position (list.go)
+	hll  []hllEntry // sorted by dot (hll.go)
 }
 
 // IsZero reports whether o records no history at all.
 func (o Object) IsZero() bool {
-	return o.ctx.empty() && o.str.empty() && len(o.exp) == 0 && len(o.hash) == 0 && len(o.set) == 0 && len(o.zset) == 0 && len(o.list) == 0
+	return o.ctx.empty() && o.str.empty() && len(o.exp) == 0 && len(o.hash) == 0 && len(o.set) == 0 && len(o.zset) == 0 && len(o.list) == 0 && len(o.hll) == 0
 }
 
 // Context returns the version-vector part of o's causal context (the VGET
@@ -307,6 +308,7 @@ func Merge(a, b Object) Object {
 	out.set = mergeMembers(a.set, b.set, a.ctx, b.ctx)
 	out.zset = mergeFields(a.zset, b.zset, a.ctx, b.ctx)
 	out.list = mergeItems(a.list, b.list, a.ctx, b.ctx)
+	out.hll = joinDots(a.hll, b.hll, a.ctx, b.ctx, hllDot, sameHLL)
 	return out
 }
 

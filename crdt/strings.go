@@ -28,10 +28,10 @@ func Set(o Object, st Stamp, val []byte, opt SetOptions) (Object, SetResult, err
 	w := newWrite(o, st)
 	var r SetResult
 	t := TypeOf(w.seen, st.Now)
-	if opt.Get && t != KindNone && t != KindString {
+	if opt.Get && t != KindNone && t != KindString && t != KindHLL {
 		return Object{}, r, ErrWrongType
 	}
-	if t == KindString {
+	if t == KindString || t == KindHLL {
 		r.Old, r.HadOld, _ = Get(w.seen, st.Now)
 	}
 	if opt.NX && t != KindNone || opt.XX && t == KindNone {
@@ -112,6 +112,13 @@ func stringWrite(o Object, st Stamp) (*write, error) {
 		return nil, err
 	}
 	w.resolve(KindString)
+	if ok, l := w.seen.hllLatest(); ok && TypeOf(w.seen, st.Now) == KindHLL {
+		// NB: string commands read an HLL key as its bytes, as one plain
+		// register under the latest entry's dot (superseded with it),
+		// after superseding any older string content.
+		w.removeStr()
+		w.seen.str = value{regs: []reg{{dot: l, ts: st.ts(), val: w.seen.hllBytes()}}}
+	}
 	return w, nil
 }
 

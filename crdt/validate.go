@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"github.com/dynakv/dynakv/internal/hll"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -52,6 +53,14 @@ func (o Object) Validate() error {
 		}
 		if err := o.validDots(len(m.dots), func(j int) dvv.Dot { return m.dots[j] }, "member"); err != nil {
 			return err
+		}
+	}
+	if err := o.validDots(len(o.hll), func(j int) dvv.Dot { return o.hll[j].dot }, "hll"); err != nil {
+		return err
+	}
+	for _, h := range o.hll {
+		if !hll.Valid(h.val) {
+			return corruptf("hll entry not a valid HyperLogLog")
 		}
 	}
 	if err := o.validZSet(); err != nil {

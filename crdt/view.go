@@ -44,7 +44,8 @@ func (o Object) kinds(now int64) (str, hash, set bool, ls, lh, lset dvv.Dot) {
 	var w view
 	w = o.str.view(now)
 	str, ls = w.ok, w.latest
-	full := (len(o.hash) > 0) && (str || len(o.set) > 0) || len(o.set) > 0 && str
+	full := (len(o.hash) > 0) && (str || len(o.set) > 0) || len(o.set) > 0 && str ||
+		len(o.hll) > 0 && (str || len(o.hash) > 0 || len(o.set) > 0)
 	for i := range o.hash {
 		f := &o.hash[i]
 		if d := effective(f.exp); d != 0 && d <= now {
@@ -85,15 +86,16 @@ func TypeOf(o Object, now int64) Kind {
 	}
 	s, h, st, ls, lh, lst := o.kinds(now)
 	var ll dvv.Dot // NB: scanned only when another type is live too
-	if len(o.list) > 0 && (s || h || st || len(o.zset) > 0) {
+	if len(o.list) > 0 && (s || h || st || len(o.zset) > 0 || len(o.hll) > 0) {
 		ll = o.listLatest()
 	}
+	hl, lhl := o.hllLatest()
 	k, best := KindNone, dvv.Dot{}
 	for _, c := range []struct {
 		ok bool
 		d  dvv.Dot
 		k  Kind
-	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}, zsetKind(o, now), {len(o.list) > 0, ll, KindList}} {
+	}{{s, ls, KindString}, {h, lh, KindHash}, {st, lst, KindSet}, zsetKind(o, now), {len(o.list) > 0, ll, KindList}, {hl, lhl, KindHLL}} {
 		if c.ok && (k == KindNone || dotLess(best, c.d)) {
 			k, best = c.k, c.d
 		}
@@ -134,6 +136,8 @@ func Get(o Object, now int64) ([]byte, bool, error) {
 	case KindString:
 		b, ok := o.str.read(now)
 		return b, ok, nil
+	case KindHLL:
+		return o.hllBytes(), true, nil
 	}
 	return nil, false, ErrWrongType
 }
@@ -146,6 +150,9 @@ func Siblings(o Object, now int64) ([]dvv.Sibling, error) {
 	case KindNone:
 		return nil, nil
 	case KindString:
+	case KindHLL:
+		_, l := o.hllLatest()
+		return []dvv.Sibling{{Dot: l, Value: o.hllBytes()}}, nil
 	default:
 		return nil, ErrWrongType
 	}

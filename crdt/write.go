@@ -205,6 +205,9 @@ func (w *write) resolve(k Kind) {
 	if k != KindList && len(w.seen.list) > 0 {
 		w.removeList()
 	}
+	if k != KindHLL {
+		w.removeHLL()
+	}
 }
 
 // delta returns the finished delta: its content, and a context of the new
@@ -231,6 +234,9 @@ func (w *write) delta() Object {
 // check returns ErrWrongType if the key holds a type other than k.
 func (w *write) check(k Kind) (Kind, error) {
 	t := TypeOf(w.seen, w.st.Now)
+	if t == KindHLL && k == KindString { // an HLL is a string to Redis
+		return t, nil
+	}
 	if t != KindNone && t != k {
 		return t, ErrWrongType
 	}

@@ -171,7 +171,7 @@ func zsetKind(o Object, now int64) struct {
 		d  dvv.Dot
 		k  Kind
 	}{k: KindZSet}
-	alone := !o.str.view(now).ok && len(o.hash) == 0 && len(o.set) == 0 && len(o.list) == 0
+	alone := !o.str.view(now).ok && len(o.hash) == 0 && len(o.set) == 0 && len(o.list) == 0 && len(o.hll) == 0
 	for i := range o.zset {
 		_, ok, latest := zscoreOf(o.zset[i].v, now)
 		if !ok {

@@ -287,6 +287,8 @@ func encoding(o crdt.Object, now int64) string {
 			return "embstr"
 		}
 		return "raw"
+	case crdt.KindHLL: // Redis builds an HLL as a raw string
+		return "raw"
 	case crdt.KindHash:
 		fs, _ := crdt.HGetAll(o, now)
 		if len(fs) > hashListpackFields {

@@ -43,7 +43,10 @@ func valueOf(o crdt.Object, now int64) (v keyValue, ok bool, err error) {
 	switch v.kind {
 	case crdt.KindNone:
 		return v, false, nil
-	case crdt.KindString:
+	case crdt.KindString, crdt.KindHLL:
+		// NB: an HLL is a string to Redis: RENAME, COPY, DUMP and MOVE
+		// carry its bytes as a plain string, which PF* read as an HLL.
+		v.kind = crdt.KindString
 		v.str, _, err = crdt.Get(o, now)
 	case crdt.KindHash:
 		v.fields, err = crdt.HGetAll(o, now)

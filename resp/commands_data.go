@@ -5,7 +5,8 @@ package resp
 // reports and cluster clients route by) and COMMAND DOCS's group, version
 // and summary, all as Redis 7 reports them (7.4 for the hash-field expiry
 // commands); handlers in cmd_string.go, cmd_hash.go, cmd_set.go, cmd_zset.go,
-// cmd_keyspace.go and cmd_dynamo.go.
+// cmd_list.go, cmd_keyspace.go, cmd_bits.go, cmd_hll.go, cmd_sort.go,
+// cmd_streams.go and cmd_dynamo.go.
 func dataCommands() []Command {
 	return []Command{
 		// Strings.
@@ -30,6 +31,23 @@ func dataCommands() []Command {
 		{Name: "getrange", Arity: 4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "string", Since: "2.4.0", Summary: "Get a substring of the string stored at a key", Handler: cmdGetRange},
 		{Name: "setrange", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "string", Since: "2.2.0", Summary: "Overwrite part of a string at key starting at the specified offset", Handler: cmdSetRange},
 		{Name: "substr", Arity: 4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "string", Since: "1.0.0", Summary: "Get a substring of the string stored at a key", Handler: cmdGetRange},
+		// Bitmaps (cmd_bits.go).
+		{Name: "setbit", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "2.2.0", Summary: "Sets or clears the bit at offset in the string value stored at key", Handler: cmdSetBit},
+		{Name: "getbit", Arity: 3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "2.2.0", Summary: "Returns the bit value at offset in the string value stored at key", Handler: cmdGetBit},
+		{Name: "bitcount", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "2.6.0", Summary: "Count set bits in a string", Handler: cmdBitCount},
+		{Name: "bitpos", Arity: -3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "2.8.7", Summary: "Find first bit set or clear in a string", Handler: cmdBitPos},
+		{Name: "bitop", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: -1, KeyStep: 1, Group: "bitmap", Since: "2.6.0", Summary: "Perform bitwise operations between strings", Handler: cmdBitOp, noSplit: true},
+		{Name: "bitfield", Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "3.2.0", Summary: "Perform arbitrary bitfield integer operations on strings", Handler: cmdBitfield},
+		{Name: "bitfield_ro", Arity: -2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "bitmap", Since: "6.0.0", Summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", Handler: cmdBitfieldRO},
+
+		// SORT (cmd_sort.go).
+		{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "1.0.0", Summary: "Sort the elements in a list, set or sorted set", Handler: cmdSort, movableKeys: sortKeys, noSplit: true},
+		{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly | FlagMovableKeys, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "generic", Since: "7.0.0", Summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", Handler: cmdSortRO},
+
+		// HyperLogLog (cmd_hll.go).
+		{Name: "pfadd", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "hyperloglog", Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Handler: cmdPFAdd},
+		{Name: "pfcount", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "hyperloglog", Since: "2.8.9", Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", Handler: cmdPFCount},
+		{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, KeyStep: 1, Group: "hyperloglog", Since: "2.8.9", Summary: "Merge N different HyperLogLogs into a single one.", Handler: cmdPFMerge, noSplit: true},
 		{Name: "lcs", Arity: -3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "string", Since: "7.0.0", Summary: "Find longest common substring", Handler: cmdLCS},
 
 		// Keys (generic).
@@ -159,6 +177,34 @@ func dataCommands() []Command {
 		{Name: "blmove", Arity: 6, Flags: FlagWrite | FlagDenyOOM | FlagNoScript | FlagBlocking, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "list", Since: "6.2.0", Summary: "Pop an element from a list, push it to another list and return it; or block until one is available", Handler: cmdBLMove, longForward: true},
 		{Name: "brpoplpush", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagNoScript | FlagBlocking, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "list", Since: "2.2.0", Summary: "Pop an element from a list, push it to another list and return it; or block until one is available", Handler: cmdBRPopLPush, longForward: true},
 		{Name: "blmpop", Arity: -5, Flags: FlagWrite | FlagBlocking | FlagMovableKeys, Group: "list", Since: "7.0.0", Summary: "Pop elements from a list, or block until one is available", Handler: cmdBLMPop, movableKeys: numKeys(2), longForward: true},
+		// Streams: not supported, every command refused (cmd_streams.go).
+		{Name: "xack", Arity: -4, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", Handler: cmdNoStreams},
+		{Name: "xadd", Arity: -5, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Appends a new entry to a stream", Handler: cmdNoStreams},
+		{Name: "xautoclaim", Arity: -6, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "6.2.0", Summary: "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", Handler: cmdNoStreams},
+		{Name: "xclaim", Arity: -6, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", Handler: cmdNoStreams},
+		{Name: "xdel", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", Handler: cmdNoStreams},
+		{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "A container for consumer groups commands", Subcommands: []Command{
+			{Name: "create", Arity: -5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Create a consumer group.", Handler: cmdNoStreams},
+			{Name: "createconsumer", Arity: 5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "6.2.0", Summary: "Create a consumer in a consumer group.", Handler: cmdNoStreams},
+			{Name: "delconsumer", Arity: 5, Flags: FlagWrite, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Delete a consumer from a consumer group.", Handler: cmdNoStreams},
+			{Name: "destroy", Arity: 4, Flags: FlagWrite, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Destroy a consumer group.", Handler: cmdNoStreams},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "stream", Since: "5.0.0", Summary: "Show helpful text about the different subcommands", Handler: cmdNoStreams},
+			{Name: "setid", Arity: -5, Flags: FlagWrite, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Set a consumer group to an arbitrary last delivered ID value.", Handler: cmdNoStreams},
+		}},
+		{Name: "xinfo", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "A container for stream introspection commands", Subcommands: []Command{
+			{Name: "consumers", Arity: 4, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "List the consumers in a consumer group", Handler: cmdNoStreams},
+			{Name: "groups", Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "List the consumer groups of a stream", Handler: cmdNoStreams},
+			{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "stream", Since: "5.0.0", Summary: "Show helpful text about the different subcommands", Handler: cmdNoStreams},
+			{Name: "stream", Arity: -3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Get information about a stream", Handler: cmdNoStreams},
+		}},
+		{Name: "xlen", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return the number of entries in a stream", Handler: cmdNoStreams},
+		{Name: "xpending", Arity: -3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", Handler: cmdNoStreams},
+		{Name: "xrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval", Handler: cmdNoStreams},
+		{Name: "xread", Arity: -4, Flags: FlagReadOnly | FlagBlocking | FlagMovableKeys, Group: "stream", Since: "5.0.0", Summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", Handler: cmdNoStreams, movableKeys: streamKeys},
+		{Name: "xreadgroup", Arity: -7, Flags: FlagWrite | FlagBlocking | FlagMovableKeys, Group: "stream", Since: "5.0.0", Summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", Handler: cmdNoStreams, movableKeys: streamKeys},
+		{Name: "xrevrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", Handler: cmdNoStreams},
+		{Name: "xsetid", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "An internal command for replicating stream values", Handler: cmdNoStreams},
+		{Name: "xtrim", Arity: -4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "stream", Since: "5.0.0", Summary: "Trims the stream to (approximately if '~' is passed) a certain size", Handler: cmdNoStreams},
 
 		// Dynamo extensions: versions and contexts.
 		{Name: "vget", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "dynamo", Since: "0.1.0", Summary: "Get a key's context token and all its live versions", Handler: cmdVGet},

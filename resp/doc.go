@@ -94,11 +94,19 @@
 // hashes, sets, sorted sets and lists (quicklist 2 of listpack nodes).
 // HSCAN, SSCAN and ZSCAN return a
 // collection of up to 128 elements whole (cursor 0), larger ones COUNT at
-// a time by index into the sorted elements. OBJECT ENCODING names what
+// a time by index into the sorted elements. HyperLogLogs (cmd_hll.go)
+// are Redis's own HLL strings in crdt's HLL store (TYPE string, OBJECT
+// ENCODING raw): GET and DUMP give Redis's bytes, PFCOUNT of one key
+// caches as Redis does. Bitmaps and bitfields (cmd_bits.go) rewrite the
+// string register like SETRANGE. SORT and SORT_RO (cmd_sort.go) take
+// sets, and lists and sorted sets through one sortSources entry each; in
+// a cluster their BY/GET patterns must imply the key's slot. Every
+// stream command answers "-ERR streams are not supported by dynakv
+// (XADD)" (cmd_streams.go). OBJECT ENCODING names what
 // Redis 7.0 would use for the value (int, embstr, raw, listpack,
 // hashtable, intset, skiplist, quicklist); dynakv stores every type one way. Scores
 // reply as Redis 7.0's "%.17g" (inf, -inf), a RESP3 double in RESP3, and
-// in ZSCAN as its listpack text (integral values within Â±2â¶Â² as
+// in ZSCAN as its listpack text (integral values within ±2⁶² as
 // integers). INCRBYFLOAT and HINCRBYFLOAT compute in float64 (Redis: long
 // double), so long fractions and values beyond float64's range differ
 // from Redis's.

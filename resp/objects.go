@@ -124,6 +124,8 @@ func crdtReply(err error) (string, bool) {
 		{crdt.ErrOffset, "ERR offset is out of range"},
 		{crdt.ErrCorrupt, msgCorruptObject},
 		{crdt.ErrScoreNaN, msgScoreNaN},
+		{crdt.ErrNotHLL, "WRONGTYPE Key is not a valid HyperLogLog string value."},
+		{crdt.ErrHLLCorrupt, "INVALIDOBJ Corrupted HLL object detected"},
 	} {
 		if errors.Is(err, m.err) {
 			return m.msg, true

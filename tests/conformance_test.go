@@ -11,7 +11,9 @@ import (
 
 // TestConformanceRealProcesses sends conformance.Types (every string,
 // counter, hash, set and keyspace command of issue 11, error cases
-// included) and conformance.ZSets (issue 14's sorted sets) to Debian's redis-server and to real dynakv processes — a lone
+// included), conformance.ZSets (issue 14's sorted sets) and conformance.HLLBits
+// (issue 14's HyperLogLog, bitmap and SORT commands) to Debian's redis-server
+// and to real dynakv processes — a lone
 // `dynakv server`, and node 1 of a 3-node cluster (N=3 R=2 W=2), which
 // forwards the writes of keys it does not coordinate — in RESP2 and RESP3,
 // and compares every reply byte for byte (sorted where Redis's order is
@@ -52,6 +54,7 @@ func TestConformanceRealProcesses(t *testing.T) {
 					}
 					n := conformance.Compare(t, ref, dut, conformance.Types, proto, crossSlot)
 					n += conformance.Compare(t, ref, dut, conformance.ZSets, proto, crossSlot)
+					n += conformance.Compare(t, ref, dut, conformance.HLLBits, proto, crossSlot)
 					t.Logf("%s, RESP%d: %d commands compared, %d across slots left out", tc.name, proto, n, skipped)
 				})
 			}

@@ -4,11 +4,12 @@
 // A payload is one RDB object (its type byte and value), then the RDB
 // version (2 bytes, little-endian) and the CRC-64/Jones of everything
 // before the checksum (8 bytes, little-endian), as Redis's
-// createDumpPayload writes them. Encode writes strings raw, hashes as
-// RDB_TYPE_HASH, sets as RDB_TYPE_SET, sorted sets as RDB_TYPE_ZSET_2
-// (binary scores, written from the highest as Redis writes a skiplist:
-// Redis 7.0 loads them and picks its own encoding), and lists as
-// RDB_TYPE_LIST_QUICKLIST_2 (Redis 7.0's own: listpack nodes of at most
+// createDumpPayload writes them. Encode writes strings as Redis's
+// rdbSaveRawString does (lzf.go: an integer encoding, LZF compression,
+// or raw), hashes as RDB_TYPE_HASH, sets as RDB_TYPE_SET, sorted sets as
+// RDB_TYPE_ZSET_2 (binary scores, written from the highest as Redis writes
+// a skiplist: Redis 7.0 loads them and picks its own encoding), and lists
+// as RDB_TYPE_LIST_QUICKLIST_2 (Redis 7.0's own: listpack nodes of at most
 // 8 KiB, integers in listpack's integer encodings, uncompressed); Decode
 // also reads what Redis 7.0 writes: integer and LZF-compressed strings,
 // listpack and ziplist hashes and sorted sets, text-score sorted sets,

@@ -100,9 +100,9 @@ func appendLen(b []byte, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0x81), n)
 }
 
-func appendString(b, s []byte) []byte {
-	return append(appendLen(b, uint64(len(s))), s...)
-}
+// appendString writes a string as Redis's rdbSaveRawString does (integer
+// encoding, LZF, or raw: lzf.go).
+func appendString(b, s []byte) []byte { return appendStringObject(b, s) }
 
 // Decode parses a DUMP payload (see the package documentation).
 func Decode(p []byte) (Value, error) {
