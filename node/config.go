@@ -38,6 +38,10 @@ type Config struct {
 	ClusterSecret   string   // shared secret of gossip and node-to-node calls (--cluster-secret)
 	// JoinTimeout bounds how long Start waits to be admitted to a ring.
 	JoinTimeout time.Duration
+	// HTTP is the address of the operational HTTP listener (package
+	// monitor: /metrics, the status page at /, /healthz, /readyz); ""
+	// is off (--http). It opens before the node joins.
+	HTTP string
 
 	// ClusterListen is the cluster-client address: a second RESP listener
 	// whose address CLUSTER SLOTS, SHARDS, NODES and REPLICAS advertise,
