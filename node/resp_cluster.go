@@ -56,7 +56,11 @@ func (r respCluster) node(st *ring.State, clients map[string]string, id string) 
 		host = addr
 	}
 	port, _ := strconv.Atoi(p)
-	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
+	var bus int
+	if _, gp, err := net.SplitHostPort(m.GossipAddr); err == nil {
+		bus, _ = strconv.Atoi(gp)
+	}
+	return resp.ClusterNode{ID: id, Host: host, Port: port, BusPort: bus, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
 }
 
 // Shards returns the coordinator's slot table (coordinator.Shards) with
