@@ -30,6 +30,16 @@ func (r respCluster) Repair(p int) (int, error) {
 	return n, err
 }
 
+// RepairPending returns the exchanges CLUSTER REPAIR queued that have not
+// ended (CLUSTER REPAIR WAIT); 0 when anti-entropy is off.
+func (r respCluster) RepairPending() int {
+	if r.n.ae == nil {
+		return 0
+	}
+	n, _ := r.n.ae.Pending()
+	return n
+}
+
 // MyID returns this node's ID.
 func (r respCluster) MyID() string { return r.n.cfg.ID }
 
