@@ -34,7 +34,7 @@ type Config struct {
 	Advertise       string   // RESP address told to peers and clients; "" is the listener's (--advertise)
 	Gossip          string   // address for cluster gossip, TCP and UDP (--gossip)
 	GossipAdvertise string   // gossip address told to peers; "" is Gossip (--gossip-advertise)
-	Join            []string // gossip addresses of nodes to join; none: start a new ring (--join)
+	Join            []string // gossip addresses of nodes to join; none (or only this node's own): start a new ring (--join)
 	ClusterSecret   string   // shared secret of gossip and node-to-node calls (--cluster-secret)
 	// JoinTimeout bounds how long Start waits to be admitted to a ring.
 	JoinTimeout time.Duration

@@ -63,6 +63,11 @@ func Start(cfg Config) (n *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	adv := cfg.GossipAdvertise
+	if adv == "" {
+		adv = cfg.Gossip
+	}
+	cfg.Join = withoutSelf(cfg.Join, adv)
 	recent := monitor.NewRecent(recentRecords)
 	log := slog.New(recent.Handler(cfg.Logger.Handler())).With("node", cfg.ID)
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
