@@ -190,6 +190,11 @@ type Scheduler struct {
 	lastKeys int   // keys repaired by the last exchange
 	running  bool
 	poke     chan struct{}
+	// urgentRunning reports that the exchange running was queued by
+	// Enqueue; drainedAt is when the last of the queued exchanges ended
+	// (zero: never).
+	urgentRunning bool
+	drainedAt     time.Time
 }
 
 // NewScheduler returns a Scheduler; cfg gets EnsureDefaults and must
@@ -256,6 +261,20 @@ func (s *Scheduler) Enqueue(p int) (int, error) {
 	return len(jobs), nil
 }
 
+// Pending returns how many exchanges queued by Enqueue have not ended
+// (those queued plus the one running, if it was queued), and when the
+// queue last drained (the zero time if it never did). CLUSTER REPAIR WAIT
+// waits for Pending to reach 0.
+func (s *Scheduler) Pending() (n int, drainedAt time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n = len(s.urgent)
+	if s.urgentRunning {
+		n++
+	}
+	return n, s.drainedAt
+}
+
 // Step runs at most one exchange: the first queued one, else the next of
 // the round if it is due on the clock. It reports whether it ran (or
 // skipped) a job; false means nothing is due before NextDue.
@@ -265,10 +284,17 @@ func (s *Scheduler) Step(ctx context.Context) bool {
 	urgent := len(s.urgent) > 0
 	if urgent {
 		job, s.urgent = s.urgent[0], s.urgent[1:]
+		s.urgentRunning = true
 	}
 	s.mu.Unlock()
 	if urgent {
 		s.run(ctx, job)
+		s.mu.Lock()
+		s.urgentRunning = false
+		if len(s.urgent) == 0 {
+			s.drainedAt = s.deps.Clock.Now()
+		}
+		s.mu.Unlock()
 		return true
 	}
 	now := s.deps.Clock.Now()
@@ -444,6 +470,14 @@ func (s *Scheduler) Status() []Field {
 	if math.IsInf(oldest, 1) {
 		oldestS = "never"
 	}
+	repairPending := len(s.urgent)
+	if s.urgentRunning {
+		repairPending++
+	}
+	drained := "never"
+	if !s.drainedAt.IsZero() {
+		drained = strconv.FormatFloat(now.Sub(s.drainedAt).Seconds(), 'f', 1, 64)
+	}
 	leaves := 0
 	if s.deps.Trees != nil {
 		leaves = s.deps.Trees.Layout().Leaves()
@@ -458,6 +492,8 @@ func (s *Scheduler) Status() []Field {
 		{"exchanges_skipped_down", strconv.FormatInt(s.skipped, 10)},
 		{"exchanges_queued", strconv.Itoa(len(s.urgent))},
 		{"exchange_running", strconv.FormatBool(s.running)},
+		{"repair_pending", strconv.Itoa(repairPending)},
+		{"repair_drained_s_ago", drained},
 		{"keys_compared", strconv.Itoa(s.total.Keys)},
 		{"keys_repaired", strconv.Itoa(s.total.Repaired())},
 		{"keys_pulled", strconv.Itoa(s.total.Pulled)},

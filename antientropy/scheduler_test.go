@@ -176,7 +176,8 @@ func TestSchedulerSkips(t *testing.T) {
 // TestSchedulerEnqueue: CLUSTER REPAIR's Enqueue queues the exchanges of a
 // partition (or all) ahead of the schedule, even before anything is due;
 // a partition a does not replicate queues nothing; one outside the ring
-// is ErrPartition.
+// is ErrPartition. Pending and INFO's repair_pending count the queue down
+// to 0, and repair_drained_s_ago says when it drained.
 func TestSchedulerEnqueue(t *testing.T) {
 	w := newSchedWorld(t, antientropy.SchedulerConfig{Interval: time.Hour, FirstDelay: time.Hour})
 	if w.s.Step(context.Background()) {
@@ -191,10 +192,16 @@ func TestSchedulerEnqueue(t *testing.T) {
 	if _, err := w.s.Enqueue(4); !errors.Is(err, antientropy.ErrPartition) {
 		t.Fatalf("Enqueue(4) = %v, want ErrPartition", err)
 	}
-	if st := w.status(); st["exchanges_queued"] != "2" {
-		t.Fatalf("queued = %s, want 2", st["exchanges_queued"])
+	if st := w.status(); st["exchanges_queued"] != "2" || st["repair_pending"] != "2" || st["repair_drained_s_ago"] != "never" {
+		t.Fatalf("queued = %s, pending = %s, drained = %s; want 2, 2, never", st["exchanges_queued"], st["repair_pending"], st["repair_drained_s_ago"])
 	}
 	for w.s.Step(context.Background()) {
+	}
+	if n, at := w.s.Pending(); n != 0 || at.IsZero() {
+		t.Fatalf("Pending() = %d, %v after the queue ran; want 0 and the time it drained", n, at)
+	}
+	if st := w.status(); st["repair_pending"] != "0" || st["repair_drained_s_ago"] == "never" {
+		t.Fatalf("INFO after draining: repair_pending = %s, repair_drained_s_ago = %s", st["repair_pending"], st["repair_drained_s_ago"])
 	}
 	if len(w.ran) != 2 || w.ran[0].job != (antientropy.Job{2, "c"}) || w.ran[1].job != (antientropy.Job{2, "b"}) {
 		t.Fatalf("ran %v, want partition 2 with c then b", w.ran)

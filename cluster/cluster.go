@@ -193,7 +193,7 @@ func (c *Cluster) Adopt(rs *ring.State) bool {
 	if next == nil {
 		return false
 	}
-	c.log.Info("ring state changed", "version", next.Version(), "members", len(next.Members()))
+	c.log.Info("ring state changed", "version", next.Version(), "members", len(next.Members()), "moving", len(next.MovingPartitions()))
 	return true
 }
 
@@ -213,7 +213,7 @@ func (c *Cluster) Update(fn func(cur *ring.State) (*ring.State, error)) (*ring.S
 	if err != nil || next == nil {
 		return next, err
 	}
-	c.log.Info("ring changed here", "version", next.Version(), "members", len(next.Members()))
+	c.log.Info("ring changed here", "version", next.Version(), "members", len(next.Members()), "moving", len(next.MovingPartitions()))
 	if ml := c.membership(); ml != nil {
 		ml.Broadcast()
 	}

@@ -147,6 +147,13 @@ type Stats struct {
 	// Suspicions counts nodes the coordinator started avoiding after a
 	// failed call.
 	Suspicions atomic.Int64
+	// ReadsOK, ReadsLost and ReadTimeouts count quorum reads (R > 1 or a
+	// remote replica asked) by outcome: R replies, ErrNoQuorum because
+	// too many replicas failed, ErrNoQuorum because the timeout passed
+	// first. WritesOK, WritesLost and WriteTimeouts count writes waiting
+	// for W the same way.
+	ReadsOK, ReadsLost, ReadTimeouts    atomic.Int64
+	WritesOK, WritesLost, WriteTimeouts atomic.Int64
 }
 
 // Stats returns the coordinator's counters.

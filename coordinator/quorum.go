@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -176,8 +177,14 @@ wait:
 	c.bg.Add(1)
 	go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
 	if len(answered) < r {
+		if errors.Is(lastErr, context.DeadlineExceeded) {
+			c.stats.ReadTimeouts.Add(1)
+		} else {
+			c.stats.ReadsLost.Add(1)
+		}
 		return crdt.Object{}, noQuorum("read", len(answered), r, len(top), lastErr)
 	}
+	c.stats.ReadsOK.Add(1)
 	return merged, nil
 }
 
@@ -331,8 +338,10 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		t := Tally{Need: w, Sent: 1 + sent, Acked: acks, Failed: failed, Reserve: len(reserve)}
 		switch t.Result() {
 		case Won:
+			c.stats.WritesOK.Add(1)
 			return prev, next, nil
 		case Lost:
+			c.stats.WritesLost.Add(1)
 			return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
 		case NeedReserve:
 			// The sends under way cannot make W: try the replicas we
@@ -352,6 +361,11 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 			acks++
 		case <-ctx.Done():
 			lastErr = ctx.Err()
+			if errors.Is(lastErr, context.DeadlineExceeded) {
+				c.stats.WriteTimeouts.Add(1)
+			} else {
+				c.stats.WritesLost.Add(1)
+			}
 			return prev, next, noQuorum("write", acks, w, len(ids), lastErr)
 		}
 	}

@@ -74,6 +74,33 @@ type Deliverer struct {
 	deps Deps
 
 	passes, delivered, droppedAge, droppedGone, failed atomic.Int64
+	perTarget                                          sync.Map // target ID → *TargetStats
+}
+
+// TargetStats are a Deliverer's counters for one target node, read with
+// Load: hints delivered to it, dropped (too old, or it left the ring) and
+// failed merge attempts.
+type TargetStats struct {
+	Delivered, Dropped, Failed atomic.Int64
+}
+
+// target returns id's counters, creating them.
+func (d *Deliverer) target(id string) *TargetStats {
+	if v, ok := d.perTarget.Load(id); ok {
+		return v.(*TargetStats)
+	}
+	v, _ := d.perTarget.LoadOrStore(id, &TargetStats{})
+	return v.(*TargetStats)
+}
+
+// TargetStats calls fn with each target's counters, for every target
+// this Deliverer has delivered, dropped or failed hints of since it was
+// built (a node that left the ring stays listed).
+func (d *Deliverer) TargetStats(fn func(target string, s *TargetStats)) {
+	d.perTarget.Range(func(k, v any) bool {
+		fn(k.(string), v.(*TargetStats))
+		return true
+	})
 }
 
 // New returns a Deliverer; cfg gets EnsureDefaults and must Validate.
@@ -162,6 +189,7 @@ func (d *Deliverer) Pass(ctx context.Context) (PassStats, error) {
 					return st, err
 				}
 				st.Dropped++
+				d.target(target).Dropped.Add(1)
 				if gone {
 					d.droppedGone.Add(1)
 				} else {
@@ -178,6 +206,7 @@ func (d *Deliverer) Pass(ctx context.Context) (PassStats, error) {
 		if rep == nil {
 			st.Failed += len(live)
 			d.failed.Add(int64(len(live)))
+			d.target(target).Failed.Add(int64(len(live)))
 			continue
 		}
 		delivered, failed, err := d.deliver(ctx, rep, target, live)
@@ -185,6 +214,11 @@ func (d *Deliverer) Pass(ctx context.Context) (PassStats, error) {
 		st.Failed += failed
 		d.delivered.Add(int64(delivered))
 		d.failed.Add(int64(failed))
+		if delivered+failed > 0 {
+			ts := d.target(target)
+			ts.Delivered.Add(int64(delivered))
+			ts.Failed.Add(int64(failed))
+		}
 		if err != nil {
 			return st, err
 		}

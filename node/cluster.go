@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"fmt"
+	"net"
+	"slices"
 	"time"
 
 	"github.com/dynakv/dynakv/cluster"
@@ -85,4 +87,38 @@ func (n *Node) closeCluster() {
 	if n.peers != nil {
 		n.peers.Close()
 	}
+}
+
+// withoutSelf returns join without the entries that name this node's own
+// gossip address adv (GossipAdvertise, else Gossip): same port, and a host
+// that is, or resolves to, adv's IP. So every pod of a StatefulSet can be
+// given the same --join (its first pod's stable DNS name) and the first
+// pod, finding only itself there, starts the ring (deploy/k8s). An entry
+// that does not resolve is kept; adv without a specific IP (":7946",
+// "0.0.0.0:7946") keeps every entry.
+func withoutSelf(join []string, adv string) []string {
+	host, port, err := net.SplitHostPort(adv)
+	self := net.ParseIP(host)
+	if err != nil || self == nil || self.IsUnspecified() {
+		return join
+	}
+	var out []string
+	for _, j := range join {
+		h, p, err := net.SplitHostPort(j)
+		if err != nil || p != port {
+			out = append(out, j)
+			continue
+		}
+		ips := []string{h}
+		if net.ParseIP(h) == nil {
+			if ips, err = net.LookupHost(h); err != nil {
+				out = append(out, j)
+				continue
+			}
+		}
+		if !slices.ContainsFunc(ips, func(ip string) bool { return net.ParseIP(ip).Equal(self) }) {
+			out = append(out, j)
+		}
+	}
+	return out
 }

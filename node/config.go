@@ -34,10 +34,14 @@ type Config struct {
 	Advertise       string   // RESP address told to peers and clients; "" is the listener's (--advertise)
 	Gossip          string   // address for cluster gossip, TCP and UDP (--gossip)
 	GossipAdvertise string   // gossip address told to peers; "" is Gossip (--gossip-advertise)
-	Join            []string // gossip addresses of nodes to join; none: start a new ring (--join)
+	Join            []string // gossip addresses of nodes to join; none (or only this node's own): start a new ring (--join)
 	ClusterSecret   string   // shared secret of gossip and node-to-node calls (--cluster-secret)
 	// JoinTimeout bounds how long Start waits to be admitted to a ring.
 	JoinTimeout time.Duration
+	// HTTP is the address of the operational HTTP listener (package
+	// monitor: /metrics, the status page at /, /healthz, /readyz); ""
+	// is off (--http). It opens before the node joins.
+	HTTP string
 
 	// ClusterListen is the cluster-client address: a second RESP listener
 	// whose address CLUSTER SLOTS, SHARDS, NODES and REPLICAS advertise,

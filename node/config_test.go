@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,5 +110,28 @@ func TestClusterListenDefault(t *testing.T) {
 	ln := &net.TCPAddr{IP: net.IPv4zero, Port: 16379}
 	if got := advertisedClusterAddr("10.1.2.3:6379", ln); got != "10.1.2.3:16379" {
 		t.Errorf("advertised cluster-client address = %q, want 10.1.2.3:16379", got)
+	}
+}
+
+// TestWithoutSelf: a --join entry naming this node's own gossip address
+// (its IP, or a name resolving to it) is dropped, so a StatefulSet's
+// first pod, given its own name, starts the ring; others are kept, and an
+// unspecified advertise address keeps everything.
+func TestWithoutSelf(t *testing.T) {
+	for _, tc := range []struct {
+		join []string
+		adv  string
+		want []string
+	}{
+		{[]string{"10.0.0.1:7946", "10.0.0.2:7946"}, "10.0.0.1:7946", []string{"10.0.0.2:7946"}},
+		{[]string{"10.0.0.1:7946"}, "10.0.0.1:7946", nil},
+		{[]string{"10.0.0.1:7947"}, "10.0.0.1:7946", []string{"10.0.0.1:7947"}},
+		{[]string{"localhost:7946", "10.0.0.2:7946"}, "127.0.0.1:7946", []string{"10.0.0.2:7946"}},
+		{[]string{"10.0.0.1:7946"}, "0.0.0.0:7946", []string{"10.0.0.1:7946"}},
+		{[]string{"no-such-host.invalid:7946"}, "10.0.0.1:7946", []string{"no-such-host.invalid:7946"}},
+	} {
+		if got := withoutSelf(tc.join, tc.adv); !slices.Equal(got, tc.want) {
+			t.Errorf("withoutSelf(%q, %q) = %q, want %q", tc.join, tc.adv, got, tc.want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/hints"
+	"github.com/dynakv/dynakv/monitor"
 	"github.com/dynakv/dynakv/peer"
 	"github.com/dynakv/dynakv/peer/peerclient"
 	"github.com/dynakv/dynakv/peer/peerserver"
@@ -46,6 +48,12 @@ type Node struct {
 	cancel   context.CancelFunc
 	done     chan error
 	purge    chan struct{} // wakes purgeLoop (flush epochs changed)
+
+	// The operational HTTP listener (monitor.go); nil when off.
+	hln    net.Listener
+	hsrv   *http.Server
+	recent *monitor.Recent // the last warnings and errors, for the status page
+	up     atomic.Bool     // Start finished: every part above is set
 }
 
 // Start builds and starts a node. It returns once the node is in a ring
@@ -55,12 +63,18 @@ func Start(cfg Config) (n *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	log := cfg.Logger.With("node", cfg.ID)
+	adv := cfg.GossipAdvertise
+	if adv == "" {
+		adv = cfg.Gossip
+	}
+	cfg.Join = withoutSelf(cfg.Join, adv)
+	recent := monitor.NewRecent(recentRecords)
+	log := slog.New(recent.Handler(cfg.Logger.Handler())).With("node", cfg.ID)
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1), purge: make(chan struct{}, 1)}
+	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1), purge: make(chan struct{}, 1), recent: recent}
 	// NB: the error returns below set the named result n to nil, so the
 	// cleanup keeps its own reference.
 	started := n
@@ -71,6 +85,9 @@ func Start(cfg Config) (n *Node, err error) {
 	}()
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("node: listen: %w", err)
+	}
+	if err = n.startHTTP(); err != nil {
+		return nil, err
 	}
 	addr := cfg.Advertise
 	if addr == "" {
@@ -191,7 +208,8 @@ func Start(cfg Config) (n *Node, err error) {
 			}
 		}()
 	}
-	log.Info("node started", "listen", n.ln.Addr().String(), "cluster_listen", n.caddr, "data", cfg.DataDir,
+	n.up.Store(true)
+	log.Info("node started", "listen", n.ln.Addr().String(), "cluster_listen", n.caddr, "http", n.HTTPAddr(), "data", cfg.DataDir,
 		"incarnation", fmt.Sprintf("%016x", n.store.Incarnation()), "ring_version", st.Version(),
 		"members", len(st.Members()), "N", cc.N, "R", cc.R, "W", cc.W)
 	return n, nil
@@ -206,6 +224,8 @@ func (n *Node) ID() string { return n.cfg.ID }
 // Close stops the server, waits for in-flight requests, leaves gossip and
 // closes the store.
 func (n *Node) Close() error {
+	n.up.Store(false)
+	n.stopHTTP()
 	err := n.srv.Close()
 	<-n.done
 	n.coord.Wait() // sends beyond W and read repairs still in flight
@@ -220,6 +240,7 @@ func (n *Node) Close() error {
 
 // teardown releases what Start acquired, in reverse order.
 func (n *Node) teardown() error {
+	n.stopHTTP()
 	n.cancel()
 	n.closeCluster()
 	var err error

@@ -111,8 +111,10 @@ func (n *Node) newTransfer() (*transfer.Transfer, error) {
 // ringChanged is the cluster's OnChange: a ring change wakes the
 // transfer driver.
 func (n *Node) ringChanged(old, next *ring.State) {
+	// NB: cluster logs the change itself (with the partitions moving);
+	// one line per ring version is enough at info level.
 	if k := len(next.MovingPartitions()); k > 0 {
-		n.log.Info("ring change: partitions moving", "moving", k, "version", next.Version())
+		n.log.Debug("ring change: partitions moving", "moving", k, "version", next.Version())
 	}
 	n.transfer.Wake()
 	if epochsChanged(old, next) {

@@ -30,6 +30,16 @@ func (r respCluster) Repair(p int) (int, error) {
 	return n, err
 }
 
+// RepairPending returns the exchanges CLUSTER REPAIR queued that have not
+// ended (CLUSTER REPAIR WAIT); 0 when anti-entropy is off.
+func (r respCluster) RepairPending() int {
+	if r.n.ae == nil {
+		return 0
+	}
+	n, _ := r.n.ae.Pending()
+	return n
+}
+
 // MyID returns this node's ID.
 func (r respCluster) MyID() string { return r.n.cfg.ID }
 
@@ -56,7 +66,11 @@ func (r respCluster) node(st *ring.State, clients map[string]string, id string) 
 		host = addr
 	}
 	port, _ := strconv.Atoi(p)
-	return resp.ClusterNode{ID: id, Host: host, Port: port, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
+	var bus int
+	if _, gp, err := net.SplitHostPort(m.GossipAddr); err == nil {
+		bus, _ = strconv.Atoi(gp)
+	}
+	return resp.ClusterNode{ID: id, Host: host, Port: port, BusPort: bus, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
 }
 
 // Shards returns the coordinator's slot table (coordinator.Shards) with

@@ -839,3 +839,14 @@ func (q quietLogger) Fatalf(format string, args ...any) {
 	q.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 	panic(fmt.Sprintf(format, args...))
 }
+
+// Metrics returns pebble's own metrics of the store's database (levels,
+// compactions, cache, WAL, DiskSpaceUsage), for /metrics; ErrClosed once
+// Close has begun.
+func (s *Store) Metrics() (*pebble.Metrics, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.life.RUnlock()
+	return s.db.Metrics(), nil
+}

@@ -222,3 +222,73 @@ func (s *Server) latencyStatsFields() []InfoField {
 	slices.SortFunc(out, func(a, b InfoField) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// CommandStat is one command's counters as INFO commandstats and
+// latencystats show them, for exporters (package monitor's /metrics):
+// they read the same counters as INFO, so CONFIG RESETSTAT resets both.
+type CommandStat struct {
+	// Name is the command's full name as INFO shows it: "get",
+	// "client|list".
+	Name string
+	// Calls, Rejected and Failed are INFO commandstats' calls,
+	// rejected_calls and failed_calls.
+	Calls, Rejected, Failed int64
+	// Usec is the total time the calls took, in microseconds.
+	Usec int64
+	// Buckets are the cumulative counts of calls that took at most each
+	// of the bounds passed to CommandStats (a call whose histogram bucket
+	// straddles a bound counts under the next bound: the histogram's
+	// resolution is about 6%). Latency tracking off (CONFIG SET
+	// latency-tracking no) leaves them zero.
+	Buckets []uint64
+	// Observed is the number of calls in the latency histogram (Calls
+	// while latency tracking is on).
+	Observed uint64
+}
+
+// CommandStats returns every command's counters that has been called or
+// rejected since the last CONFIG RESETSTAT, sorted by name, with the
+// latency histogram's cumulative counts at bounds (ascending).
+func (s *Server) CommandStats(bounds []time.Duration) []CommandStat {
+	t := s.adm.stats.Load()
+	var out []CommandStat
+	t.cmds.Range(func(k, v any) bool {
+		cmd, st := k.(*Command), v.(*callStats)
+		cs := CommandStat{Name: cmd.fullName, Calls: st.calls.Load(), Usec: st.usec.Load(),
+			Rejected: st.rejected.Load(), Failed: st.failed.Load(), Buckets: make([]uint64, len(bounds))}
+		j := 0
+		for i := range st.hist.b {
+			n := st.hist.b[i].Load()
+			if n == 0 {
+				continue
+			}
+			cs.Observed += uint64(n)
+			for j < len(bounds) && histUpper(i) > bounds[j].Nanoseconds() {
+				j++
+			}
+			if j < len(bounds) {
+				cs.Buckets[j] += uint64(n)
+			}
+		}
+		for i := 1; i < len(cs.Buckets); i++ {
+			cs.Buckets[i] += cs.Buckets[i-1]
+		}
+		out = append(out, cs)
+		return true
+	})
+	slices.SortFunc(out, func(a, b CommandStat) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// ErrorStats returns INFO errorstats' counts by error code ("ERR",
+// "NOQUORUM", "WRONGTYPE"…), since the last CONFIG RESETSTAT.
+func (s *Server) ErrorStats() map[string]int64 {
+	t := s.adm.stats.Load()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int64, len(t.errs))
+	for code, n := range t.errs {
+		out[code] = n
+	}
+	return out
+}

@@ -91,6 +91,10 @@ type ClusterNode struct {
 	// an IP address; a host name is shown as both.
 	Host string
 	Port int
+	// BusPort is the port CLUSTER NODES shows as the cluster bus port
+	// ("ip:port@cport"): dynakv's gossip port; 0 shows Port + 10000, as
+	// Redis's default.
+	BusPort int
 	// Alive is the failure detector's verdict: a dead node is flagged
 	// "fail" in CLUSTER NODES and "failed" in CLUSTER SHARDS, and is left
 	// out of CLUSTER SLOTS unless it comes first (no healthy replica).
@@ -385,7 +389,11 @@ func (t *topology) line(n ClusterNode) string {
 	var b strings.Builder
 	b.WriteString(n.ID)
 	b.WriteByte(' ')
-	b.WriteString(n.Host + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(n.Port+clusterBusOffset))
+	bus := n.BusPort
+	if bus == 0 {
+		bus = n.Port + clusterBusOffset
+	}
+	b.WriteString(n.Host + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(bus))
 	if isHostname(n.Host) {
 		b.WriteString("," + n.Host)
 	}
@@ -426,7 +434,8 @@ func (t *topology) line(n ClusterNode) string {
 // slots; any other is a "slave" of the master of the first range it
 // replicates (or a slot-less master if it replicates none). Dead nodes
 // are flagged "fail" and "disconnected"; the cluster bus port shown is
-// the port + 10000, as Redis's default; every config epoch is the ring
+// the node's gossip port (ClusterNode.BusPort; the port + 10000, Redis's
+// default, when unknown); every config epoch is the ring
 // version. The connection becomes cluster-aware (see scan.go): redis-cli
 // --cluster asks its seed node for CLUSTER NODES, then sums DBSIZE over
 // the masters, the seed's on that same connection.

@@ -64,7 +64,7 @@ func (s *staticCluster) Forget(_ context.Context, id string) error {
 // n3 masters nothing, as the first healthy replica always comes first.
 func threeNodes() *staticCluster {
 	n1 := ClusterNode{ID: "n1", Host: "127.0.0.1", Port: 7001, Alive: true}
-	n2 := ClusterNode{ID: "n2", Host: "127.0.0.1", Port: 7002, Alive: true}
+	n2 := ClusterNode{ID: "n2", Host: "127.0.0.1", Port: 7002, BusPort: 7946, Alive: true} // its gossip port as the bus port
 	n3 := ClusterNode{ID: "n3", Host: "127.0.0.1", Port: 7003}
 	return &staticCluster{
 		me:      "n1",
@@ -91,7 +91,7 @@ func TestClusterFormats(t *testing.T) {
 	raw := dialRaw(t, ts.addr)
 
 	wantNodes := "n1 127.0.0.1:7001@17001 myself,master - 0 0 42 connected 0-8191 10000\n" +
-		"n2 127.0.0.1:7002@17002 master - 0 0 42 connected 8192-9999 10001-16383\n" +
+		"n2 127.0.0.1:7002@7946 master - 0 0 42 connected 8192-9999 10001-16383\n" +
 		"n3 127.0.0.1:7003@17003 slave,fail n1 0 0 42 disconnected\n"
 	if got := raw.do("CLUSTER", "NODES"); got != fmt.Sprintf("$%d\r\n%s\r\n", len(wantNodes), wantNodes) {
 		t.Errorf("CLUSTER NODES = %q", got)
@@ -122,7 +122,7 @@ func TestClusterFormats(t *testing.T) {
 		{[]string{"CLUSTER", "KEYSLOT", "foo"}, ":12182\r\n"},
 		{[]string{"CLUSTER", "KEYSLOT", "{user1000}.following"}, ":3443\r\n"},
 		{[]string{"CLUSTER", "KEYSLOT"}, "-ERR wrong number of arguments for 'cluster|keyslot' command\r\n"},
-		{[]string{"CLUSTER", "REPLICAS", "n1"}, "*2\r\n$71\r\nn2 127.0.0.1:7002@17002 master - 0 0 42 connected 8192-9999 10001-16383\r\n$57\r\nn3 127.0.0.1:7003@17003 slave,fail n1 0 0 42 disconnected\r\n"},
+		{[]string{"CLUSTER", "REPLICAS", "n1"}, "*2\r\n$70\r\nn2 127.0.0.1:7002@7946 master - 0 0 42 connected 8192-9999 10001-16383\r\n$57\r\nn3 127.0.0.1:7003@17003 slave,fail n1 0 0 42 disconnected\r\n"},
 		{[]string{"CLUSTER", "SLAVES", "n3"}, "-ERR The specified node is not a master\r\n"},
 		{[]string{"CLUSTER", "REPLICAS", "x"}, "-ERR Unknown node x\r\n"},
 		{[]string{"CLUSTER", "FORGET", "n1"}, "-ERR I tried hard but I can't forget myself...\r\n"},
@@ -158,7 +158,7 @@ func TestClusterFormats(t *testing.T) {
 	cl2.nodes[0].Slots = [][2]int{{10000, 10000}, {4096, 8191}, {0, 4095}}
 	cl2.nodes[1].Slots = [][2]int{{8192, 9999}, {10001, 16383}}
 	cl2.nodes[1].Myself = true // honoured, as well as MyID
-	want2 := strings.Replace(wantNodes, "n2 127.0.0.1:7002@17002 master", "n2 127.0.0.1:7002@17002 myself,master", 1)
+	want2 := strings.Replace(wantNodes, "n2 127.0.0.1:7002@7946 master", "n2 127.0.0.1:7002@7946 myself,master", 1)
 	if got, _ := startClusterServer(t, cl2).client(t, 2, "").ClusterNodes(bg).Result(); got != want2 {
 		t.Errorf("CLUSTER NODES from Nodes' Slots = %q", got)
 	}
@@ -229,7 +229,7 @@ func TestClusterStateFail(t *testing.T) {
 	for _, want := range []string{
 		"n1 node1.example:7001@17001,node1.example myself,master - 0 0 42 connected 100-199\n",
 		"n3 127.0.0.1:7003@17003 master,fail - 0 0 42 disconnected 0-99\n",
-		"n2 127.0.0.1:7002@17002 master - 0 0 42 connected\n",
+		"n2 127.0.0.1:7002@7946 master - 0 0 42 connected\n",
 	} {
 		if !strings.Contains(nodes, want) {
 			t.Errorf("CLUSTER NODES lacks %q: %q", want, nodes)

@@ -87,3 +87,12 @@ func (s Status) Fields(prefix string) []Field {
 		{"leave_status", s.Leave},
 	}
 }
+
+// Progress returns a copy of this node's progress per task (as a sender),
+// for the status page: with the ring's MovingPartitions and MoveKey it
+// tells which moves are under way and how far each got.
+func (t *Transfer) Progress() map[Task]Progress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return clone(t.prog)
+}

@@ -332,7 +332,13 @@ func (t *Transfer) stream(ctx context.Context, tk Task) error {
 		if pg.Done {
 			// NB: "handoff partition done" is what operators and the
 			// multi-process tests search the log for.
-			t.log.Info("handoff partition done", "partition", tk.Partition, "to", tk.To, "keys", pg.Keys, "bytes", pg.Bytes,
+			// An empty partition's transfer is not worth a line at info
+			// level: a new ring moves every partition at once.
+			lvl := slog.LevelInfo
+			if pg.Keys == 0 {
+				lvl = slog.LevelDebug
+			}
+			t.log.Log(ctx, lvl, "handoff partition done", "partition", tk.Partition, "to", tk.To, "keys", pg.Keys, "bytes", pg.Bytes,
 				"took", t.d.Now().Sub(start).Round(time.Millisecond))
 			return nil
 		}

@@ -36,6 +36,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&basePort, "port", basePort, "Redis port of the first node; the others take the next ports")
 	fs.StringVar(&host, "host", host, "address to listen on")
 	gossipPort := fs.Int("gossip-port", 0, "gossip port of the first node, the others take the next ports (0: free TCP and UDP ports picked at start)")
+	httpPort := fs.Int("http-port", 0, "HTTP port (/metrics, status page, /healthz, /readyz) of the first node, the others take the next ports (default: --port + 1000; -1: off)")
 	data := fs.String("data", "", "data directory (empty: a temporary one, removed on exit)")
 	d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W = devReplicas, devQuorum, devQuorum
 	o := nodeFlags(fs, &d, false)
@@ -50,6 +51,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		d.Ring.Replicas = *nodes
 		d.Coordinator.R = min(d.Coordinator.R, *nodes)
 		d.Coordinator.W = min(d.Coordinator.W, *nodes)
+	}
+	if *httpPort == 0 {
+		*httpPort = basePort + 1000
 	}
 	dir := *data
 	if dir == "" {
@@ -81,6 +85,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		} else if cfg.Gossip, err = freeGossipAddr(host); err != nil {
 			return err
 		}
+		if *httpPort > 0 {
+			cfg.HTTP = net.JoinHostPort(host, strconv.Itoa(*httpPort+i))
+		}
 		if i > 0 {
 			cfg.Join = []string{seed}
 		} else {
@@ -94,7 +101,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "dynakv dev: %d nodes (N=%d R=%d W=%d), data in %s\n", *nodes, d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W, dir)
 	for _, n := range started {
-		fmt.Fprintf(stdout, "  %s  redis-cli -c -h %s -p %s   (cluster clients: %s)\n", n.ID(), host, portOf(n.Addr()), n.ClusterAddr())
+		fmt.Fprintf(stdout, "  %s  redis-cli -c -h %s -p %s   (cluster clients: %s)", n.ID(), host, portOf(n.Addr()), n.ClusterAddr())
+		if a := n.HTTPAddr(); a != "" {
+			fmt.Fprintf(stdout, "   status: http://%s/", a)
+		}
+		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "try: redis-cli -c -p %d SET hello world\n", basePort)
 	<-ctx.Done()

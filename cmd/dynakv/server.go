@@ -41,6 +41,7 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 		fs.StringVar(&cfg.Gossip, "gossip", cfg.Gossip, "address for cluster gossip (TCP and UDP)")
 		fs.StringVar(&cfg.GossipAdvertise, "gossip-advertise", cfg.GossipAdvertise, "gossip address given to peers (default: --gossip)")
 		fs.Var(listFlag{&cfg.Join}, "join", "comma-separated gossip addresses of nodes to join (none: start a new ring)")
+		fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "address of the HTTP listener for /metrics (Prometheus), the status page (/), /healthz and /readyz (empty: off)")
 		fs.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret, "shared secret of node-to-node calls (required in a cluster; the same on every node)")
 	}
 	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "how long to wait to be admitted to a ring")
