@@ -34,6 +34,10 @@ const (
 	// had selected: DKV.DB db command [arg ...] (database 0 is sent
 	// bare).
 	CmdDB = "DKV.DB"
+	// CmdNoBlock runs a forwarded client command from an EXEC block with
+	// blocking off: DKV.NOBLOCK command [arg ...] (BLPOP and the like try
+	// once and reply their null, as inside MULTI).
+	CmdNoBlock = "DKV.NOBLOCK"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

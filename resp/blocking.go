@@ -317,8 +317,9 @@ func (c *Conn) blockForward(ctx context.Context) (fctx context.Context, unblocke
 }
 
 // mayBlock reports whether a blocking command may block here: not inside
-// a unit (EXEC's block, a script) nor while queuing MULTI.
-func (c *Conn) mayBlock() bool { return c.unitCtx == nil && !c.tx.multi }
+// a unit (EXEC's block, a script), nor while queuing MULTI, nor in an EXEC
+// block run command by command or forwarded with DKV.NOBLOCK (noBlock).
+func (c *Conn) mayBlock() bool { return c.unitCtx == nil && !c.tx.multi && !c.noBlock }
 
 // tryUnit runs try as a unit under keys' locks, keeping its reply only if
 // it served the command (or the unit could not run: its error). Before

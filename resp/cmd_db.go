@@ -195,13 +195,30 @@ func cmdPeerDB(c *Conn, args [][]byte) {
 
 // forwardArgs is args as forwarded to another node: wrapped in DKV.DB
 // when the connection's database is not 0.
+// A command forwarded from an EXEC block (noBlock) is wrapped in
+// DKV.NOBLOCK too, so a blocking command runs its non-blocking form there.
 func (c *Conn) forwardArgs(args [][]byte) [][]byte {
-	if c.db == 0 {
+	if c.db == 0 && !c.noBlock {
 		return args
 	}
-	out := make([][]byte, 0, len(args)+2)
-	out = append(out, []byte(peer.CmdDB), []byte(strconv.Itoa(c.db)))
+	out := make([][]byte, 0, len(args)+3)
+	if c.noBlock {
+		out = append(out, []byte(peer.CmdNoBlock))
+	}
+	if c.db != 0 {
+		out = append(out, []byte(peer.CmdDB), []byte(strconv.Itoa(c.db)))
+	}
 	return append(out, args...)
+}
+
+// cmdPeerNoBlock is DKV.NOBLOCK command [arg ...]: a forwarded client
+// command run with blocking off (a blocking command tries once and
+// replies its null), as it would run in its client's EXEC block.
+func cmdPeerNoBlock(c *Conn, args [][]byte) {
+	saved := c.noBlock
+	c.noBlock = true
+	defer func() { c.noBlock = saved }()
+	c.exec(args[1:])
 }
 
 // cmdMove is MOVE key db: the key's value written to database db if the

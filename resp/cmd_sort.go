@@ -21,9 +21,8 @@ import (
 // elements head to tail, a sorted set's by score, lowest first), which
 // also gives them Redis's "BY constant" behaviour (native order, DESC
 // reversing it, LIMIT applied to it). The STORE destination is a list:
-// sortStore writes it, nil until the list store exists (SORT … STORE then
-// replies msgSortStore, unless the result is empty, which deletes the
-// destination as Redis does).
+// sortStore writes it (and
+// deletes the destination when the result is empty, as Redis does).
 //
 // In a cluster (Config.Cluster set) BY and GET patterns are resolved only
 // within the sorted key's slot: a pattern whose keys may fall in another
@@ -40,21 +39,35 @@ var sortSources = map[crdt.Kind]struct {
 	elems  func(o crdt.Object, now int64) ([][]byte, error)
 	native bool
 }{
-	crdt.KindSet: {elems: crdt.Members},
-	// crdt.KindList: {elems: <list elements head to tail>, native: true},
-	// crdt.KindZSet: {elems: <members by score, then member>, native: true},
+	crdt.KindSet:  {elems: crdt.Members},
+	crdt.KindList: {elems: listElems, native: true},
+	crdt.KindZSet: {elems: zsetElems, native: true},
+}
+
+// listElems is a list's elements, head to tail.
+func listElems(o crdt.Object, now int64) ([][]byte, error) { return crdt.ListRange(o, now, 0, -1) }
+
+// zsetElems is a sorted set's members by score, then member.
+func zsetElems(o crdt.Object, now int64) ([][]byte, error) {
+	ms, err := crdt.ZMembers(o, now)
+	out := make([][]byte, len(ms))
+	for i, m := range ms {
+		out[i] = m.Member
+	}
+	return out, err
 }
 
 // sortStore writes SORT's STORE result, a list of elems, as key's whole
-// value (superseding what cur holds, its TTL included). nil until the
-// list store exists.
-var sortStore func(cur crdt.Object, st crdt.Stamp, elems [][]byte) (crdt.Object, error)
+// value (superseding what cur holds, its TTL included), as RENAME writes
+// a value (keyValue.write).
+var sortStore = func(cur crdt.Object, st crdt.Stamp, elems [][]byte) (crdt.Object, error) {
+	return keyValue{kind: crdt.KindList, elems: elems}.write(cur, st)
+}
 
 const (
 	msgSortBy    = "ERR BY option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 	msgSortGet   = "ERR GET option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 	msgSortScore = "ERR One or more scores can't be converted into double"
-	msgSortStore = "ERR SORT STORE writes a list, and lists are not supported by this dynakv build yet"
 )
 
 // sortSpec is a parsed SORT call.
@@ -315,10 +328,6 @@ func (c *Conn) sortRun(key []byte, sp sortSpec) {
 // sortStoreReply writes SORT's result as the list at dst (an empty result
 // deletes dst) and replies its length.
 func (c *Conn) sortStoreReply(dst []byte, out [][]byte) {
-	if len(out) > 0 && sortStore == nil {
-		c.WriteError(msgSortStore)
-		return
-	}
 	existed := false
 	_, err := c.mutate(dst, false, func(cur crdt.Object, st crdt.Stamp) (crdt.Object, error) {
 		if len(out) == 0 {

@@ -239,6 +239,11 @@ func (c *Conn) forwardable(queue [][][]byte) bool {
 func (c *Conn) runBlock(keys [][]byte, unit bool, watched []watchedKey, queue [][][]byte) {
 	last := c.lastCmd.Load()
 	defer c.lastCmd.Store(last)
+	// NB: a blocking command in the block runs its non-blocking form, here
+	// and (DKV.NOBLOCK, forwardArgs) on the coordinator it is forwarded to.
+	saved := c.noBlock
+	c.noBlock = true
+	defer func() { c.noBlock = saved }()
 	run := func() {
 		changed, err := c.watchChanged(watched)
 		switch {

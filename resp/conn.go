@@ -39,6 +39,7 @@ type Conn struct {
 
 	tx      txState                // MULTI queue and WATCHed keys (cmd_tx.go)
 	unitCtx context.Context        // while inside runUnit: the unit's context, else nil
+	noBlock bool                   // running EXEC's block or a DKV.NOBLOCK: blocking commands don't block
 	push    atomic.Pointer[pusher] // set once the connection subscribes or monitors (cmd_pubsub.go)
 
 	lastCmd    atomic.Pointer[Command]

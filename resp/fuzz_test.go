@@ -147,6 +147,9 @@ func decodeCommands(data []byte) [][][]byte {
 func encodeCommand(args ...string) []byte {
 	var b []byte
 	name := slices.Index(fuzzCommandNames, args[0])
+	if name >= 0x80 { // NB: only the first 128 names have a one-byte code
+		name = -1
+	}
 	if name < 0 {
 		b = append(b, 0x80)
 		b = append(b, args[0]...)

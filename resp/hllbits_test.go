@@ -56,22 +56,30 @@ func TestSortClusterPatterns(t *testing.T) {
 	}
 }
 
-// TestSortStoreWithoutLists: STORE of a non-empty result needs the list
-// store (sortStore); until it exists the reply says so and nothing is
-// written; an empty result still deletes the destination.
-func TestSortStoreWithoutLists(t *testing.T) {
-	if sortStore != nil {
-		t.Skip("lists present: SORT STORE is covered by the conformance script")
-	}
+// TestSortStore: SORT … STORE writes the sorted elements as a list that
+// replaces the destination, its TTL included (sortStore), and an empty
+// result deletes the destination, as Redis does.
+func TestSortStore(t *testing.T) {
 	ts := startServer(t, Config{})
 	r := dialRaw(t, ts.addr)
-	r.do("SADD", "s", "1")
+	r.do("SADD", "s", "3", "1", "2")
 	r.do("SET", "d", "x")
-	if got := r.do("SORT", "s", "STORE", "d"); got != "-"+msgSortStore+"\r\n" {
+	r.do("EXPIRE", "d", "100")
+	if got := r.do("SORT", "s", "STORE", "d"); got != ":3\r\n" {
 		t.Fatalf("SORT STORE: %q", got)
 	}
-	if got := r.do("GET", "d"); got != "$1\r\nx\r\n" {
-		t.Fatalf("destination changed: %q", got)
+	if got := r.do("LRANGE", "d", "0", "-1"); got != "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n" {
+		t.Fatalf("stored list: %q", got)
+	}
+	if got := r.do("TTL", "d"); got != ":-1\r\n" {
+		t.Fatalf("destination kept its TTL: %q", got)
+	}
+	r.do("RPUSH", "l", "b", "a")
+	if got := r.do("SORT", "l", "BY", "nosort", "STORE", "d2"); got != ":2\r\n" {
+		t.Fatalf("SORT list BY nosort STORE: %q", got)
+	}
+	if got := r.do("LRANGE", "d2", "0", "-1"); got != "*2\r\n$1\r\nb\r\n$1\r\na\r\n" {
+		t.Fatalf("list in native order: %q", got)
 	}
 	if got := r.do("SORT", "nokey", "STORE", "d"); got != ":0\r\n" {
 		t.Fatalf("empty SORT STORE: %q", got)
