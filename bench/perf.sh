@@ -13,12 +13,13 @@
 # busy machine (the figures are only comparable within one run) moves both
 # sides. Workloads: a lone node (`dynakv dev --nodes 1`) and the 3-node dev
 # cluster (one process, N=3 R=2 W=2, every write fsynced on the replicas
-# and every read asking them) for SET, GET, INCR, HSET and SADD, and the
-# lone node's SET and GET pipelined (-P 16).
+# and every read asking them) for SET, GET, INCR, HSET, SADD, LPUSH and
+# ZADD, and the lone node's SET and GET pipelined (-P 16).
 #
-# -n is the requests of each run (the pipelined runs make 4×n, the HSET and
-# SADD runs --cn: redis-benchmark grows one hash and one set under a single
-# key, whose every dynakv write costs O(its size) today). Before the runs,
+# -n is the requests of each run (the pipelined runs make 4×n, the HSET,
+# SADD, LPUSH and ZADD runs --cn: redis-benchmark grows one hash, set, list
+# and sorted set under a single key each, whose every dynakv write costs
+# O(its size) today). Before the runs,
 # keys key:000000000000 .. key:<prefill-1> (redis-benchmark's -r names) are
 # set to "xxx" on every server, so GETs hit and SETs overwrite. Each
 # redis-benchmark run is cut off after --timeout seconds (its row then shows
@@ -71,6 +72,10 @@ workloads=(
   "3-node cluster HSET|$cluster|hset|1|$cn"
   "lone node SADD|$lone|sadd|1|$cn"
   "3-node cluster SADD|$cluster|sadd|1|$cn"
+  "lone node LPUSH|$lone|lpush|1|$cn"
+  "3-node cluster LPUSH|$cluster|lpush|1|$cn"
+  "lone node ZADD|$lone|zadd|1|$cn"
+  "3-node cluster ZADD|$cluster|zadd|1|$cn"
 )
 if [ -n "$only" ]; then
   kept=()
@@ -116,7 +121,7 @@ if [ "$prefill" -gt 0 ]; then
 fi
 
 . bench/lib.sh # measure
-echo "redis-benchmark -c $c -r $r, -n $n (pipelined 4×n, HSET/SADD $cn), prefill $prefill keys; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
+echo "redis-benchmark -c $c -r $r, -n $n (pipelined 4×n, HSET/SADD/LPUSH/ZADD $cn), prefill $prefill keys; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 rows=()
 began=$(date +%s)
 for w in "${workloads[@]}"; do
