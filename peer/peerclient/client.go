@@ -40,6 +40,9 @@ type Config struct {
 	PoolSize int
 	// MaxBulkLen is the largest bulk string accepted in a reply, in bytes.
 	MaxBulkLen int64
+	// Dial opens a connection to Addr; nil means a net.Dialer over TCP.
+	// In-process tests (tests/jepsen's simulation) dial in-memory pipes.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultConfig returns the defaults; ID, Addr and Secret have none.
@@ -445,8 +448,12 @@ func (c *Client) put(cn *conn, reusable bool) {
 func (c *Client) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(dctx, "tcp", c.cfg.Addr)
+	dial := c.cfg.Dial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	nc, err := dial(dctx, "tcp", c.cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
