@@ -563,4 +563,3 @@ func (c *simCluster) anyRunning(rng *rand.Rand) *simNode {
 	}
 	return up[rng.IntN(len(up))]
 }
-
