@@ -27,7 +27,7 @@ var schedulesFlag = flag.Int("schedules", 0, "simulated fault schedules to run (
 // Schedules per tier: `go test ./...` runs a few (about a second), the
 // heavy tier a few hundred.
 const (
-	quickSchedules = 8
+	quickSchedules = 16
 	heavySchedules = 300
 )
 
