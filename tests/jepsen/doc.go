@@ -29,7 +29,11 @@
 //     clients, so partitions (docker network disconnect) cut only
 //     node-to-node traffic; pauses are `docker pause`, kills `docker kill`
 //     (SIGKILL) followed by `docker start`, and the skew is the hidden
-//     --clock-offset flag of `dynakv server`, set on a restart.
+//     --clock-offset flag of `dynakv server`, set on a restart. A sixth
+//     kind, handoff, overlaps two faults: a node is cut off, then another
+//     is paused as it returns, so hints of keys written during the cut
+//     outlive their deletes (what back-to-back phases of the simulation
+//     do by themselves).
 //
 // Workloads (one file each, wl_*_test.go; a new data type is one more
 // file and one line in allWorkloads):
@@ -48,9 +52,9 @@
 //   - After convergence every replica's local copy of every key (VGET key
 //     LOCAL on each replica) is the same.
 //
-// Tiers: TestSimulation runs a few simulated schedules in `go test ./...`
-// (DYNAKV_JEPSEN_SCHEDULES or -schedules for more); with DYNAKV_E2E=1 it
-// runs a few hundred and TestDockerShort runs the Docker suite for about
+// Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
+// (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
+// core, about 650 per CPU-minute); with DYNAKV_E2E=1 it runs 300 and TestDockerShort runs the Docker suite for about
 // three minutes; DYNAKV_JEPSEN_LONG=20m runs TestDockerLong for that
 // long. Docker tests skip with a message where docker is missing, its
 // engine unreachable or the test not root. Each run writes a summary

@@ -319,10 +319,16 @@ func (r *dockerRun) flush() {
 }
 
 // dockerFaults are the nemesis's fault kinds, each run once per round.
-var dockerFaults = []string{"isolate", "split", "pause", "kill", "skew"}
+// "handoff" overlaps two faults so that hints outlive a delete: node x
+// is cut off (writes of its keys become hints on fallbacks), then, as x
+// returns, another node y is paused for a whole fault period (its hints
+// for x wait while x's keys are deleted and their tombstones pass the
+// grace).
+var dockerFaults = []string{"isolate", "split", "pause", "kill", "skew", "handoff"}
 
-// fault applies kind and returns the function that heals it.
-func (r *dockerRun) fault(kind string) (desc string, heal func(), err error) {
+// fault applies kind and returns the function that heals it; the
+// faults that change half way (handoff) do so inside, sleeping hold.
+func (r *dockerRun) fault(kind string, hold time.Duration) (desc string, heal func(), err error) {
 	d := r.d
 	ids := r.rng.Perm(dockerNodes)
 	name := func(is []int) string {
@@ -339,6 +345,16 @@ func (r *dockerRun) fault(kind string) (desc string, heal func(), err error) {
 			return "", nil, err
 		}
 		return "isolate " + name(ids[:1]), func() { d.must("docker", "network", "connect", "--ip", d.clusterIP[x], d.net, d.container(x)) }, nil
+	case "handoff":
+		x, y := ids[0], ids[1]
+		if _, err := run("docker", "network", "disconnect", d.net, d.container(x)); err != nil {
+			return "", nil, err
+		}
+		time.Sleep(hold) // NB: the cut's duration is what is under test
+		d.must("docker", "pause", d.container(y))
+		d.must("docker", "network", "connect", "--ip", d.clusterIP[x], d.net, d.container(x))
+		return fmt.Sprintf("handoff: isolate %s, then pause %s as it returns", name(ids[:1]), name(ids[1:2])),
+			func() { d.must("docker", "unpause", d.container(y)) }, nil
 	case "split":
 		if err := d.split(ids[:2], ids[2:]); err != nil {
 			return "", nil, err
@@ -410,7 +426,7 @@ func runDocker(t *testing.T, total, faultFor, quiet time.Duration) {
 			r.rng.Shuffle(len(dockerFaults), func(i, j int) { dockerFaults[i], dockerFaults[j] = dockerFaults[j], dockerFaults[i] })
 		}
 		kind := dockerFaults[n%len(dockerFaults)]
-		desc, heal, err := r.fault(kind)
+		desc, heal, err := r.fault(kind, faultFor/2)
 		if err != nil {
 			t.Logf("fault %s not applied: %v", kind, err)
 			continue

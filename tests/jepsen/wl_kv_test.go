@@ -33,7 +33,14 @@ func (w *kvWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) er
 	var k *kvKey
 	if len(w.keys) > 0 && rng.IntN(100) < 40 {
 		for try := 0; try < 4 && k == nil; try++ {
-			if cand := w.keys[rng.IntN(len(w.keys))]; cand.set == acked && cand.del == notTried {
+			// Half the deletes take one of the last 200 keys: a key
+			// written during a fault, deleted while hints of it may
+			// still be pending (the resurrected-delete pattern).
+			i := rng.IntN(len(w.keys))
+			if rng.IntN(2) == 0 {
+				i = len(w.keys) - 1 - rng.IntN(min(len(w.keys), 200))
+			}
+			if cand := w.keys[i]; cand.set == acked && cand.del == notTried {
 				k = cand
 			}
 		}
