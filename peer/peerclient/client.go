@@ -40,9 +40,14 @@ type Config struct {
 	PoolSize int
 	// MaxBulkLen is the largest bulk string accepted in a reply, in bytes.
 	MaxBulkLen int64
-	// Dial opens a connection to Addr; nil means a net.Dialer over TCP.
+	// Dialer opens connections to Addr; nil means a net.Dialer over TCP.
 	// In-process tests (tests/jepsen's simulation) dial in-memory pipes.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	Dialer ContextDialer
+}
+
+// ContextDialer opens a connection (as net.Dialer's DialContext).
+type ContextDialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultConfig returns the defaults; ID, Addr and Secret have none.
@@ -448,12 +453,11 @@ func (c *Client) put(cn *conn, reusable bool) {
 func (c *Client) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	dial := c.cfg.Dial
-	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+	var dialer ContextDialer = &net.Dialer{}
+	if c.cfg.Dialer != nil {
+		dialer = c.cfg.Dialer
 	}
-	nc, err := dial(dctx, "tcp", c.cfg.Addr)
+	nc, err := dialer.DialContext(dctx, "tcp", c.cfg.Addr)
 	if err != nil {
 		return nil, err
 	}

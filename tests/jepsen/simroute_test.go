@@ -31,15 +31,24 @@ func newSimRoute(n *simNode) (*simRoute, error) {
 			continue
 		}
 		cl, err := peerclient.New(peerclient.Config{ID: to, Addr: to, Secret: simSecret, PoolSize: 4,
-			Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				return n.c.byID[to].ln.dial(ctx, network, addr)
-			}})
+			Dialer: nodeDialer{n.c, to}})
 		if err != nil {
 			return nil, err
 		}
 		r.clients[to] = cl
 	}
 	return r, nil
+}
+
+// nodeDialer dials node id's current RESP server (a restart replaces
+// it) over an in-memory pipe.
+type nodeDialer struct {
+	c  *simCluster
+	id string
+}
+
+func (d nodeDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return d.c.byID[d.id].ln.dial(ctx, network, addr)
 }
 
 func (r *simRoute) close() {
