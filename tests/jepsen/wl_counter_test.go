@@ -20,7 +20,7 @@ type counterWorkload struct {
 	gen            int
 	ackSum, unkSum [counterKeys]int64
 	used           [counterKeys]bool
-	flushed        []string
+	flushed        flushSet
 }
 
 func newCounter() *counterWorkload { return &counterWorkload{} }
@@ -47,7 +47,11 @@ func (w *counterWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Clien
 func (w *counterWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.flushed = append(w.flushed, w.keysLocked()...)
+	for i := range counterKeys {
+		if w.used[i] {
+			w.flushed.add(keyName("counter", w.gen, i), w.unkSum[i] > 0)
+		}
+	}
 	w.gen++
 	w.ackSum, w.unkSum, w.used = [counterKeys]int64{}, [counterKeys]int64{}, [counterKeys]bool{}
 }
@@ -65,7 +69,7 @@ func (w *counterWorkload) keysLocked() []string {
 func (w *counterWorkload) Keys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append(append([]string(nil), w.flushed...), w.keysLocked()...)
+	return append(append([]string(nil), w.flushed.names...), w.keysLocked()...)
 }
 
 func (w *counterWorkload) Check(ctx context.Context, c *redis.Client) Result {
@@ -100,6 +104,6 @@ func (w *counterWorkload) Check(ctx context.Context, c *redis.Client) Result {
 			r.note("%s = %d, above the %d acknowledged + %d unacknowledged", key, v, w.ackSum[i], w.unkSum[i])
 		}
 	}
-	absent(ctx, c, w.flushed, &r)
+	absent(ctx, c, &w.flushed, &r)
 	return r
 }

@@ -25,7 +25,7 @@ type gsetWorkload struct {
 	gen     int
 	next    int
 	elems   [gsetKeys]map[int]outcome
-	flushed []string
+	flushed flushSet
 }
 
 func newGSet() *gsetWorkload {
@@ -124,7 +124,15 @@ func (w *gsetWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) 
 func (w *gsetWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.flushed = append(w.flushed, w.keysLocked()...)
+	for i := range gsetKeys {
+		if len(w.elems[i]) > 0 {
+			unsure := false
+			for _, o := range w.elems[i] {
+				unsure = unsure || o != acked
+			}
+			w.flushed.add(keyName("gset", w.gen, i), unsure)
+		}
+	}
 	w.gen++
 	w.reset()
 }
@@ -142,7 +150,7 @@ func (w *gsetWorkload) keysLocked() []string {
 func (w *gsetWorkload) Keys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append(append([]string(nil), w.flushed...), w.keysLocked()...)
+	return append(append([]string(nil), w.flushed.names...), w.keysLocked()...)
 }
 
 func (w *gsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
@@ -182,6 +190,6 @@ func (w *gsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 			}
 		}
 	}
-	absent(ctx, c, w.flushed, &r)
+	absent(ctx, c, &w.flushed, &r)
 	return r
 }

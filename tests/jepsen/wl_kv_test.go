@@ -15,7 +15,7 @@ type kvWorkload struct {
 	counts
 	gen     int
 	keys    []*kvKey
-	flushed []string
+	flushed flushSet
 }
 
 type kvKey struct {
@@ -68,7 +68,7 @@ func (w *kvWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range w.keys {
-		w.flushed = append(w.flushed, k.name)
+		w.flushed.add(k.name, k.set != acked || k.del == unknown)
 	}
 	w.keys, w.gen = nil, w.gen+1
 }
@@ -76,7 +76,7 @@ func (w *kvWorkload) Flushed() {
 func (w *kvWorkload) Keys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := append([]string(nil), w.flushed...)
+	out := append([]string(nil), w.flushed.names...)
 	for _, k := range w.keys {
 		out = append(out, k.name)
 	}
@@ -114,6 +114,6 @@ func (w *kvWorkload) Check(ctx context.Context, c *redis.Client) Result {
 	if len(back) > 0 {
 		r.note("DEL replied 1, key back: %s", short(back))
 	}
-	absent(ctx, c, w.flushed, &r)
+	absent(ctx, c, &w.flushed, &r)
 	return r
 }

@@ -35,7 +35,7 @@ type memberWorkload struct {
 	gen     int
 	next    int
 	members [memberKeys]map[string]*member
-	flushed []string
+	flushed flushSet
 }
 
 type member struct {
@@ -99,7 +99,15 @@ func (w *memberWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client
 func (w *memberWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.flushed = append(w.flushed, w.keysLocked()...)
+	for i := range memberKeys {
+		if len(w.members[i]) > 0 {
+			unsure := false
+			for _, x := range w.members[i] {
+				unsure = unsure || x.add != acked || x.rem == unknown
+			}
+			w.flushed.add(keyName(w.ops.name, w.gen, i), unsure)
+		}
+	}
 	w.gen++
 	w.reset()
 }
@@ -117,7 +125,7 @@ func (w *memberWorkload) keysLocked() []string {
 func (w *memberWorkload) Keys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append(append([]string(nil), w.flushed...), w.keysLocked()...)
+	return append(append([]string(nil), w.flushed.names...), w.keysLocked()...)
 }
 
 func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
@@ -165,6 +173,6 @@ func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
 			r.note("%s: removes that replied 1 undone: %s", key, short(back))
 		}
 	}
-	absent(ctx, c, w.flushed, &r)
+	absent(ctx, c, &w.flushed, &r)
 	return r
 }
