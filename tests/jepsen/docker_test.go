@@ -428,13 +428,14 @@ func runDocker(t *testing.T, total, faultFor, quiet time.Duration) {
 			r.rng.Shuffle(len(dockerFaults), func(i, j int) { dockerFaults[i], dockerFaults[j] = dockerFaults[j], dockerFaults[i] })
 		}
 		kind := dockerFaults[n%len(dockerFaults)]
+		r.phase.Store(kind) // before applying it: handoff's first half is under it
 		desc, heal, err := r.fault(kind, faultFor/2)
 		if err != nil {
+			r.phase.Store("none")
 			t.Logf("fault %s not applied: %v", kind, err)
 			continue
 		}
 		r.sum.startPhase(kind)
-		r.phase.Store(kind)
 		t.Logf("%s: %s", time.Now().Format("15:04:05"), desc)
 		time.Sleep(faultFor) // NB: the fault's duration is what is under test
 		r.phase.Store("none")
