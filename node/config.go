@@ -90,6 +90,12 @@ type Config struct {
 
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// ClockOffset is added to the wall clock wherever the node reads it
+	// for data: the store's clock (the timestamps of writes and
+	// tombstones, expiries, the tombstone grace), anti-entropy and
+	// transfer. Only fault tests set it (the hidden --clock-offset of
+	// `dynakv server`, tests/jepsen's clock skew); 0 in production.
+	ClockOffset time.Duration
 	// GossipTuning, if set, adjusts the memberlist configuration: the seam
 	// where tests put an in-memory gossip transport and short intervals
 	// (tests/dynamo_paper_test.go).

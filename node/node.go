@@ -110,7 +110,7 @@ func Start(cfg Config) (n *Node, err error) {
 	}
 	st := n.cluster.Current()
 	rc := cfg.Store
-	rc.Dir, rc.NodeID, rc.Logger, rc.Now = cfg.DataDir, cfg.ID, log, time.Now
+	rc.Dir, rc.NodeID, rc.Logger, rc.Now = cfg.DataDir, cfg.ID, log, n.now
 	rc.MaxHintBytes, rc.TombstoneGrace = cfg.Hints.MaxBytes, cfg.Reaper.Grace
 	rc.OnExpired = n.expired
 	rc.Flushed = n.flushed
@@ -214,6 +214,9 @@ func Start(cfg Config) (n *Node, err error) {
 		"members", len(st.Members()), "N", cc.N, "R", cc.R, "W", cc.W)
 	return n, nil
 }
+
+// now is the node's clock: the wall clock plus Config.ClockOffset.
+func (n *Node) now() time.Time { return time.Now().Add(n.cfg.ClockOffset) }
 
 // Addr returns the address Redis clients connect to.
 func (n *Node) Addr() string { return n.ln.Addr().String() }

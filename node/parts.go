@@ -18,13 +18,13 @@ import (
 // The parts that run loops over the cluster (Dynamo §4.7 anti-entropy and
 // tombstone reaping, ownership transfer), wired to the node: the cluster
 // is their ring view and liveness, the store their source, the peers
-// their remote side, and time.Now their clock.
+// their remote side, and the node's clock (n.now) theirs.
 
 // newScheduler builds the anti-entropy scheduler over the cluster.
 func (n *Node) newScheduler(trees *antientropy.Trees) (*antientropy.Scheduler, error) {
 	cfg := n.cfg.AE
 	return antientropy.NewScheduler(cfg, antientropy.SchedulerDeps{
-		Self: n.cfg.ID, Clock: antientropy.ClockFunc(time.Now),
+		Self: n.cfg.ID, Clock: antientropy.ClockFunc(n.now),
 		Ring: n.cluster, Liveness: n.cluster,
 		Peers: func(id string) antientropy.Peer {
 			if r := n.peer(id); r != nil {
@@ -103,7 +103,7 @@ func (n *Node) newTransfer() (*transfer.Transfer, error) {
 		Limiter: lim,
 		Store:   transfer.NewStore(nil, n.cfg.DataDir),
 		Mark:    n.cluster,
-		Now:     time.Now,
+		Now:     n.now,
 		Logger:  n.log,
 	})
 }

@@ -54,4 +54,9 @@
 //
 // The in-process tier of each mechanism lives beside it (for example the
 // coordinator's, over peer/peertest: coordinator/coordinator_test.go).
+//
+// The fault suite, Jepsen-style workloads and checkers under a nemesis,
+// is the subpackage tests/jepsen: a seeded simulation over peer/peertest
+// (always, more schedules with DYNAKV_E2E=1) and a five-container Docker
+// cluster (DYNAKV_E2E=1; DYNAKV_JEPSEN_LONG for the long run).
 package tests

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -95,6 +96,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("dynakv server", flag.ContinueOnError)
 	cfg := node.DefaultConfig()
 	o := nodeFlags(fs, &cfg, true)
+	hiddenFlags(fs, &cfg)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -107,4 +109,28 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down", "id", cfg.ID)
 	return n.Close()
+}
+
+// hidden names the flags --help leaves out: fault-test seams, not
+// operator settings.
+var hidden = map[string]bool{"clock-offset": true}
+
+// hiddenFlags adds the hidden flags to fs and a usage that leaves them
+// out. --clock-offset (env DYNAKV_CLOCK_OFFSET) skews the node's clock by
+// a duration, e.g. -30s (node.Config.ClockOffset): tests/jepsen's clock
+// nemesis.
+func hiddenFlags(fs *flag.FlagSet, cfg *node.Config) {
+	fs.DurationVar(&cfg.ClockOffset, "clock-offset", cfg.ClockOffset, "testing only: add this to the node's clock")
+	fs.Usage = func() {
+		shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		shown.SetOutput(fs.Output())
+		fs.VisitAll(func(f *flag.Flag) {
+			if !hidden[f.Name] {
+				shown.Var(f.Value, f.Name, f.Usage)
+				shown.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		shown.PrintDefaults()
+	}
 }

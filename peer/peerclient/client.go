@@ -53,6 +53,14 @@ type Config struct {
 	ForwardConns int
 	// MaxBulkLen is the largest bulk string accepted in a reply, in bytes.
 	MaxBulkLen int64
+	// Dialer opens connections to Addr; nil means a net.Dialer over TCP.
+	// In-process tests (tests/jepsen's simulation) dial in-memory pipes.
+	Dialer ContextDialer
+}
+
+// ContextDialer opens a connection (as net.Dialer's DialContext).
+type ContextDialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultConfig returns the defaults; ID, Addr and Secret have none.
@@ -528,8 +536,11 @@ func (c *Client) put(cn *conn, reusable bool) {
 func (c *Client) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(dctx, "tcp", c.cfg.Addr)
+	var dialer ContextDialer = &net.Dialer{}
+	if c.cfg.Dialer != nil {
+		dialer = c.cfg.Dialer
+	}
+	nc, err := dialer.DialContext(dctx, "tcp", c.cfg.Addr)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,67 @@
+// Package jepsen is dynakv's fault suite in the manner of Jepsen: clients
+// run workloads against a five-node cluster (N=3 R=2 W=2) while a nemesis
+// isolates a node, splits the cluster 2|3, pauses, kills and restarts
+// nodes and skews a node's clock; then the faults heal, the cluster
+// converges on its own (hinted handoff, anti-entropy, no CLUSTER REPAIR),
+// and a checker per workload compares what the cluster holds with every
+// operation the clients saw acknowledged.
+//
+// The package holds only tests (its files are _test.go; this file is its
+// documentation). Two harnesses run the same workloads and checkers:
+//
+//   - The simulation (sim_test.go): five in-process nodes, each a real
+//     replica.Store on an in-memory file system, a coordinator.Coordinator
+//     over the peer/peertest fault network, a resp.Server served over
+//     in-memory pipes (so the workloads speak RESP through go-redis
+//     exactly as against real processes), the hints.Deliverer, the
+//     antientropy.Reaper and anti-entropy exchanges, all on one injected
+//     clock (plus a per-node skew). Time moves only when the schedule
+//     advances it: a fault schedule of minutes of cluster time runs in
+//     milliseconds. Each schedule's faults and operations follow its
+//     seed; the seed is printed and `-seed S -schedules 1` replays it.
+//     Replays are exact up to the order in which concurrent replies of
+//     one quorum arrive (peertest's caveat), which may change what a
+//     quorum read returns, never the schedule.
+//   - Docker (docker_test.go): five containers of deploy/Dockerfile's
+//     FROM scratch image (built from a CGO_ENABLED=0 binary, nothing
+//     pulled) on two private networks, "<tag>-cluster" for node-to-node
+//     traffic (gossip, DKV.* calls) and "<tag>-client" for the test's
+//     clients, so partitions (docker network disconnect) cut only
+//     node-to-node traffic; pauses are `docker pause`, kills `docker kill`
+//     (SIGKILL) followed by `docker start`, and the skew is the hidden
+//     --clock-offset flag of `dynakv server`, set on a restart. A sixth
+//     kind, handoff, overlaps two faults: a node is cut off, then another
+//     is paused as it returns, so hints of keys written during the cut
+//     outlive their deletes (what back-to-back phases of the simulation
+//     do by themselves).
+//
+// Workloads (one file each, wl_*_test.go; a new data type is one more
+// file and one line in allWorkloads):
+//
+//   - kv: SET of unique keys, DEL of acknowledged ones: no acknowledged
+//     key lost, no key whose DEL replied 1 back.
+//   - gset: Jepsen's Riak set test: VGET, union of the siblings, VSET
+//     with the token: no acknowledged element lost.
+//   - counter: INCRBY: the final value is at least the sum of
+//     acknowledged increments and at most that plus the unacknowledged.
+//   - set, hash: SADD/SREM and HSET/HDEL of unique members and fields:
+//     add wins, so no acknowledged add is lost unless an acknowledged
+//     remove observed it (replied 1); a remove that replied 1 stays.
+//   - FLUSHALL once per run (the runner stops the clients around it):
+//     every key written before it stays absent.
+//   - After convergence every replica's local copy of every key (VGET key
+//     LOCAL on each replica) is the same.
+//
+// Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
+// (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
+// core, about 650 per CPU-minute); with DYNAKV_E2E=1 it runs 300 and TestDockerShort runs the Docker suite for about
+// three minutes; DYNAKV_JEPSEN_LONG=20m runs TestDockerLong for that
+// long. Docker tests skip with a message where docker is missing, its
+// engine unreachable or the test not root. Each run writes a summary
+// (operations attempted, acknowledged, lost and resurrected per workload,
+// the error rate of each fault phase, the time to converge) to the test
+// log and to $DYNAKV_JEPSEN_OUT (a file) when set.
+//
+// Concurrency: a workload's methods are safe for concurrent use by the
+// runner's clients; the simulation runs its operations one at a time.
+package jepsen

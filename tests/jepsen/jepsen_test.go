@@ -1,0 +1,116 @@
+package jepsen
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dynakv/dynakv/internal/testseed"
+)
+
+// The tiers' variables (see doc.go and README's testing section).
+const (
+	e2eVar       = "DYNAKV_E2E"              // 1: the heavy tier (.ci/run)
+	longVar      = "DYNAKV_JEPSEN_LONG"      // a duration: the long Docker run
+	schedulesVar = "DYNAKV_JEPSEN_SCHEDULES" // simulated schedules to run
+)
+
+var schedulesFlag = flag.Int("schedules", 0, "simulated fault schedules to run (0: the tier's default; 1 with -seed S replays schedule S)")
+
+// Schedules per tier: `go test ./...` runs a few (about a second), the
+// heavy tier a few hundred.
+const (
+	quickSchedules = 16
+	heavySchedules = 300
+)
+
+// schedules returns how many schedules TestSimulation runs.
+func schedules() int {
+	if *schedulesFlag > 0 {
+		return *schedulesFlag
+	}
+	if n, err := strconv.Atoi(os.Getenv(schedulesVar)); err == nil && n > 0 {
+		return n
+	}
+	if os.Getenv(e2eVar) == "1" {
+		return heavySchedules
+	}
+	return quickSchedules
+}
+
+// TestSimulation runs seeded fault schedules against the in-process
+// cluster (see runSchedule) and checks every workload after each: no
+// acknowledged write lost, no acknowledged removal or flush undone,
+// replicas identical after convergence. Schedule i runs with seed
+// seed+i; a failure names its seed, and `-seed S -schedules 1` replays
+// it.
+func TestSimulation(t *testing.T) {
+	seed := testseed.Seed(t)
+	n := schedules()
+	sum := newSummary("simulation", seed)
+	start, cpu0 := time.Now(), cpuTime()
+	// Schedules are independent clusters: run them on every core. Each
+	// one's outcome depends only on its seed, not on this order.
+	out := make([]*schedule, n)
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for failed.Load() < 5 {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				s := runSchedule(seed+uint64(i), sum)
+				if !s.ok() {
+					failed.Add(1)
+				}
+				out[i] = s
+			}
+		}()
+	}
+	wg.Wait()
+	el, cpu := time.Since(start), cpuTime()-cpu0
+	for _, s := range out {
+		if s == nil {
+			continue
+		}
+		sum.Schedules++
+		sum.Converge = append(sum.Converge, s.converge)
+		if !sum.add(s.results) || !s.ok() {
+			sum.Failed = append(sum.Failed, s.seed)
+			msg := fmt.Sprintf("schedule %d failed (replay: go test ./tests/jepsen -run '^TestSimulation$' -seed %d -schedules 1)\n  faults: %v", s.seed, s.seed, s.phases)
+			if s.err != nil {
+				msg += "\n  error: " + s.err.Error()
+			}
+			for _, r := range s.results {
+				if !r.OK() {
+					msg += "\n  " + r.String()
+				}
+			}
+			t.Error(msg)
+		}
+	}
+	sum.report(t)
+	t.Logf("%d schedules in %v on %d cores: %.0f schedules/minute (%.0f per CPU-minute: %v of CPU; the machine's other load slows the first figure only)",
+		sum.Schedules, el.Round(time.Millisecond), runtime.GOMAXPROCS(0), float64(sum.Schedules)/el.Minutes(),
+		float64(sum.Schedules)/cpu.Minutes(), cpu.Round(time.Millisecond))
+}
+
+// cpuTime returns the CPU time (user and system) this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

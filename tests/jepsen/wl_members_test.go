@@ -1,0 +1,178 @@
+package jepsen
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// memberKeys is the number of keys per flush generation of a member
+// workload (set, hash).
+const memberKeys = 4
+
+// memberOps are a container type's commands for memberWorkload: add
+// member m (with value v) to key, remove it (the reply: how many were
+// removed), and read the key's members with their values.
+type memberOps struct {
+	name string
+	add  func(ctx context.Context, c *redis.Client, key, m, v string) error
+	rem  func(ctx context.Context, c *redis.Client, key, m string) (int64, error)
+	read func(ctx context.Context, c *redis.Client, key string) (map[string]string, error)
+}
+
+// memberWorkload adds unique members to a few keys and removes
+// acknowledged ones, for an add-wins container (SADD/SREM, HSET/HDEL).
+// Checker: a member whose add was acknowledged is present with its value
+// unless a remove of it was sent and not answered 0 (a remove that
+// replied 0 observed nothing, so add wins); a member whose remove replied
+// 1 is absent; nothing never added is present.
+type memberWorkload struct {
+	counts
+	ops     memberOps
+	gen     int
+	next    int
+	members [memberKeys]map[string]*member
+	flushed flushSet
+}
+
+type member struct {
+	add, rem outcome
+	remReply int64
+}
+
+func newMemberWorkload(ops memberOps) *memberWorkload {
+	w := &memberWorkload{ops: ops}
+	w.reset()
+	return w
+}
+
+func (w *memberWorkload) reset() {
+	for i := range w.members {
+		w.members[i] = map[string]*member{}
+	}
+}
+
+func (w *memberWorkload) Name() string { return w.ops.name }
+
+// value is member m's value (a hash field's): derived from m, so a
+// checker can tell a wrong one.
+func value(m string) string { return "v" + m }
+
+func (w *memberWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) error {
+	i := rng.IntN(memberKeys)
+	w.mu.Lock()
+	key := keyName(w.ops.name, w.gen, i)
+	var m string
+	if ms := w.members[i]; len(ms) > 0 && rng.IntN(100) < 35 {
+		for try := 0; try < 4 && m == ""; try++ {
+			cand := fmt.Sprint("m", rng.IntN(w.next))
+			if x := ms[cand]; x != nil && x.add == acked && x.rem == notTried {
+				m = cand
+			}
+		}
+	}
+	if m != "" {
+		x := w.members[i][m]
+		x.rem = pending
+		w.mu.Unlock()
+		n, err := w.ops.rem(ctx, c, key, m)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		x.rem, x.remReply = w.done(err), n
+		return err
+	}
+	m = fmt.Sprint("m", w.next)
+	w.next++
+	x := &member{add: pending}
+	w.members[i][m] = x
+	w.mu.Unlock()
+	err := w.ops.add(ctx, c, key, m, value(m))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	x.add = w.done(err)
+	return err
+}
+
+func (w *memberWorkload) Flushed() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range memberKeys {
+		if len(w.members[i]) > 0 {
+			unsure := false
+			for _, x := range w.members[i] {
+				unsure = unsure || x.add != acked || x.rem == unknown
+			}
+			w.flushed.add(keyName(w.ops.name, w.gen, i), unsure)
+		}
+	}
+	w.gen++
+	w.reset()
+}
+
+func (w *memberWorkload) keysLocked() []string {
+	var out []string
+	for i := range memberKeys {
+		if len(w.members[i]) > 0 {
+			out = append(out, keyName(w.ops.name, w.gen, i))
+		}
+	}
+	return out
+}
+
+func (w *memberWorkload) Keys() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append(append([]string(nil), w.flushed.names...), w.keysLocked()...)
+}
+
+func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.result(w.Name())
+	for i := range memberKeys {
+		if len(w.members[i]) == 0 {
+			continue
+		}
+		key := keyName(w.ops.name, w.gen, i)
+		got, err := w.ops.read(ctx, c, key)
+		if err != nil {
+			r.Other++
+			r.note("read %s: %v", key, err)
+			continue
+		}
+		var lost, back []string
+		for m, x := range w.members[i] {
+			v, present := got[m]
+			switch {
+			case present && v != value(m):
+				r.Other++
+				r.note("%s member %s holds %q", key, m, v)
+			case x.add == acked && (x.rem == notTried || x.rem == acked && x.remReply == 0) && !present:
+				r.Lost++
+				lost = append(lost, m)
+			case x.rem == acked && x.remReply == 1 && present:
+				r.Resurrected++
+				back = append(back, m)
+			}
+		}
+		for m := range got {
+			if w.members[i][m] == nil {
+				r.Other++
+				r.note("%s holds %s, never added", key, m)
+			}
+		}
+		slices.Sort(lost)
+		slices.Sort(back)
+		if len(lost) > 0 {
+			r.note("%s lacks acknowledged adds %s", key, short(lost))
+		}
+		if len(back) > 0 {
+			r.note("%s: removes that replied 1 undone: %s", key, short(back))
+		}
+	}
+	absent(ctx, c, &w.flushed, &r)
+	return r
+}
