@@ -30,12 +30,17 @@ type testServer struct {
 }
 
 // startServer serves a fresh fake backend on 127.0.0.1:0 until the test
-// ends.
-func startServer(t testing.TB, cfg Config) *testServer {
+// ends, after running each of before on the server (before Serve).
+func startServer(t testing.TB, cfg Config, before ...func(*Server) error) *testServer {
 	t.Helper()
 	clock := resptest.NewClock(startMs)
 	b := resptest.NewBackend("n1", clock.NowMs)
 	s := New(cfg, b, nil)
+	for _, f := range before { // e.g. Register, which must precede Serve
+		if err := f(s); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

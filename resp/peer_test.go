@@ -11,6 +11,10 @@ const testSecret = "s3cret"
 // DKV.ECHO x → x, for peers only.
 var echoPeer = Command{Name: "dkv.echo", Arity: 2, Flags: FlagPeer | FlagFast, Handler: func(c *Conn, args [][]byte) { c.WriteBulk(args[1]) }}
 
+// registerEchoPeer registers echoPeer before the server serves
+// (Register refuses once it does: ErrServing).
+func registerEchoPeer(s *Server) error { return s.Register(echoPeer, false) }
+
 // TestPeerAuth: DKV.AUTH with the cluster secret turns a connection into
 // a peer one, which may call FlagPeer commands and counts as
 // authenticated; a wrong secret is refused and the connection closed; a
@@ -18,10 +22,7 @@ var echoPeer = Command{Name: "dkv.echo", Arity: 2, Flags: FlagPeer | FlagFast, H
 func TestPeerAuth(t *testing.T) {
 	for _, pass := range []string{"", "pw"} {
 		t.Run("requirepass="+pass, func(t *testing.T) {
-			ts := startServer(t, Config{ClusterSecret: testSecret, RequirePass: pass})
-			if err := ts.Register(echoPeer, false); err != nil {
-				t.Fatal(err)
-			}
+			ts := startServer(t, Config{ClusterSecret: testSecret, RequirePass: pass}, registerEchoPeer)
 			raw := dialRaw(t, ts.addr)
 			if got := raw.do("DKV.AUTH", "guess"); got != "-WRONGPASS invalid cluster secret\r\n" {
 				t.Errorf("DKV.AUTH wrong: %q", got)
@@ -57,10 +58,7 @@ func TestPeerAuth(t *testing.T) {
 // without a secret DKV.AUTH does not exist.
 func TestPeerCommandsHidden(t *testing.T) {
 	plain := startServer(t, Config{})
-	ts := startServer(t, Config{ClusterSecret: testSecret})
-	if err := ts.Register(echoPeer, false); err != nil {
-		t.Fatal(err)
-	}
+	ts := startServer(t, Config{ClusterSecret: testSecret}, registerEchoPeer)
 	if len(ts.Commands()) != len(plain.Commands()) {
 		t.Errorf("Commands: %d with the secret, %d without", len(ts.Commands()), len(plain.Commands()))
 	}
