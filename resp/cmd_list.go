@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/dynakv/dynakv/crdt"
 )
@@ -190,20 +191,6 @@ func cmdLRange(c *Conn, args [][]byte) {
 		return
 	}
 	c.writeBulks(vals)
-}
-
-func cmdLLen(c *Conn, args [][]byte) {
-	o, err := c.load(args[1])
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	n, err := crdt.ListLen(o, c.now())
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
 }
 
 func cmdLIndex(c *Conn, args [][]byte) {
@@ -589,16 +576,27 @@ func (c *Conn) tryPop(keys [][]byte, left bool) bool {
 	return false
 }
 
+// keysThenTimeout parses the arguments of BLPOP, BRPOP, BZPOPMIN and
+// BZPOPMAX (key… timeout): false once it replied an error (a bad timeout,
+// or CROSSSLOT for keys of several slots in a cluster).
+func keysThenTimeout(c *Conn, args [][]byte) ([][]byte, time.Duration, bool) {
+	timeout, ok := parseTimeout(c, args[len(args)-1])
+	if !ok {
+		return nil, 0, false
+	}
+	keys := args[1 : len(args)-1]
+	if !c.sameSlot(keys) {
+		c.WriteError(msgCrossSlot)
+		return nil, 0, false
+	}
+	return keys, timeout, true
+}
+
 // bpopCmd is BLPOP and BRPOP key… timeout.
 func bpopCmd(left bool) HandlerFunc {
 	return func(c *Conn, args [][]byte) {
-		timeout, ok := parseTimeout(c, args[len(args)-1])
+		keys, timeout, ok := keysThenTimeout(c, args)
 		if !ok {
-			return
-		}
-		keys := args[1 : len(args)-1]
-		if !c.sameSlot(keys) {
-			c.WriteError(msgCrossSlot)
 			return
 		}
 		c.block(keys, timeout, func() bool { return c.tryPop(keys, left) }, c.WriteNullArray)

@@ -94,18 +94,23 @@ func cmdSMIsMember(c *Conn, args [][]byte) {
 	}
 }
 
-func cmdSCard(c *Conn, args [][]byte) {
-	o, err := c.load(args[1])
-	if err != nil {
-		c.WriteErr(err)
-		return
+// cardCmd is a command replying the size of the collection at args[1]
+// (SCARD, ZCARD, LLEN): card's count, 0 for an absent key, WRONGTYPE
+// (crdt.ErrWrongType) for another type.
+func cardCmd(card func(o crdt.Object, now int64) (int64, error)) HandlerFunc {
+	return func(c *Conn, args [][]byte) {
+		o, err := c.load(args[1])
+		if err != nil {
+			c.WriteErr(err)
+			return
+		}
+		n, err := card(o, c.now())
+		if err != nil {
+			c.WriteErr(err)
+			return
+		}
+		c.WriteInt(n)
 	}
-	n, err := crdt.SCard(o, c.now())
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
 }
 
 // cmdSPop is SPOP key [count]: members chosen at random on the

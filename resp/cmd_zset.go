@@ -395,20 +395,6 @@ func cmdZmscore(c *Conn, args [][]byte) {
 	}
 }
 
-func cmdZcard(c *Conn, args [][]byte) {
-	o, err := c.load(args[1])
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	n, err := crdt.ZCard(o, c.now())
-	if err != nil {
-		c.WriteErr(err)
-		return
-	}
-	c.WriteInt(n)
-}
-
 func cmdZcount(c *Conn, args [][]byte) {
 	r, ok := parseScoreRange(args[2], args[3])
 	if !ok {

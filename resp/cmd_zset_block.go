@@ -12,13 +12,8 @@ import "github.com/dynakv/dynakv/crdt"
 // [key, member, score] from the first non-empty key.
 func bzpopCmd(max bool) HandlerFunc {
 	return func(c *Conn, args [][]byte) {
-		timeout, ok := parseTimeout(c, args[len(args)-1])
+		keys, timeout, ok := keysThenTimeout(c, args)
 		if !ok {
-			return
-		}
-		keys := args[1 : len(args)-1]
-		if !c.sameSlot(keys) {
-			c.WriteError(msgCrossSlot)
 			return
 		}
 		c.block(keys, timeout, func() bool {

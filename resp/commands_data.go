@@ -1,5 +1,7 @@
 package resp
 
+import "github.com/dynakv/dynakv/crdt"
+
 // dataCommands is the table of the data commands, by Redis command group:
 // name, arity, flags, key positions (first, last, step: what COMMAND INFO
 // reports and cluster clients route by) and COMMAND DOCS's group, version
@@ -108,7 +110,7 @@ func dataCommands() []Command {
 		{Name: "smembers", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Get all the members in a set", Handler: cmdSMembers},
 		{Name: "sismember", Arity: 3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Determine if a given value is a member of a set", Handler: cmdSIsMember},
 		{Name: "smismember", Arity: -3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "6.2.0", Summary: "Returns the membership associated with the given elements for a set", Handler: cmdSMIsMember},
-		{Name: "scard", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Get the number of members in a set", Handler: cmdSCard},
+		{Name: "scard", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Get the number of members in a set", Handler: cardCmd(crdt.SCard)},
 		{Name: "spop", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Remove and return one or multiple random members from a set", Handler: cmdSPop},
 		{Name: "srandmember", Arity: -2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Get one or multiple random members from a set", Handler: cmdSRandMember},
 		{Name: "smove", Arity: 4, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "set", Since: "1.0.0", Summary: "Move a member from one set to another", Handler: cmdSMove},
@@ -127,7 +129,7 @@ func dataCommands() []Command {
 		{Name: "zrem", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Remove one or more members from a sorted set", Handler: cmdZrem},
 		{Name: "zscore", Arity: 3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Get the score associated with the given member in a sorted set", Handler: cmdZscore},
 		{Name: "zmscore", Arity: -3, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "6.2.0", Summary: "Get the score associated with the given members in a sorted set", Handler: cmdZmscore},
-		{Name: "zcard", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Get the number of members in a sorted set", Handler: cmdZcard},
+		{Name: "zcard", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Get the number of members in a sorted set", Handler: cardCmd(crdt.ZCard)},
 		{Name: "zcount", Arity: 4, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.0.0", Summary: "Count the members in a sorted set with scores within the given values", Handler: cmdZcount},
 		{Name: "zlexcount", Arity: 4, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "2.8.9", Summary: "Count the number of members in a sorted set between a given lexicographical range", Handler: cmdZlexcount},
 		{Name: "zrange", Arity: -4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "sorted-set", Since: "1.2.0", Summary: "Return a range of members in a sorted set", Handler: cmdZrange},
@@ -165,7 +167,7 @@ func dataCommands() []Command {
 		{Name: "lpop", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Remove and get the first elements in a list", Handler: popCmd(true)},
 		{Name: "rpop", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Remove and get the last elements in a list", Handler: popCmd(false)},
 		{Name: "lrange", Arity: 4, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Get a range of elements from a list", Handler: cmdLRange},
-		{Name: "llen", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Get the length of a list", Handler: cmdLLen},
+		{Name: "llen", Arity: 2, Flags: FlagReadOnly | FlagFast, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Get the length of a list", Handler: cardCmd(crdt.ListLen)},
 		{Name: "lindex", Arity: 3, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Get an element from a list by its index", Handler: cmdLIndex},
 		{Name: "lset", Arity: 4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "1.0.0", Summary: "Set the value of an element in a list by its index", Handler: cmdLSet},
 		{Name: "linsert", Arity: 5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "list", Since: "2.2.0", Summary: "Insert an element before or after another element in a list", Handler: cmdLInsert},
