@@ -206,6 +206,9 @@ func dump(o Object) string {
 // checkAlgebra checks that Merge is commutative, associative and idempotent
 // on random states of the simulation (all of one key's history).
 func (s *sim) checkAlgebra(n int) {
+	if len(s.states) == 0 { // NB: a run whose every operation was refused
+		return
+	}
 	pick := func() Object { return s.states[s.r.IntN(len(s.states))] }
 	for range n {
 		a, b, c := pick(), pick(), pick()
