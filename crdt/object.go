@@ -145,6 +145,12 @@ func (o Object) IsZero() bool {
 // its prefix.
 func (o Object) Context() dvv.VV { return o.ctx.vv.Join(nil) }
 
+// CausalOnly returns o's causal context alone, without its content: an
+// Object whose Context equals o's, sharing o's (immutable) context rather
+// than copying it, so a caller can keep a write's context (WAIT's write
+// marks) without keeping its values alive.
+func (o Object) CausalOnly() Object { return Object{ctx: o.ctx} }
+
 // joinDots is the causal join of two dot-sorted stores (Almeida et al. 2018,
 // §5 "dot stores"): an entry survives if both sides hold it, or if the other
 // side has not seen its dot. same picks between two entries with one dot.

@@ -101,10 +101,8 @@ type Observer interface {
 const DefaultCacheBytes = 128 << 20
 
 // memTableBytes is the size of each pebble memtable: pebble's default,
-// 4 MiB. 32 MiB was tried (recent writes answered from memory, fewer
-// flushes) without a measurable gain, and with it a 256 MiB SET+GET left
-// the process 1 GiB above its start for good (TestBigValueMemory), where
-// 4 MiB gives it back.
+// 4 MiB. 32 MiB (recent writes answered from memory, fewer flushes) was
+// tried without a measurable gain on the shared 2-core machine.
 const memTableBytes = 4 << 20
 
 // DefaultConfig returns the defaults; Dir and NodeID must be filled in.

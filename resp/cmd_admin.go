@@ -112,8 +112,9 @@ func (k *killSignal) fire() {
 }
 
 // writeMark is one key of a write: the key and, when this node
-// coordinated it (local), the object the write produced, whose causal
-// context WAIT compares (taken only then: Context copies it).
+// coordinated it (local), the causal context the write produced
+// (crdt.Object.CausalOnly: no values), which WAIT compares (Context,
+// which copies it, is taken only then).
 type writeMark struct {
 	key   []byte
 	next  crdt.Object
@@ -719,7 +720,9 @@ func cmdTime(c *Conn, _ [][]byte) {
 // noteWrite records a write this node coordinated (Conn.mutate calls it):
 // the key and the causal context the write left, for WAIT.
 func (c *Conn) noteWrite(key []byte, next crdt.Object) {
-	c.adm.pending = append(c.adm.pending, writeMark{key: key, next: next, local: true})
+	// NB: the context alone: the connection keeps its last write's mark
+	// until its next write, which must not keep a big value alive.
+	c.adm.pending = append(c.adm.pending, writeMark{key: key, next: next.CausalOnly(), local: true})
 }
 
 // noteWriteKeys makes the successful write command just run the
