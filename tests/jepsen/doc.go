@@ -52,6 +52,11 @@
 //   - After convergence every replica's local copy of every key (VGET key
 //     LOCAL on each replica) is the same.
 //
+// Seeds: TestSimulation's base seed is fixed (1) unless -seed is given or
+// DYNAKV_JEPSEN_EXPLORE is set, so CI is deterministic; schedules found
+// failing and not yet fixed are listed in knownFailing and replayed by
+// TestSimulationKnownFailures, which skips naming the bug until they pass.
+//
 // Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
 // (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
 // core, about 650 per CPU-minute); with DYNAKV_E2E=1 it runs 300 and TestDockerShort runs the Docker suite for about
