@@ -60,6 +60,25 @@ func SRem(o Object, st Stamp, members [][]byte) (Object, int64, error) {
 	return d, int64(len(popped)), err
 }
 
+// removeDistinct calls remove once for each distinct name among members,
+// in order, and returns the members it reports removed (SREM, SPOP and
+// ZREM: a name given twice is removed once and returned once).
+func removeDistinct(members [][]byte, remove func(name string) bool) [][]byte {
+	var out [][]byte
+	done := map[string]bool{}
+	for _, b := range members {
+		name := string(b)
+		if done[name] {
+			continue
+		}
+		done[name] = true
+		if remove(name) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // SPop is SPOP (and SREM's core) with the members the caller chose: it
 // removes those present and returns them, in the given order.
 func SPop(o Object, st Stamp, chosen [][]byte) (Object, [][]byte, error) {
@@ -67,19 +86,13 @@ func SPop(o Object, st Stamp, chosen [][]byte) (Object, [][]byte, error) {
 	if err != nil {
 		return Object{}, nil, err
 	}
-	var out [][]byte
-	done := map[string]bool{}
-	for _, b := range chosen {
-		name := string(b)
-		if done[name] {
-			continue
-		}
-		done[name] = true
-		if i, ok := findMember(w.seen.set, name); ok {
+	out := removeDistinct(chosen, func(name string) bool {
+		i, ok := findMember(w.seen.set, name)
+		if ok {
 			w.removeMember(i)
-			out = append(out, b)
 		}
-	}
+		return ok
+	})
 	if len(out) == 0 {
 		return Object{}, nil, nil
 	}

@@ -480,19 +480,13 @@ func ZRem(o Object, st Stamp, members [][]byte) (Object, [][]byte, error) {
 	if err != nil {
 		return Object{}, nil, err
 	}
-	var out [][]byte
-	done := map[string]bool{}
-	for _, b := range members {
-		name := string(b)
-		if done[name] {
-			continue
-		}
-		done[name] = true
-		if _, i, _, live := w.seenZ(name); live {
+	out := removeDistinct(members, func(name string) bool {
+		_, i, _, live := w.seenZ(name)
+		if live {
 			w.removeZ(i)
-			out = append(out, b)
 		}
-	}
+		return live
+	})
 	if len(out) == 0 {
 		return Object{}, nil, nil
 	}
