@@ -144,7 +144,7 @@
 // keeps each member's largest answer and asks again only when a tombstone
 // is newer than it.
 //
-// # Where this refines DESIGN.md
+// # Where this refines the design (docs/architecture.md)
 //
 //   - Leaves are cursor ranges (slot, then key hash), not buckets of the key
 //     hash alone, so a differing leaf is one range scan instead of one per

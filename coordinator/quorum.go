@@ -14,7 +14,7 @@ import (
 // its top N, or all of the top N when fewer than r are healthy (the
 // suspected ones are then probed); and the top N.
 //
-// NB: DESIGN.md says reads use "the N first healthy nodes" of the walk.
+// NB: Dynamo §4.6 reads from "the first N healthy nodes" of the walk.
 // Here a fallback beyond the top N holds only hints, which reads cannot
 // see, so an answer from it would count toward R with nothing in it and
 // could hide the last acknowledged write (R + W > N would no longer mean

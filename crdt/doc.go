@@ -65,7 +65,7 @@
 // histories: three replicas, deltas and whole states delivered in random
 // orders with duplicates).
 //
-// # Semantics (DESIGN.md's table, and where this package refines it)
+// # Semantics (docs/data-types.md states them for users)
 //
 //	string   dot → value (siblings); a plain read is the latest timestamp,
 //	         ties by dot (dvv.Winner); VSET/VDEL supersede what the token

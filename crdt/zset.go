@@ -10,7 +10,7 @@ import (
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
-// Sorted sets (DESIGN.md's table: member → (dots, score); add wins; ZINCRBY
+// Sorted sets (docs/data-types.md: member → (dots, score); add wins; ZINCRBY
 // adds up; concurrent ZADD scores: latest wins; ordered by score, then
 // member).
 //

@@ -14,8 +14,8 @@ import (
 	"github.com/dynakv/dynakv/ring"
 )
 
-// Databases (SELECT, MOVE, SWAPDB, FLUSHDB, FLUSHALL; DESIGN "Client
-// surface beyond single commands").
+// Databases (SELECT, MOVE, SWAPDB, FLUSHDB, FLUSHALL; docs/client-surface.md, "Databases and
+// flushes").
 //
 // A connection has a selected database, c.db (SELECT, 0 at first). The
 // database is part of the stored key, never of the slot: every key a

@@ -7,7 +7,7 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// Pipelined commands run concurrently (DESIGN "Pipelining"): redcon hands
+// Pipelined commands run concurrently (docs/client-surface.md): redcon hands
 // the server the commands of one read of a connection (what the client
 // pipelined) one at a time, and replies are flushed once the whole batch
 // has run. Instead of running them strictly one after another, each

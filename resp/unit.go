@@ -18,7 +18,7 @@ type Uniter interface {
 // one isolated unit on this node: every key in keys (which share a slot,
 // and which this node coordinates) is locked for writes coordinated here
 // until fn returns, so no other write this node coordinates interleaves
-// with the unit's reads and writes (DESIGN "Client surface beyond single
+// with the unit's reads and writes (docs/client-surface.md, "The client surface beyond single
 // commands").
 //
 // While fn runs, Context (and so load, mutate and every backend call of a

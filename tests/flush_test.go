@@ -24,7 +24,7 @@ func storedKey(db int, epoch uint64, key string) string {
 	return string(append(b, key...))
 }
 
-// TestFlushAllIsACausalCut (DESIGN "Client surface beyond single
+// TestFlushAllIsACausalCut (docs/client-surface.md, "The client surface beyond single
 // commands"): with n3 killed, keys written before a FLUSHALL through n2 —
 // in db 0 and db 1, some of them while n3 was down (so n1 and n2 hold
 // hints of them for n3) — are gone on every replica once n3 is back and

@@ -17,7 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Incremental scalability (DESIGN.md, "Membership"): nodes join and leave
+// Incremental scalability (Dynamo §4.8; docs/architecture.md): nodes join and leave
 // one at a time under a steady client load, only the minimum of partitions
 // moves, and no acknowledged write is lost.
 

@@ -4,7 +4,7 @@
 //
 //  1. It reports the liveness of every member (Members, Liveness, and the
 //     Config.Events callback). Liveness decides routing, never ownership:
-//     ring membership changes only by explicit act (see DESIGN.md).
+//     ring membership changes only by explicit act (see docs/architecture.md).
 //  2. It spreads one opaque cluster state blob, the encoded ring table,
 //     whose content and merge rule belong to the caller's StateHandler.
 //
