@@ -15,8 +15,9 @@ var ErrPeerTLS = errors.New("resp: peer connection without an accepted TLS certi
 // handshakeTimeout bounds a TLS handshake: a connection that has not
 // finished it by then is closed, so a client that connects and says
 // nothing (or a plaintext client waiting for a greeting) cannot hold a
-// client slot and a goroutine past it, whatever IdleTimeout is.
-const handshakeTimeout = 10 * time.Second
+// client slot and a goroutine past it, whatever IdleTimeout is. A
+// variable for TestTLSHandshakeTimeout only.
+var handshakeTimeout = 10 * time.Second
 
 // listenerKind is what a listener's connections are: cluster-aware (the
 // cluster-client listener) and TLS (a non-nil config, the server side's).

@@ -258,3 +258,16 @@ func TestClusterTLSPorts(t *testing.T) {
 		t.Errorf("CLUSTER SHARDS map sizes (8 and 7 fields) wrong:\n%q", shards)
 	}
 }
+
+// TestTLSHandshakeTimeout: a client that connects to the TLS port and
+// sends nothing (a plaintext client waiting for a greeting) is closed
+// once the handshake times out, and its slot is released.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	d := handshakeTimeout
+	t.Cleanup(func() { handshakeTimeout = d }) // after the server's Close
+	handshakeTimeout = 50 * time.Millisecond
+	ts := startTLSServer(t, Config{}, tls.RequireAndVerifyClientCert)
+	silent := dialRaw(t, ts.tlsAddr)
+	silent.expectEOF()
+	waitClients(t, ts.Server, 0)
+}
