@@ -271,3 +271,21 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	silent.expectEOF()
 	waitClients(t, ts.Server, 0)
 }
+
+// TestTLSMaxClients: a TLS client beyond maxclients gets Redis's error
+// over TLS (the handshake runs off the accept loop) and is closed.
+func TestTLSMaxClients(t *testing.T) {
+	ts := startTLSServer(t, Config{MaxClients: 1}, tls.RequireAndVerifyClientCert)
+	first := ts.dialTLS(t, ts.ca.ClientConfig(&ts.cert))
+	if got := first.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
+	second := ts.dialTLS(t, ts.ca.ClientConfig(&ts.cert))
+	if got := second.reply(); got != "-ERR max number of clients reached\r\n" {
+		t.Errorf("beyond maxclients: %q", got)
+	}
+	second.expectEOF()
+	if got := first.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING after the refusal = %q", got)
+	}
+}
