@@ -47,9 +47,10 @@ type TLSConfig struct {
 	// (tls-ca-cert-file). Required unless AuthClients is "no" and Cluster
 	// is off, as Redis requires it.
 	CACertFile string
-	// AuthClients is Redis's tls-auth-clients: "yes" (the default), a
-	// client must present a certificate a CA of CACertFile signed;
-	// "optional", one presented is checked; "no", none is asked for.
+	// AuthClients is Redis's tls-auth-clients: "yes" (the default, also
+	// for ""), a client must present a certificate a CA of CACertFile
+	// signed; "optional", one presented is checked; "no", none is asked
+	// for.
 	AuthClients string
 	// Cluster is Redis's tls-cluster: node-to-node calls (replica
 	// operations, hints, transfer, anti-entropy, forwarded client
@@ -75,11 +76,12 @@ type TLSConfig struct {
 // on reports whether the TLS listener is configured.
 func (c TLSConfig) on() bool { return c.Port != "" && c.Port != "0" }
 
-// validate checks the fields' combinations (not the files: loadTLS).
+// validateTLS checks the TLS fields' combinations (not the files:
+// loadTLS).
 func (c Config) validateTLS() error {
 	t := c.TLS
 	switch {
-	case t.AuthClients != AuthClientsYes && t.AuthClients != AuthClientsNo && t.AuthClients != AuthClientsOptional:
+	case t.AuthClients != "" && t.AuthClients != AuthClientsYes && t.AuthClients != AuthClientsNo && t.AuthClients != AuthClientsOptional:
 		return fmt.Errorf("%w: --tls-auth-clients %q: must be one of yes, no, optional", ErrConfig, t.AuthClients)
 	case c.Listen == ListenOff && !t.on():
 		return fmt.Errorf("%w: --listen off needs --tls-port: no client listener", ErrConfig)
@@ -155,11 +157,11 @@ func loadTLS(c TLSConfig) (*tlsSetup, error) {
 	// Redis's default tls-protocols: TLS 1.2 and 1.3.
 	s.server = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: roots, MinVersion: tls.VersionTLS12}
 	switch c.AuthClients {
-	case AuthClientsYes:
+	default: // yes, and "" (its default)
 		s.server.ClientAuth = tls.RequireAndVerifyClientCert
 	case AuthClientsOptional:
 		s.server.ClientAuth = tls.VerifyClientCertIfGiven
-	default:
+	case AuthClientsNo:
 		s.server.ClientAuth = tls.NoClientCert
 		if c.Cluster {
 			// NB: the other nodes' certificates are asked for but not
