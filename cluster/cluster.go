@@ -43,6 +43,9 @@ type Meta struct {
 	// Client is the node's advertised cluster-client address ("" for
 	// none), see Config.ClientAddr.
 	Client string `json:"c,omitempty"`
+	// TLSClient is the node's advertised TLS client address ("" for
+	// none), see Config.TLSClientAddr.
+	TLSClient string `json:"t,omitempty"`
 	// Left is set by CLUSTER LEAVE: the reconciler must not admit the
 	// node again once it is removed.
 	Left bool `json:"l,omitempty"`
@@ -289,7 +292,7 @@ func (c *Cluster) persist(st *ring.State) error {
 // Meta returns this node's gossip Meta, encoded (Left once leaving).
 func (c *Cluster) Meta() []byte {
 	c.mu.RLock()
-	m := Meta{Addr: c.cfg.Addr, Weight: c.cfg.Weight, Client: c.cfg.ClientAddr, Left: c.leaving}
+	m := Meta{Addr: c.cfg.Addr, Weight: c.cfg.Weight, Client: c.cfg.ClientAddr, TLSClient: c.cfg.TLSClientAddr, Left: c.leaving}
 	if c.state != nil {
 		e := c.state.FlushEpochs()
 		n := len(e)

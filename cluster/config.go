@@ -49,6 +49,10 @@ type Config struct {
 	// RESP address CLUSTER SLOTS shows cluster-aware clients ("" for
 	// none: Addr is shown). It travels in the gossip Meta, not the ring.
 	ClientAddr string
+	// TLSClientAddr is this node's advertised TLS client address: the
+	// TLS counterpart of ClientAddr, the address CLUSTER SLOTS shows TLS
+	// clients ("" for none). It travels in the gossip Meta.
+	TLSClientAddr string
 	// Weight is this node's relative capacity (1..ring.MaxWeight).
 	Weight int
 	// Dir is the data directory holding StateFile and LeavingFile

@@ -141,9 +141,21 @@ func (c *Cluster) Info() []Field {
 // every member whose gossip Meta carries one, this node's included, by
 // node ID.
 func (c *Cluster) ClientAddrs() map[string]string {
+	return c.metaAddrs(c.cfg.ClientAddr, func(md Meta) string { return md.Client })
+}
+
+// TLSClientAddrs is ClientAddrs for the TLS client addresses
+// (Config.TLSClientAddr).
+func (c *Cluster) TLSClientAddrs() map[string]string {
+	return c.metaAddrs(c.cfg.TLSClientAddr, func(md Meta) string { return md.TLSClient })
+}
+
+// metaAddrs returns, by node ID, the address field of every member's
+// gossip Meta that carries one, own for this node's.
+func (c *Cluster) metaAddrs(own string, field func(Meta) string) map[string]string {
 	out := map[string]string{}
-	if c.cfg.ClientAddr != "" {
-		out[string(c.cfg.Self)] = c.cfg.ClientAddr
+	if own != "" {
+		out[string(c.cfg.Self)] = own
 	}
 	ml := c.membership()
 	if ml == nil {
@@ -151,8 +163,8 @@ func (c *Cluster) ClientAddrs() map[string]string {
 	}
 	for _, gm := range ml.Members() {
 		var md Meta
-		if err := json.Unmarshal(gm.Meta, &md); err == nil && md.Client != "" && gm.ID != string(c.cfg.Self) {
-			out[gm.ID] = md.Client
+		if err := json.Unmarshal(gm.Meta, &md); err == nil && field(md) != "" && gm.ID != string(c.cfg.Self) {
+			out[gm.ID] = field(md)
 		}
 	}
 	return out

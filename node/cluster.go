@@ -20,7 +20,11 @@ import (
 // addr is the advertised RESP address.
 func (n *Node) newCluster(addr string) error {
 	cfg := n.cfg
-	n.peers = peerclient.NewClients(peerclient.Config{Secret: cfg.ClusterSecret, Timeout: cfg.Coordinator.Timeout},
+	pc := peerclient.Config{Secret: cfg.ClusterSecret, Timeout: cfg.Coordinator.Timeout}
+	if cfg.TLS.Cluster {
+		pc.Dialer = n.tls.dialer()
+	}
+	n.peers = peerclient.NewClients(pc,
 		func(id string) (string, bool) {
 			st := n.cluster.Current()
 			if st == nil {
@@ -31,7 +35,7 @@ func (n *Node) newCluster(addr string) error {
 		})
 	cc := cfg.Cluster
 	cc.Self, cc.Addr, cc.GossipAddr, cc.Dir = ring.NodeID(cfg.ID), addr, cfg.Gossip, cfg.DataDir
-	cc.ClientAddr = n.caddr
+	cc.ClientAddr, cc.TLSClientAddr = n.clientAddrs(addr)
 	cc.Bootstrap, cc.Ring, cc.Logger = len(cfg.Join) == 0, cfg.Ring, n.log
 	// NB: OnChange calls may arrive out of order; Prune judges by the
 	// installed state, so a late call never keeps a stale address.

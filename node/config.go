@@ -30,7 +30,7 @@ var ErrConfig = errors.New("node: invalid config")
 type Config struct {
 	ID              string   // stable node ID (required; --id)
 	DataDir         string   // data directory (required; --data)
-	Listen          string   // address for Redis clients; port 0 picks one (--listen)
+	Listen          string   // address for Redis clients; port 0 picks one; ListenOff: none, TLS only (--listen)
 	Advertise       string   // RESP address told to peers and clients; "" is the listener's (--advertise)
 	Gossip          string   // address for cluster gossip, TCP and UDP (--gossip)
 	GossipAdvertise string   // gossip address told to peers; "" is Gossip (--gossip-advertise)
@@ -55,6 +55,12 @@ type Config struct {
 	// picks; "off" is none (CLUSTER SLOTS then shows Listen's address).
 	// Its advertised host is Advertise's (or Listen's).
 	ClusterListen string
+
+	// TLS holds Redis's tls-* settings: a TLS RESP listener (tls-port)
+	// and its TLS cluster-client listener, client certificates
+	// (tls-auth-clients) and node-to-node TLS (tls-cluster); see
+	// TLSConfig. Off by default.
+	TLS TLSConfig
 
 	// Ring shapes a new ring, N and Q (--replicas, --partitions); a node
 	// that joins takes them from the ring it joins.
@@ -134,6 +140,8 @@ func DefaultConfig() Config {
 		Reaper: antientropy.DefaultReaperConfig(),
 		// Weight 1, admission every 500 ms.
 		Cluster: cluster.DefaultConfig(),
+		// TLS off; once on, Redis's default: clients need a certificate.
+		TLS: TLSConfig{AuthClients: AuthClientsYes},
 	}
 	// 0: each of these calls takes the request timeout, Coordinator.Timeout
 	// (--timeout), so one flag bounds every call a request makes.
@@ -179,6 +187,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	c.Reaper.EnsureDefaults()
 	c.Cluster.EnsureDefaults()
+	if c.TLS.AuthClients == "" {
+		c.TLS.AuthClients = d.TLS.AuthClients
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -209,6 +220,9 @@ func (c Config) Validate() error {
 	store.Dir, store.NodeID = c.DataDir, c.ID
 	cl := c.Cluster
 	cl.Self, cl.Addr, cl.Dir, cl.Bootstrap = ring.NodeID(c.ID), c.Listen, c.DataDir, false
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
 	errs := []error{c.Ring.Validate(), co.Validate(), store.Validate(), c.RESP.Validate(),
 		c.Hints.Validate(), c.Transfer.Validate(), c.Reaper.Validate(), cl.Validate()}
 	if c.AE.Interval >= 0 {
@@ -233,16 +247,37 @@ const clusterListenOffset = 10000
 // clusterListenAddr returns the address the cluster-client listener binds
 // (see Config.ClusterListen), "" when it is off.
 func (c Config) clusterListenAddr() (string, error) {
-	switch c.ClusterListen {
+	if c.Listen == ListenOff && c.ClusterListen == "" {
+		return "", nil
+	}
+	return clientListenAddr(c.ClusterListen, c.Listen, "--listen")
+}
+
+// tlsClusterListenAddr is clusterListenAddr for the TLS cluster-client
+// listener (TLSConfig.ClusterListen), derived from the TLS listener's
+// address bind; "" when TLS is off.
+func (c Config) tlsClusterListenAddr(bind string) (string, error) {
+	if bind == "" {
+		return "", nil
+	}
+	return clientListenAddr(c.TLS.ClusterListen, bind, "--tls-port")
+}
+
+// clientListenAddr returns the address a cluster-client listener binds:
+// set, the flag's value, unless it is "" (base's host and port +
+// clusterListenOffset if below 32768, else port 0) or ClusterListenOff
+// (""). flag names base in errors.
+func clientListenAddr(set, base, flag string) (string, error) {
+	switch set {
 	case ClusterListenOff:
 		return "", nil
 	case "":
 	default:
-		return c.ClusterListen, nil
+		return set, nil
 	}
-	host, p, err := net.SplitHostPort(c.Listen)
+	host, p, err := net.SplitHostPort(base)
 	if err != nil {
-		return "", fmt.Errorf("%w: --listen %q: %w", ErrConfig, c.Listen, err)
+		return "", fmt.Errorf("%w: %s %q: %w", ErrConfig, flag, base, err)
 	}
 	port, _ := strconv.Atoi(p)
 	cport := 0 // the system picks

@@ -23,6 +23,22 @@
 // timeouts of hints, transfer and the reaper default to the request
 // timeout, Coordinator.Timeout (--timeout).
 //
+// TLS (tls.go; Config.TLS, Redis's tls-* settings): Start loads the
+// certificate, key and CA files first (an unusable one fails Start with
+// ErrTLS), then opens the listeners: the plaintext RESP one unless Listen
+// is ListenOff (Redis's port 0), the TLS one (tls-port), and the
+// plaintext and TLS cluster-client ones, all served by the one RESP
+// server (resp.Server.ServeTLS for the TLS ones). Each node gossips its
+// plaintext and TLS client addresses (cluster.Meta), so the CLUSTER
+// commands show both ports, as Redis's. Under tls-cluster the ring
+// records the node's TLS address, the peer clients dial it with a
+// crypto/tls dialer presenting the node's certificate, both sides check
+// the other's certificate against the CA (the chain only, as Redis), and
+// the RESP server accepts the cluster secret only on a TLS connection
+// whose client certificate the CA signed (resp.Config.PeerTLS). Gossip
+// stays memberlist's, encrypted with the cluster secret's key: it
+// carries membership, never data.
+//
 // INFO: node only composes sections from the parts' renderings:
 // replication (coordinator and hint counters), cluster (Cluster.Info),
 // transfer and its alias handoff (transfer.Status.Fields), antientropy

@@ -42,9 +42,13 @@ type Node struct {
 	co       atomic.Pointer[coordinator.Coordinator] // coord, for the store's sweeper (set once built)
 	srv      *resp.Server
 	rs       atomic.Pointer[resp.Server] // srv, for the store's sweeper (set once built)
-	ln       net.Listener
-	cln      net.Listener // the cluster-client listener; nil when off
-	caddr    string       // its advertised address ("" when off)
+	ln       net.Listener                // the plaintext RESP listener; nil when off (Listen "off")
+	cln      net.Listener                // the cluster-client listener; nil when off
+	caddr    string                      // its advertised address ("" when off)
+	tls      *tlsSetup                   // the TLS material; nil when TLS is off
+	tln      net.Listener                // the TLS RESP listener (tls-port); nil when off
+	tcln     net.Listener                // the TLS cluster-client listener; nil when off
+	tcaddr   string                      // its advertised address ("" when off)
 	cancel   context.CancelFunc
 	done     chan error
 	purge    chan struct{} // wakes purgeLoop (flush epochs changed)
@@ -83,17 +87,17 @@ func Start(cfg Config) (n *Node, err error) {
 			started.teardown()
 		}
 	}()
-	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("node: listen: %w", err)
+	if n.tls, err = loadTLS(cfg.TLS); err != nil {
+		return nil, err
+	}
+	if err = n.listen(); err != nil {
+		return nil, err
 	}
 	if err = n.startHTTP(); err != nil {
 		return nil, err
 	}
-	addr := cfg.Advertise
-	if addr == "" {
-		addr = n.ln.Addr().String()
-	}
-	if n.cln, n.caddr, err = listenClusterClients(cfg, addr); err != nil {
+	addr := n.advertised()
+	if err = n.listenClusterClients(addr); err != nil {
 		return nil, err
 	}
 	if err = n.newCluster(addr); err != nil {
@@ -162,6 +166,12 @@ func Start(cfg Config) (n *Node, err error) {
 	respCfg.Cluster = respCluster{n}
 	respCfg.Databases = respDatabases{n}
 	respCfg.InfoSections = n.infoSections()
+	if n.tls != nil {
+		respCfg.Params = append(respCfg.Params, tlsParams(cfg.TLS)...)
+		if cfg.TLS.Cluster {
+			respCfg.PeerTLS = n.tls.peerCert
+		}
+	}
 	if n.ae != nil {
 		go n.ae.Run(ctx)
 	}
@@ -193,23 +203,9 @@ func Start(cfg Config) (n *Node, err error) {
 		n.hints.Run(ctx, t.C)
 	}()
 	go n.transfer.Run(ctx)
-	go func() {
-		err := n.srv.Serve(n.ln)
-		if err != nil && !errors.Is(err, resp.ErrServerClosed) {
-			log.Error("RESP server stopped", "err", err)
-		}
-		n.done <- err
-	}()
-	if n.cln != nil {
-		go func() {
-			err := n.srv.ServeClusterClients(n.cln)
-			if err != nil && !errors.Is(err, resp.ErrServerClosed) {
-				log.Error("RESP cluster-client listener stopped", "err", err)
-			}
-		}()
-	}
+	n.serve()
 	n.up.Store(true)
-	log.Info("node started", "listen", n.ln.Addr().String(), "cluster_listen", n.caddr, "http", n.HTTPAddr(), "data", cfg.DataDir,
+	log.Info("node started", "listen", n.Addr(), "cluster_listen", n.caddr, "tls", n.TLSAddr(), "tls_cluster_listen", n.tcaddr, "http", n.HTTPAddr(), "data", cfg.DataDir,
 		"incarnation", fmt.Sprintf("%016x", n.store.Incarnation()), "ring_version", st.Version(),
 		"members", len(st.Members()), "N", cc.N, "R", cc.R, "W", cc.W)
 	return n, nil
@@ -218,8 +214,23 @@ func Start(cfg Config) (n *Node, err error) {
 // now is the node's clock: the wall clock plus Config.ClockOffset.
 func (n *Node) now() time.Time { return time.Now().Add(n.cfg.ClockOffset) }
 
-// Addr returns the address Redis clients connect to.
-func (n *Node) Addr() string { return n.ln.Addr().String() }
+// Addr returns the address plaintext Redis clients connect to; the TLS
+// one (TLSAddr) when the plaintext listener is off.
+func (n *Node) Addr() string {
+	if n.ln == nil {
+		return n.TLSAddr()
+	}
+	return n.ln.Addr().String()
+}
+
+// TLSAddr returns the address of the TLS listener (tls-port), "" when it
+// is off.
+func (n *Node) TLSAddr() string {
+	if n.tln == nil {
+		return ""
+	}
+	return n.tln.Addr().String()
+}
 
 // ID returns the node's ID.
 func (n *Node) ID() string { return n.cfg.ID }
@@ -231,9 +242,8 @@ func (n *Node) Close() error {
 	n.stopHTTP()
 	err := n.srv.Close()
 	<-n.done
-	n.coord.Wait() // sends beyond W and read repairs still in flight
-	n.ln = nil     // closed by Serve
-	n.cln = nil    // closed by the server's Close
+	n.coord.Wait()                                  // sends beyond W and read repairs still in flight
+	n.ln, n.cln, n.tln, n.tcln = nil, nil, nil, nil // closed by the server's Close
 	if e := n.teardown(); e != nil && err == nil {
 		err = e
 	}
@@ -250,29 +260,117 @@ func (n *Node) teardown() error {
 	if n.store != nil {
 		err = n.store.Close()
 	}
-	if n.ln != nil {
-		n.ln.Close()
-	}
-	if n.cln != nil {
-		n.cln.Close()
+	for _, ln := range []net.Listener{n.ln, n.cln, n.tln, n.tcln} {
+		if ln != nil {
+			ln.Close()
+		}
 	}
 	return err
 }
 
-// listenClusterClients opens the cluster-client listener (see
-// Config.ClusterListen) and returns it with its advertised address, the
-// host of adv (the advertised RESP address) and the listener's port; nil
-// and "" when it is off.
-func listenClusterClients(cfg Config, adv string) (net.Listener, string, error) {
-	bind, err := cfg.clusterListenAddr()
+// listen opens the RESP listeners: the plaintext one unless Listen is
+// ListenOff, the TLS one when TLS is on.
+func (n *Node) listen() (err error) {
+	if n.cfg.Listen != ListenOff {
+		if n.ln, err = net.Listen("tcp", n.cfg.Listen); err != nil {
+			return fmt.Errorf("node: listen: %w", err)
+		}
+	}
+	bind, err := n.cfg.tlsBind()
 	if err != nil || bind == "" {
-		return nil, "", err
+		return err
 	}
-	ln, err := net.Listen("tcp", bind)
+	if n.tln, err = net.Listen("tcp", bind); err != nil {
+		return fmt.Errorf("node: TLS listen (--tls-port): %w", err)
+	}
+	return nil
+}
+
+// advertised returns the RESP address told to peers, the one they dial:
+// Advertise, else the listener's; under tls-cluster the TLS listener's.
+func (n *Node) advertised() string {
+	if n.cfg.Advertise != "" {
+		return n.cfg.Advertise
+	}
+	if n.cfg.TLS.Cluster || n.ln == nil {
+		return n.tln.Addr().String()
+	}
+	return n.ln.Addr().String()
+}
+
+// listenClusterClients opens the cluster-client listeners (see
+// Config.ClusterListen and TLSConfig.ClusterListen) and sets their
+// advertised addresses: the host of adv (the advertised RESP address)
+// and the listener's port; nil and "" when off.
+func (n *Node) listenClusterClients(adv string) error {
+	bind, err := n.cfg.clusterListenAddr()
 	if err != nil {
-		return nil, "", fmt.Errorf("node: cluster-client listen (--cluster-listen): %w", err)
+		return err
 	}
-	return ln, advertisedClusterAddr(adv, ln.Addr()), nil
+	if bind != "" {
+		if n.cln, err = net.Listen("tcp", bind); err != nil {
+			return fmt.Errorf("node: cluster-client listen (--cluster-listen): %w", err)
+		}
+		n.caddr = advertisedClusterAddr(adv, n.cln.Addr())
+	}
+	if n.tln == nil {
+		return nil
+	}
+	if bind, err = n.cfg.tlsClusterListenAddr(n.tln.Addr().String()); err != nil || bind == "" {
+		return err
+	}
+	if n.tcln, err = net.Listen("tcp", bind); err != nil {
+		return fmt.Errorf("node: TLS cluster-client listen (--tls-cluster-listen): %w", err)
+	}
+	n.tcaddr = advertisedClusterAddr(adv, n.tcln.Addr())
+	return nil
+}
+
+// clientAddrs returns the addresses this node gossips for the CLUSTER
+// commands (cluster.Config's ClientAddr and TLSClientAddr): its
+// cluster-client ones, else, for the kind the ring's address (adv) is
+// not, its RESP listener's (on adv's host), so every node shows both its
+// plaintext and TLS ports.
+func (n *Node) clientAddrs(adv string) (plain, tlsAddr string) {
+	plain, tlsAddr = n.caddr, n.tcaddr
+	if plain == "" && n.cfg.TLS.Cluster && n.ln != nil {
+		plain = advertisedClusterAddr(adv, n.ln.Addr())
+	}
+	if tlsAddr == "" && !n.cfg.TLS.Cluster && n.tln != nil {
+		tlsAddr = advertisedClusterAddr(adv, n.tln.Addr())
+	}
+	return plain, tlsAddr
+}
+
+// serve starts serving the listeners; the first of the plaintext and TLS
+// RESP ones reports its end on n.done.
+func (n *Node) serve() {
+	primary := true
+	for _, l := range []struct {
+		ln    net.Listener
+		name  string
+		serve func(net.Listener) error
+	}{
+		{n.ln, "RESP", n.srv.Serve},
+		{n.tln, "TLS", func(ln net.Listener) error { return n.srv.ServeTLS(ln, n.tls.server) }},
+		{n.cln, "cluster-client", n.srv.ServeClusterClients},
+		{n.tcln, "TLS cluster-client", func(ln net.Listener) error { return n.srv.ServeClusterClientsTLS(ln, n.tls.server) }},
+	} {
+		if l.ln == nil {
+			continue
+		}
+		done := primary
+		primary = false
+		go func() {
+			err := l.serve(l.ln)
+			if err != nil && !errors.Is(err, resp.ErrServerClosed) {
+				n.log.Error("RESP listener stopped", "listener", l.name, "err", err)
+			}
+			if done {
+				n.done <- err
+			}
+		}()
+	}
 }
 
 // ClusterAddr returns the advertised cluster-client address, "" when the

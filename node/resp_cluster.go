@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,26 +52,49 @@ func (r respCluster) Version() uint64 {
 	return 0
 }
 
+// clientAddrs are the members' addresses the CLUSTER commands show, by
+// node ID: plaintext (Cluster.ClientAddrs) and TLS
+// (Cluster.TLSClientAddrs).
+type clientAddrs struct{ plain, tls map[string]string }
+
+func (r respCluster) clientAddrs() clientAddrs {
+	return clientAddrs{r.n.cluster.ClientAddrs(), r.n.cluster.TLSClientAddrs()}
+}
+
 // node is member id as the CLUSTER commands show it. Its address is its
-// cluster-client address (from clients, Cluster.ClientAddrs) when it
-// advertises one, so cluster-aware clients connect there and get
-// per-master keyspace counts; else its RESP address.
-func (r respCluster) node(st *ring.State, clients map[string]string, id string) resp.ClusterNode {
+// cluster-client address (from clients) when it advertises one, so
+// cluster-aware clients connect there and get per-master keyspace counts;
+// else its RESP address, the ring's, which is the TLS one under
+// tls-cluster. Port and TLSPort are those of its plaintext and TLS
+// addresses (0 for none).
+func (r respCluster) node(st *ring.State, clients clientAddrs, id string) resp.ClusterNode {
 	m, _ := st.Member(ring.NodeID(id))
-	addr := m.Addr
-	if a := clients[id]; a != "" {
-		addr = a
+	plain, tlsAddr := clients.plain[id], clients.tls[id]
+	if r.n.cfg.TLS.Cluster {
+		tlsAddr = cmp.Or(tlsAddr, m.Addr)
+	} else {
+		plain = cmp.Or(plain, m.Addr)
 	}
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
+	host, port := splitAddr(plain)
+	h, tlsPort := splitAddr(tlsAddr)
+	if plain == "" {
+		host = h
 	}
-	port, _ := strconv.Atoi(p)
 	var bus int
 	if _, gp, err := net.SplitHostPort(m.GossipAddr); err == nil {
 		bus, _ = strconv.Atoi(gp)
 	}
-	return resp.ClusterNode{ID: id, Host: host, Port: port, BusPort: bus, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
+	return resp.ClusterNode{ID: id, Host: host, Port: port, TLSPort: tlsPort, BusPort: bus, Alive: r.n.coord.Healthy(id), Myself: id == r.n.cfg.ID}
+}
+
+// splitAddr splits host:port; a malformed addr is all host, port 0.
+func splitAddr(addr string) (string, int) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, 0
+	}
+	port, _ := strconv.Atoi(p)
+	return host, port
 }
 
 // Shards returns the coordinator's slot table (coordinator.Shards) with
@@ -80,7 +104,7 @@ func (r respCluster) Shards() []resp.Shard {
 	if st == nil {
 		return nil
 	}
-	clients := r.n.cluster.ClientAddrs()
+	clients := r.clientAddrs()
 	var out []resp.Shard
 	for _, sr := range r.n.coord.Shards() {
 		sh := resp.Shard{Start: sr.Start, End: sr.End}
@@ -99,7 +123,7 @@ func (r respCluster) Nodes() []resp.ClusterNode {
 		return nil
 	}
 	shards := r.n.coord.Shards()
-	clients := r.n.cluster.ClientAddrs()
+	clients := r.clientAddrs()
 	var out []resp.ClusterNode
 	for _, m := range st.Members() {
 		n := r.node(st, clients, string(m.ID))

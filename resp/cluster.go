@@ -88,9 +88,16 @@ type ClusterNode struct {
 	// (go-redis, redis-cli) need no 40-hex-digit Redis IDs.
 	ID string
 	// Host and Port are the node's RESP (client) address. Host should be
-	// an IP address; a host name is shown as both.
+	// an IP address; a host name is shown as both. Port is 0 when the
+	// node has no plaintext listener (Redis's port 0).
 	Host string
 	Port int
+	// TLSPort is the node's TLS RESP port on Host, 0 for none (Redis's
+	// tls-port). As Redis (shouldReturnTlsInfo), CLUSTER SLOTS, NODES and
+	// REPLICAS show a TLS connection the TLS port and a plaintext one the
+	// plaintext port (the other when the node has only one); CLUSTER
+	// SHARDS shows both, as "port" and "tls-port".
+	TLSPort int
 	// BusPort is the port CLUSTER NODES shows as the cluster bus port
 	// ("ip:port@cport"): dynakv's gossip port; 0 shows Port + 10000, as
 	// Redis's default.
@@ -114,7 +121,17 @@ type ClusterNode struct {
 // sameNode reports whether a and b show the same in CLUSTER SLOTS and
 // SHARDS (Myself and Slots aside).
 func sameNode(a, b ClusterNode) bool {
-	return a.ID == b.ID && a.Host == b.Host && a.Port == b.Port && a.Alive == b.Alive
+	return a.ID == b.ID && a.Host == b.Host && a.Port == b.Port && a.TLSPort == b.TLSPort && a.Alive == b.Alive
+}
+
+// clientPort is the port of n a client on a TLS connection (tlsConn) or a
+// plaintext one is shown, Redis's clusterNodeClientPort: the port of its
+// own kind, else the other.
+func (n ClusterNode) clientPort(tlsConn bool) int {
+	if tlsConn && n.TLSPort != 0 || n.Port == 0 {
+		return n.TLSPort
+	}
+	return n.Port
 }
 
 // clusterBusOffset is the distance from a node's port to its cluster bus
@@ -227,7 +244,7 @@ func cmdClusterSlots(c *Conn, _ [][]byte) {
 		for _, n := range nodes {
 			c.WriteArray(4)
 			c.WriteBulkString(n.Host)
-			c.WriteInt(int64(n.Port))
+			c.WriteInt(int64(n.clientPort(c.tls)))
 			c.WriteBulkString(n.ID)
 			c.WriteMap(0) // networking metadata: none
 		}
@@ -284,15 +301,23 @@ func cmdClusterShards(c *Conn, _ [][]byte) {
 		c.WriteArray(len(g.nodes))
 		for i, n := range g.nodes {
 			hostname := isHostname(n.Host)
-			fields := 7
-			if hostname {
-				fields++
+			fields := 6
+			for _, on := range []bool{hostname, n.Port != 0, n.TLSPort != 0} {
+				if on {
+					fields++
+				}
 			}
 			c.WriteMap(fields)
 			c.WriteBulkString("id")
 			c.WriteBulkString(n.ID)
-			c.WriteBulkString("port")
-			c.WriteInt(int64(n.Port))
+			if n.Port != 0 {
+				c.WriteBulkString("port")
+				c.WriteInt(int64(n.Port))
+			}
+			if n.TLSPort != 0 {
+				c.WriteBulkString("tls-port")
+				c.WriteInt(int64(n.TLSPort))
+			}
 			c.WriteBulkString("ip")
 			c.WriteBulkString(n.Host)
 			c.WriteBulkString("endpoint")
@@ -385,15 +410,16 @@ func mergeRanges(r [][2]int) [][2]int {
 // line is node n's line of CLUSTER NODES, without the newline:
 // <id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv>
 // <config-epoch> <link-state> <slot>…
-func (t *topology) line(n ClusterNode) string {
+func (t *topology) line(n ClusterNode, tlsConn bool) string {
 	var b strings.Builder
 	b.WriteString(n.ID)
 	b.WriteByte(' ')
+	port := n.clientPort(tlsConn)
 	bus := n.BusPort
 	if bus == 0 {
-		bus = n.Port + clusterBusOffset
+		bus = port + clusterBusOffset
 	}
-	b.WriteString(n.Host + ":" + strconv.Itoa(n.Port) + "@" + strconv.Itoa(bus))
+	b.WriteString(n.Host + ":" + strconv.Itoa(port) + "@" + strconv.Itoa(bus))
 	if isHostname(n.Host) {
 		b.WriteString("," + n.Host)
 	}
@@ -448,7 +474,7 @@ func cmdClusterNodes(c *Conn, _ [][]byte) {
 	t := newTopology(cl)
 	var b strings.Builder
 	for _, n := range t.nodes {
-		b.WriteString(t.line(n))
+		b.WriteString(t.line(n, c.tls))
 		b.WriteByte('\n')
 	}
 	c.WriteVerbatim(b.String())
@@ -491,7 +517,7 @@ func cmdClusterReplicas(c *Conn, args [][]byte) {
 		if i >= 0 {
 			n = t.nodes[i]
 		}
-		c.WriteBulkString(t.line(n))
+		c.WriteBulkString(t.line(n, c.tls))
 	}
 }
 

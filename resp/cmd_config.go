@@ -47,14 +47,12 @@ func (s *Server) registerParams() {
 		v := p[1]
 		s.addParam(Param{Name: p[0], Get: func() string { return v }})
 	}
-	// port and bind: the first listener's address (Redis's "*" for a
-	// wildcard one); empty before Serve.
-	s.addParam(Param{Name: "port", Get: func() string {
-		if a, ok := s.Addr().(*net.TCPAddr); ok {
-			return strconv.Itoa(a.Port)
-		}
-		return "0"
-	}})
+	// port and tls-port: the first plaintext and TLS listener's port
+	// that is not the cluster-client one, 0 for none (Redis's port 0:
+	// plaintext off); bind: the first listener's address (Redis's "*"
+	// for a wildcard one); empty before Serve.
+	s.addParam(Param{Name: "port", Get: func() string { return s.portString(false) }})
+	s.addParam(Param{Name: "tls-port", Get: func() string { return s.portString(true) }})
 	s.addParam(Param{Name: "bind", Get: func() string {
 		if a, ok := s.Addr().(*net.TCPAddr); ok {
 			if a.IP == nil || a.IP.IsUnspecified() {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/subtle"
 	"fmt"
-	"net"
 	"runtime"
 	"slices"
 	"strconv"
@@ -591,10 +590,7 @@ func (s *Server) infoString(include func(name string, isDefault bool) bool, rang
 	if include("server", true) {
 		now := time.Now()
 		up := int64(now.Sub(s.started) / time.Second)
-		port := ""
-		if a, ok := s.Addr().(*net.TCPAddr); ok {
-			port = strconv.Itoa(a.Port)
-		}
+		port := s.portString(false) // Redis's port: 0 with plaintext off
 		section("Server", []InfoField{
 			{"redis_version", s.cfg.Version},
 			{"redis_git_sha1", "00000000"},

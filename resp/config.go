@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -70,6 +71,20 @@ type Config struct {
 	// (FLUSHDB, FLUSHALL) cluster-wide; nil keeps them in the server's
 	// memory (a lone server without a ring, tests).
 	Databases Databases
+
+	// PeerTLS, when set, makes DKV.AUTH require a TLS connection (one of
+	// ServeTLS or ServeClusterClientsTLS) whose handshake state it
+	// accepts (nil error), besides the cluster secret: the node's
+	// tls-cluster yes, where it checks the other node's client
+	// certificate against the cluster's CA. A refused DKV.AUTH gets the
+	// same "-WRONGPASS" reply as a wrong secret and the connection is
+	// closed.
+	PeerTLS func(tls.ConnectionState) error
+
+	// Params are extra CONFIG parameters (the node's tls-* ones), added
+	// after the built-in ones: one of the same name replaces the
+	// built-in.
+	Params []Param
 
 	// InfoSections are extra INFO sections (replication, cluster, …),
 	// shown after the built-in server, clients and stats sections and

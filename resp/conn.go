@@ -30,6 +30,9 @@ type Conn struct {
 	// clusterAware: arrived on the cluster-client listener, so keyspace
 	// counts cover only the slots this node is master of (scan.go).
 	clusterAware bool
+	// tls: arrived on a TLS listener, so the CLUSTER commands show the
+	// nodes' TLS ports (Redis answers a TLS client so).
+	tls bool
 
 	authed bool
 	peer   bool // presented the cluster secret (DKV.AUTH): another node

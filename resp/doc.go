@@ -42,6 +42,21 @@
 // invalid bulk length", …) and the connection is closed. MaxClients and
 // IdleTimeout are enforced at accept and read time.
 //
+// # TLS
+//
+// ServeTLS and ServeClusterClientsTLS serve a listener over TLS (Redis's
+// tls-port): each accepted connection is wrapped in a crypto/tls server
+// before the guard, so the guard and redcon see plaintext. The handshake
+// runs on the connection's own goroutine at its first read, within 10 s
+// (handshakeTimeout), never on the accept loop; a plaintext client or a
+// refused certificate fails it and the connection is closed and
+// released like any other. A connection knows whether it is TLS (the
+// CLUSTER commands show TLS clients the TLS ports, ClusterNode.TLSPort),
+// and Config.PeerTLS makes DKV.AUTH demand a TLS connection with an
+// accepted client certificate. CONFIG GET port and tls-port name the
+// first plaintext and TLS listener that is not a cluster-client one (0:
+// none).
+//
 // # Commands
 //
 // The command table maps case-insensitive names to a Command: arity,

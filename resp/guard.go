@@ -2,6 +2,7 @@ package resp
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"net"
@@ -152,11 +153,12 @@ func (g *guardConn) Close() error {
 const errorWriteTimeout = time.Second
 
 // guardListener admits connections: it enforces MaxClients, wraps each
-// connection in a guardConn, and backs off on accept errors instead of
-// letting redcon spin on them.
+// connection in a guardConn (over TLS on a TLS listener), and backs off
+// on accept errors instead of letting redcon spin on them.
 type guardListener struct {
 	net.Listener
-	srv *Server
+	srv  *Server
+	kind listenerKind
 }
 
 func (l *guardListener) Accept() (net.Conn, error) {
@@ -177,6 +179,12 @@ func (l *guardListener) Accept() (net.Conn, error) {
 			continue
 		}
 		delay = 0
+		if l.kind.tls != nil {
+			// NB: no handshake here (it would hold the accept loop);
+			// tlsServerConn's first Read does it. admit's refusal is
+			// written over TLS, under its write deadline.
+			c = &tlsServerConn{Conn: tls.Server(c, l.kind.tls)}
+		}
 		g, err := l.srv.admit(c)
 		if err != nil {
 			return nil, err

@@ -31,11 +31,13 @@ func peerCommands() []Command {
 // constant time) the connection becomes a peer connection, authenticated
 // even when RequirePass is set; with anything else the client gets
 // "-WRONGPASS invalid cluster secret" and the connection is closed, so a
-// guesser gets one try per connection.
+// guesser gets one try per connection. Under Config.PeerTLS the
+// connection must also be TLS with a certificate PeerTLS accepts; if not,
+// the reply is the same.
 func cmdPeerAuth(c *Conn, args [][]byte) {
 	// NB: comparing digests keeps the secret's length out of the timing.
 	got, want := sha256.Sum256(args[1]), sha256.Sum256([]byte(c.srv.cfg.ClusterSecret))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || c.peerTLSCheck() != nil {
 		c.WriteError(msgBadSecret)
 		c.quit = true
 		return

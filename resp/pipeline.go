@@ -98,6 +98,7 @@ func (c *Conn) initWorker(w *Conn) {
 	w.addr, w.laddr = c.addr, c.laddr
 	w.created = c.created
 	w.clusterAware = c.clusterAware
+	w.tls = c.tls
 	w.authed = c.authed
 	w.proto = c.proto
 	w.name, w.libName, w.libVer = c.name, c.libName, c.libVer

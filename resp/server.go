@@ -130,6 +130,9 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 		}
 	}
 	s.initAdmin()
+	for _, p := range cfg.Params {
+		s.addParam(p)
+	}
 	if cfg.ClusterSecret != "" {
 		for _, cmd := range peerCommands() {
 			if err := s.register(cmd, false, true); err != nil {
@@ -155,16 +158,18 @@ func (s *Server) ListenAndServe(addr string) error {
 // Serve accepts connections on ln and serves them until Close, then
 // returns ErrServerClosed. It takes ownership of ln. It may be called for
 // several listeners.
-func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, listenerKind{}) }
 
 // ServeClusterClients is Serve for the cluster-client listener: the
 // address CLUSTER SLOTS advertises. Its connections are cluster-aware:
 // DBSIZE, KEYS, SCAN, RANDOMKEY and INFO keyspace cover only the slots
 // this node is master of, so clients that sum them over the masters
 // count each key once (see scan.go).
-func (s *Server) ServeClusterClients(ln net.Listener) error { return s.serve(ln, true) }
+func (s *Server) ServeClusterClients(ln net.Listener) error {
+	return s.serve(ln, listenerKind{clusterAware: true})
+}
 
-func (s *Server) serve(ln net.Listener, clusterAware bool) error {
+func (s *Server) serve(ln net.Listener, kind listenerKind) error {
 	if s.cfgErr != nil {
 		ln.Close()
 		return s.cfgErr
@@ -175,12 +180,12 @@ func (s *Server) serve(ln net.Listener, clusterAware bool) error {
 		ln.Close()
 		return ErrServerClosed
 	}
-	gl := &guardListener{Listener: ln, srv: s}
+	gl := &guardListener{Listener: ln, srv: s, kind: kind}
 	s.lns = append(s.lns, gl)
 	s.serving.Store(true)
 	s.mu.Unlock()
 
-	accept := func(rc redcon.Conn) bool { return s.accept(rc, clusterAware) }
+	accept := func(rc redcon.Conn) bool { return s.accept(rc, kind) }
 	rs := redcon.NewServerNetwork(ln.Addr().Network(), ln.Addr().String(), s.handle, accept, s.closedConn)
 	rs.AcceptError = func(err error) { s.log.Warn("resp: accept", "error", err) }
 	err := rs.Serve(gl)
@@ -249,9 +254,18 @@ func (s *Server) admit(c net.Conn) (*guardConn, error) {
 	if int64(len(s.conns)-s.npeers) >= s.adm.maxClients.Load() { // maxclients, settable; peers do not count
 		s.mu.Unlock()
 		s.stats.rejected.Add(1)
-		_ = c.SetWriteDeadline(time.Now().Add(errorWriteTimeout))
-		_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
-		c.Close()
+		refuse := func() {
+			_ = c.SetDeadline(time.Now().Add(errorWriteTimeout))
+			_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
+			c.Close()
+		}
+		if _, ok := c.(*tlsServerConn); ok {
+			// NB: the write runs the handshake, a round trip with the
+			// client: not on the accept loop.
+			go refuse()
+		} else {
+			refuse()
+		}
 		return nil, nil
 	}
 	g := &guardConn{Conn: c, srv: s, f: newFramer(s.cfg.frameLimits())}
@@ -296,14 +310,15 @@ func (s *Server) markPeer(c *Conn) {
 }
 
 // accept is redcon's accept callback: the connection's session begins;
-// clusterAware if it came through ServeClusterClients.
-func (s *Server) accept(rc redcon.Conn, clusterAware bool) bool {
+// of the listener's kind (cluster-aware, TLS).
+func (s *Server) accept(rc redcon.Conn, kind listenerKind) bool {
 	var laddr string
 	if nc := rc.NetConn(); nc != nil {
 		laddr = nc.LocalAddr().String()
 	}
 	c := newConn(s, rc, rc.RemoteAddr(), laddr)
-	c.clusterAware = clusterAware
+	c.clusterAware = kind.clusterAware
+	c.tls = kind.tls != nil
 	rc.SetContext(c)
 	s.mu.Lock()
 	s.clients[c.id] = c

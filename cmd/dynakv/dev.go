@@ -37,6 +37,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&host, "host", host, "address to listen on")
 	gossipPort := fs.Int("gossip-port", 0, "gossip port of the first node, the others take the next ports (0: free TCP and UDP ports picked at start)")
 	httpPort := fs.Int("http-port", 0, "HTTP port (/metrics, status page, /healthz, /readyz) of the first node, the others take the next ports (default: --port + 1000; -1: off)")
+	tlsPort := fs.Int("tls-port", 0, "TLS port of the first node, the others take the next ports (0: off; needs --tls-cert-file, --tls-key-file and, unless --tls-auth-clients no, --tls-ca-cert-file)")
 	data := fs.String("data", "", "data directory (empty: a temporary one, removed on exit)")
 	d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W = devReplicas, devQuorum, devQuorum
 	o := nodeFlags(fs, &d, false)
@@ -85,6 +86,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		} else if cfg.Gossip, err = freeGossipAddr(host); err != nil {
 			return err
 		}
+		if *tlsPort > 0 {
+			cfg.TLS.Port = net.JoinHostPort(host, strconv.Itoa(*tlsPort+i))
+		}
 		if *httpPort > 0 {
 			cfg.HTTP = net.JoinHostPort(host, strconv.Itoa(*httpPort+i))
 		}
@@ -106,6 +110,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stdout, "   status: http://%s/", a)
 		}
 		fmt.Fprintln(stdout)
+		if a := n.TLSAddr(); a != "" {
+			fmt.Fprintf(stdout, "      redis-cli --tls --cacert CA --cert CERT --key KEY -h %s -p %s\n", host, portOf(a))
+		}
 	}
 	fmt.Fprintf(stdout, "try: redis-cli -c -p %d SET hello world\n", basePort)
 	<-ctx.Done()

@@ -104,3 +104,24 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		t.Errorf("--help: %v", err)
 	}
 }
+
+// TestTLSFlags: the tls-* flags take Redis's values (tls-cluster yes|no,
+// from the command line or DYNAKV_TLS_*), and another value is a usage
+// error.
+func TestTLSFlags(t *testing.T) {
+	t.Setenv("DYNAKV_TLS_AUTH_CLIENTS", "optional")
+	cfg, err := parseServer(t, "--tls-port", "6380", "--tls-cert-file", "n.crt", "--tls-key-file", "n.key", "--tls-ca-cert-file", "ca.crt", "--tls-cluster", "yes", "--listen", "off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.TLS; c.Port != "6380" || c.CertFile != "n.crt" || c.KeyFile != "n.key" || c.CACertFile != "ca.crt" || !c.Cluster || c.AuthClients != "optional" || cfg.Listen != node.ListenOff {
+		t.Errorf("TLS config %+v, listen %q", c, cfg.Listen)
+	}
+	if _, err := parseServer(t, "--tls-cluster", "maybe"); !errors.Is(err, errUsage) {
+		t.Errorf("--tls-cluster maybe: %v, want a usage error", err)
+	}
+	t.Setenv("DYNAKV_TLS_CLUSTER", "no")
+	if cfg, err := parseServer(t); err != nil || cfg.TLS.Cluster {
+		t.Errorf("DYNAKV_TLS_CLUSTER=no: cluster %v, %v", cfg.TLS.Cluster, err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,7 +37,7 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 	if perNode {
 		fs.StringVar(&cfg.ID, "id", cfg.ID, "stable node ID (required)")
 		fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (required)")
-		fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address for Redis clients")
+		fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address for Redis clients (\"off\": none, TLS only, Redis's port 0; needs --tls-port)")
 		fs.StringVar(&cfg.Advertise, "advertise", cfg.Advertise, "RESP address given to peers and clients (default: --listen)")
 		fs.StringVar(&cfg.ClusterListen, "cluster-listen", cfg.ClusterListen, "cluster-client address: a second RESP listener that CLUSTER SLOTS/SHARDS/NODES advertise; there DBSIZE, KEYS, SCAN, RANDOMKEY and INFO keyspace count only the slots this node is master of, so cluster clients' per-master sums count each key once (default: --listen's port + 10000 if below 32768, else a free port; \"off\": none)")
 		fs.StringVar(&cfg.Gossip, "gossip", cfg.Gossip, "address for cluster gossip (TCP and UDP)")
@@ -44,7 +45,14 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 		fs.Var(listFlag{&cfg.Join}, "join", "comma-separated gossip addresses of nodes to join (none: start a new ring)")
 		fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "address of the HTTP listener for /metrics (Prometheus), the status page (/), /healthz and /readyz (empty: off)")
 		fs.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret, "shared secret of node-to-node calls (required in a cluster; the same on every node)")
+		fs.StringVar(&cfg.TLS.Port, "tls-port", cfg.TLS.Port, "Redis's tls-port: a TLS RESP listener on --listen's host at this port, or at a host:port (0: off); --listen stays plaintext unless \"off\"")
+		fs.StringVar(&cfg.TLS.ClusterListen, "tls-cluster-listen", cfg.TLS.ClusterListen, "TLS cluster-client address, the TLS --cluster-listen: the address CLUSTER SLOTS and NODES show TLS clients (default: --tls-port + 10000 if below 32768, else a free port; \"off\": none)")
 	}
+	fs.StringVar(&cfg.TLS.CertFile, "tls-cert-file", cfg.TLS.CertFile, "PEM certificate of the node, for TLS clients and (--tls-cluster) the other nodes")
+	fs.StringVar(&cfg.TLS.KeyFile, "tls-key-file", cfg.TLS.KeyFile, "PEM private key of --tls-cert-file")
+	fs.StringVar(&cfg.TLS.CACertFile, "tls-ca-cert-file", cfg.TLS.CACertFile, "PEM bundle of the CAs that sign client and node certificates")
+	fs.StringVar(&cfg.TLS.AuthClients, "tls-auth-clients", cfg.TLS.AuthClients, "client certificates on the TLS port: yes (required, signed by the CA), optional (checked if presented), no (not asked for)")
+	fs.Var(yesNo{&cfg.TLS.Cluster}, "tls-cluster", "yes: node-to-node calls over TLS, both sides presenting --tls-cert-file signed by the CA (the same on every node)")
 	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "how long to wait to be admitted to a ring")
 	fs.IntVar(&cfg.Ring.Replicas, "replicas", cfg.Ring.Replicas, "N: replicas of each key (a new ring's; a joining node takes the ring's)")
 	fs.IntVar(&cfg.Ring.Partitions, "partitions", cfg.Ring.Partitions, "Q: ring partitions, a power of two dividing 16384 (a new ring's)")
@@ -73,6 +81,31 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 	fs.StringVar(&o.pprof, "pprof", o.pprof, "serve Go's net/http/pprof profiles on this address (empty: off)")
 	return o
 }
+
+// yesNo is a flag of Redis's yes|no values (tls-cluster yes).
+type yesNo struct{ b *bool }
+
+func (f yesNo) String() string {
+	if f.b != nil && *f.b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (f yesNo) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "yes":
+		*f.b = true
+	case "no":
+		*f.b = false
+	default:
+		return errNotYesNo
+	}
+	return nil
+}
+
+// errNotYesNo is a yes|no flag's refusal of another value.
+var errNotYesNo = errors.New("argument must be 'yes' or 'no'")
 
 // listFlag is a comma-separated list flag.
 type listFlag struct{ l *[]string }

@@ -16,8 +16,14 @@ var errUnread = errors.New("peerclient: unread bytes on an idle connection")
 // unread bytes, by peeking at the socket without blocking (the way
 // go-redis checks pooled connections). NB: a read with an expired deadline
 // cannot tell: Go's poller returns the timeout before it reads, so a
-// connection whose peer died would pass.
+// connection whose peer died would pass. A TLS connection (tls-cluster)
+// is checked at its socket: after a complete reply it holds no record
+// either (the session tickets of TLS 1.3 come before the first reply), so
+// bytes there are a close_notify alert or a reply nobody asked for.
 func connCheck(c net.Conn) error {
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = tc.NetConn()
+	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil

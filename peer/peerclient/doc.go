@@ -30,6 +30,11 @@
 // queued behind it (their replies would come after), and the next call
 // dials again.
 //
+// TLS: Config.Dialer may return *tls.Conn connections (the node's
+// tls-cluster dials with a crypto/tls dialer; the handshake is part of
+// the dial, under the call's deadline). An idle pooled connection is
+// checked at its socket under the TLS layer (connCheck).
+//
 // Size: a reply's bulk strings may be as large as Config.MaxBulkLen
 // (peer.MaxBulkLen, 512 MiB, by default), the largest value a client may
 // write; a larger one is refused as a peer.ErrProtocol error and the
