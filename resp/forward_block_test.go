@@ -1,9 +1,6 @@
 package resp
 
 import (
-	"bufio"
-	"context"
-	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -13,42 +10,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
-
-// cancelForward is a parityCluster whose forwards drop their peer
-// connection when their context ends, as peerclient's do, and wait for
-// their reply without a deadline (a blocked pop).
-type cancelForward struct{ *parityCluster }
-
-func (c cancelForward) Forward(ctx context.Context, to string, proto int, args [][]byte) ([]byte, error) {
-	r, ok := c.remotes[to]
-	if !ok {
-		return nil, fmt.Errorf("no route to %s", to)
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", r.addr)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	br := bufio.NewReader(conn)
-	if _, err := io.WriteString(conn, multibulk("DKV.AUTH", r.secret)); err != nil {
-		return nil, err
-	}
-	if rep, err := readReply(br); err != nil || rep != "+OK\r\n" {
-		return nil, fmt.Errorf("peer connection refused: %q %v", rep, err)
-	}
-	strs := make([]string, len(args))
-	for i, a := range args {
-		strs[i] = string(a)
-	}
-	if _, err := io.WriteString(conn, multibulk(strs...)); err != nil {
-		return nil, err
-	}
-	rep, err := readReply(br)
-	return []byte(rep), err
-}
 
 // TestForwardedBlockClientGoneAtOnce: a client of n1 blocked in a pop of
 // a key n2 coordinates (BLPOP, BLMOVE, BZPOPMIN, forwarded to n2) closes
@@ -62,7 +23,7 @@ func TestForwardedBlockClientGoneAtOnce(t *testing.T) {
 	old := clientCheckEvery
 	clientCheckEvery = time.Hour
 	t.Cleanup(func() { clientCheckEvery = old })
-	n1, n2, _ := startPairWith(t, func(p *parityCluster) Cluster { return cancelForward{p} })
+	n1, n2, _ := startPair(t)
 	_, theirs := keysOf(3) // n2's keys, as n1 sees them
 	c1, c2 := n1.client(t, 2, ""), n2.client(t, 2, "")
 	cases := []struct {

@@ -51,7 +51,7 @@ func nodeEnv() []string {
 // clientLibs are the libraries, each with its skip probe.
 var clientLibs = []clientLib{
 	{name: "redis-py", script: "newtypes.py", argv: []string{systemPython},
-		probe: []string{systemPython, "-c", "import redis"}, apt: "python3-redis", checks: 103},
+		probe: []string{systemPython, "-c", "import redis"}, apt: "python3-redis", checks: 104},
 	{name: "php-redis", script: "newtypes.php", argv: []string{"php"},
 		probe: []string{"php", "-r", `exit(class_exists("Redis") ? 0 : 1);`}, apt: "php-cli php-redis", checks: 59},
 	{name: "ruby-redis", script: "newtypes.rb", argv: []string{"ruby"},

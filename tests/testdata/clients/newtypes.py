@@ -29,6 +29,20 @@ def check(what, got, want):
 def blocked_clients(c):
     return int(c.info("clients")["blocked_clients"])
 
+def woken(what, pop, watcher, push):
+    """Runs pop (a blocking pop) in a thread, waits until watcher's node
+    reports it blocked, runs push and returns (push's reply, pop's reply)."""
+    res = {}
+    th = threading.Thread(target=lambda: res.update(v=pop()))
+    th.start()
+    deadline = time.time() + 10
+    while blocked_clients(watcher) < 1 and time.time() < deadline:
+        time.sleep(0.01)
+    check(what + " blocked (INFO blocked_clients)", blocked_clients(watcher) >= 1, True)
+    pushed = push()
+    th.join(25)
+    return pushed, res.get("v")
+
 def run(proto):
     kw = {"protocol": 3} if proto == 3 else {}
     r = redis.Redis(host=host, port=port, decode_responses=True, socket_timeout=30, **kw)
@@ -76,18 +90,9 @@ def run(proto):
     check("zinter", r.zinter([k("z"), k("z2")]), ["b"])
     check("zrandmember all", sorted(r.zrandmember(k("z2"), 2)), ["a", "b"])
     # A BZPOPMIN woken by a ZADD from another connection.
-    res = {}
-    def bz():
-        res["v"] = r.bzpopmin([k("pz")], timeout=20)
-    th = threading.Thread(target=bz)
-    th.start()
-    deadline = time.time() + 10
-    while blocked_clients(other) < 1 and time.time() < deadline:
-        time.sleep(0.01)
-    check("bzpopmin blocked (INFO blocked_clients)", blocked_clients(other) >= 1, True)
-    pusher.zadd(k("pz"), {"woke": 7})
-    th.join(25)
-    check("bzpopmin woken by zadd", res.get("v"), (k("pz"), "woke", 7.0))
+    pushed, got = woken("bzpopmin", lambda: r.bzpopmin([k("pz")], timeout=20), other, lambda: pusher.zadd(k("pz"), {"woke": 7}))
+    check("zadd to the blocked", pushed, 1)
+    check("bzpopmin woken by zadd", got, (k("pz"), "woke", 7.0))
 
     # Lists.
     check("rpush", r.rpush(k("l"), "a", "b", "c"), 3)
@@ -127,18 +132,9 @@ def run(proto):
     check("lmpop", r.lmpop(2, k("nol"), k("q"), direction="RIGHT", count=5), [k("q"), ["two", "a"]])
     check("blmpop timeout", r.blmpop(0.1, 1, k("q"), direction="LEFT"), None)
     # A BLPOP woken by an RPUSH from another connection.
-    res = {}
-    def bl():
-        res["v"] = r.blpop([k("pl")], timeout=20)
-    th = threading.Thread(target=bl)
-    th.start()
-    deadline = time.time() + 10
-    while blocked_clients(other) < 1 and time.time() < deadline:
-        time.sleep(0.01)
-    check("blpop blocked (INFO blocked_clients)", blocked_clients(other) >= 1, True)
-    check("rpush to the blocked", pusher.rpush(k("pl"), "job1", "job2"), 2)
-    th.join(25)
-    check("blpop woken by rpush", res.get("v"), (k("pl"), "job1"))
+    pushed, got = woken("blpop", lambda: r.blpop([k("pl")], timeout=20), other, lambda: pusher.rpush(k("pl"), "job1", "job2"))
+    check("rpush to the blocked", pushed, 2)
+    check("blpop woken by rpush", got, (k("pl"), "job1"))
     check("rest after the woken blpop", other.lrange(k("pl"), 0, -1), ["job2"])
 
     # HyperLogLog.
