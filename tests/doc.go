@@ -53,7 +53,8 @@
 // EX 1 through n2, whichever node coordinates them.
 //
 // clients_test.go (heavy tier) runs the client libraries as Debian packages
-// them (redis-py, php-redis, ruby-redis, node-redis) against the sorted
+// them (redis-py, php-redis, ruby-redis, node-redis), and go-redis in RESP2
+// and RESP3, against the sorted
 // sets, lists and their blocking pops, HyperLogLog, bitmaps and SORT, on a
 // lone node and on a 3-node cluster (a blocked pop on one node woken by a
 // push through another): one script per library under testdata/clients
