@@ -63,6 +63,15 @@ var clientLibs = []clientLib{
 		probe: []string{"node", "-e", `require("redis").createClient`}, apt: "nodejs node-redis", checks: 37},
 }
 
+// clusterLibs are the cluster-aware clients (they read CLUSTER SLOTS and
+// send each command to its key's node), each with its skip probe.
+var clusterLibs = []clientLib{
+	{name: "redis-py-RedisCluster", script: "cluster.py", argv: []string{systemPython},
+		probe: []string{systemPython, "-c", "from redis.cluster import RedisCluster"}, apt: "python3-redis (4.1 or later)", checks: 99},
+	{name: "php-redis-RedisCluster", script: "cluster.php", argv: []string{"php"},
+		probe: []string{"php", "-r", `exit(class_exists("RedisCluster") ? 0 : 1);`}, apt: "php-cli php-redis", checks: 81},
+}
+
 // clientResult is what a script prints.
 type clientResult struct {
 	Version  string
@@ -126,7 +135,9 @@ func runClientLib(t *testing.T, lib clientLib, addr, pushAddr string) {
 // another connection, HyperLogLog, bitmaps, SORT with BY/GET/STORE,
 // MULTI and pipelines mixing them) against a lone node, and against one
 // node of a 3-node cluster with the waking pushes sent through another
-// node. A library that is not installed skips, naming its Debian package.
+// node; and, on the cluster, redis-py's and php-redis's cluster-aware
+// clients (RedisCluster) on keys spread over the slots. A library that is
+// not installed skips, naming its Debian package.
 func TestClientLibrariesNewTypes(t *testing.T) {
 	heavy(t)
 	t.Run("lone", func(t *testing.T) {
@@ -146,12 +157,16 @@ func TestClientLibrariesNewTypes(t *testing.T) {
 		for _, proto := range []int{2, 3} {
 			t.Run(fmt.Sprintf("go-redis-resp%d", proto), func(t *testing.T) { goRedisNewTypes(t, procs[1].Addr, procs[2].Addr, proto) })
 		}
+		for _, lib := range clusterLibs {
+			t.Run(lib.name, func(t *testing.T) { runClientLib(t, lib, procs[0].Addr, procs[0].Addr) })
+		}
 	})
 }
 
 // TestClientLibrariesAgainstRedis runs the client scripts against a real
-// redis-server (standalone, on a port in 16500-16599), proving their
-// expectations are Redis's. Skipped unless DYNAKV_VALIDATE_REDIS=1.
+// redis-server (standalone, and in cluster mode for the cluster-aware
+// clients, on ports in 16500-16599), proving their expectations are
+// Redis's. Skipped unless DYNAKV_VALIDATE_REDIS=1.
 func TestClientLibrariesAgainstRedis(t *testing.T) {
 	if os.Getenv(validateVar) != "1" {
 		t.Skipf("validates the client scripts against redis-server: set %s=1 to run it", validateVar)
@@ -163,6 +178,12 @@ func TestClientLibrariesAgainstRedis(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("go-redis-resp%d", proto), func(t *testing.T) { goRedisNewTypes(t, addr, addr, proto) })
 	}
+	t.Run("cluster-mode", func(t *testing.T) {
+		addr := startRedisServer(t)
+		for _, lib := range clusterLibs {
+			t.Run(lib.name, func(t *testing.T) { runClientLib(t, lib, addr, addr) })
+		}
+	})
 }
 
 // goRedisNewTypes drives the new types through go-redis's typed API at
