@@ -60,7 +60,9 @@
 // script per library under testdata/clients compares every decoded reply
 // with redis-server's, and TestClientLibrariesAgainstRedis
 // (DYNAKV_VALIDATE_REDIS=1) runs the same scripts against a real
-// redis-server. A library that is missing skips, naming its Debian package.
+// redis-server; on the cluster, redis-py's and php-redis's RedisCluster
+// also spread keys over the slots. A library that is missing skips, naming
+// its Debian package.
 //
 // The in-process tier of each mechanism lives beside it (for example the
 // coordinator's, over peer/peertest: coordinator/coordinator_test.go).
