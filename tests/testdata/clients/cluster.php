@@ -5,14 +5,7 @@
 // blocking pop, HyperLogLog and bitmaps, and MULTI on one slot. Every
 // expectation is what a redis-server in cluster mode answers. Prints one
 // JSON object: version, checks, failures, skipped.
-$out = ["version" => phpversion("redis"), "checks" => 0, "failures" => [], "skipped" => []];
-function check($what, $got, $want) {
-    global $out;
-    $out["checks"]++;
-    if ($got !== $want) {
-        $out["failures"][] = "$what = " . json_encode($got) . ", want " . json_encode($want);
-    }
-}
+require __DIR__ . "/check.php";
 $c = new RedisCluster(NULL, [$argv[1]], 5, 30);
 for ($i = 0; $i < 8; $i++) {
     [$z, $l, $h, $b] = ["pcz$i", "pcl$i", "pch$i", "pcb$i"];

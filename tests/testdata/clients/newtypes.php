@@ -7,14 +7,7 @@
 // version, checks, failures, skipped.
 [$host, $port] = explode(":", $argv[1]);
 [$pushHost, $pushPort] = explode(":", $argv[2] ?? $argv[1]);
-$out = ["version" => phpversion("redis"), "checks" => 0, "failures" => [], "skipped" => []];
-function check($what, $got, $want) {
-    global $out;
-    $out["checks"]++;
-    if ($got !== $want) {
-        $out["failures"][] = "$what = " . json_encode($got) . ", want " . json_encode($want);
-    }
-}
+require __DIR__ . "/check.php";
 $r = new Redis();
 $r->connect($host, (int)$port, 10);
 $r->setOption(Redis::OPT_READ_TIMEOUT, 30);
