@@ -29,9 +29,12 @@ import (
 // runs only while the waiter is live, and the waiter checks its
 // connection (clientGone) before each attempt. On the coordinator of a
 // forwarded command that connection is the forwarding node's peer
-// connection, which that node closes when its client goes (seen within
-// clientCheckEvery); a push in that window may still be served to the
-// closed client (the remaining window of loss).
+// connection, which that node closes as soon as its client's close
+// arrives (forwardContext; within clientCheckEvery when the client
+// pipelined more commands behind the blocked one). A push that reaches
+// the coordinator before that close may still be served to the closed
+// client, as Redis serves a client whose close it has not read yet (the
+// remaining window of loss).
 //
 // Waiters of one key are not served in FIFO order as in Redis: all are
 // woken and race for the unit lock. Inside MULTI (EXEC runs a unit) or a

@@ -299,7 +299,15 @@ func (r rawPeer) do(ctx context.Context, args [][]byte) ([]byte, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	// A long forward (a blocked pop, a script) waits as long as its
+	// context, and its end drops the connection, as peerclient's do.
+	deadline := time.Now().Add(5 * time.Second)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	br := bufio.NewReader(conn)
 	if _, err := io.WriteString(conn, multibulk("DKV.AUTH", r.secret)); err != nil {
 		return nil, err

@@ -284,8 +284,9 @@
 // forwarded with a deadline years away (forwardContext), which replaces
 // Cluster.Forward's request timeout: the client waits for the script's
 // own reply however long it runs on the coordinator, until the server
-// closes, the client closes its connection (clientGone, checked every
-// clientCheckEvery) or the peer connection breaks; ordinary forwards keep
+// closes, the client closes its connection (seen at once by
+// awaitClientGone, or by clientGone every clientCheckEvery when the client
+// pipelined more commands) or the peer connection breaks; ordinary forwards keep
 // the request timeout. redis.error_reply gives its message a code as Redis
 // 7.0 does ("-CODE msg" keeps CODE, a message without a space gets ERR),
 // and EVALSHA looks its script up before it parses numkeys (NOSCRIPT

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"strconv"
 	"time"
 
@@ -197,8 +196,10 @@ func (c *Conn) runRouted(cmd *Command, args [][]byte, r route) {
 const longForwardWait = 100 * 365 * 24 * time.Hour
 
 // clientCheckEvery is how often a long forward checks whether its client
-// has closed the connection (clientGone).
-const clientCheckEvery = time.Second
+// has closed the connection (clientGone) when it cannot wait for the close
+// (awaitClientGone): the client pipelined more commands, or the platform
+// cannot tell. A variable for tests.
+var clientCheckEvery = time.Second
 
 // forwardContext returns the context of a forward of cmd: the server's
 // context, whose lack of a deadline leaves Cluster.Forward its own
@@ -208,37 +209,51 @@ const clientCheckEvery = time.Second
 // gets its own reply, not NOQUORUM while it goes on running there. That
 // context is also cancelled when the client closes its connection (the
 // script goes on on the coordinator, as a Redis script outlives its
-// client). The caller must call the CancelFunc when the forward returns.
+// client), at once (awaitClientGone) unless the client pipelined more
+// commands behind this one, else within clientCheckEvery: a blocked pop
+// forwarded to its keys' coordinator must stop waiting there before a
+// push it would take for a client that left. The caller must call the
+// CancelFunc when the forward returns; it returns once the watch of the
+// client's connection has ended.
 func (c *Conn) forwardContext(cmd *Command) (context.Context, context.CancelFunc) {
 	if !cmd.longForward {
 		return c.srv.ctx, func() {}
 	}
 	ctx, cancel := context.WithDeadline(c.srv.ctx, time.Now().Add(longForwardWait))
-	var nc net.Conn
-	if c.rc != nil {
-		nc = c.rc.NetConn()
+	nc := c.netConn()
+	if nc == nil {
+		return ctx, cancel
 	}
-	if g, ok := nc.(*guardConn); ok {
-		nc = g.Conn
-	}
-	if nc != nil {
-		go func() {
-			t := time.NewTicker(clientCheckEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if awaitClientGone(nc) {
+			cancel()
+			return
+		}
+		t := time.NewTicker(clientCheckEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if clientGone(nc) {
+					cancel()
 					return
-				case <-t.C:
-					if clientGone(nc) {
-						cancel()
-						return
-					}
 				}
 			}
-		}()
+		}
+	}()
+	return ctx, func() {
+		cancel()
+		// NB: a read deadline in the past ends awaitClientGone's wait; the
+		// connection's goroutine reads again only after this returns, with
+		// no deadline (guardConn.Read sets IdleTimeout's).
+		_ = nc.SetReadDeadline(time.Unix(1, 0))
+		<-watched
+		_ = nc.SetReadDeadline(time.Time{})
 	}
-	return ctx, cancel
 }
 
 // keyPositions returns the positions of the key arguments of args, a call

@@ -159,8 +159,10 @@ func startRedis(t *testing.T, clusterMode bool) string {
 	log := &syncBuffer{}
 	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}
 	if clusterMode {
+		// NB: without an announced address a lone cluster node shows ""
+		// as its host in CLUSTER SLOTS, which php-redis cannot connect to.
 		args = append(args, "--cluster-enabled", "yes", "--cluster-port", fmt.Sprint(port+1),
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"))
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-announce-ip", "127.0.0.1")
 	}
 	cmd := exec.Command("redis-server", args...)
 	cmd.Stdout, cmd.Stderr = log, log

@@ -52,6 +52,18 @@
 // subscriber on n1 gets exactly one "expired" event for keys set with
 // EX 1 through n2, whichever node coordinates them.
 //
+// clients_test.go (heavy tier) runs the client libraries as Debian
+// packages them (redis-py, php-redis, ruby-redis, node-redis), and go-redis
+// in RESP2 and RESP3, against the sorted sets, lists and their blocking
+// pops, HyperLogLog, bitmaps and SORT, on a lone node and on a 3-node
+// cluster (a blocked pop on one node woken by a push through another): one
+// script per library under testdata/clients compares every decoded reply
+// with redis-server's, and TestClientLibrariesAgainstRedis
+// (DYNAKV_VALIDATE_REDIS=1) runs the same scripts against a real
+// redis-server; on the cluster, redis-py's and php-redis's RedisCluster
+// also spread keys over the slots. A library that is missing skips, naming
+// its Debian package.
+//
 // The in-process tier of each mechanism lives beside it (for example the
 // coordinator's, over peer/peertest: coordinator/coordinator_test.go).
 //
