@@ -144,33 +144,35 @@ func (t *Table) DelUser(names ...string) ([]*User, error) {
 	return out, nil
 }
 
-// Replace installs users (from an ACL file) in place of the table's, all
-// at once. Users of the same name keep their *User, with the new rules
-// (so their connections stay, with the new permissions, as in Redis); the
-// others are removed and returned, marked Deleted. If users has no
-// default user, the default user becomes "on nopass ~* &* +@all", as
-// Redis's ACL LOAD does.
+// Replace installs users (from an ACL file) in place of the table's,
+// all at once, as Redis 7.0's ACL LOAD: every user but the default one
+// is a new *User, and the previous ones are returned, marked Deleted, so
+// the caller can disconnect their connections; the default user keeps
+// its *User (and its connections), with the file's rules, or "on nopass
+// ~* &* +@all" if the file has none.
 func (t *Table) Replace(users map[string]*Rules) []*User {
-	if users[DefaultUser] == nil {
-		users[DefaultUser] = Default("")
+	def := users[DefaultUser]
+	if def == nil {
+		def = Default("")
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var gone []*User
 	for n, u := range t.users {
-		if users[n] == nil {
-			delete(t.users, n)
+		if n != DefaultUser {
 			u.deleted.Store(true)
 			gone = append(gone, u)
 		}
 	}
+	d := t.users[DefaultUser]
+	d.rules.Store(def)
+	t.users = map[string]*User{DefaultUser: d}
 	for n, r := range users {
-		u := t.users[n]
-		if u == nil {
-			u = &User{name: n}
+		if n != DefaultUser {
+			u := &User{name: n}
+			u.rules.Store(r)
 			t.users[n] = u
 		}
-		u.rules.Store(r)
 	}
 	return gone
 }

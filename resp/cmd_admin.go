@@ -696,7 +696,8 @@ func (c *Conn) reset() {
 	c.proto = 2
 	c.name = ""
 	c.mu.Unlock()
-	c.authed = c.srv.cfg.RequirePass == ""
+	c.authed = c.srv.defaultAuthed()
+	c.user.Store(c.srv.acl.users.Default())
 	a := &c.adm
 	a.replyOff, a.skip, a.pending, a.lastWrite = false, 0, nil, nil
 	a.noEvict.Store(false)
