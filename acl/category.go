@@ -107,6 +107,9 @@ type Command struct {
 	Access Access
 	// Container: it has subcommands (CONFIG, CLIENT…).
 	Container bool
+	// NoAuth: a command allowed before authentication (AUTH, HELLO…),
+	// which every user may run whatever its command rules, as in Redis.
+	NoAuth bool
 }
 
 // Catalog is the command table as the ACL sees it. Implementations must

@@ -75,6 +75,19 @@ func (d Denial) Script() string {
 	return "ERR The user executing the script can't run this command or subcommand"
 }
 
+// Exec returns the error of a queued command that EXEC refuses because
+// the user's rules changed since it was queued, as Redis 7.0 words it.
+func (d Denial) Exec() string {
+	const prefix = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: "
+	switch d.Reason {
+	case ReasonKey:
+		return prefix + "no permission to touch the specified keys"
+	case ReasonChannel:
+		return prefix + "no permission to access one of the channels used as arguments"
+	}
+	return prefix + "no permission to execute the command or subcommand"
+}
+
 // Check decides req under r, in Redis's order: the command, then each
 // key, then each channel. It returns the denial and false, or true.
 func (r *Rules) Check(req Request) (Denial, bool) {
@@ -101,6 +114,9 @@ func (r *Rules) Check(req Request) (Denial, bool) {
 // commandAllowed applies the last command rule covering cmd, else the
 // base.
 func (r *Rules) commandAllowed(cmd *Command, firstArg []byte) bool {
+	if cmd.NoAuth {
+		return true
+	}
 	for i := len(r.cmds) - 1; i >= 0; i-- {
 		if r.cmds[i].covers(cmd, firstArg) {
 			return r.cmds[i].allow

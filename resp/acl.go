@@ -125,7 +125,7 @@ func (k *cmdCatalog) Commands() []acl.Command {
 // aclCommandOf returns what the ACL knows of cmd: Redis 7.0's categories
 // and key access for a Redis command (redisACL), else derived ones.
 func aclCommandOf(cmd *Command) acl.Command {
-	ac := acl.Command{Name: cmd.fullName, Container: len(cmd.Subcommands) > 0}
+	ac := acl.Command{Name: cmd.fullName, Container: len(cmd.Subcommands) > 0, NoAuth: cmd.Flags&FlagNoAuth != 0}
 	if r, ok := redisACL[cmd.fullName]; ok {
 		ac.Categories = acl.ParseCategories(r.cats)
 		ac.Access, _ = acl.ParseAccess(r.access)
@@ -229,11 +229,11 @@ func (c *Conn) aclCheck(cmd *Command, args [][]byte) string {
 	if ok {
 		return ""
 	}
-	ctx := "toplevel"
-	if c.noBlock { // inside EXEC's block (runBlock)
-		ctx = "multi"
+	if c.noBlock { // inside EXEC's block (runBlock): the rules changed since it was queued
+		c.aclLog(d, c.userName(), "multi")
+		return d.Exec()
 	}
-	c.aclLog(d, c.userName(), ctx)
+	c.aclLog(d, c.userName(), "toplevel")
 	return d.Reply()
 }
 
@@ -481,11 +481,11 @@ func cmdACLLog(c *Conn, args [][]byte) {
 			return
 		}
 		v, ok := parseStrictInt(args[2])
-		if !ok || v < 0 {
+		if !ok {
 			c.WriteError(msgNotInt)
 			return
 		}
-		n = v
+		n = max(v, 0)
 	}
 	if n > 1<<31 {
 		n = 1 << 31

@@ -1,11 +1,14 @@
 package resp
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynakv/dynakv/acl"
 )
@@ -86,7 +89,7 @@ func TestACLMultiExecScript(t *testing.T) {
 	})
 	expect(t, admin, [][2]string{{"ACL SETUSER app -get", "+OK\r\n"}})
 	expect(t, app, [][2]string{
-		{"EXEC", "*2\r\n+OK\r\n" + fmt.Sprintf(noPermCmd, "get")},
+		{"EXEC", "*2\r\n+OK\r\n-" + acl.Denial{Reason: acl.ReasonCommand}.Exec() + "\r\n"},
 		{"EVAL return(redis.pcall('set','other','v')) 0", "-ERR The user executing the script can't access at least one of the keys mentioned in the command arguments\r\n"},
 		{"EVAL return(redis.pcall('ping')) 0", "-ERR The user executing the script can't run this command or subcommand\r\n"},
 		{"EVAL return(redis.call('set',KEYS[1],'v')) 1 other", noPermKey},
@@ -236,4 +239,121 @@ func TestACLForwarded(t *testing.T) {
 	if n2.Server.acl.users.User("app") != nil {
 		t.Errorf("ACL SETUSER propagated to the other node")
 	}
+}
+
+// TestConformanceACL runs the same ACL session against redis-server and
+// dynakv, on an administrator's connection and an application user's,
+// and compares every reply byte for byte: the NOPERM texts, SETUSER's
+// errors, GETUSER (RESP2 and RESP3), LIST, DRYRUN, CAT, the script and
+// MULTI cases. The rules are given in the order Redis 7.0 renders them
+// (see package acl on how the renderings may otherwise differ).
+func TestConformanceACL(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, Config{})
+	type side struct {
+		admin, app rawPair
+	}
+	open := func(addr string) side {
+		ac, ar := dialPair(t, addr)
+		pc, pr := dialPair(t, addr)
+		return side{rawPair{ac, ar}, rawPair{pc, pr}}
+	}
+	sides := [2]side{open(redisAddr), open(ts.addr)}
+	steps := []struct {
+		app  bool
+		args string
+	}{
+		{false, "ACL SETUSER app on >x ~sess:* &news +@write +@read"},
+		{false, "ACL GETUSER app"},
+		{false, "ACL LIST"},
+		{false, "ACL USERS"},
+		{false, "ACL WHOAMI"},
+		{false, "ACL CAT"},
+		{false, "ACL SETUSER app +nosuch"},
+		{false, "ACL SETUSER app +@nosuch"},
+		{false, "ACL SETUSER app +config|nosuch"},
+		{false, "ACL SETUSER app bogus"},
+		{false, "ACL SETUSER app %X~a"},
+		{false, "ACL SETUSER app <nope"},
+		{false, "ACL SETUSER app #abc"},
+		{false, "ACL SETUSER t ~a allkeys ~b"},
+		{false, "ACL SETUSER t &a allchannels &b"},
+		{false, "ACL GETUSER t"},
+		{false, "ACL DRYRUN app get sess:1"},
+		{false, "ACL DRYRUN app get other"},
+		{false, "ACL DRYRUN app config get maxmemory"},
+		{false, "ACL DRYRUN app publish news x"},
+		{false, "ACL DRYRUN nobody get x"},
+		{false, "ACL DRYRUN app nocmd"},
+		{false, "ACL DRYRUN app get"},
+		{false, "ACL DELUSER default"},
+		{false, "ACL GENPASS 0"},
+		{false, "ACL GENPASS 4097"},
+		{false, "ACL CAT nosuch"},
+		{false, "ACL LOG -1"},
+		{false, "AUTH x"},
+		{true, "AUTH app wrong"},
+		{true, "AUTH nobody x"},
+		{true, "AUTH app x"},
+		{true, "ACL WHOAMI"},
+		{true, "SET sess:1 a"},
+		{true, "GET sess:1"},
+		{true, "GET other"},
+		{true, "MSET sess:2 b other c"},
+		{true, "DEL sess:2 other"},
+		{true, "CONFIG GET maxmemory"},
+		{true, "CONFIG SET maxmemory 0"},
+		{true, "PUBLISH news x"},
+		{true, "PING"},
+		{true, "EVAL return(redis.call('get','other')) 0"},
+		{true, "EVAL return(redis.pcall('get','other')) 0"},
+		{true, "EVAL return(redis.call('get',KEYS[1])) 1 other"},
+		{true, "MULTI"},
+		{false, "ACL SETUSER app +@transaction +publish"},
+		{true, "MULTI"},
+		{true, "SET sess:3 x"},
+		{true, "GET other"},
+		{true, "EXEC"},
+		{true, "MULTI"},
+		{true, "SET sess:3 x"},
+		{false, "ACL SETUSER app -set"},
+		{true, "EXEC"},
+		{true, "PUBLISH other x"},
+		{true, "PUBLISH news x"},
+		{true, "FLUSHALL"},
+		{false, "ACL SETUSER app -@dangerous"},
+		{true, "FLUSHALL"},
+		{false, "ACL SETUSER app off"},
+		{true, "PING"},
+		{false, "HELLO 3"},
+		{false, "ACL GETUSER t"},
+		{false, "ACL SETUSER app on"},
+		{true, "HELLO 3 AUTH app x"},
+		{true, "CONFIG GET maxmemory"},
+		{false, "ACL DELUSER app nosuch"},
+	}
+	for _, s := range steps {
+		var replies [2]string
+		for i, sd := range sides {
+			p := sd.admin
+			if s.app {
+				p = sd.app
+			}
+			replies[i] = exchange(t, p.c, p.r, strings.Fields(s.args))
+		}
+		if normalize(replies[0]) != normalize(replies[1]) {
+			t.Errorf("%s:\n redis: %q\n   ours: %q", s.args, replies[0], replies[1])
+		}
+	}
+	for i, sd := range sides { // both closed the deleted user's connection
+		sd.app.c.SetDeadline(time.Now().Add(5 * time.Second))
+		if b, err := sd.app.r.ReadByte(); err == nil {
+			t.Errorf("side %d: the deleted user's connection got %q", i, b)
+		}
+	}
+}
+
+type rawPair struct {
+	c net.Conn
+	r *bufio.Reader
 }
