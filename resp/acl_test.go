@@ -60,6 +60,26 @@ func TestACLAppUser(t *testing.T) {
 		{"EXISTS sess:4", ":0\r\n"}, // MSET refused as a whole: nothing written
 		{"SORT sess:l STORE other", noPermKey},
 	})
+	// A pipeline of plain single-key commands runs concurrently
+	// (pipeline.go), with the connection's user.
+	var batch strings.Builder
+	for i := range 32 {
+		if i%2 == 0 {
+			batch.WriteString(multibulk("GET", "sess:1"))
+		} else {
+			batch.WriteString(multibulk("SET", fmt.Sprint("k", i), "v"))
+		}
+	}
+	app.send(batch.String())
+	for i := range 32 {
+		want := "$1\r\na\r\n"
+		if i%2 == 1 {
+			want = noPermKey
+		}
+		if got := app.reply(); got != want {
+			t.Errorf("pipelined command %d: %q, want %q", i, got, want)
+		}
+	}
 	if v := ts.value("other"); v != "1" {
 		t.Errorf("other = %q after refused writes", v)
 	}
@@ -131,9 +151,17 @@ func TestACLUsersLifecycle(t *testing.T) {
 	if got := admin.do("CLIENT", "LIST"); !strings.Contains(got, "user=app") {
 		t.Errorf("CLIENT LIST does not show user=app: %q", got)
 	}
+	killed := dialRaw(t, ts.addr)
+	expect(t, admin, [][2]string{{"ACL SETUSER bob on nopass +@all", "+OK\r\n"}})
+	expect(t, killed, [][2]string{{"AUTH bob x", "+OK\r\n"}})
+	expect(t, admin, [][2]string{
+		{"CLIENT KILL USER nosuch", "-ERR No such user 'nosuch'\r\n"},
+		{"CLIENT KILL USER bob", ":1\r\n"},
+	})
+	killed.expectEOF()
 	expect(t, admin, [][2]string{
 		{"ACL DELUSER default", "-ERR The 'default' user cannot be removed\r\n"},
-		{"ACL DELUSER app nosuch", ":1\r\n"},
+		{"ACL DELUSER app nosuch bob", ":2\r\n"},
 		{"ACL USERS", "*1\r\n$7\r\ndefault\r\n"},
 	})
 	app.expectEOF()
