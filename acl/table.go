@@ -44,6 +44,18 @@ func (u *User) Rules() *Rules { return u.rules.Load() }
 // Deleted reports whether the user was removed (ACL DELUSER, ACL LOAD).
 func (u *User) Deleted() bool { return u.deleted.Load() }
 
+// NewUser returns a user that belongs to no table, with ops applied to
+// a new user's rules (a *RuleError if one is refused).
+func NewUser(cat Catalog, name string, ops ...string) (*User, error) {
+	r, err := (&Rules{}).Apply(cat, ops...)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{name: name}
+	u.rules.Store(r)
+	return u, nil
+}
+
 // Table is the users of one server. It always holds the default user.
 type Table struct {
 	cat   Catalog

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/acl"
+	"github.com/dynakv/dynakv/peer"
 )
 
 // This file wires package acl into the server: the catalog of the
@@ -25,6 +26,9 @@ type aclState struct {
 	logMax atomic.Int64 // acllog-max-len
 	cat    cmdCatalog
 	fileMu sync.Mutex // serializes ACL LOAD and ACL SAVE
+
+	peerMu    sync.Mutex
+	peerUsers map[string]*acl.User // DKV.ACL's users, by name and rules (peerUser)
 }
 
 // initACL creates the users (the default one from RequirePass, then the
@@ -214,6 +218,9 @@ func (s *Server) defaultAuthed() bool {
 
 // userName is the name of c's user, as ACL WHOAMI and CLIENT LIST say it.
 func (c *Conn) userName() string {
+	if c.asUser != nil {
+		return c.asUser.Name()
+	}
 	if u := c.user.Load(); u != nil {
 		return u.Name()
 	}
@@ -240,7 +247,10 @@ func (c *Conn) aclCheck(cmd *Command, args [][]byte) string {
 // aclAllowed checks cmd and args against c's user without logging.
 func (c *Conn) aclAllowed(cmd *Command, args [][]byte) (acl.Denial, bool) {
 	u := c.user.Load()
-	if c.peer || u == nil {
+	if c.peer {
+		u = c.asUser // a forwarded command's user (DKV.ACL), or none
+	}
+	if u == nil || cmd.Flags&FlagPeer != 0 { // DKV.DB, DKV.NOBLOCK… wrap a command checked on its own
 		return acl.Denial{}, true
 	}
 	r := u.Rules()
@@ -542,4 +552,61 @@ func cmdACLHelp(c *Conn, _ [][]byte) {
 		"WHOAMI",
 		"    Return the current connection username.",
 	})
+}
+
+// aclIdentity returns the DKV.ACL prefix of a command c forwards to
+// another node: nil for a peer connection or a user without
+// restrictions (the other node then runs it unchecked), else DKV.ACL,
+// the user's name and its rules, so that node checks what the command
+// runs there (a script's redis.call, an EXEC block's commands) as this
+// node would.
+func (c *Conn) aclIdentity() [][]byte {
+	u := c.user.Load()
+	if c.peer || u == nil {
+		return nil
+	}
+	r := u.Rules()
+	if r.Unrestricted() {
+		return nil
+	}
+	return [][]byte{[]byte(peer.CmdACL), []byte(u.Name()), []byte(r.Describe())}
+}
+
+// cmdPeerACL is DKV.ACL username rules command [arg ...]: the command,
+// forwarded by another node, run as a user with those rules (checked at
+// exec, in scripts and in EXEC blocks), without a user of this node's.
+func cmdPeerACL(c *Conn, args [][]byte) {
+	u, err := c.srv.acl.peerUser(string(args[1]), string(args[2]))
+	if err != nil {
+		c.WriteError("ERR " + err.Error())
+		return
+	}
+	saved := c.asUser
+	c.asUser = u
+	defer func() { c.asUser = saved }()
+	c.exec(args[3:])
+}
+
+// peerUsersMax bounds the cache of the users of DKV.ACL.
+const peerUsersMax = 256
+
+// peerUser returns a user named name with the given rules, parsed once
+// and cached (at most peerUsersMax, then the cache starts over): the
+// identity of the commands other nodes forward for a client.
+func (a *aclState) peerUser(name, rules string) (*acl.User, error) {
+	key := name + "\x00" + rules
+	a.peerMu.Lock()
+	defer a.peerMu.Unlock()
+	if u := a.peerUsers[key]; u != nil {
+		return u, nil
+	}
+	u, err := acl.NewUser(&a.cat, name, strings.Fields(rules)...)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.peerUsers) >= peerUsersMax || a.peerUsers == nil {
+		a.peerUsers = map[string]*acl.User{}
+	}
+	a.peerUsers[key] = u
+	return u, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/acl"
+	"github.com/dynakv/dynakv/ring"
 )
 
 const (
@@ -266,6 +267,34 @@ func TestACLForwarded(t *testing.T) {
 	}
 	if n2.Server.acl.users.User("app") != nil {
 		t.Errorf("ACL SETUSER propagated to the other node")
+	}
+
+	// A script or an EXEC block forwarded to n2 carries the user's rules
+	// (DKV.ACL): what it runs there is checked as on n1.
+	tag := ""
+	for i := 0; tag == ""; i++ {
+		if k := fmt.Sprintf("{t%d}", i); ring.Slot([]byte(k))%2 == 1 {
+			tag = k
+		}
+	}
+	ok, no := "a"+tag, "b"+tag // n2's, one slot
+	admin := dialRaw(t, n1.addr)
+	expect(t, admin, [][2]string{{"ACL SETUSER app ~" + ok + " +@scripting +@transaction", "+OK\r\n"}})
+	expect(t, r, [][2]string{
+		{"EVAL return(redis.call('set',KEYS[1],'v')) 1 " + ok, "+OK\r\n"},
+		{"EVAL return(redis.pcall('set','" + no + "','v')) 1 " + ok, "-ERR The user executing the script can't access at least one of the keys mentioned in the command arguments\r\n"},
+		{"EVAL return(redis.pcall('ping')) 1 " + ok, "-ERR The user executing the script can't run this command or subcommand\r\n"},
+		{"MULTI", "+OK\r\n"},
+		{"SET " + ok + " w", "+QUEUED\r\n"},
+		{"INCR " + ok, "+QUEUED\r\n"},
+	})
+	if n2.value(ok) != "v" || n2.value(no) != "" {
+		t.Errorf("scripts on n2: %s=%q %s=%q", ok, n2.value(ok), no, n2.value(no))
+	}
+	expect(t, admin, [][2]string{{"ACL SETUSER app -incr", "+OK\r\n"}})
+	expect(t, r, [][2]string{{"EXEC", "*2\r\n+OK\r\n-" + acl.Denial{Reason: acl.ReasonCommand}.Exec() + "\r\n"}})
+	if n2.value(ok) != "w" {
+		t.Errorf("EXEC block on n2: %s=%q", ok, n2.value(ok))
 	}
 }
 

@@ -37,6 +37,7 @@ type Conn struct {
 
 	authed bool
 	user   atomic.Pointer[acl.User] // the ACL user it is authenticated as (acl.go); nil on a zero Conn
+	asUser *acl.User                // on a peer connection, inside DKV.ACL: the forwarded command's user
 	peer   bool                     // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
 	out    []byte    // replies of the current command, handed to redcon after it

@@ -216,9 +216,14 @@
 // shows them), or derived from flags and group for dynakv's own
 // commands. Commands flagged no_auth (AUTH, HELLO, RESET…) pass any
 // command rules, as in Redis. Denials go to ACL LOG (context toplevel,
-// multi or lua). Peer connections are never checked: a forwarded command
-// was checked on the node its client is connected to, against that
-// node's users, and the forwarding node carries no user. Users are per
+// multi or lua). A command is checked on the node its client is
+// connected to, against that node's users, before it is forwarded; a
+// peer connection has no user of its own, so it runs what it is sent
+// unchecked, except that a command forwarded for a user with
+// restrictions comes wrapped in DKV.ACL with the user's name and rules
+// (forwardArgs), under which the receiving node checks what the command
+// runs there: a script's redis.call, an EXEC block's commands at EXEC
+// (their denials go to that node's ACL LOG). Users are per
 // node, as in Redis Cluster: nothing propagates ACL SETUSER. ACL DELUSER
 // and ACL LOAD close the connections of the users they remove (every
 // user but default for ACL LOAD, as Redis); a user turned off keeps its
