@@ -414,3 +414,48 @@ type rawPair struct {
 	c net.Conn
 	r *bufio.Reader
 }
+
+// TestACLCategoriesMatchRedis compares COMMAND INFO's ACL categories of
+// every command dynakv shares with redis-server with Redis's own, and
+// checks that every such command is in redisACL.
+func TestACLCategoriesMatchRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, Config{})
+	rc, rr := dialPair(t, redisAddr)
+	oc, or := dialPair(t, ts.addr)
+	shared := 0
+	for _, ac := range ts.acl.cat.Commands() {
+		if ts.hiddenCommand(ac.Name) {
+			continue
+		}
+		want := exchange(t, rc, rr, []string{"COMMAND", "INFO", ac.Name})
+		if want == "*1\r\n$-1\r\n" || want == "*1\r\n*-1\r\n" { // not a Redis command
+			continue
+		}
+		shared++
+		if _, ok := redisACL[ac.Name]; !ok {
+			t.Errorf("%s: a Redis command missing from redisACL", ac.Name)
+		}
+		got := exchange(t, oc, or, []string{"COMMAND", "INFO", ac.Name})
+		if wc, gc := infoCategories(want), infoCategories(got); wc != gc {
+			t.Errorf("%s: categories %q, Redis's %q", ac.Name, gc, wc)
+		}
+	}
+	if shared < 200 {
+		t.Errorf("only %d commands shared with Redis", shared)
+	}
+}
+
+// infoCategories extracts the ACL categories ("+@read\r\n+@string…")
+// from a raw COMMAND INFO reply of one command.
+func infoCategories(raw string) string {
+	i := strings.Index(raw, "+@")
+	if i < 0 {
+		return ""
+	}
+	j := i
+	for strings.HasPrefix(raw[j:], "+@") {
+		j += strings.Index(raw[j:], "\r\n") + 2
+	}
+	return raw[i:j]
+}
