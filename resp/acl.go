@@ -52,6 +52,22 @@ func (s *Server) initACL() {
 		return nil
 	}})
 	s.addParam(Param{Name: "aclfile", Get: func() string { return s.cfg.ACLFile }})
+	// requirepass is the default user's password, as in Redis: setting it
+	// resets that user's passwords to it (or to nopass for ""); open
+	// connections stay logged in.
+	var requirePass atomic.Pointer[string]
+	requirePass.Store(&s.cfg.RequirePass)
+	s.addParam(Param{Name: "requirepass", Get: func() string { return *requirePass.Load() }, Set: func(v string) error {
+		ops := []string{"nopass"}
+		if v != "" {
+			ops = []string{"resetpass", ">" + v}
+		}
+		if err := a.users.SetUser(acl.DefaultUser, ops...); err != nil {
+			return err
+		}
+		requirePass.Store(&v)
+		return nil
+	}})
 	ro := FlagAdmin | FlagNoScript | FlagLoading | FlagStale
 	if err := s.Register(Command{Name: "acl", Arity: -2, Subcommands: []Command{
 		{Name: "cat", Arity: -2, Flags: FlagNoScript | FlagLoading | FlagStale, Handler: cmdACLCat},

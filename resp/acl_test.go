@@ -388,6 +388,10 @@ func TestConformanceACL(t *testing.T) {
 		{true, "HELLO 3 AUTH app x"},
 		{true, "CONFIG GET maxmemory"},
 		{false, "ACL DELUSER app nosuch"},
+		{false, "CONFIG SET requirepass pw"},
+		{false, "CONFIG GET requirepass"},
+		{false, "ACL LIST"},
+		{false, "ACL WHOAMI"},
 	}
 	for _, s := range steps {
 		var replies [2]string
