@@ -103,7 +103,7 @@ func (r *Rules) Check(req Request) (Denial, bool) {
 	}
 	if !r.AllChannels() {
 		for _, ch := range req.Channels {
-			if !r.channelAllowed(ch, req.ChannelPatterns) {
+			if !r.ChannelAllowed(ch, req.ChannelPatterns) {
 				return Denial{ReasonChannel, string(ch)}, false
 			}
 		}
@@ -135,7 +135,9 @@ func (r *Rules) keyAllowed(key []byte, need Access) bool {
 	return false
 }
 
-func (r *Rules) channelAllowed(ch []byte, literal bool) bool {
+// ChannelAllowed reports whether r allows the channel ch (a PSUBSCRIBE
+// pattern, compared literally, when literal).
+func (r *Rules) ChannelAllowed(ch []byte, literal bool) bool {
 	for _, p := range r.channels {
 		if p == "*" || literal && p == string(ch) || !literal && pubsub.Match([]byte(p), ch) {
 			return true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynakv/dynakv/acl"
 	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/pubsub"
 )
 
 // This file wires package acl into the server: the catalog of the
@@ -320,6 +321,32 @@ func (c *Conn) dropUsers(gone []*acl.User) {
 	}
 }
 
+// dropSubscribers closes the connections of u subscribed to a channel,
+// pattern or shard channel its rules no longer allow, as Redis 7.0 does
+// when a user's rules change (c itself after its reply).
+func (c *Conn) dropSubscribers(u *acl.User) {
+	r := u.Rules()
+	if r.AllChannels() {
+		return
+	}
+	reg := c.srv.pub.reg
+	for _, cc := range c.srv.clientConns(c) {
+		p := cc.push.Load()
+		if p == nil || cc.user.Load() != u {
+			continue
+		}
+	kinds:
+		for _, k := range []pubsub.Kind{pubsub.Channel, pubsub.Pattern, pubsub.Shard} {
+			for _, n := range reg.Names(p, k) {
+				if !r.ChannelAllowed(n, k == pubsub.Pattern) {
+					c.kill(cc)
+					break kinds
+				}
+			}
+		}
+	}
+}
+
 func cmdACLSetUser(c *Conn, args [][]byte) {
 	ops := make([]string, len(args)-3)
 	for i, a := range args[3:] {
@@ -333,6 +360,7 @@ func cmdACLSetUser(c *Conn, args [][]byte) {
 		c.WriteError("ERR " + err.Error())
 		return
 	}
+	c.dropSubscribers(c.srv.acl.users.User(string(args[2])))
 	c.WriteOK()
 }
 

@@ -463,3 +463,27 @@ func infoCategories(raw string) string {
 	}
 	return raw[i:j]
 }
+
+// TestACLSubscriberDropped: a subscriber whose channel its user's new
+// rules no longer allow is disconnected; one still allowed stays.
+func TestACLSubscriberDropped(t *testing.T) {
+	ts := startServer(t, Config{})
+	admin := dialRaw(t, ts.addr)
+	expect(t, admin, [][2]string{{"ACL SETUSER s on nopass &news* +@all", "+OK\r\n"}})
+	sub := dialRaw(t, ts.addr)
+	expect(t, sub, [][2]string{
+		{"AUTH s x", "+OK\r\n"},
+		{"SUBSCRIBE other", noPermChan},
+		{"PSUBSCRIBE news:*", noPermChan}, // a pattern must be allowed literally
+		{"PSUBSCRIBE news*", "*3\r\n$10\r\npsubscribe\r\n$5\r\nnews*\r\n:1\r\n"},
+	})
+	expect(t, admin, [][2]string{
+		{"ACL SETUSER s resetchannels &news*", "+OK\r\n"},
+		{"PUBLISH news1 hi", ":1\r\n"},
+	})
+	if got := sub.reply(); got != "*4\r\n$8\r\npmessage\r\n$5\r\nnews*\r\n$5\r\nnews1\r\n$2\r\nhi\r\n" {
+		t.Fatalf("message: %q", got)
+	}
+	expect(t, admin, [][2]string{{"ACL SETUSER s resetchannels &other", "+OK\r\n"}})
+	sub.expectEOF()
+}

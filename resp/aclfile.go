@@ -52,6 +52,7 @@ func cmdACLLoad(c *Conn, _ [][]byte) {
 		return
 	}
 	c.dropUsers(gone)
+	c.dropSubscribers(c.srv.acl.users.Default())
 	c.WriteOK()
 }
 

@@ -226,10 +226,11 @@
 // (their denials go to that node's ACL LOG). Users are per
 // node, as in Redis Cluster: nothing propagates ACL SETUSER. ACL DELUSER
 // and ACL LOAD close the connections of the users they remove (every
-// user but default for ACL LOAD, as Redis); a user turned off keeps its
-// open connections. Not done: killing a subscriber whose channels a new
-// rule revokes (Redis 7.0 does), selectors, and Redis's own rendering of
-// command rules in ACL LIST (see package acl).
+// user but default for ACL LOAD, as Redis), and ACL SETUSER (ACL LOAD
+// for default) those subscribed to a channel the user's new rules no
+// longer allow (dropSubscribers, as Redis 7.0); a user turned off keeps
+// its open connections. Not done: selectors, and Redis's own rendering
+// of command rules in ACL LIST (see package acl).
 //
 // # Node-to-node commands
 //
