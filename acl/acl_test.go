@@ -2,9 +2,13 @@ package acl
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dynakv/dynakv/internal/testseed"
 )
 
 // fakeCatalog is a small command table with Redis 7.0's categories.
@@ -280,5 +284,68 @@ func TestLog(t *testing.T) {
 	l.Reset()
 	if e := l.Entries(-1); len(e) != 0 {
 		t.Fatalf("after Reset: %+v", e)
+	}
+}
+
+// TestSimplifyKeepsPermissions: random command rules, applied with
+// Apply (which simplifies them) and appended raw, allow the same
+// commands, first arguments included; and the simplified rules parse
+// back (ACL LIST's line) to the same.
+func TestSimplifyKeepsPermissions(t *testing.T) {
+	seed := testseed.Seed(t)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	ops := []string{"+get", "-get", "+set", "-set", "+@read", "-@read", "+@write", "-@write", "+@dangerous", "-@dangerous",
+		"+config", "-config", "+config|get", "-config|get", "+config|set", "+select|0", "+select|1", "+select", "-select",
+		"+@all", "-@all", "+@keyspace", "-@keyspace", "+flushall", "-flushall", "+@connection"}
+	for round := range 2000 {
+		n := rng.IntN(8)
+		seq := make([]string, n)
+		for i := range seq {
+			seq[i] = ops[rng.IntN(len(ops))]
+		}
+		simple, err := (&Rules{}).Apply(testCatalog, seq...)
+		if err != nil {
+			t.Fatalf("round %d %q: %v", round, seq, err)
+		}
+		raw := &Rules{}
+		for _, op := range seq {
+			if err := raw.apply(testCatalog, op); err != nil {
+				t.Fatal(err)
+			}
+		}
+		back, err := (&Rules{}).Apply(testCatalog, strings.Fields(simple.Describe())...)
+		if err != nil {
+			t.Fatalf("round %d: %q does not parse back: %v", round, simple.Describe(), err)
+		}
+		for _, c := range testCatalog {
+			for _, arg := range []string{"0", "1", "2"} {
+				want := raw.scan(&c, []byte(arg))
+				if got := simple.commandAllowed(&c, []byte(arg)); got != want {
+					t.Fatalf("round %d %q → %q: %s %s allowed %v, want %v", round, seq, simple.CommandRules(), c.Name, arg, got, want)
+				}
+				if got := back.commandAllowed(&c, []byte(arg)); got != want {
+					t.Fatalf("round %d %q → %q parsed back: %s %s allowed %v, want %v", round, seq, simple.CommandRules(), c.Name, arg, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestApplyManyRules: a SETUSER naming every command of a big catalog,
+// twice, stays cheap (simplify is quadratic in passes, not cubic).
+func TestApplyManyRules(t *testing.T) {
+	big := fakeCatalog{}
+	var ops []string
+	for i := range 1000 {
+		name := fmt.Sprintf("cmd%d", i)
+		big[name] = Command{Name: name, Categories: Read}
+		ops = append(ops, "+"+name, "-"+name)
+	}
+	r, err := (&Rules{}).Apply(big, append(ops, ops...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.CommandRules(); got != "-@all" {
+		t.Errorf("rules = %.80q", got)
 	}
 }

@@ -112,11 +112,20 @@ func (r *Rules) Check(req Request) (Denial, bool) {
 }
 
 // commandAllowed applies the last command rule covering cmd, else the
-// base.
+// base: from the table Apply made, unless a first-argument rule may
+// apply.
 func (r *Rules) commandAllowed(cmd *Command, firstArg []byte) bool {
 	if cmd.NoAuth {
 		return true
 	}
+	if a, ok := r.allowed[cmd.Name]; ok && (a || !r.firstArg) {
+		return a
+	}
+	return r.scan(cmd, firstArg)
+}
+
+// scan is commandAllowed without the table.
+func (r *Rules) scan(cmd *Command, firstArg []byte) bool {
 	for i := len(r.cmds) - 1; i >= 0; i-- {
 		if r.cmds[i].covers(cmd, firstArg) {
 			return r.cmds[i].allow

@@ -26,12 +26,16 @@
 // whose Redis 7.0 categories include read), or by first argument
 // (+select|0, Redis's deprecated first-arg form, for a command without
 // subcommands). This is what Redis's per-command bitmap computes; the
-// rules are kept instead of the bitmap so the check needs no command ids.
-// Adding a rule removes the earlier rules it overrides entirely, and a
-// rule that changes nothing is not added, so ACL LIST stays short; the
-// rendering may differ from Redis's (which re-derives a description from
-// its bitmap, choosing categories by its own order) while meaning the
-// same permissions.
+// rules are kept instead of the bitmap so the check needs no command ids;
+// Apply tabulates each catalog command's permission once, so the check
+// is a map lookup (a rule scan only for a first-argument rule). Apply
+// then drops the rules that change no permission (overridden by later
+// ones, or allowing what is already allowed), so ACL LIST stays short;
+// the rendering may differ from Redis's (which re-derives a description
+// from its bitmap, choosing categories by its own order) while meaning
+// the same permissions (TestSimplifyKeepsPermissions). Commands that
+// Redis flags no_auth (AUTH, HELLO…) are allowed whatever the rules, as
+// in Redis.
 //
 // Key patterns carry read and write permissions (~p is both, %R~p read,
 // %W~p write). A command's keys need the access its Redis 7.0 key

@@ -100,6 +100,10 @@ type Rules struct {
 	cmds        []cmdRule
 	keys        []pattern
 	channels    []string
+	// allowed tabulates each catalog command's permission under cmds
+	// (set by Apply; nil for Default's rules, which allow everything).
+	allowed  map[string]bool
+	firstArg bool // some rule of cmds is a first-argument rule
 }
 
 // Default returns the rules of the default user of a server whose
@@ -125,6 +129,7 @@ func (r *Rules) clone() *Rules {
 	c.cmds = slices.Clone(r.cmds)
 	c.keys = slices.Clone(r.keys)
 	c.channels = slices.Clone(r.channels)
+	c.allowed = nil
 	return &c
 }
 
@@ -133,19 +138,18 @@ func (r *Rules) clone() *Rules {
 // command names and categories.
 func (r *Rules) Apply(cat Catalog, ops ...string) (*Rules, error) {
 	c := r.clone()
-	var idx *catalogIndex
 	for _, op := range ops {
-		if idx == nil && (strings.HasPrefix(op, "+") || strings.HasPrefix(op, "-")) {
-			idx = newCatalogIndex(cat)
-		}
-		if err := c.apply(cat, idx, op); err != nil {
+		if err := c.apply(cat, op); err != nil {
 			return nil, &RuleError{Rule: op, Err: err}
 		}
 	}
+	idx := newCatalogIndex(cat)
+	c.simplify(idx)
+	c.table(idx)
 	return c, nil
 }
 
-func (r *Rules) apply(cat Catalog, idx *catalogIndex, op string) error {
+func (r *Rules) apply(cat Catalog, op string) error {
 	switch strings.ToLower(op) {
 	case "on":
 		r.On = true
@@ -175,12 +179,12 @@ func (r *Rules) apply(cat Catalog, idx *catalogIndex, op string) error {
 	case "reset":
 		*r = Rules{Sanitize: true}
 	default:
-		return r.applyArg(cat, idx, op)
+		return r.applyArg(cat, op)
 	}
 	return nil
 }
 
-func (r *Rules) applyArg(cat Catalog, idx *catalogIndex, op string) error {
+func (r *Rules) applyArg(cat Catalog, op string) error {
 	if op == "" {
 		return ErrSyntax
 	}
@@ -215,7 +219,7 @@ func (r *Rules) applyArg(cat Catalog, idx *catalogIndex, op string) error {
 		if err != nil {
 			return err
 		}
-		r.addCmdRule(idx, rule)
+		r.cmds = append(r.cmds, rule)
 	default:
 		return ErrSyntax
 	}
@@ -306,84 +310,135 @@ func parseCmdRule(cat Catalog, op string) (cmdRule, error) {
 	return rule, ErrUnknownCommand
 }
 
-// catalogIndex is the catalog's commands, for computing which commands
-// a rule covers when compacting the rule list.
-type catalogIndex struct{ cmds []Command }
+// catalogIndex is the catalog's commands, numbered, for computing which
+// commands each rule covers (as bit sets) when simplifying the rules and
+// tabulating the permissions.
+type catalogIndex struct {
+	cmds []Command
+	pos  map[string]int
+}
 
-func newCatalogIndex(cat Catalog) *catalogIndex { return &catalogIndex{cmds: cat.Commands()} }
+func newCatalogIndex(cat Catalog) *catalogIndex {
+	x := &catalogIndex{cmds: cat.Commands(), pos: map[string]int{}}
+	for i, c := range x.cmds {
+		x.pos[c.Name] = i
+	}
+	return x
+}
 
-// covered returns, per command of the index, whether rule covers it.
-func (x *catalogIndex) covered(rule cmdRule) []bool {
-	out := make([]bool, len(x.cmds))
+// bits is a set of command numbers.
+type bits []uint64
+
+func (x *catalogIndex) empty() bits { return make(bits, (len(x.cmds)+63)/64) }
+
+func (b bits) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bits) set(i int)      { b[i/64] |= 1 << (i % 64) }
+
+// covered returns the commands rule covers (whatever their first
+// argument; none for a first-argument rule).
+func (x *catalogIndex) covered(rule cmdRule) bits {
+	out := x.empty()
+	if rule.firstArg {
+		return out
+	}
 	for i := range x.cmds {
-		out[i] = rule.covers(&x.cmds[i], nil)
+		if rule.covers(&x.cmds[i], nil) {
+			out.set(i)
+		}
 	}
 	return out
 }
 
-// addCmdRule appends rule, then drops the rules that no longer change
-// any command's permission (simplify).
-func (r *Rules) addCmdRule(idx *catalogIndex, rule cmdRule) {
-	r.cmds = append(r.cmds, rule)
-	r.simplify(idx)
-}
-
 // simplify removes, until none is left, the command rules that change
-// no command's permission: those every command of which a later rule
-// covers, and those that allow or deny only what is already so before
-// them. A first-argument rule counts as covering its command for the
-// former, and keeps the later rules of its command for the latter.
-func (r *Rules) simplify(idx *catalogIndex) {
+// no command's permission: a rule every command of which a later rule
+// covers, a rule that allows (or denies) only commands already allowed
+// (or denied) before it, and a first-argument rule whose command is
+// allowed before it or covered by a later rule (or that a later copy
+// repeats). A rule covering a command that has an earlier first-argument
+// rule is kept. It costs O(passes × rules × commands / 64).
+func (r *Rules) simplify(x *catalogIndex) {
+	cov := make([]bits, len(r.cmds))
+	for i, rule := range r.cmds {
+		cov[i] = x.covered(rule)
+	}
 	for changed := true; changed; {
 		changed = false
-		for i := len(r.cmds) - 1; i >= 0; i-- {
-			if r.redundant(idx, i) {
+		n := len(r.cmds)
+		// before[i]: the commands allowed by the base and rules[:i];
+		// fa[i]: the commands with a first-argument rule in rules[:i].
+		before, fa := make([]bits, n), make([]bits, n)
+		cur, curFA := x.empty(), x.empty()
+		if r.allCommands {
+			for i := range x.cmds {
+				cur.set(i)
+			}
+		}
+		for i, rule := range r.cmds {
+			before[i], fa[i] = slices.Clone(cur), slices.Clone(curFA)
+			if rule.firstArg {
+				base, _, _ := strings.Cut(rule.name, "|")
+				if p, ok := x.pos[base]; ok {
+					curFA.set(p)
+				}
+				continue
+			}
+			for w := range cur {
+				if rule.allow {
+					cur[w] |= cov[i][w]
+				} else {
+					cur[w] &^= cov[i][w]
+				}
+				curFA[w] &^= cov[i][w]
+			}
+		}
+		later := x.empty()
+		for i := n - 1; i >= 0; i-- {
+			rule := r.cmds[i]
+			if r.redundantAt(x, i, cov[i], before[i], fa[i], later) {
 				r.cmds = slices.Delete(r.cmds, i, i+1)
+				cov = slices.Delete(cov, i, i+1)
 				changed = true
+				continue
+			}
+			if !rule.firstArg {
+				for w := range later {
+					later[w] |= cov[i][w]
+				}
 			}
 		}
 	}
 }
 
-func (r *Rules) redundant(idx *catalogIndex, i int) bool {
+// redundantAt reports whether rule i changes no permission, given the
+// commands it covers, those allowed before it, those with an earlier
+// first-argument rule, and those kept later rules cover.
+func (r *Rules) redundantAt(x *catalogIndex, i int, cov, before, fa, later bits) bool {
 	rule := r.cmds[i]
-	before := &Rules{allCommands: r.allCommands, cmds: r.cmds[:i]}
-	for j := range idx.cmds {
-		cmd := &idx.cmds[j]
-		if rule.firstArg {
-			base, _, _ := strings.Cut(rule.name, "|")
-			if cmd.Name != base {
-				continue
-			}
-		} else if !rule.covers(cmd, nil) {
-			continue
+	if rule.firstArg {
+		base, _, _ := strings.Cut(rule.name, "|")
+		p, ok := x.pos[base]
+		return !ok || before.has(p) || later.has(p) || slices.Contains(r.cmds[i+1:], rule)
+	}
+	for w := range cov {
+		s := cov[w] &^ later[w] // the commands whose permission it decides
+		if s&fa[w] != 0 {
+			return false
 		}
-		overridden := false
-		for _, later := range r.cmds[i+1:] {
-			if later.firstArg && later == rule || !later.firstArg && later.covers(cmd, nil) {
-				overridden = true
-				break
-			}
-		}
-		if overridden {
-			continue
-		}
-		if rule.firstArg || before.commandAllowed(cmd, nil) != rule.allow || before.hasFirstArg(cmd.Name) {
-			if !(rule.firstArg && before.commandAllowed(cmd, nil)) {
-				return false
-			}
+		if rule.allow && s&^before[w] != 0 || !rule.allow && s&before[w] != 0 {
+			return false
 		}
 	}
 	return true
 }
 
-func (r *Rules) hasFirstArg(name string) bool {
-	for _, e := range r.cmds {
-		if e.firstArg && strings.HasPrefix(e.name, name+"|") {
-			return true
-		}
+// table records every command's permission (ignoring first-argument
+// rules), so the check is one map lookup.
+func (r *Rules) table(x *catalogIndex) {
+	r.allowed = make(map[string]bool, len(x.cmds))
+	r.firstArg = slices.ContainsFunc(r.cmds, func(c cmdRule) bool { return c.firstArg })
+	for i := range x.cmds {
+		r.allowed[x.cmds[i].Name] = r.scan(&x.cmds[i], nil)
 	}
-	return false
 }
 
 // AllKeys reports whether every key is allowed for reading and writing
