@@ -654,3 +654,22 @@ func (a *aclState) peerUser(name, rules string) (*acl.User, error) {
 	a.peerUsers[key] = u
 	return u, nil
 }
+
+// redactSecrets replaces, in args as the slow log keeps them, the
+// arguments that may carry passwords with "(redacted)", as Redis 7.0
+// does: every argument of ACL SETUSER after the subcommand, and
+// requirepass's value in CONFIG SET.
+func redactSecrets(cmd *Command, args []string) {
+	switch cmd.fullName {
+	case "acl|setuser":
+		for i := 2; i < len(args); i++ {
+			args[i] = "(redacted)"
+		}
+	case "config|set":
+		for i := 2; i+1 < len(args); i += 2 {
+			if strings.EqualFold(args[i], "requirepass") {
+				args[i+1] = "(redacted)"
+			}
+		}
+	}
+}

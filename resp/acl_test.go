@@ -196,6 +196,13 @@ func TestACLCommands(t *testing.T) {
 	if got := r.do("ACL", "CAT", "dangerous"); !strings.Contains(got, "\r\nflushall\r\n") || !strings.Contains(got, "\r\nconfig|set\r\n") || strings.Contains(got, "\r\nget\r\n") {
 		t.Errorf("ACL CAT dangerous: %q", got)
 	}
+	expect(t, r, [][2]string{
+		{"CONFIG SET slowlog-log-slower-than 0", "+OK\r\n"},
+		{"ACL SETUSER x on >s3cret", "+OK\r\n"},
+	})
+	if got := r.do("SLOWLOG", "GET", "1"); strings.Contains(got, "s3cret") || !strings.Contains(got, "$3\r\nACL\r\n$7\r\nSETUSER\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n") {
+		t.Errorf("SLOWLOG of ACL SETUSER not redacted: %q", got)
+	}
 	if got := r.do("ACL", "GENPASS", "5"); len(got) != len("$2\r\nxx\r\n") {
 		t.Errorf("ACL GENPASS 5: %q", got)
 	}
