@@ -439,7 +439,7 @@ func cmdACLCat(c *Conn, args [][]byte) {
 		return
 	}
 	if len(args) > 3 {
-		c.WriteError("ERR Unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP.")
+		c.WriteError(aclArgsError(args[1]))
 		return
 	}
 	cat, ok := acl.ParseCategory(string(args[2]))
@@ -503,7 +503,7 @@ func cmdACLDryRun(c *Conn, args [][]byte) {
 func cmdACLGenPass(c *Conn, args [][]byte) {
 	bits := int64(256)
 	if len(args) > 3 {
-		c.WriteError("ERR Unknown subcommand or wrong number of arguments for 'genpass'. Try ACL HELP.")
+		c.WriteError(aclArgsError(args[1]))
 		return
 	}
 	if len(args) == 3 {
@@ -525,7 +525,7 @@ func cmdACLGenPass(c *Conn, args [][]byte) {
 func cmdACLLog(c *Conn, args [][]byte) {
 	n := int64(10)
 	if len(args) > 3 {
-		c.WriteError("ERR Unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP.")
+		c.WriteError(aclArgsError(args[1]))
 		return
 	}
 	if len(args) == 3 {
@@ -564,6 +564,12 @@ func cmdACLLog(c *Conn, args [][]byte) {
 		c.WriteBulkString("client-info")
 		c.WriteBulkString(e.ClientInfo)
 	}
+}
+
+// aclArgsError is Redis's reply to an ACL subcommand (as the client
+// spelled it) given too many arguments.
+func aclArgsError(sub []byte) string {
+	return "ERR unknown subcommand or wrong number of arguments for '" + cstr(sub, 128) + "'. Try ACL HELP."
 }
 
 func cmdACLHelp(c *Conn, _ [][]byte) {
