@@ -69,37 +69,33 @@ func (s *Server) initACL() {
 		requirePass.Store(&v)
 		return nil
 	}})
-	ro := FlagAdmin | FlagNoScript | FlagLoading | FlagStale
+	admin := FlagAdmin | FlagNoScript | FlagLoading | FlagStale
 	if err := s.Register(Command{Name: "acl", Arity: -2, Subcommands: []Command{
 		{Name: "cat", Arity: -2, Flags: FlagNoScript | FlagLoading | FlagStale, Handler: cmdACLCat},
-		{Name: "deluser", Arity: -3, Flags: ro, Handler: cmdACLDelUser},
-		{Name: "dryrun", Arity: -4, Flags: ro, Handler: cmdACLDryRun},
+		{Name: "deluser", Arity: -3, Flags: admin, Handler: cmdACLDelUser},
+		{Name: "dryrun", Arity: -4, Flags: admin, Handler: cmdACLDryRun},
 		{Name: "genpass", Arity: -2, Flags: FlagNoScript | FlagLoading | FlagStale, Handler: cmdACLGenPass},
-		{Name: "getuser", Arity: 3, Flags: ro, Handler: cmdACLGetUser},
+		{Name: "getuser", Arity: 3, Flags: admin, Handler: cmdACLGetUser},
 		{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdACLHelp},
-		{Name: "list", Arity: 2, Flags: ro, Handler: cmdACLList},
-		{Name: "load", Arity: 2, Flags: ro, Handler: cmdACLLoad},
-		{Name: "log", Arity: -2, Flags: ro, Handler: cmdACLLog},
-		{Name: "save", Arity: 2, Flags: ro, Handler: cmdACLSave},
-		{Name: "setuser", Arity: -3, Flags: ro, Handler: cmdACLSetUser},
-		{Name: "users", Arity: 2, Flags: ro, Handler: cmdACLUsers},
+		{Name: "list", Arity: 2, Flags: admin, Handler: cmdACLList},
+		{Name: "load", Arity: 2, Flags: admin, Handler: cmdACLLoad},
+		{Name: "log", Arity: -2, Flags: admin, Handler: cmdACLLog},
+		{Name: "save", Arity: 2, Flags: admin, Handler: cmdACLSave},
+		{Name: "setuser", Arity: -3, Flags: admin, Handler: cmdACLSetUser},
+		{Name: "users", Arity: 2, Flags: admin, Handler: cmdACLUsers},
 		{Name: "whoami", Arity: 2, Flags: FlagNoScript | FlagLoading | FlagStale, Handler: cmdACLWhoAmI},
 	}}, false); err != nil {
 		panic(err) // a bug in the table
 	}
 }
 
-// loadACLFile reads Config.ACLFile at start (Serve); a missing file is
-// no error (ACL SAVE creates it), as long as its directory exists.
+// loadACLFile reads Config.ACLFile at start (the first Serve); an
+// error, a missing file included, fails Serve, as it stops Redis.
 func (s *Server) loadACLFile() error {
 	if s.cfg.ACLFile == "" {
 		return nil
 	}
-	gone, err := s.loadACL()
-	if errors.Is(err, errACLFileMissing) {
-		return nil
-	}
-	_ = gone // no connection yet
+	_, err := s.loadACL() // no connection to close yet
 	return err
 }
 

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -499,4 +500,25 @@ func TestACLSubscriberDropped(t *testing.T) {
 	}
 	expect(t, admin, [][2]string{{"ACL SETUSER s resetchannels &other", "+OK\r\n"}})
 	sub.expectEOF()
+}
+
+// TestACLFileAtStart: a missing or wrong --aclfile fails Serve, as it
+// stops redis-server.
+func TestACLFileAtStart(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.acl")
+	if err := os.WriteFile(bad, []byte("user app on +nosuch\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "missing.acl"), bad} {
+		s := New(Config{ACLFile: path}, nil, nil)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Serve(ln); err == nil || errors.Is(err, ErrServerClosed) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Serve with %s: %v", path, err)
+		}
+		s.Close()
+	}
 }
