@@ -38,6 +38,12 @@ const (
 	// blocking off: DKV.NOBLOCK command [arg ...] (BLPOP and the like try
 	// once and reply their null, as inside MULTI).
 	CmdNoBlock = "DKV.NOBLOCK"
+	// CmdACL runs a forwarded client command as its client's ACL user:
+	// DKV.ACL username rules command [arg ...], rules being the user's
+	// ACL LIST line after "user <name> " (sent only for a user with
+	// restrictions), so what a script or an EXEC block runs on the
+	// receiving node is checked as on the client's node.
+	CmdACL = "DKV.ACL"
 	// CmdGet reads the local replica: DKV.GET key → bulk: the encoded
 	// crdt.Object (empty for an absent key).
 	CmdGet = "DKV.GET"

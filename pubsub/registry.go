@@ -217,6 +217,23 @@ func (r *Registry) Counts(s Subscriber) (channels, patterns, shard int) {
 	return 0, 0, 0
 }
 
+// Names returns the channels (or patterns, or shard channels, by k) s is
+// subscribed to, in no particular order (the ACL checks them when a
+// user's rules change).
+func (r *Registry) Names(s Subscriber, k Kind) [][]byte {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	st := r.subs[s]
+	if st == nil {
+		return nil
+	}
+	out := make([][]byte, 0, len(st[k]))
+	for n := range st[k] {
+		out = append(out, []byte(n))
+	}
+	return out
+}
+
 // Sizes returns how many channels, patterns and shard channels have
 // subscribers on this node (INFO's pubsub_channels, pubsub_patterns and
 // pubsubshard_channels).

@@ -411,7 +411,7 @@ func cmdClientKill(c *Conn, args [][]byte) {
 		return
 	}
 	var id int64
-	var addr, laddr, typ string
+	var addr, laddr, typ, user string
 	skipMe := true
 	for i := 2; i < len(args); i += 2 {
 		v := string(args[i+1])
@@ -436,10 +436,11 @@ func cmdClientKill(c *Conn, args [][]byte) {
 				return
 			}
 		case "user":
-			if v != "default" {
+			if c.srv.acl.users.User(v) == nil {
 				c.WriteError("ERR No such user '" + cstr(args[i+1], 128) + "'")
 				return
 			}
+			user = v
 		case "skipme":
 			switch strings.ToLower(v) {
 			case "yes":
@@ -462,6 +463,7 @@ func cmdClientKill(c *Conn, args [][]byte) {
 			addr != "" && cc.addr != addr,
 			laddr != "" && cc.laddr != laddr,
 			typ != "" && typ != cc.clientType(),
+			user != "" && user != cc.userName(),
 			skipMe && cc == c:
 			continue
 		}
@@ -696,7 +698,8 @@ func (c *Conn) reset() {
 	c.proto = 2
 	c.name = ""
 	c.mu.Unlock()
-	c.authed = c.srv.cfg.RequirePass == ""
+	c.authed = c.srv.defaultAuthed()
+	c.user.Store(c.srv.acl.users.Default())
 	a := &c.adm
 	a.replyOff, a.skip, a.pending, a.lastWrite = false, 0, nil, nil
 	a.noEvict.Store(false)

@@ -196,12 +196,15 @@ func cmdPeerDB(c *Conn, args [][]byte) {
 // forwardArgs is args as forwarded to another node: wrapped in DKV.DB
 // when the connection's database is not 0.
 // A command forwarded from an EXEC block (noBlock) is wrapped in
-// DKV.NOBLOCK too, so a blocking command runs its non-blocking form there.
+// DKV.NOBLOCK too, so a blocking command runs its non-blocking form there,
+// and one of a user with ACL restrictions in DKV.ACL.
 func (c *Conn) forwardArgs(args [][]byte) [][]byte {
-	if c.db == 0 && !c.noBlock {
+	ident := c.aclIdentity()
+	if c.db == 0 && !c.noBlock && ident == nil {
 		return args
 	}
-	out := make([][]byte, 0, len(args)+3)
+	out := make([][]byte, 0, len(args)+6)
+	out = append(out, ident...) // DKV.ACL user rules (acl.go)
 	if c.noBlock {
 		out = append(out, []byte(peer.CmdNoBlock))
 	}

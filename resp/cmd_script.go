@@ -223,6 +223,10 @@ func (c *Conn) scriptCaller(slot int, ro bool) script.Caller {
 		if cmd.Flags&FlagNoScript != 0 {
 			return []byte(msgScriptDenied), false
 		}
+		if d, ok := c.aclAllowed(cmd, args); !ok { // ACL (acl.go)
+			c.aclLog(d, c.userName(), "lua")
+			return appendError(nil, d.Script()), false
+		}
 		write := cmd.Flags&FlagWrite != 0
 		if ro && write {
 			return []byte(msgScriptRO), false

@@ -2,7 +2,6 @@ package resp
 
 import (
 	"cmp"
-	"crypto/subtle"
 	"fmt"
 	"runtime"
 	"slices"
@@ -80,40 +79,28 @@ func cmdQuit(c *Conn, _ [][]byte) {
 	c.quit = true
 }
 
-// checkPass reports whether user/pass log in as the default user, the one
-// user there is.
-func (s *Server) checkPass(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	if s.cfg.RequirePass == "" { // the default user is "nopass"
-		return true
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
-}
-
+// cmdAuth: AUTH [username] password — logs the connection in as an ACL
+// user (acl.go); the one-argument form names the default user, and is
+// refused while that user is nopass, as Redis refuses it.
 func cmdAuth(c *Conn, args [][]byte) {
 	s := c.srv
+	user := []byte("default")
 	switch len(args) {
 	case 2:
-		if s.cfg.RequirePass == "" {
+		if s.acl.users.Default().Rules().NoPass {
 			c.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
-		if !s.checkPass([]byte("default"), args[1]) {
-			c.WriteError(msgWrongPass)
-			return
-		}
 	case 3:
-		if !s.checkPass(args[1], args[2]) {
-			c.WriteError(msgWrongPass)
-			return
-		}
+		user = args[1]
 	default:
 		c.WriteError(msgSyntax)
 		return
 	}
-	c.authed = true
+	if !c.authenticate(user, args[len(args)-1]) {
+		c.WriteError(msgWrongPass)
+		return
+	}
 	c.WriteOK()
 }
 
@@ -162,12 +149,9 @@ func cmdHello(c *Conn, args [][]byte) {
 			return
 		}
 	}
-	if pass != nil {
-		if !s.checkPass(user, pass) {
-			c.WriteError(msgWrongPass)
-			return
-		}
-		c.authed = true
+	if pass != nil && !c.authenticate(user, pass) {
+		c.WriteError(msgWrongPass)
+		return
 	}
 	if !c.authed {
 		c.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
@@ -254,8 +238,8 @@ func (c *Conn) infoLine(now time.Time) string {
 	}
 	idle := now.Sub(time.Unix(0, c.lastActive.Load()))
 	sub, psub, ssub := c.pubsubCounts()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, db, sub, psub, ssub, cmd, proto, libName, libVer)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created)/time.Second), int64(idle/time.Second), flags, db, sub, psub, ssub, cmd, c.userName(), proto, libName, libVer)
 }
 
 func cmdClientInfo(c *Conn, _ [][]byte) { c.WriteVerbatim(c.infoLine(time.Now()) + "\n") }
@@ -358,7 +342,11 @@ func writeCommandInfo(c *Conn, cmd *Command) {
 	c.WriteInt(int64(cmd.FirstKey))
 	c.WriteInt(int64(cmd.LastKey))
 	c.WriteInt(int64(cmd.KeyStep))
-	c.WriteSet(0)   // ACL categories
+	cats := categoryNames(cmd)
+	c.WriteSet(len(cats))
+	for _, cat := range cats {
+		c.WriteSimple(cat)
+	}
 	c.WriteArray(0) // tips
 	c.WriteArray(0) // key specifications
 	subs := make([]*Command, 0, len(cmd.Subcommands))

@@ -55,6 +55,7 @@ func (l *slowlog) maybeLog(c *Conn, cmd *Command, args [][]byte, start time.Time
 			e.args[i] = string(a)
 		}
 	}
+	redactSecrets(cmd, e.args) // ACL SETUSER's passwords (acl.go)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e.id = l.nextID

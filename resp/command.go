@@ -210,6 +210,9 @@ func (c *Conn) exec(args [][]byte) {
 	defer c.observe(c.begin(), args) // INFO commandstats, SLOWLOG, CLIENT REPLY… (callstats.go)
 	s := c.srv
 	cmd, msg := c.resolve(args)
+	if msg == "" {
+		msg = c.aclCheck(cmd, args) // ACL permissions (acl.go)
+	}
 	// observe counts a refused command's rejected_calls against it.
 	c.adm.resolved = cmd
 	if msg == "" && c.overMaxMemory(cmd, args) { // maxmemory (maxmemory.go)

@@ -14,6 +14,10 @@ type Config struct {
 	// command but AUTH, HELLO and QUIT is refused until the client
 	// authenticates (Redis's requirepass).
 	RequirePass string
+	// ACLFile, when set, is Redis's aclfile: the users are read from it
+	// when the server starts (an error, a missing file included, fails
+	// Serve), ACL LOAD reads it again and ACL SAVE writes it.
+	ACLFile string
 
 	// MaxClients is the most connections served at once; a connection
 	// beyond it gets "-ERR max number of clients reached" and is closed

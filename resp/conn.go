@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dynakv/dynakv/acl"
 	"github.com/tidwall/redcon"
 )
 
@@ -35,7 +36,9 @@ type Conn struct {
 	tls bool
 
 	authed bool
-	peer   bool // presented the cluster secret (DKV.AUTH): another node
+	user   atomic.Pointer[acl.User] // the ACL user it is authenticated as (acl.go); nil on a zero Conn
+	asUser *acl.User                // on a peer connection, inside DKV.ACL: the forwarded command's user
+	peer   bool                     // presented the cluster secret (DKV.AUTH): another node
 	quit   bool
 	out    []byte    // replies of the current command, handed to redcon after it
 	adm    connAdmin // server and admin commands' state (cmd_admin.go)
@@ -68,8 +71,9 @@ func newConn(s *Server, rc redcon.Conn, addr, laddr string) *Conn {
 		laddr:   laddr,
 		created: now,
 		proto:   2,
-		authed:  s.cfg.RequirePass == "",
+		authed:  s.defaultAuthed(),
 	}
+	c.user.Store(s.acl.users.Default())
 	c.lastActive.Store(now.UnixNano())
 	return c
 }

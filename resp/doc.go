@@ -63,8 +63,9 @@
 // flags, key positions (for COMMAND INFO and COMMAND GETKEYS) and handler;
 // container commands (CLIENT, COMMAND) hold subcommands. Register extends
 // it before Serve. The dispatcher checks, in Redis's order, that the
-// command exists, its arity, authentication (RequirePass) and, for an
-// internal command (FlagPeer), that the connection is a peer one; it
+// command exists, its arity, authentication (NOAUTH), for an
+// internal command (FlagPeer) that the connection is a peer one, and the
+// ACL permissions of the connection's user (see ACL users); it
 // counts the command, then runs it, or routes it if it is a write in a
 // cluster (see Cluster). A panic in a handler is recovered: the client gets "-ERR internal
 // error" in place of the command's partial reply, the panic is logged with
@@ -193,6 +194,43 @@
 // CLIENT, HELLO, AUTH…), which must run on the client's own connection.
 // Under a partition two nodes may each coordinate a slot; units isolate
 // only what one coordinator runs (see package coordinator).
+//
+// # ACL users
+//
+// acl.go wires package acl in (its package documentation has the model):
+// a Server holds an acl.Table, whose default user is "on nopass ~* &*
+// +@all", or has RequirePass's SHA-256 as its password, and which
+// Config.ACLFile fills at the first Serve (ACL LOAD and ACL SAVE read
+// and write it). A connection holds the *acl.User it is logged in as
+// (Conn.user: default at connect and RESET, AUTH or HELLO AUTH change
+// it); it is logged in without AUTH while default is on and nopass.
+// exec checks each resolved command against the user's current rules
+// (aclCheck), before MULTI's queue, maxmemory and routing, with the keys
+// the command table locates (keyPositions: every key of MSET, DEL, SORT …
+// STORE, EVAL's declared keys) and, for PUBLISH, SPUBLISH, SUBSCRIBE,
+// SSUBSCRIBE and PSUBSCRIBE, the channels. So a refused command is
+// refused when queued (EXEC then aborts) and again inside EXEC's block
+// (Redis's "ACLs rules changed…" text), and scriptCaller checks
+// redis.call and redis.pcall likewise. Categories are Redis 7.0's
+// (aclcategories.go, taken from redis-server's COMMAND; COMMAND INFO
+// shows them), or derived from flags and group for dynakv's own
+// commands. Commands flagged no_auth (AUTH, HELLO, RESET…) pass any
+// command rules, as in Redis. Denials go to ACL LOG (context toplevel,
+// multi or lua). A command is checked on the node its client is
+// connected to, against that node's users, before it is forwarded; a
+// peer connection has no user of its own, so it runs what it is sent
+// unchecked, except that a command forwarded for a user with
+// restrictions comes wrapped in DKV.ACL with the user's name and rules
+// (forwardArgs), under which the receiving node checks what the command
+// runs there: a script's redis.call, an EXEC block's commands at EXEC
+// (their denials go to that node's ACL LOG). Users are per
+// node, as in Redis Cluster: nothing propagates ACL SETUSER. ACL DELUSER
+// and ACL LOAD close the connections of the users they remove (every
+// user but default for ACL LOAD, as Redis), and ACL SETUSER (ACL LOAD
+// for default) those subscribed to a channel the user's new rules no
+// longer allow (dropSubscribers, as Redis 7.0); a user turned off keeps
+// its open connections. Not done: selectors, and Redis's own rendering
+// of command rules in ACL LIST (see package acl).
 //
 // # Node-to-node commands
 //
@@ -405,10 +443,7 @@
 // ["master", 0, []] in RESP2 and RESP3 (a node's replicas are Dynamo
 // peers, not Redis replicas with an offset); LASTSAVE is the node's
 // start, as INFO's rdb_last_save_time (nothing is ever snapshotted);
-// ACL WHOAMI and ACL USERS name the one user, default, and ACL LIST
-// renders it as Redis 7.0 does ("user default on nopass ~* &* +@all", or
-// "#<SHA-256 of requirepass>" for nopass). ACL CAT and ACL's user
-// management, FUNCTION, FCALL, FCALL_RO and DEBUG are refused with
+// FUNCTION, FCALL, FCALL_RO and DEBUG are refused with
 // "-ERR <NAME> is not supported by dynakv: <why>". MEMORY DOCTOR's text
 // ends with a newline, as Redis's.
 //

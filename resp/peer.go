@@ -24,6 +24,7 @@ func peerCommands() []Command {
 		{Name: strings.ToLower(peer.CmdNotifyConfig), Arity: 2, Flags: FlagPeer, Handler: cmdPeerNotifyConfig},
 		{Name: strings.ToLower(peer.CmdDB), Arity: -3, Flags: FlagPeer, Handler: cmdPeerDB},
 		{Name: strings.ToLower(peer.CmdNoBlock), Arity: -2, Flags: FlagPeer, Handler: cmdPeerNoBlock},
+		{Name: strings.ToLower(peer.CmdACL), Arity: -4, Flags: FlagPeer, Handler: cmdPeerACL},
 	}
 }
 

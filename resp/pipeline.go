@@ -100,6 +100,7 @@ func (c *Conn) initWorker(w *Conn) {
 	w.clusterAware = c.clusterAware
 	w.tls = c.tls
 	w.authed = c.authed
+	w.user.Store(c.user.Load())
 	w.proto = c.proto
 	w.name, w.libName, w.libVer = c.name, c.libName, c.libVer
 	w.db = c.db

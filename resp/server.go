@@ -77,6 +77,10 @@ type Server struct {
 	clients map[int64]*Conn         // handed to redcon and not peers: CLIENT LIST, KILL
 	wg      sync.WaitGroup          // one per admitted connection, until redcon is done with it
 
+	acl     aclState // ACL users and log (acl.go)
+	aclOnce sync.Once
+	aclErr  error // loading Config.ACLFile at the first Serve
+
 	pub pubState // Pub/Sub, keyspace notifications, MONITOR (cmd_pubsub.go)
 
 	blocked blockRegistry // blocked commands' waiters (blocking.go)
@@ -130,6 +134,7 @@ func New(cfg Config, b Backend, logger *slog.Logger) *Server {
 		}
 	}
 	s.initAdmin()
+	s.initACL()
 	for _, p := range cfg.Params {
 		s.addParam(p)
 	}
@@ -173,6 +178,11 @@ func (s *Server) serve(ln net.Listener, kind listenerKind) error {
 	if s.cfgErr != nil {
 		ln.Close()
 		return s.cfgErr
+	}
+	s.aclOnce.Do(func() { s.aclErr = s.loadACLFile() }) // once the table is complete
+	if s.aclErr != nil {
+		ln.Close()
+		return s.aclErr
 	}
 	s.mu.Lock()
 	if s.closed {

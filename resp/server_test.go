@@ -159,7 +159,7 @@ func TestRESP3Shapes(t *testing.T) {
 	if got := r.do("COMMAND", "DOCS", "get", "nope"); got != "%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n" {
 		t.Errorf("RESP3 COMMAND DOCS: %q", got)
 	}
-	if got := r.do("COMMAND", "INFO", "get", "nope"); got != "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~0\r\n*0\r\n*0\r\n*0\r\n_\r\n" {
+	if got := r.do("COMMAND", "INFO", "get", "nope"); got != "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n_\r\n" {
 		t.Errorf("RESP3 COMMAND INFO: %q", got)
 	}
 	if got := r.do("HELLO", "2"); !strings.HasPrefix(got, "*14\r\n") {

@@ -64,6 +64,7 @@ func nodeFlags(fs *flag.FlagSet, cfg *node.Config, perNode bool) *options {
 	fs.Int64Var(&cfg.Store.ObjectCacheBytes, "object-cache-bytes", cfg.Store.ObjectCacheBytes, "estimated heap bytes of decoded objects of recently written keys kept in memory, so a write to a big hash or set does not read and decode it again (negative: off)")
 	fs.Int64Var(&cfg.Store.CacheBytes, "cache-bytes", cfg.Store.CacheBytes, "size of the storage engine's block cache in bytes (0: 128 MiB)")
 	fs.StringVar(&cfg.RESP.RequirePass, "requirepass", cfg.RESP.RequirePass, "password clients must AUTH with (empty: none)")
+	fs.StringVar(&cfg.RESP.ACLFile, "aclfile", cfg.RESP.ACLFile, "Redis ACL file of this node's users, read at start and by ACL LOAD, written by ACL SAVE (empty: none)")
 	fs.IntVar(&cfg.RESP.MaxClients, "maxclients", cfg.RESP.MaxClients, "maximum simultaneous client connections")
 	fs.DurationVar(&cfg.RESP.IdleTimeout, "idle-timeout", cfg.RESP.IdleTimeout, "close client connections idle this long (0: never)")
 	fs.IntVar(&cfg.Transfer.Rate, "transfer-rate", cfg.Transfer.Rate, "most keys per second this node streams to new replicas when partitions move (0: unthrottled)")
