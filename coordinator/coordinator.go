@@ -129,15 +129,16 @@ type WriteOptions struct {
 
 // Coordinator runs quorum reads and writes. Build it with New.
 type Coordinator struct {
-	cfg   Config
-	self  string
-	local Local
-	place Placement
-	peers Peers
-	stats Stats
-	bg    sync.WaitGroup // background sends and read repairs
-	susp  *suspects
-	locks lockTable // key locks of the writes coordinated here (locks.go)
+	cfg     Config
+	self    string
+	local   Local
+	place   Placement
+	peers   Peers
+	stats   Stats
+	bg      sync.WaitGroup // background sends and read repairs
+	susp    *suspects
+	locks   lockTable   // key locks of the writes coordinated here (locks.go)
+	flights readFlights // ReadFirst reads in progress (quorum.go, readInto)
 }
 
 // Stats are the coordinator's counters.

@@ -60,12 +60,18 @@
 //
 // # Key locks and units
 //
-// Every write this node coordinates (Update) holds its key's lock from
-// its ReadFirst read through the local replica's apply, and releases it
-// before waiting for W acknowledgements; locks are per key, created on
+// Every write this node coordinates (Update) holds its key's lock,
+// shared with the other writes of the key, from its ReadFirst read
+// through the local replica's apply, and releases it before waiting for W
+// acknowledgements: the local replica decides concurrent writes of one key
+// one after the other, each on the state the previous one made, and
+// stores them together (replica.Store.Update combines them), so a hot key
+// is not one fsync per write. Concurrent ReadFirst writes of a key share
+// their quorum read (readInto: a write joins the next read to start, so
+// its read still starts after it arrived). Locks are per key, created on
 // first use and dropped when no write holds or awaits them, and waiters
 // are served in arrival order. Unit(ctx, keys, fn) takes the locks of
-// several keys, each once and in byte order (so two units never wait for
+// several keys exclusively, each once and in byte order (so two units never wait for
 // each other), and runs fn with a context that marks them held: the Gets
 // and Updates fn makes with it form one unit (an EXEC block, a script,
 // MSETNX, SMOVE) that no other write coordinated here interleaves with,

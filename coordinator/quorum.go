@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
@@ -371,10 +372,11 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	}
 }
 
-// apply is the part of a write that holds the key's lock (lockKey): the
-// read at quorum R merged into the local replica (readFirst), then the
-// mutator run on the local replica. The wait for W acknowledgements comes
-// after, without the lock.
+// apply is the part of a write that holds the key's lock (lockKey,
+// shared with the other writes of the key): the read at quorum R merged
+// into the local replica (readFirst, shared with concurrent writes of the
+// key: readInto), then the mutator run on the local replica. The wait for
+// W acknowledgements comes after, without the lock.
 func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
 	release, err := c.lockKey(ctx, key)
 	if err != nil {
@@ -382,17 +384,97 @@ func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn 
 	}
 	defer release()
 	if readFirst {
-		cur, err := c.Get(ctx, key, ReadOptions{})
-		if err != nil {
+		if err := c.readInto(ctx, key); err != nil {
 			return prev, next, delta, err
-		}
-		if !cur.IsZero() {
-			if err := c.local.Merge(ctx, key, cur); err != nil {
-				return prev, next, delta, err
-			}
 		}
 	}
 	return c.local.Update(ctx, key, fn)
+}
+
+// readFlights are the ReadFirst reads in progress, per key (readInto).
+type readFlights struct {
+	mu sync.Mutex
+	m  map[string]*keyFlights
+}
+
+// keyFlights is one key's ReadFirst reads: the one running, and the next
+// one, which the writes that arrive meanwhile wait for.
+type keyFlights struct {
+	running, next *readFlight
+}
+
+// readFlight is one read at quorum merged into the local replica.
+type readFlight struct {
+	done chan struct{} // closed when err is set
+	err  error
+}
+
+// readInto reads key at quorum R and merges the result into the local
+// replica, sharing the work with concurrent writes of the key: a write
+// joins the next read to start, which starts when the running one (if
+// any) ends, so every write's read starts after the write arrived (it
+// sees every write acknowledged before) and a hot key costs one quorum
+// read of its whole object per round, not one per write. The read runs
+// in the background under the coordinator's Timeout; the wait ends with
+// ctx.
+func (c *Coordinator) readInto(ctx context.Context, key []byte) error {
+	k := string(key)
+	c.flights.mu.Lock()
+	if c.flights.m == nil {
+		c.flights.m = make(map[string]*keyFlights)
+	}
+	kf := c.flights.m[k]
+	if kf == nil {
+		kf = &keyFlights{}
+		c.flights.m[k] = kf
+	}
+	var f *readFlight
+	if kf.running == nil {
+		f = &readFlight{done: make(chan struct{})}
+		kf.running = f
+		c.bg.Add(1)
+		go c.runReads(context.WithoutCancel(ctx), key, kf, f)
+	} else {
+		if kf.next == nil {
+			kf.next = &readFlight{done: make(chan struct{})}
+		}
+		f = kf.next
+	}
+	c.flights.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runReads runs f, then the reads queued behind it, until none is.
+func (c *Coordinator) runReads(ctx context.Context, key []byte, kf *keyFlights, f *readFlight) {
+	defer c.bg.Done()
+	for f != nil {
+		f.err = c.readMerge(ctx, key)
+		c.flights.mu.Lock()
+		close(f.done)
+		f, kf.next = kf.next, nil
+		kf.running = f
+		if f == nil {
+			delete(c.flights.m, string(key))
+		}
+		c.flights.mu.Unlock()
+	}
+}
+
+// readMerge reads key at quorum R, within the coordinator's Timeout, and
+// merges what it read into the local replica.
+func (c *Coordinator) readMerge(ctx context.Context, key []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	cur, err := c.Get(ctx, key, ReadOptions{})
+	if err != nil || cur.IsZero() {
+		return err
+	}
+	return c.local.Merge(ctx, key, cur)
 }
 
 // Receivers is a Placement that also names, for a key whose partition is
