@@ -89,13 +89,34 @@ func (it *item) value() []byte {
 
 // mergeItems joins two position-sorted item stores: per position, the
 // values joined by the dot rule; an item left without values is dropped.
+//
+// NB: items on one side only whose values the other side's context does
+// not cover are kept as they are, and a run of them is copied whole (as
+// mergeMembers does): merging a push's delta into a long list costs a
+// cheap check and a copy per item, not a join per item
+// (BenchmarkListMerge, TestMergeRunsMatchElementwise).
 func mergeItems(a, b []item, actx, bctx context) []item {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
 	}
-	out := make([]item, 0, max(len(a), len(b)))
+	out := make([]item, 0, len(a)+len(b))
+	acv, bcv := newCoverer(actx), newCoverer(bctx)
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
+		if k := i; j == len(b) || i < len(a) && cmpPos(a[i].pos, b[j].pos) < 0 {
+			for k < len(a) && (j == len(b) || cmpPos(a[k].pos, b[j].pos) < 0) && keptItem(a[k], &bcv) {
+				k++
+			}
+			out, i = append(out, a[i:k]...), k
+		} else if k := j; i == len(a) || cmpPos(a[i].pos, b[j].pos) > 0 {
+			for k < len(b) && (i == len(a) || cmpPos(b[k].pos, a[i].pos) < 0) && keptItem(b[k], &acv) {
+				k++
+			}
+			out, j = append(out, b[j:k]...), k
+		}
+		if i == len(a) && j == len(b) {
+			break
+		}
 		var it item
 		var c int
 		switch {
@@ -126,6 +147,13 @@ func mergeItems(a, b []item, actx, bctx context) []item {
 		return nil
 	}
 	return out
+}
+
+// keptItem reports whether an item on one side only survives a merge
+// unchanged: it has values and the other side's context (other) covers
+// none of them.
+func keptItem(it item, other *coverer) bool {
+	return len(it.vals) > 0 && !anyCoveredBy(it.vals, other, valDot)
 }
 
 // before returns a position before q for a new element of dot d.

@@ -27,11 +27,17 @@ import (
 const maxBatchOps = 256
 
 // maxBatchBytes bounds the estimated bytes of the objects a batch's
-// Updates produce (each charged the key's stored size plus
-// batchOpOverhead; merges of consecutive operations share one result and
-// are charged the overhead only), so a batch on a big collection takes
-// fewer operations: 16 MiB is some 25 Updates of a 40,000-element list.
-const maxBatchBytes = 16 << 20
+// Updates produce, each kept alive until its caller returns: an Update
+// is charged batchObjectCost of the key's stored size plus
+// batchOpOverhead (a merge, whose consecutive runs share one result, the
+// overhead only). 64 MiB is some 25 Updates of a 40,000-element list.
+const maxBatchBytes = 64 << 20
+
+// batchObjectCost estimates the heap a new version of an object stored in
+// n bytes adds: crdt.Merge copies the object's element slices (a list
+// item or set member header is some 3 to 4 times its encoded bytes) and
+// shares the elements themselves.
+func batchObjectCost(n int) int { return 4 * n }
 
 // batchOpOverhead is what one queued operation is charged besides the
 // object it produces.
@@ -100,7 +106,7 @@ func (s *Store) lead(key []byte, mu *sync.Mutex, qs *queueStripe, q *keyQueue) {
 	mu.Lock()
 	cur, raw, err := s.get(dk)
 	qs.mu.Lock()
-	n := min(len(q.ops), max(1, maxBatchBytes/(len(raw)+batchOpOverhead)), maxBatchOps)
+	n := min(len(q.ops), max(1, maxBatchBytes/(batchObjectCost(len(raw))+batchOpOverhead)), maxBatchOps)
 	batch := q.ops[:n:n]
 	if n == len(q.ops) {
 		q.ops = nil
