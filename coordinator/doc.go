@@ -71,8 +71,8 @@
 // its read still starts after it arrived). Locks are per key, created on
 // first use and dropped when no write holds or awaits them, and waiters
 // are served in arrival order. Unit(ctx, keys, fn) takes the locks of
-// several keys exclusively, each once and in byte order (so two units never wait for
-// each other), and runs fn with a context that marks them held: the Gets
+// several keys exclusively, each once and in byte order (so two units
+// never wait for each other), and runs fn with a context that marks them held: the Gets
 // and Updates fn makes with it form one unit (an EXEC block, a script,
 // MSETNX, SMOVE) that no other write coordinated here interleaves with,
 // and fn's Updates of held keys do not lock again. A write inside a unit

@@ -219,7 +219,7 @@ type Store struct {
 
 // Stats are the store's counters, read with Load.
 type Stats struct {
-	Writes     atomic.Int64 // Update and Merge calls that stored an object
+	Writes     atomic.Int64 // objects stored by Update and Merge (a combined batch counts once)
 	Expired    atomic.Int64 // objects whose expired content the sweeper collected (crdt.Collect)
 	Reaped     atomic.Int64 // tombstone-only objects removed
 	CorruptGet atomic.Int64 // reads that found undecodable bytes
