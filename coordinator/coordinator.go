@@ -115,6 +115,11 @@ type ReadOptions struct {
 	// Replier, when set, receives the ID of the replica that answered
 	// first: the node to coordinate a write made from this read's context.
 	Replier *string
+
+	// mergesSelf marks a read whose caller merges the result into the
+	// local replica itself (a ReadFirst write's read, readMerge): read
+	// repair leaves the local replica alone.
+	mergesSelf bool
 }
 
 // WriteOptions tune one write.
@@ -139,6 +144,7 @@ type Coordinator struct {
 	susp    *suspects
 	locks   lockTable   // key locks of the writes coordinated here (locks.go)
 	flights readFlights // ReadFirst reads in progress (quorum.go, readInto)
+	repairs keySet      // keys a read repair is under way for (quorum.go)
 }
 
 // Stats are the coordinator's counters.

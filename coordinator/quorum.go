@@ -175,8 +175,19 @@ wait:
 			answered = append(answered, reply{obj: h}) // no id: not repaired itself
 		}
 	}
-	c.bg.Add(1)
-	go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
+	repairTop := top
+	if opt.mergesSelf {
+		repairTop = slices.DeleteFunc(slices.Clone(top), func(id string) bool { return id == c.self })
+	}
+	if c.repairs.add(string(key)) {
+		c.bg.Add(1)
+		go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, repairTop)
+	} else {
+		// NB: a repair of the key is under way (a hot key read over and
+		// over): this read's replies are not written back, the next
+		// read's are.
+		cancelFan()
+	}
 	if len(answered) < r {
 		if errors.Is(lastErr, context.DeadlineExceeded) {
 			c.stats.ReadTimeouts.Add(1)
@@ -190,12 +201,16 @@ wait:
 }
 
 // readRepair collects the replies still due after a read, then writes the
-// merge of every reply back to each replica that answered with less
-// (Dynamo §4.7): a replica that missed a write is brought up to date by
-// reading the key. Replicas that did not answer are left to hinted handoff
-// and anti-entropy.
+// merge of every reply back to each replica of top that answered with
+// less (Dynamo §4.7): a replica that missed a write is brought up to date
+// by reading the key. Replicas that did not answer are left to hinted
+// handoff and anti-entropy. One repair of a key runs at a time (the read
+// that would start a second one while it runs repairs nothing): a hot key
+// read by every ReadFirst write, with its replicas a few deltas behind,
+// would otherwise ship its whole object to them on every read.
 func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc, key []byte, replies <-chan reply, due int, answered []reply, top []string) {
 	defer c.bg.Done()
+	defer c.repairs.remove(string(key))
 	defer cancel()
 	for ; due > 0; due-- {
 		select {
@@ -466,11 +481,12 @@ func (c *Coordinator) runReads(ctx context.Context, key []byte, kf *keyFlights, 
 }
 
 // readMerge reads key at quorum R, within the coordinator's Timeout, and
-// merges what it read into the local replica.
+// merges what it read into the local replica (which its read repair
+// therefore leaves alone).
 func (c *Coordinator) readMerge(ctx context.Context, key []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	cur, err := c.Get(ctx, key, ReadOptions{})
+	cur, err := c.Get(ctx, key, ReadOptions{mergesSelf: true})
 	if err != nil || cur.IsZero() {
 		return err
 	}
@@ -572,4 +588,31 @@ func (c *Coordinator) writeDests(prefs, top []string, w int) (dests []dest, rese
 		}
 	}
 	return dests, reserve, localHints
+}
+
+// keySet is a set of keys safe for concurrent use.
+type keySet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// add adds key and reports whether it was absent.
+func (s *keySet) add(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; ok {
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[string]struct{})
+	}
+	s.m[key] = struct{}{}
+	return true
+}
+
+// remove removes key.
+func (s *keySet) remove(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
 }
