@@ -117,8 +117,8 @@ type ReadOptions struct {
 	Replier *string
 
 	// mergesSelf marks a read whose caller merges the result into the
-	// local replica itself (a ReadFirst write's read, readMerge): read
-	// repair leaves the local replica alone.
+	// local replica itself (a ReadFirst write's read, readMerge): it
+	// makes no read repair.
 	mergesSelf bool
 }
 

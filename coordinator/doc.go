@@ -68,7 +68,9 @@
 // stores them together (replica.Store.Update combines them), so a hot key
 // is not one fsync per write. Concurrent ReadFirst writes of a key share
 // their quorum read (readInto: a write joins the next read to start, so
-// its read still starts after it arrived). Locks are per key, created on
+// its read still starts after it arrived), which makes no read repair
+// (the write's delta goes to every replica); plain reads repair, one
+// repair of a key at a time. Locks are per key, created on
 // first use and dropped when no write holds or awaits them, and waiters
 // are served in arrival order. Unit(ctx, keys, fn) takes the locks of
 // several keys exclusively, each once and in byte order (so two units

@@ -175,17 +175,16 @@ wait:
 			answered = append(answered, reply{obj: h}) // no id: not repaired itself
 		}
 	}
-	repairTop := top
-	if opt.mergesSelf {
-		repairTop = slices.DeleteFunc(slices.Clone(top), func(id string) bool { return id == c.self })
-	}
-	if c.repairs.add(string(key)) {
+	if !opt.mergesSelf && c.repairs.add(string(key)) {
 		c.bg.Add(1)
-		go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, repairTop)
+		go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
 	} else {
-		// NB: a repair of the key is under way (a hot key read over and
-		// over): this read's replies are not written back, the next
-		// read's are.
+		// NB: a ReadFirst write's read repairs nothing: its caller merges
+		// it into the local replica, and the write's delta goes to the
+		// other replicas, which on a hot key are only a few deltas behind
+		// (a repair would ship them the whole object on every write).
+		// Nor does a read while a repair of the key is under way: the
+		// next read's replies are written back.
 		cancelFan()
 	}
 	if len(answered) < r {
@@ -481,8 +480,8 @@ func (c *Coordinator) runReads(ctx context.Context, key []byte, kf *keyFlights, 
 }
 
 // readMerge reads key at quorum R, within the coordinator's Timeout, and
-// merges what it read into the local replica (which its read repair
-// therefore leaves alone).
+// merges what it read into the local replica; the read makes no read
+// repair (see Get).
 func (c *Coordinator) readMerge(ctx context.Context, key []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
