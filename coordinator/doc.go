@@ -19,7 +19,9 @@
 //   - one Merge (crdt.Merge) everywhere: replica writes, read repair (which
 //     sends the merged object to each replica that answered with less),
 //     hints, and (in their packages) anti-entropy and transfer;
-//   - a read returns the crdt.Merge of at least R replies, never less;
+//   - a read returns the crdt.Merge of at least R replies, never less,
+//     asked after the read arrived (concurrent reads of a key share such
+//     a quorum read: sharedRead);
 //   - while a key's partition is handed off to new replicas, its
 //     preference list (RingPlacement: ring.State.ServingList) starts with
 //     the old replicas, which keep serving reads and write quorums, and a

@@ -80,6 +80,10 @@ func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []stri
 }
 
 // Get reads key at quorum R: the merge of the first R replies.
+// Concurrent reads of one key at the configured R share one quorum read
+// that started after each of them arrived (sharedRead), so a hot key's
+// readers do not each fetch and decode its whole object from the other
+// replicas.
 func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crdt.Object, error) {
 	if opt.Replier != nil {
 		*opt.Replier = c.self
@@ -95,6 +99,25 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crd
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
 		return c.local.Get(ctx, key) // single-node fast path
 	}
+	if opt.R == 0 && !opt.mergesSelf {
+		// NB: concurrent reads of one key at the configured quorum share
+		// one quorum read (sharedRead), as ReadFirst writes do.
+		o, replier, err := c.sharedRead(ctx, flightGet, key, func(ctx context.Context) (crdt.Object, string, error) {
+			var replier string
+			o, err := c.read(ctx, key, r, ids, top, ReadOptions{Replier: &replier})
+			return o, replier, err
+		})
+		if opt.Replier != nil && replier != "" {
+			*opt.Replier = replier
+		}
+		return o, err
+	}
+	return c.read(ctx, key, r, ids, top, opt)
+}
+
+// read is Get's quorum read of key from ids (of the key's top N replicas,
+// top) at quorum r.
+func (c *Coordinator) read(ctx context.Context, key []byte, r int, ids, top []string, opt ReadOptions) (crdt.Object, error) {
 	skipped := slices.DeleteFunc(slices.Clone(top), func(id string) bool { return slices.Contains(ids, id) })
 	// NB: the fan-out outlives the request: replies after the R-th feed
 	// read repair, so it runs on a context detached from the caller's.
@@ -405,34 +428,54 @@ func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn 
 	return c.local.Update(ctx, key, fn)
 }
 
-// readFlights are the ReadFirst reads in progress, per key (readInto).
+// readInto reads key at quorum R and merges the result into the local
+// replica (readMerge), sharing the work with concurrent ReadFirst writes
+// of the key (sharedRead): a hot key costs one quorum read of its whole
+// object per round of writes, not one per write.
+func (c *Coordinator) readInto(ctx context.Context, key []byte) error {
+	_, _, err := c.sharedRead(ctx, flightReadFirst, key, func(ctx context.Context) (crdt.Object, string, error) {
+		return crdt.Object{}, "", c.readMerge(ctx, key)
+	})
+	return err
+}
+
+// Kinds of shared reads (sharedRead): a plain Get, and a ReadFirst
+// write's read merged into the local replica.
+const (
+	flightGet byte = iota
+	flightReadFirst
+)
+
+// readFlights are the shared reads in progress, per kind and key
+// (sharedRead).
 type readFlights struct {
 	mu sync.Mutex
 	m  map[string]*keyFlights
 }
 
-// keyFlights is one key's ReadFirst reads: the one running, and the next
-// one, which the writes that arrive meanwhile wait for.
+// keyFlights is one key's shared reads of one kind: the one running, and
+// the next one, which the callers that arrive meanwhile wait for.
 type keyFlights struct {
 	running, next *readFlight
 }
 
-// readFlight is one read at quorum merged into the local replica.
+// readFlight is one shared read and its outcome.
 type readFlight struct {
-	done chan struct{} // closed when err is set
-	err  error
+	done    chan struct{} // closed when the outcome is set
+	obj     crdt.Object
+	replier string
+	err     error
 }
 
-// readInto reads key at quorum R and merges the result into the local
-// replica, sharing the work with concurrent writes of the key: a write
-// joins the next read to start, which starts when the running one (if
-// any) ends, so every write's read starts after the write arrived (it
-// sees every write acknowledged before) and a hot key costs one quorum
-// read of its whole object per round, not one per write. The read runs
-// in the background under the coordinator's Timeout; the wait ends with
-// ctx.
-func (c *Coordinator) readInto(ctx context.Context, key []byte) error {
-	k := string(key)
+// sharedRead runs read for the caller, sharing it with the concurrent
+// callers of the same kind on key: a caller joins the next read to start,
+// which starts when the running one (if any) ends, so every caller's read
+// starts after the caller arrived (it sees every write acknowledged
+// before) and a hot key costs one quorum read per round, not one per
+// caller. The reads run in the background under the coordinator's
+// Timeout; the caller's wait ends with ctx.
+func (c *Coordinator) sharedRead(ctx context.Context, kind byte, key []byte, read func(ctx context.Context) (crdt.Object, string, error)) (crdt.Object, string, error) {
+	k := string(append([]byte{kind}, key...))
 	c.flights.mu.Lock()
 	if c.flights.m == nil {
 		c.flights.m = make(map[string]*keyFlights)
@@ -447,7 +490,7 @@ func (c *Coordinator) readInto(ctx context.Context, key []byte) error {
 		f = &readFlight{done: make(chan struct{})}
 		kf.running = f
 		c.bg.Add(1)
-		go c.runReads(context.WithoutCancel(ctx), key, kf, f)
+		go c.runReads(context.WithoutCancel(ctx), k, kf, f, read)
 	} else {
 		if kf.next == nil {
 			kf.next = &readFlight{done: make(chan struct{})}
@@ -457,34 +500,33 @@ func (c *Coordinator) readInto(ctx context.Context, key []byte) error {
 	c.flights.mu.Unlock()
 	select {
 	case <-f.done:
-		return f.err
+		return f.obj, f.replier, f.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return crdt.Object{}, "", ctx.Err()
 	}
 }
 
 // runReads runs f, then the reads queued behind it, until none is.
-func (c *Coordinator) runReads(ctx context.Context, key []byte, kf *keyFlights, f *readFlight) {
+func (c *Coordinator) runReads(ctx context.Context, k string, kf *keyFlights, f *readFlight, read func(ctx context.Context) (crdt.Object, string, error)) {
 	defer c.bg.Done()
 	for f != nil {
-		f.err = c.readMerge(ctx, key)
+		rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		f.obj, f.replier, f.err = read(rctx)
+		cancel()
 		c.flights.mu.Lock()
 		close(f.done)
 		f, kf.next = kf.next, nil
 		kf.running = f
 		if f == nil {
-			delete(c.flights.m, string(key))
+			delete(c.flights.m, k)
 		}
 		c.flights.mu.Unlock()
 	}
 }
 
-// readMerge reads key at quorum R, within the coordinator's Timeout, and
-// merges what it read into the local replica; the read makes no read
+// readMerge reads key at quorum R and merges what it read into the local replica; the read makes no read
 // repair (see Get).
 func (c *Coordinator) readMerge(ctx context.Context, key []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	cur, err := c.Get(ctx, key, ReadOptions{mergesSelf: true})
 	if err != nil || cur.IsZero() {
 		return err
