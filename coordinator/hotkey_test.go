@@ -69,3 +69,43 @@ func TestHotKeyReadFirstWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestHotKeyReads: concurrent quorum reads of one key (sharing their
+// reads) each see a write the coordinator's own replica missed, and
+// report the replica that answered first.
+func TestHotKeyReads(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	ctx := context.Background()
+	key := []byte("k")
+	_, _, d, err := c.stores["n2"].Update(ctx, key, setFn("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.stores["n3"].Merge(ctx, key, d); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	got := make([]string, n)
+	repliers := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := c.coords["n1"].Get(ctx, key, coordinator.ReadOptions{Replier: &repliers[i]})
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			v, _, _ := crdt.Get(o, c.coords["n1"].NowMs())
+			got[i] = string(v)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if got[i] != "v" || repliers[i] == "" {
+			t.Fatalf("read %d: %q (replier %q), want v", i, got[i], repliers[i])
+		}
+	}
+	c.coords["n1"].Wait()
+}
