@@ -10,6 +10,19 @@ import (
 	"github.com/dynakv/dynakv/crdt"
 )
 
+// missedByN1 makes a write of key on n2 and n3 only: any quorum read of
+// two replicas sees it, n1's replica alone does not.
+func missedByN1(t *testing.T, c *cluster, key []byte, fn crdt.Mutator) {
+	t.Helper()
+	_, _, d, err := c.stores["n2"].Update(context.Background(), key, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.stores["n3"].Merge(context.Background(), key, d); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestHotKeyReadFirstWrites: concurrent ReadFirst writes of one key (LPUSH
 // from many clients) all run, share their quorum reads, each decides on
 // the state the previous ones made, and every one sees what the read
@@ -29,13 +42,7 @@ func TestHotKeyReadFirstWrites(t *testing.T) {
 		}
 	}
 	// An element n1's replica missed: only a quorum read brings it.
-	_, _, d, err := c.stores["n2"].Update(ctx, key, push("old", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.stores["n3"].Merge(ctx, key, d); err != nil {
-		t.Fatal(err)
-	}
+	missedByN1(t, c, key, push("old", nil))
 	const n = 40
 	replies := make([]int64, n)
 	errs := make([]error, n)
@@ -77,13 +84,7 @@ func TestHotKeyReads(t *testing.T) {
 	c := newCluster(t, seed(t), cfg323())
 	ctx := context.Background()
 	key := []byte("k")
-	_, _, d, err := c.stores["n2"].Update(ctx, key, setFn("v"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.stores["n3"].Merge(ctx, key, d); err != nil {
-		t.Fatal(err)
-	}
+	missedByN1(t, c, key, setFn("v"))
 	const n = 30
 	got := make([]string, n)
 	repliers := make([]string, n)
