@@ -53,7 +53,7 @@ type writeOp struct {
 	err               error
 	panicked          any          // what fn panicked with, re-raised in the caller
 	wait              func() error // the batch's durability, shared by its callers
-	wake              chan bool    // true: lead the next batch; false: done
+	wake              chan bool    // true: lead the next batch; false: done (nil for a writer that led at once)
 }
 
 // keyQueue is the writes waiting on one key. While leading is set, a
@@ -85,13 +85,18 @@ func (s *Store) submit(key []byte, op *writeOp) {
 		q = &keyQueue{}
 		qs.m[string(key)] = q
 	}
-	q.ops = append(q.ops, op)
 	if q.leading {
+		// NB: only a writer that waits needs its channel (the leader
+		// wakes the writers it took and the one it hands the queue to,
+		// all queued while it led).
+		op.wake = make(chan bool, 1)
+		q.ops = append(q.ops, op)
 		qs.mu.Unlock()
 		if lead := <-op.wake; !lead {
 			return
 		}
 	} else {
+		q.ops = append(q.ops, op)
 		q.leading = true
 		qs.mu.Unlock()
 	}
@@ -173,7 +178,9 @@ func (s *Store) applyBatch(dk, raw []byte, orig crdt.Object, batch []*writeOp) {
 			op.next = op.prev
 		}
 	}
-	wait = shareWait(wait)
+	if len(batch) > 1 {
+		wait = shareWait(wait)
+	}
 	for _, op := range batch {
 		op.wait = wait
 	}

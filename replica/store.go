@@ -506,7 +506,7 @@ func (s *Store) Update(_ context.Context, key []byte, fn crdt.Mutator) (prev, ne
 	if s.flushed(key) {
 		return prev, prev, delta, fmt.Errorf("%w: %q", ErrFlushed, key)
 	}
-	op := &writeOp{fn: fn, wake: make(chan bool, 1)}
+	op := &writeOp{fn: fn}
 	s.submit(key, op)
 	if op.panicked != nil {
 		panic(op.panicked)
@@ -603,7 +603,7 @@ func (s *Store) merge(key []byte, obj crdt.Object) (*writeOp, error) {
 		s.stats.FlushedDrops.Add(1)
 		return &writeOp{wait: noWait}, nil
 	}
-	op := &writeOp{obj: obj, wake: make(chan bool, 1)}
+	op := &writeOp{obj: obj}
 	s.submit(key, op)
 	return op, op.err
 }
