@@ -76,8 +76,10 @@
 // so a small write to a big collection costs a merge and an encoding of
 // the whole object; writers of one key at once share the encoding, the
 // pebble write and the fsync (write combining above), but each still
-// pays a merge, which copies the object's element slices (about 0.3 ms
-// on a 10,000-element list: BenchmarkCollection lpush/hot). What it no longer costs is a pebble read and a
+// pays a merge, which copies the object's element slices (a push to a
+// 10,000-element list about 0.2 ms in all, BenchmarkCollection
+// lpush/hot; a pop's merge also looks into every element, crdt's
+// mergeItems). What it no longer costs is a pebble read and a
 // crdt.Decode of it, by far the larger part (about 7× the encoding on a
 // 10,000-member set): Config.ObjectCacheBytes (--object-cache-bytes,
 // 64 MiB) keeps the decoded objects and encodings of recently written
