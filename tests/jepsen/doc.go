@@ -55,7 +55,19 @@
 // Seeds: TestSimulation's base seed is fixed (1) unless -seed is given or
 // DYNAKV_JEPSEN_EXPLORE is set, so CI is deterministic; schedules found
 // failing and not yet fixed are listed in knownFailing and replayed by
-// TestSimulationKnownFailures, which skips naming the bug until they pass.
+// TestSimulationKnownFailures, which skips naming the bug until they pass;
+// fixed ones move to regressionSeeds, which TestSimulationRegressions
+// replays on every run. The first: schedule 8679050689893925424 brought an
+// acknowledged DEL back. A node whose clock had run 17 s ahead (then back)
+// held a hint of the key's SET, made before the DEL, for a paused replica;
+// hint horizons were creation times on the holder's clock, which never
+// went back, so the hint claimed to be 17 s younger than the delete, the
+// reapers (which also kept every member's largest answer for good) let
+// the tombstone go while the holder was cut off, and the hint, delivered
+// after heal, restored the value. Horizons are now the hinted versions'
+// own times on their writers' dot clocks (replica.Store.HintHorizon,
+// crdt.EarliestDot), which the tombstone's time is read from too, and a
+// reaper trusts an answer for Recheck only (antientropy.Reaper).
 //
 // Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
 // (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
