@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestCheckersCatchAnomalies: each checker passes a clean history and
@@ -95,6 +97,55 @@ func TestCheckersCatchAnomalies(t *testing.T) {
 	})
 	c.settle()
 	check(hash, 1, 1, 0)
+
+	zs := newZSetWL()
+	drive(zs, 120)
+	check(zs, 0, 0, 0)
+	var zLive, zGone, zIncd string
+	var zLiveKey, zGoneKey, zIncdKey string
+	for i, ms := range zs.members {
+		for m, x := range ms {
+			switch {
+			case x.add == acked && x.rem == notTried && x.incAcked > 0 && zIncd == "":
+				zIncd, zIncdKey = m, keyName("zset", zs.gen, i)
+			case x.add == acked && x.rem == notTried && zLive == "":
+				zLive, zLiveKey = m, keyName("zset", zs.gen, i)
+			case x.rem == acked && x.remReply == 1 && zGone == "":
+				zGone, zGoneKey = m, keyName("zset", zs.gen, i)
+			}
+		}
+	}
+	if zLive == "" || zGone == "" || zIncd == "" {
+		t.Fatal("zset: the history has no live, removed or incremented member")
+	}
+	cl.ZRem(ctx, zLiveKey, zLive)
+	cl.ZAdd(ctx, zGoneKey, redis.Z{Score: 1, Member: zGone})
+	cl.ZIncrBy(ctx, zIncdKey, 1000, zIncd) // an increment nobody acknowledged
+	c.settle()
+	check(zs, 1, 1, 1)
+
+	ls := newListWL()
+	drive(ls, 80)
+	check(ls, 0, 0, 0)
+	var lLive, lGone, lLiveKey, lGoneKey string
+	for i, es := range ls.elems {
+		for e, x := range es {
+			switch {
+			case x.add == acked && x.rem == notTried && lLive == "":
+				lLive, lLiveKey = e, keyName("list", ls.gen, i)
+			case x.rem == acked && x.remReply == 1 && lGone == "":
+				lGone, lGoneKey = e, keyName("list", ls.gen, i)
+			}
+		}
+	}
+	if lLive == "" || lGone == "" {
+		t.Fatal("list: the history has no live element or no removed one")
+	}
+	cl.LRem(ctx, lLiveKey, 0, lLive)
+	cl.RPush(ctx, lGoneKey, lGone)
+	cl.RPush(ctx, lGoneKey, lGone) // and twice: a duplicate
+	c.settle()
+	check(ls, 1, 1, 1)
 
 	gs := newGSet()
 	drive(gs, 30)

@@ -47,6 +47,13 @@
 //   - set, hash: SADD/SREM and HSET/HDEL of unique members and fields:
 //     add wins, so no acknowledged add is lost unless an acknowledged
 //     remove observed it (replied 1); a remove that replied 1 stays.
+//   - zset: ZADD of unique members, ZINCRBY of acknowledged ones, ZREM:
+//     as set, and a member's score is its ZADD's plus every acknowledged
+//     increment plus some of those of unknown outcome (integers: exact).
+//   - list: RPUSH/LPUSH of unique elements, LREM of acknowledged ones: no
+//     acknowledged push lost unless an LREM of it replied 1 or more, such
+//     an LREM stays, no element twice; the replica comparison below
+//     checks that every replica holds the same order.
 //   - FLUSHALL once per run (the runner stops the clients around it):
 //     every key written before it stays absent.
 //   - After convergence every replica's local copy of every key (VGET key
