@@ -37,12 +37,12 @@ type zsetWorkload struct {
 }
 
 type zmember struct {
-	score         int64   // the ZADD's
-	add, rem      outcome // ZADD's, ZREM's
-	remReply      int64
-	incAcked      int64 // sum of acknowledged increments
-	incUnsure     int64 // sum of increments of unknown outcome
-	incsInFlight  int   // increments sent, not answered
+	score        int64   // the ZADD's
+	add, rem     outcome // ZADD's, ZREM's
+	remReply     int64
+	incAcked     int64 // sum of acknowledged increments
+	incUnsure    int64 // sum of increments of unknown outcome
+	incsInFlight int   // increments sent, not answered
 }
 
 func newZSetWL() *zsetWorkload {
