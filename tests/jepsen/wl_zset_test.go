@@ -30,10 +30,7 @@ import (
 // acknowledged increment always precedes the removal.
 type zsetWorkload struct {
 	counts
-	gen     int
-	next    int
-	members [memberKeys]map[string]*zmember
-	flushed flushSet
+	keyGens[zmember]
 }
 
 type zmember struct {
@@ -46,15 +43,9 @@ type zmember struct {
 }
 
 func newZSetWL() *zsetWorkload {
-	w := &zsetWorkload{}
+	w := &zsetWorkload{keyGens: keyGens[zmember]{prefix: "zset"}}
 	w.reset()
 	return w
-}
-
-func (w *zsetWorkload) reset() {
-	for i := range w.members {
-		w.members[i] = map[string]*zmember{}
-	}
 }
 
 func (w *zsetWorkload) Name() string { return "zset" }
@@ -77,7 +68,7 @@ func (w *zsetWorkload) pick(rng *rand.Rand, i int) string {
 func (w *zsetWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) error {
 	i := rng.IntN(memberKeys)
 	w.mu.Lock()
-	key := keyName("zset", w.gen, i)
+	key := w.key(i)
 	switch roll := rng.IntN(100); {
 	case roll < 25:
 		if m := w.pick(rng, i); m != "" {
@@ -123,29 +114,13 @@ func (w *zsetWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) 
 func (w *zsetWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for i := range memberKeys {
-		if len(w.members[i]) > 0 {
-			unsure := false
-			for _, x := range w.members[i] {
-				unsure = unsure || x.add != acked || x.rem == unknown || x.incUnsure > 0
-			}
-			w.flushed.add(keyName("zset", w.gen, i), unsure)
-		}
-	}
-	w.gen++
-	w.reset()
+	w.flush(func(x *zmember) bool { return x.add != acked || x.rem == unknown || x.incUnsure > 0 })
 }
 
 func (w *zsetWorkload) Keys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := append([]string(nil), w.flushed.names...)
-	for i := range memberKeys {
-		if len(w.members[i]) > 0 {
-			out = append(out, keyName("zset", w.gen, i))
-		}
-	}
-	return out
+	return w.keys()
 }
 
 func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
@@ -156,7 +131,7 @@ func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 		if len(w.members[i]) == 0 {
 			continue
 		}
-		key := keyName("zset", w.gen, i)
+		key := w.key(i)
 		zs, err := c.ZRangeWithScores(ctx, key, 0, -1).Result()
 		if err != nil {
 			r.Other++
