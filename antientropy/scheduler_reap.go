@@ -207,8 +207,8 @@ func (r *Reaper) CanReap(key []byte, o crdt.Object) bool {
 // An answer is used for Recheck after it was given and no longer (a
 // horizon is not monotone: a hint that arrives later may hold older
 // versions, see replica.Store.HintHorizon), so each member is asked about
-// once per Recheck, and a member that cannot be asked (down, cut off,
-// failing) blocks.
+// once per Recheck; a member down or cut off blocks, as does one that
+// fails to answer.
 func (r *Reaper) horizonsPast(members []string, ms int64) bool {
 	members = slices.Clone(members)
 	slices.Sort(members)
@@ -217,13 +217,13 @@ func (r *Reaper) horizonsPast(members []string, ms int64) bool {
 		r.mu.Lock()
 		h, asked := r.horizon[id], r.asked[id]
 		r.mu.Unlock()
+		if id != r.deps.Self && !r.deps.Liveness.Alive(id) {
+			return false
+		}
 		if age := now.Sub(asked); !asked.IsZero() && age >= 0 && age < r.cfg.Recheck {
 			if h > ms {
 				continue
 			}
-			return false
-		}
-		if id != r.deps.Self && !r.deps.Liveness.Alive(id) {
 			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
