@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,12 +52,32 @@ const ciBaseSeed = 1
 
 // regressionSeeds are schedules that once failed and were fixed: each
 // run of the suite replays them (TestSimulationRegressions), so the bug
-// they found stays fixed whatever the base seed draws.
+// they found stays fixed whatever the base seed draws. A seed's schedule
+// depends on the number of workloads, so each names the workloads it
+// failed with (a prefix of allWorkloads, in its order): adding a workload
+// keeps old seeds replaying the same schedule.
 var regressionSeeds = []struct {
-	seed uint64
-	bug  string
+	seed      uint64
+	workloads []string
+	bug       string
 }{
-	{8679050689893925424, "an acknowledged DEL came back after clock skews of +17 s and +13 s, an isolation, a pause and FLUSHALL: a hint of a version older than the delete, pending on a node whose clock had run ahead, was stamped with its future clock, and the tombstone was reaped before it was delivered (fixed: hint horizons on the writers' dot clocks, replica.Store.HintHorizon; reaper answers valid for Recheck only, antientropy.Reaper)"},
+	{8679050689893925424, []string{"kv", "gset", "counter", "set", "hash"}, "an acknowledged DEL came back after clock skews of +17 s and +13 s, an isolation, a pause and FLUSHALL: a hint of a version older than the delete, pending on a node whose clock had run ahead, was stamped with its future clock, and the tombstone was reaped before it was delivered (fixed: hint horizons on the writers' dot clocks, replica.Store.HintHorizon; reaper answers valid for Recheck only, antientropy.Reaper)"},
+}
+
+// workloadsNamed returns fresh instances of the named workloads, in
+// allWorkloads' order.
+func workloadsNamed(t *testing.T, names []string) []Workload {
+	t.Helper()
+	var out []Workload
+	for _, w := range allWorkloads() {
+		if slices.Contains(names, w.Name()) {
+			out = append(out, w)
+		}
+	}
+	if len(out) != len(names) {
+		t.Fatalf("workloads %v: only %d exist", names, len(out))
+	}
+	return out
 }
 
 // TestSimulationRegressions replays each fixed schedule of regressionSeeds
@@ -64,8 +85,8 @@ var regressionSeeds = []struct {
 func TestSimulationRegressions(t *testing.T) {
 	for _, k := range regressionSeeds {
 		sum := newSummary("simulation", k.seed)
-		if s := runSchedule(k.seed, sum); !s.ok() {
-			t.Errorf("regression: schedule %d fails again (%s); faults %v; replay: go test ./tests/jepsen -run '^TestSimulation$' -seed %d -schedules 1", k.seed, k.bug, s.phases, k.seed)
+		if s := runScheduleOf(k.seed, sum, workloadsNamed(t, k.workloads)); !s.ok() {
+			t.Errorf("regression: schedule %d fails again (%s); faults %v", k.seed, k.bug, s.phases)
 			for _, r := range s.results {
 				if !r.OK() {
 					t.Log(r.String())
@@ -76,11 +97,12 @@ func TestSimulationRegressions(t *testing.T) {
 }
 
 // knownFailing are schedules that fail today, each a bug still open
-// (TestSimulationKnownFailures replays them); once fixed, a schedule moves
-// to regressionSeeds.
+// (TestSimulationKnownFailures replays them with the workloads named, as
+// regressionSeeds); once fixed, a schedule moves to regressionSeeds.
 var knownFailing = []struct {
-	seed uint64
-	bug  string
+	seed      uint64
+	workloads []string
+	bug       string
 }{}
 
 // TestSimulationKnownFailures replays each known failing schedule: it
@@ -89,7 +111,7 @@ var knownFailing = []struct {
 func TestSimulationKnownFailures(t *testing.T) {
 	for _, k := range knownFailing {
 		sum := newSummary("simulation", k.seed)
-		s := runSchedule(k.seed, sum)
+		s := runScheduleOf(k.seed, sum, workloadsNamed(t, k.workloads))
 		if !s.ok() {
 			t.Skipf("KNOWN BUG: schedule %d still fails: %s (replay: go test ./tests/jepsen -run '^TestSimulation$' -seed %d -schedules 1)", k.seed, k.bug, k.seed)
 		}
