@@ -64,7 +64,8 @@
 // failing and not yet fixed are listed in knownFailing and replayed by
 // TestSimulationKnownFailures, which skips naming the bug until they pass;
 // fixed ones move to regressionSeeds, which TestSimulationRegressions
-// replays on every run. The first: schedule 8679050689893925424 brought an
+// replays on every run. Each names the workloads it ran with: the schedule
+// a seed makes depends on how many workloads there are. The first: schedule 8679050689893925424 brought an
 // acknowledged DEL back. A node whose clock had run 17 s ahead (then back)
 // held a hint of the key's SET, made before the DEL, for a paused replica;
 // hint horizons were creation times on the holder's clock, which never
