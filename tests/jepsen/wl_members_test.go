@@ -30,7 +30,6 @@ type memberOps struct {
 // replied 0 observed nothing, so add wins); a member whose remove replied
 // 1 is absent; nothing never added is present.
 type memberWorkload struct {
-	counts
 	keyGens[member]
 	ops memberOps
 }
@@ -40,10 +39,11 @@ type member struct {
 	remReply int64
 }
 
-// keyGens are a member workload's keys: memberKeys keys per flush
-// generation, each a map of its members' models (T), and the keys of
-// earlier generations.
+// keyGens are a member workload's counts and keys: memberKeys keys per
+// flush generation, each a map of its members' models (T), and the keys
+// of earlier generations; counts.mu guards them.
 type keyGens[T any] struct {
+	counts
 	prefix  string
 	gen     int
 	next    int // the next member's number
@@ -77,8 +77,10 @@ func (k *keyGens[T]) flush(unsure func(*T) bool) {
 	k.reset()
 }
 
-// keys returns every key written: flushed ones, then the current ones.
-func (k *keyGens[T]) keys() []string {
+// Keys returns every key written: flushed ones, then the current ones.
+func (k *keyGens[T]) Keys() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	out := append([]string(nil), k.flushed.names...)
 	for i := range memberKeys {
 		if len(k.members[i]) > 0 {
@@ -139,12 +141,6 @@ func (w *memberWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.flush(func(x *member) bool { return x.add != acked || x.rem == unknown })
-}
-
-func (w *memberWorkload) Keys() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.keys()
 }
 
 func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {

@@ -29,7 +29,6 @@ import (
 // A member is incremented only before a ZREM of it is sent, so an
 // acknowledged increment always precedes the removal.
 type zsetWorkload struct {
-	counts
 	keyGens[zmember]
 }
 
@@ -115,12 +114,6 @@ func (w *zsetWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.flush(func(x *zmember) bool { return x.add != acked || x.rem == unknown || x.incUnsure > 0 })
-}
-
-func (w *zsetWorkload) Keys() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.keys()
 }
 
 func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
