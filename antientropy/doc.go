@@ -110,9 +110,10 @@
 // does not cover), through ownership transfer (no transfer of the
 // partition under way), through writes in flight (T + Grace has passed,
 // and Grace exceeds the request timeout that bounds every node-to-node
-// send), and through hinted handoff: every ring member reports a hint
-// horizon (the creation time of its oldest pending hint that holds a
-// value, or its clock when it holds none) after T + Grace. Hints of
+// send), and through hinted handoff: every ring member reports, within
+// Recheck, a hint horizon (the time of the earliest version, on its
+// writer's dot clock, among its pending hints that hold a value, and at
+// most its clock) after T + Grace. Hints of
 // tombstones only do not count: delivered late, they recreate a
 // tombstone, never a value. This is Cassandra's "gc_grace ≥ hint
 // window" made exact: instead of waiting out the longest a hint may live
@@ -123,9 +124,10 @@
 // a version V the tombstone covers holds V since V's write, made before
 // the delete; the hint was created when V's coordinator sent it to the
 // fallback (or, after a failed send, kept it itself), at most one request
-// timeout after the write, so before T + Grace on any clock within Grace
-// of the deleter's. While such a hint is pending, its holder's horizon is
-// at most its creation time, so no tombstone of the key is reaped; if its
+// timeout after the write. While such a hint is pending, its holder's
+// horizon is at most V's time on V's writer's dot clock, which is at most
+// T (T is read from the tombstone's context, which covers V's dot), so no
+// tombstone of the key is reaped, however the holder's clock runs; if its
 // holder is down or silent, nothing is reaped either. Once delivered, V is
 // on a replica of the key, which then holds a value the tombstone covers
 // and blocks the reap until anti-entropy or read repair has brought the
@@ -136,13 +138,20 @@
 // delivery, and none exact is cheap: the target of a late hint no longer
 // has the tombstone to compare against.
 //
-// NB, the limits of that argument: clocks more than Grace apart (the
-// deleter behind the hint holder), a peer call that outlives the request
-// timeout, and a node outside the ring still holding hints for members
-// (it is not asked for its horizon), and a hint delivered to a target
-// that is no longer a replica of its key. Horizons are monotone, so the Reaper
-// keeps each member's largest answer and asks again only when a tombstone
-// is newer than it.
+// NB, the limits of that argument: a write still in flight when its
+// holder answered (its hint not yet stored) is seen by no horizon, so the
+// reaper's clock must be within Grace − Timeout − Recheck of the
+// deleter's; a peer call that outlives the request timeout; a node outside
+// the ring still holding hints for members (it is not asked for its
+// horizon); and a hint delivered to a target that is no longer a replica
+// of its key. Horizons are not monotone (a hint arriving later may hold
+// older versions), so the Reaper uses a member's answer for Recheck only.
+// Until tests/jepsen's schedule 8679050689893925424 showed otherwise,
+// horizons were creation times on the holder's clock, never going back,
+// and the Reaper kept each member's largest answer: a holder whose clock
+// had run 17 s ahead stamped a hint of a version older than a delete with
+// a future time, the tombstone was reaped while the hint was pending on a
+// cut-off node, and its delivery brought the deleted key back.
 //
 // # Where this refines the design (docs/architecture.md)
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -104,19 +105,32 @@ type ReaperDeps struct {
 //  3. every other replica of the key answers, with an object that holds no
 //     live value and nothing the tombstone does not cover (so anti-entropy
 //     can bring nothing back);
-//  4. every ring member is alive and reports a hint horizon after
-//     T + Grace: no member holds a hint with a value created before then
-//     (replica.Store.HintHorizon). A hint created
-//     before the delete may carry a version the delete covers; delivered
-//     after the tombstone is gone, it would bring the key back (issue 10,
-//     fault 2). The Grace margin covers the writes still in flight when
-//     the delete was made (a failed send becomes a hint up to a request
-//     timeout later) and the skew between the deleting node's clock and
-//     the hint holder's.
+//  4. every ring member is alive and reports, within Recheck, a hint
+//     horizon after T + Grace: no member holds a hint with a version
+//     written (by the writer's hybrid dot clock) at or before then
+//     (replica.Store.HintHorizon). A hint of a version written before the
+//     delete may carry a version the delete covers; delivered after the
+//     tombstone is gone, it would bring the key back (issue 10, fault 2).
+//     Pending hints are compared on the writers' dot clocks, which T is
+//     read from too, so a hint holder's skew does not matter. The Grace
+//     margin covers the writes still in flight when the delete was made
+//     (a failed send becomes a hint up to a request timeout later), which
+//     no horizon can see yet: for them, the reaper's clock must be within
+//     Grace − Timeout − Recheck of the deleter's.
 //
-// Horizons only grow (replica.Store.HintHorizon), so the reaper keeps the
-// largest answer of each member and asks again only when a tombstone is
-// newer than it: about one call per member per sweep, not per key.
+// A member's answer is used for Recheck after it was given, no longer:
+// about one call per member per Recheck, not per key. Horizons are not
+// monotone (a hint arriving later may hold older versions), so an older
+// answer proves nothing, and a member that is down or cut off blocks every
+// reap until it answers again.
+//
+// NB: the reaper used to keep each member's largest answer for good,
+// taking horizons as monotone, and skipped members (even unreachable
+// ones) whose answer was past the tombstone. With the holder's clock run
+// ahead, that answer lay in the future; a hint of a version older than the
+// delete arrived afterwards, and the tombstone was reaped while that hint
+// was pending on a member cut off from the reapers (tests/jepsen,
+// schedule 8679050689893925424; TestReaperAsksAgainAfterRecheck).
 //
 // Concurrency: CanReap is safe for concurrent use.
 type Reaper struct {
@@ -189,9 +203,12 @@ func (r *Reaper) CanReap(key []byte, o crdt.Object) bool {
 	return true
 }
 
-// horizonsPast reports whether every member's hint horizon is after ms,
-// asking only members whose last answer was not, and none of them more
-// than once per Recheck.
+// horizonsPast reports whether every member's hint horizon is after ms.
+// An answer is used for Recheck after it was given and no longer (a
+// horizon is not monotone: a hint that arrives later may hold older
+// versions, see replica.Store.HintHorizon), so each member is asked about
+// once per Recheck; a member down or cut off blocks, as does one that
+// fails to answer.
 func (r *Reaper) horizonsPast(members []string, ms int64) bool {
 	members = slices.Clone(members)
 	slices.Sort(members)
@@ -199,26 +216,25 @@ func (r *Reaper) horizonsPast(members []string, ms int64) bool {
 		now := r.deps.Clock.Now()
 		r.mu.Lock()
 		h, asked := r.horizon[id], r.asked[id]
-		recent := !asked.IsZero() && now.Sub(asked) < r.cfg.Recheck
 		r.mu.Unlock()
-		if h > ms {
-			continue
+		if id != r.deps.Self && !r.deps.Liveness.Alive(id) {
+			return false
 		}
-		if recent || id != r.deps.Self && !r.deps.Liveness.Alive(id) {
+		if age := now.Sub(asked); !asked.IsZero() && age >= 0 && age < r.cfg.Recheck {
+			if h > ms {
+				continue
+			}
 			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
 		h, err := r.deps.Horizon(ctx, id)
 		cancel()
-		r.mu.Lock()
-		r.asked[id] = now
-		if err == nil {
-			r.horizon[id] = max(r.horizon[id], h)
-		}
-		r.mu.Unlock()
 		if err != nil {
-			return false
+			h = math.MinInt64
 		}
+		r.mu.Lock()
+		r.asked[id], r.horizon[id] = now, h
+		r.mu.Unlock()
 		if h <= ms {
 			return false
 		}

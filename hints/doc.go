@@ -20,9 +20,10 @@
 // target gone). Delivery is a crdt.Merge, so delivering a hint twice, or
 // after anti-entropy already brought its versions, is harmless. A hint never
 // recreates a key whose tombstone was reaped: see antientropy.Reaper, which
-// reaps a tombstone only once every ring member's hint horizon (its oldest
-// pending hint holding a value, replica.Store.HintHorizon) is past the
-// delete plus the grace period; the argument is in antientropy's doc.
+// reaps a tombstone only once every ring member's hint horizon (the time,
+// on its writer's dot clock, of the earliest version its pending hints
+// hold, replica.Store.HintHorizon) is past the delete plus the grace
+// period; the argument is in antientropy's doc.
 //
 // Time: the package reads no clock of its own. Hint ages are measured on
 // the queue's clock (Queue.NowMs, the store's), and the loop (Run) makes a

@@ -28,10 +28,12 @@ type Store interface {
 	// every target (the zero Object if none): a degraded read asks a key's
 	// fallbacks for what they hold for its replicas (Dynamo §4.6).
 	HintsFor(ctx context.Context, key []byte) (crdt.Object, error)
-	// HintHorizon returns the creation time (Unix ms, on the node's clock)
-	// of the node's oldest pending hint that holds a value, or its current
-	// time when it holds none: no older version of any key can still
-	// arrive from its hints, which is what tombstone reaping waits for.
+	// HintHorizon returns the time (Unix ms) of the earliest version,
+	// on its writer's dot clock (crdt.EarliestDot), among the node's
+	// pending hints that hold a value, or the node's current time if
+	// that is earlier: no older version of any key can still arrive from
+	// its hints, which is what tombstone reaping waits for. It is not
+	// monotone (replica.Store.HintHorizon).
 	HintHorizon(ctx context.Context) (int64, error)
 	// ScanRange returns up to about count entries of slots [from, to),
 	// starting at cursor c, and the cursor to resume from: 0 when the

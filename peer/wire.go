@@ -60,7 +60,7 @@ const (
 	// when there is none).
 	CmdHintGet = "DKV.HINTGET"
 	// CmdHintHorizon asks a node for its hint horizon:
-	// DKV.HINTHORIZON → integer, Unix ms on that node's clock.
+	// DKV.HINTHORIZON → integer, Unix ms (replica.Store.HintHorizon).
 	CmdHintHorizon = "DKV.HINTHORIZON"
 	// CmdScan pages through a slot range:
 	// DKV.SCAN from to cursor count → [next-cursor, key, object, …].

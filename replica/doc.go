@@ -118,6 +118,12 @@
 // transfer or hints), Update refuses it with ErrFlushed — and Purge
 // deletes the ones stored before, without tombstones.
 //
+// Hints: each pending hint that holds a value is indexed by the time of
+// its earliest version on the writer's dot clock (crdt.EarliestDot), not
+// by when it arrived on this node's clock, so HintHorizon (what tombstone
+// reaping asks every member) holds however this node's clock is skewed;
+// it is not monotone (hints.go).
+//
 // Ownership handoff uses MergeMany (many merges sharing their fsyncs;
 // DKV.MERGEMANY over the network) and DropSlots, a local physical delete of a
 // partition's data keys and their 'e' entries that writes no tombstones

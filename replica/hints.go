@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/dynakv/dynakv/crdt"
@@ -22,30 +23,55 @@ import (
 // is deleted only after the target acknowledged it, and only if no newer
 // hint merged into it meanwhile.
 //
-// An age index orders by creation time the pending hints that hold a value
-// (a sibling that is not a tombstone), so the oldest one (the hint
-// horizon, see HintHorizon) is one seek away:
+// An age index orders the pending hints that hold a value (a sibling that
+// is not a tombstone) by the time of their earliest version, so the
+// oldest one (the hint horizon, see HintHorizon) is one seek away:
 //
-//	'H' created-at (8, BE ms) hint-key → empty
+//	'H' earliest-dot (8, BE ms) hint-key → empty
 //
-// It is written in the same batch as the hint it indexes, when the hint
-// is created with a value or a merge first gives it one (the hint's time
-// then restarts from now); a hint whose value a merged delete superseded
-// stays indexed until it is delivered (conservative). An entry whose hint
-// is gone (an undecodable hint was dropped) is removed when met. Hints of
-// tombstones only are not indexed: delivered after the tombstone was
-// reaped, they recreate a tombstone, no value.
+// The time is crdt.EarliestDot of the hint's object: the hybrid clock of
+// the node that wrote its oldest entry, not this node's clock when the
+// hint arrived. It is written in the same batch as the hint it indexes
+// and moved when a merge changes it (a newer write superseding the old
+// versions, or a merged delete leaving no value: the hint is then
+// unindexed). An entry that does not match its hint (gone, undecodable,
+// or indexed by an older rule) is corrected when met. Hints of tombstones
+// only are not indexed: delivered after the tombstone was reaped, they
+// recreate a tombstone, no value. The created-at time in the hint is
+// this node's clock and serves only the hint's age (--hint-max-age).
+//
+// NB: the index used to hold the creation time on the holder's clock,
+// which never went back (a node whose clock had run ahead stamped later
+// hints with its earlier, future readings). After a holder's clock ran
+// ahead of the deleter's by more than the reap grace, a hint holding a
+// version written before a delete claimed to be younger than the delete,
+// and every reaper let the tombstone go while the hint was pending; it was
+// delivered afterwards and the deleted key came back (tests/jepsen,
+// schedule 8679050689893925424). The earliest dot compares on the clock
+// the tombstone's own time is read from (crdt.TombstoneTime): a hint
+// holding a covered version is at or before the tombstone, however the
+// holder's clock runs.
 
 const (
 	prefixHint    = 'h'
 	prefixHintAge = 'H'
 )
 
-func hintAgeKey(created int64, hk []byte) []byte {
+func hintAgeKey(at int64, hk []byte) []byte {
 	k := make([]byte, 9, 9+len(hk))
 	k[0] = prefixHintAge
-	binary.BigEndian.PutUint64(k[1:], uint64(created))
+	binary.BigEndian.PutUint64(k[1:], uint64(at))
 	return append(k, hk...)
+}
+
+// hintAge returns the time under which a hint holding o is indexed (its
+// earliest dot, see the age index), and false if o holds no value and is
+// not indexed.
+func hintAge(o crdt.Object) (int64, bool) {
+	if !holdsValue(o) {
+		return 0, false
+	}
+	return crdt.EarliestDot(o)
 }
 
 // ErrHintLimit reports a hint refused because the store holds too many
@@ -98,20 +124,20 @@ func (s *Store) PutHint(_ context.Context, target string, key []byte, obj crdt.O
 	}
 	b := s.db.NewBatch()
 	next := crdt.Merge(prev, obj)
-	// NB: a hint's time is drawn, and its age entry made visible, under
-	// hintMu, so HintHorizon never answers a time above that of a hint
-	// about to be indexed. A hint of tombstones only that gains a value
-	// starts again from now: its age is that of its oldest value.
+	// NB: hintMu orders the index change against HintHorizon's read. The
+	// created-at time (for the hint's age) restarts when a hint of
+	// tombstones only gains a value.
 	s.hintMu.Lock()
 	if created == 0 || holdsValue(next) && !holdsValue(prev) {
-		if created != 0 {
-			_ = b.Delete(hintAgeKey(created, hk), nil)
-		}
-		s.hintLast = max(s.hintLast, s.NowMs())
-		created = s.hintLast
-		if holdsValue(next) {
-			_ = b.Set(hintAgeKey(created, hk), nil, nil)
-		}
+		created = s.NowMs()
+	}
+	was, wasIdx := hintAge(prev)
+	at, idx := hintAge(next)
+	if wasIdx && (!idx || at != was) {
+		_ = b.Delete(hintAgeKey(was, hk), nil)
+	}
+	if idx && (!wasIdx || at != was) {
+		_ = b.Set(hintAgeKey(at, hk), nil, nil)
 	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(created))
 	v = next.AppendEncode(v)
@@ -201,14 +227,16 @@ func (s *Store) deleteHint(target string, key []byte, delivered crdt.Object, dro
 	mu := s.lock(hk)
 	mu.Lock()
 	defer mu.Unlock()
-	created, cur, size, err := s.getHint(hk)
+	_, cur, size, err := s.getHint(hk)
 	if err != nil || cur.IsZero() || !crdt.Equal(cur, delivered) {
 		return err
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(hk, nil)
-	_ = b.Delete(hintAgeKey(created, hk), nil)
+	if at, ok := hintAge(cur); ok {
+		_ = b.Delete(hintAgeKey(at, hk), nil)
+	}
 	if err := b.Commit(s.wo); err != nil {
 		return fmt.Errorf("replica: delete hint: %w", err)
 	}
@@ -262,13 +290,12 @@ func (s *Store) loadHintBytes() error {
 	var n int64
 	for it.First(); it.Valid(); it.Next() {
 		n += int64(len(it.Value()))
-		created, o, err := decodeHint(it.Value())
+		_, o, err := decodeHint(it.Value())
 		if err != nil {
 			continue // dropped when Hints meets it
 		}
-		s.hintLast = max(s.hintLast, created)
-		if holdsValue(o) {
-			_ = b.Set(hintAgeKey(created, it.Key()), nil, nil)
+		if at, ok := hintAge(o); ok {
+			_ = b.Set(hintAgeKey(at, it.Key()), nil, nil)
 		}
 	}
 	if err := it.Error(); err != nil {
@@ -287,24 +314,27 @@ func (s *Store) loadHintBytes() error {
 // reaped. A hint of only removals (a DEL, SREM or HDEL delta) does not.
 func holdsValue(o crdt.Object) bool { return crdt.Live(o, 0) }
 
-// HintHorizon returns this node's hint horizon (Unix ms, store clock): the
-// creation time of its oldest pending hint that holds a value (a sibling
-// that is not a tombstone), or, when it holds none, the current time.
-// Every such hint it holds now or will hold was created at or after the
-// horizon, and the horizon never decreases (while the store is open: hint
-// creation times never run behind a reported horizon), so an answer stays
-// a valid lower bound after it was given.
+// HintHorizon returns this node's hint horizon (Unix ms): the earlier of
+// its current time and the earliest dot time (crdt.EarliestDot) among its
+// pending hints that hold a value (a sibling that is not a tombstone). A
+// pending hint can hold a version that a tombstone made at T covers only
+// if the horizon is at most T, whatever this node's clock reads: the
+// times are those of the writers' hybrid clocks, which TombstoneTime
+// reads too. The current time bounds only hints still to come, of writes
+// in flight (see antientropy.Reaper); it is not monotone, and a later
+// hint may be indexed below an earlier answer, so an answer holds when it
+// is given, not after.
 //
 // Tombstone reaping uses it: a hint created before a delete may carry a
 // version the delete covers, and must be delivered before the tombstone
-// goes (see antientropy.Reaper).
+// goes (see antientropy.Reaper). Index entries that do not match their
+// hint (indexed by an older rule, or the hint gone) are corrected as they
+// are met.
 func (s *Store) HintHorizon(context.Context) (int64, error) {
 	if err := s.enter(); err != nil {
 		return 0, err
 	}
 	defer s.life.RUnlock()
-	// NB: hintMu orders this read against PutHint: a hint created after
-	// the answer gets a time at or after it (hintLast).
 	s.hintMu.Lock()
 	defer s.hintMu.Unlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHintAge}, UpperBound: []byte{prefixHintAge + 1}})
@@ -312,35 +342,46 @@ func (s *Store) HintHorizon(context.Context) (int64, error) {
 		return 0, err
 	}
 	defer it.Close()
+	// best is the least time of the entries corrected on the way (their
+	// right place may lie behind the iterator).
+	best := int64(math.MaxInt64)
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
 		if len(k) < 9 {
 			continue
 		}
-		created, hk := int64(binary.BigEndian.Uint64(k[1:])), k[9:]
+		at, hk := int64(binary.BigEndian.Uint64(k[1:])), k[9:]
 		v, closer, err := s.db.Get(hk)
 		if errors.Is(err, pebble.ErrNotFound) {
-			// A stale entry (its hint was dropped undecodable): remove it.
+			// A stale entry (its hint was delivered or dropped): remove it.
 			_ = s.db.Delete(bytes.Clone(k), s.wo)
 			continue
 		}
 		if err != nil {
 			return 0, fmt.Errorf("replica: hint horizon: %w", err)
 		}
-		same := len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) == created
+		_, o, derr := decodeHint(v)
 		closer.Close()
-		if !same {
-			_ = s.db.Delete(bytes.Clone(k), s.wo)
-			continue
+		want, idx := hintAge(o)
+		if derr == nil && idx && want == at {
+			return min(best, at, s.NowMs()), nil
 		}
-		s.hintLast = max(s.hintLast, created)
-		return created, nil
+		b := s.db.NewBatch()
+		_ = b.Delete(bytes.Clone(k), nil)
+		if derr == nil && idx {
+			_ = b.Set(hintAgeKey(want, bytes.Clone(hk)), nil, nil)
+			best = min(best, want)
+		}
+		err = b.Commit(s.wo)
+		b.Close()
+		if err != nil {
+			return 0, fmt.Errorf("replica: hint horizon: %w", err)
+		}
 	}
 	if err := it.Error(); err != nil {
 		return 0, err
 	}
-	s.hintLast = max(s.hintLast, s.NowMs())
-	return s.hintLast, nil
+	return min(best, s.NowMs()), nil
 }
 
 // prefixEnd returns the smallest key greater than every key with prefix p.

@@ -80,9 +80,9 @@ func TestHintStoreIsBounded(t *testing.T) {
 	}
 }
 
-// TestHintHorizon: the horizon is the creation time of the oldest pending
-// hint (a merge into a pending hint keeps its time), the store's now when
-// none is pending, never decreases, and survives a crash (the age index is
+// TestHintHorizon: the horizon is the earliest version time of the pending
+// hints (a merge that supersedes a hint's versions moves it), the store's
+// now when none is pending, and survives a crash (the age index is
 // written with the hint).
 func TestHintHorizon(t *testing.T) {
 	clock := newFakeClock()
@@ -110,45 +110,84 @@ func TestHintHorizon(t *testing.T) {
 	if err := s.PutHint(ctx, "n4", []byte("b"), b); err != nil {
 		t.Fatal(err)
 	}
-	a2 := set(t, s, "a", "2", 0)
-	if err := s.PutHint(ctx, "n3", []byte("a"), a2); err != nil { // merges, keeps t0
-		t.Fatal(err)
-	}
 	clock.Advance(time.Second)
 	if h := horizon(); h != t0 {
-		t.Fatalf("horizon %d, want the oldest hint's time %d", h, t0)
+		t.Fatalf("horizon %d, want the oldest hint's version time %d", h, t0)
+	}
+	a2 := set(t, s, "a", "2", 0) // supersedes a's version: a's hint now holds t0+2000's only
+	if err := s.PutHint(ctx, "n3", []byte("a"), a2); err != nil {
+		t.Fatal(err)
+	}
+	if h := horizon(); h != t0+1000 {
+		t.Fatalf("after a's version was superseded: horizon %d, want b's %d", h, t0+1000)
 	}
 	crashed := fs.CrashClone(vfs.CrashCloneCfg{})
 	s.Close()
 	s = openMem(t, crashed, clock, nil)
 	defer s.Close()
-	if h := horizon(); h != t0 {
-		t.Fatalf("after crash: horizon %d, want %d", h, t0)
-	}
-	hs, _ := s.Hints("n3", 10)
-	if len(hs) != 1 || s.DeleteHint("n3", hs[0].Key, hs[0].Object, false) != nil {
-		t.Fatalf("hints for n3: %+v", hs)
-	}
 	if h := horizon(); h != t0+1000 {
-		t.Fatalf("after delivering a: horizon %d, want b's time %d", h, t0+1000)
+		t.Fatalf("after crash: horizon %d, want %d", h, t0+1000)
 	}
-	hs, _ = s.Hints("n4", 10)
+	hs, _ := s.Hints("n4", 10)
 	if len(hs) != 1 || s.DeleteHint("n4", hs[0].Key, hs[0].Object, false) != nil {
 		t.Fatalf("hints for n4: %+v", hs)
 	}
-	now := clock.Now().UnixMilli()
-	if h := horizon(); h != now {
+	if h := horizon(); h != t0+2000 {
+		t.Fatalf("after delivering b: horizon %d, want a's %d", h, t0+2000)
+	}
+	hs, _ = s.Hints("n3", 10)
+	if len(hs) != 1 || s.DeleteHint("n3", hs[0].Key, hs[0].Object, false) != nil {
+		t.Fatalf("hints for n3: %+v", hs)
+	}
+	clock.Advance(time.Second)
+	if h, now := horizon(), clock.Now().UnixMilli(); h != now {
 		t.Fatalf("no hints: horizon %d, want now %d", h, now)
 	}
-	// The clock steps back: neither the horizon nor a new hint's time
-	// goes below what was reported.
-	clock.Advance(-10 * time.Second)
-	c := set(t, s, "c", "1", 0)
-	if err := s.PutHint(ctx, "n3", []byte("c"), c); err != nil {
+}
+
+// TestHintHorizonIgnoresHolderSkew is the regression test of the
+// resurrected DEL of tests/jepsen's schedule 8679050689893925424: a hint
+// holder whose clock ran 17 s ahead (and answered a horizon then) and
+// stepped back receives a hint of a version written before a delete. Its
+// horizon must be at or before the tombstone's time, on the writer's
+// clock, however its own clock ran: the hint is pending and covered by the
+// delete. (With the horizon on the holder's never-decreasing clock, the
+// hint was stamped 17 s in the future and the tombstone was reaped.)
+func TestHintHorizonIgnoresHolderSkew(t *testing.T) {
+	ctx := context.Background()
+	wclock, hclock := newFakeClock(), newFakeClock()
+	writer := openMem(t, vfs.NewMem(), wclock, func(c *Config) { c.NodeID = "n2" })
+	defer writer.Close()
+	holder := openMem(t, vfs.NewMem(), hclock, func(c *Config) { c.NodeID = "n5" })
+	defer holder.Close()
+
+	hclock.Advance(17 * time.Second) // the holder's clock runs ahead
+	if h, err := holder.HintHorizon(ctx); err != nil || h != hclock.Now().UnixMilli() {
+		t.Fatalf("skewed holder: horizon %d, %v", h, err)
+	}
+	hclock.Advance(-17 * time.Second) // and steps back
+	wclock.Advance(time.Second)
+	v := set(t, writer, "k", "v", 0) // the writer's node sends it to the holder as a hint
+	if err := holder.PutHint(ctx, "n4", []byte("k"), v); err != nil {
 		t.Fatal(err)
 	}
-	if h := horizon(); h != now {
-		t.Fatalf("after a clock step back: horizon %d, want %d", h, now)
+	wclock.Advance(time.Second)
+	_, del, _, err := writer.Update(ctx, []byte("k"), crdt.FromUpdate(func(cur dvv.Object, _ int64) (dvv.VV, dvv.Sibling, error) {
+		return cur.Join(), dvv.Sibling{Tombstone: true}, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted, ok := crdt.TombstoneTime(del, wclock.Now().UnixMilli())
+	if !ok {
+		t.Fatal("the delete left no tombstone")
+	}
+	h, err := holder.HintHorizon(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h > deleted {
+		t.Fatalf("horizon %d is after the tombstone (%d) while a hint of a version it covers is pending: the tombstone could be reaped and the hint bring the key back", h, deleted)
 	}
 }
 

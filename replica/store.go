@@ -205,8 +205,7 @@ type Store struct {
 	cache *objCache // decoded objects of recently written keys
 
 	hintBytes                              atomic.Int64
-	hintMu                                 sync.Mutex // orders new hints' times and HintHorizon
-	hintLast                               int64      // latest hint time given out or reported, Unix ms
+	hintMu                                 sync.Mutex // orders the age index's changes and HintHorizon
 	hintStored, hintDelivered, hintDropped atomic.Int64
 
 	// life guards the db against Close: operations hold it shared, Close

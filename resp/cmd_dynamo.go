@@ -23,9 +23,11 @@ func parseQuorum(b []byte) (int, string) {
 
 // cmdVGet is VGET key [R n] [LOCAL]: the key's context token (empty when
 // the key never existed) and the values of all its live siblings, in dot
-// order (a counter is one sibling, its value). For a hash or set key the
-// second element holds one rendered value: the hash's fields and values
-// flattened (HGETALL's RESP2 shape), or the set's members, sorted.
+// order (a counter is one sibling, its value). For a hash, set, sorted-set
+// or list key the second element holds one rendered value: the hash's
+// fields and values flattened (HGETALL's RESP2 shape), the set's members,
+// sorted, the sorted set's members and scores (ZRANGE's), or the list's
+// elements in order (LRANGE 0 -1's).
 func cmdVGet(c *Conn, args [][]byte) {
 	var opt coordinator.ReadOptions
 	for i := 2; i < len(args); i++ {
@@ -87,6 +89,15 @@ func cmdVGet(c *Conn, args [][]byte) {
 		for _, m := range ms {
 			c.WriteBulk(m.Member)
 			c.WriteBulk(fmtScore(m.Score))
+		}
+	case crdt.KindList:
+		// LRANGE 0 -1: the elements in sequence order, which every
+		// replica agrees on once converged.
+		es, _ := crdt.ListRange(obj, now, 0, -1)
+		c.WriteArray(1)
+		c.WriteArray(len(es))
+		for _, e := range es {
+			c.WriteBulk(e)
 		}
 	default:
 		live, _ := crdt.Siblings(obj, now)

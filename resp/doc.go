@@ -146,8 +146,9 @@
 // VGET key [R n] [LOCAL] replies [token, [values…]]: the opaque context
 // token (dvv.EncodeToken of the object's context; empty for a key never
 // written) and the live siblings' values in dot order (a counter is one
-// value); for a hash, set or sorted-set key, one rendered value: the
-// fields and values flattened, the members, or members and scores. VSET key token value [EX s|PX ms] [W
+// value); for a hash, set, sorted-set or list key, one rendered value:
+// the fields and values flattened, the members, members and scores, or
+// the elements in order. VSET key token value [EX s|PX ms] [W
 // n] and VDEL key token [W n] supersede exactly what the token covers (an
 // empty token is a blind write) and reply the new token; EX/PX set the
 // key's expiry register; on a key of another type they answer WRONGTYPE.

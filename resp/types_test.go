@@ -89,7 +89,7 @@ func TestHashFieldExpiry(t *testing.T) {
 	}
 }
 
-// TestVersionedTyped checks VGET on a hash, a set and a counter (its token
+// TestVersionedTyped checks VGET on a hash, a set, a list and a counter (its token
 // and rendered value) and that VSET and VDEL answer WRONGTYPE on typed
 // keys while keeping their meaning on strings.
 func TestVersionedTyped(t *testing.T) {
@@ -104,6 +104,12 @@ func TestVersionedTyped(t *testing.T) {
 	tok = dvv.EncodeToken(ts.b.Object("s").Context())
 	if got, want := r.do("VGET", "s"), fmt.Sprintf("*2\r\n$%d\r\n%s\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n", len(tok), tok); got != want {
 		t.Errorf("VGET set = %q, want %q", got, want)
+	}
+	r.do("RPUSH", "l", "b", "a")
+	r.do("LPUSH", "l", "c")
+	tok = dvv.EncodeToken(ts.b.Object("l").Context())
+	if got, want := r.do("VGET", "l"), fmt.Sprintf("*2\r\n$%d\r\n%s\r\n*1\r\n*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n", len(tok), tok); got != want {
+		t.Errorf("VGET list = %q, want %q (its elements in order)", got, want)
 	}
 	r.do("INCRBY", "n", "41")
 	r.do("INCR", "n")

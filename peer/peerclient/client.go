@@ -236,8 +236,8 @@ func (c *Client) HintsFor(ctx context.Context, key []byte) (crdt.Object, error) 
 	return c.object(ctx, "hintget", []byte(peer.CmdHintGet), key)
 }
 
-// HintHorizon returns the remote node's hint horizon, Unix ms on its
-// clock (peer.CmdHintHorizon).
+// HintHorizon returns the remote node's hint horizon, Unix ms
+// (peer.CmdHintHorizon, replica.Store.HintHorizon).
 func (c *Client) HintHorizon(ctx context.Context) (int64, error) {
 	r, err := c.call(ctx, "hinthorizon", []byte(peer.CmdHintHorizon))
 	if err != nil {

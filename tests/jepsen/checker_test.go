@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestCheckersCatchAnomalies: each checker passes a clean history and
@@ -96,6 +98,52 @@ func TestCheckersCatchAnomalies(t *testing.T) {
 	c.settle()
 	check(hash, 1, 1, 0)
 
+	zs := newZSetWL()
+	drive(zs, 120)
+	check(zs, 0, 0, 0)
+	var zLive, zGone, zIncd string
+	var zLiveKey, zGoneKey, zIncdKey string
+	for i, ms := range zs.members {
+		for m, x := range ms {
+			switch {
+			case x.add == acked && x.rem == notTried && x.incAcked > 0 && zIncd == "":
+				zIncd, zIncdKey = m, zs.key(i)
+			case x.add == acked && x.rem == notTried && zLive == "":
+				zLive, zLiveKey = m, zs.key(i)
+			case x.rem == acked && x.remReply == 1 && zGone == "":
+				zGone, zGoneKey = m, zs.key(i)
+			}
+		}
+	}
+	if zLive == "" || zGone == "" || zIncd == "" {
+		t.Fatal("zset: the history has no live, removed or incremented member")
+	}
+	cl.ZRem(ctx, zLiveKey, zLive)
+	cl.ZAdd(ctx, zGoneKey, redis.Z{Score: 1, Member: zGone})
+	cl.ZIncrBy(ctx, zIncdKey, 1000, zIncd) // an increment nobody acknowledged
+	c.settle()
+	check(zs, 1, 1, 1)
+
+	ls := newListWL()
+	drive(ls, 80)
+	check(ls, 0, 0, 0)
+	var lGone string
+	tamperMembers(t, ls, func(key, e string, removed bool) {
+		if removed {
+			cl.RPush(ctx, key, e)
+			lGone = key
+		} else {
+			cl.LRem(ctx, key, 0, e)
+		}
+	})
+	c.settle()
+	check(ls, 1, 1, 0)
+	cl.RPush(ctx, lGone, "e0", "e0") // a duplicate (and e0 perhaps never pushed there): the key reads as an anomaly
+	c.settle()
+	if r := ls.Check(ctx, cl); r.Other == 0 {
+		t.Errorf("list: a duplicate element is no anomaly:\n%s", r)
+	}
+
 	gs := newGSet()
 	drive(gs, 30)
 	check(gs, 0, 0, 0)
@@ -118,7 +166,7 @@ func tamperMembers(t *testing.T, w *memberWorkload, f func(key, m string, remove
 	t.Helper()
 	var doneLive, doneGone bool
 	for i, ms := range w.members {
-		key := keyName(w.ops.name, w.gen, i)
+		key := w.key(i)
 		for m, x := range ms {
 			switch {
 			case !doneLive && x.add == acked && x.rem == notTried:

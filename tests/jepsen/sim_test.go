@@ -458,6 +458,14 @@ func (s *schedule) ok() bool {
 // one phase; then heal, convergence (at most 120 s of cluster time) and
 // the checks. It records per-phase operation counts in sum.
 func runSchedule(seed uint64, sum *Summary) *schedule {
+	return runScheduleOf(seed, sum, allWorkloads())
+}
+
+// runScheduleOf is runSchedule with the workloads wls: a schedule's
+// operations, and so the schedule a seed makes, depend on how many
+// workloads there are (regressionSeeds replay with the set they failed
+// with).
+func runScheduleOf(seed uint64, sum *Summary, wls []Workload) *schedule {
 	s := &schedule{seed: seed}
 	rng := rand.New(rand.NewPCG(seed, 0x6a657073656e))
 	c, err := newSimCluster(seed)
@@ -466,7 +474,6 @@ func runSchedule(seed uint64, sum *Summary) *schedule {
 		return s
 	}
 	defer c.close()
-	wls := allWorkloads()
 	ctx := context.Background()
 	ticks := 0
 	phases := 3 + rng.IntN(5)

@@ -30,12 +30,8 @@ type memberOps struct {
 // replied 0 observed nothing, so add wins); a member whose remove replied
 // 1 is absent; nothing never added is present.
 type memberWorkload struct {
-	counts
-	ops     memberOps
-	gen     int
-	next    int
-	members [memberKeys]map[string]*member
-	flushed flushSet
+	keyGens[member]
+	ops memberOps
 }
 
 type member struct {
@@ -43,16 +39,61 @@ type member struct {
 	remReply int64
 }
 
-func newMemberWorkload(ops memberOps) *memberWorkload {
-	w := &memberWorkload{ops: ops}
-	w.reset()
-	return w
+// keyGens are a member workload's counts and keys: memberKeys keys per
+// flush generation, each a map of its members' models (T), and the keys
+// of earlier generations; counts.mu guards them.
+type keyGens[T any] struct {
+	counts
+	prefix  string
+	gen     int
+	next    int // the next member's number
+	members [memberKeys]map[string]*T
+	flushed flushSet
 }
 
-func (w *memberWorkload) reset() {
-	for i := range w.members {
-		w.members[i] = map[string]*member{}
+func (k *keyGens[T]) reset() {
+	for i := range k.members {
+		k.members[i] = map[string]*T{}
 	}
+}
+
+// key is key i of the current generation.
+func (k *keyGens[T]) key(i int) string { return keyName(k.prefix, k.gen, i) }
+
+// flush records the current generation's keys as flushed (unsure tells
+// whether a member had an operation of unknown outcome) and starts the
+// next one.
+func (k *keyGens[T]) flush(unsure func(*T) bool) {
+	for i := range memberKeys {
+		if len(k.members[i]) > 0 {
+			u := false
+			for _, x := range k.members[i] {
+				u = u || unsure(x)
+			}
+			k.flushed.add(k.key(i), u)
+		}
+	}
+	k.gen++
+	k.reset()
+}
+
+// Keys returns every key written: flushed ones, then the current ones.
+func (k *keyGens[T]) Keys() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := append([]string(nil), k.flushed.names...)
+	for i := range memberKeys {
+		if len(k.members[i]) > 0 {
+			out = append(out, k.key(i))
+		}
+	}
+	return out
+}
+
+func newMemberWorkload(ops memberOps) *memberWorkload {
+	w := &memberWorkload{ops: ops, keyGens: keyGens[member]{prefix: ops.name}}
+	w.reset()
+	return w
 }
 
 func (w *memberWorkload) Name() string { return w.ops.name }
@@ -64,7 +105,7 @@ func value(m string) string { return "v" + m }
 func (w *memberWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) error {
 	i := rng.IntN(memberKeys)
 	w.mu.Lock()
-	key := keyName(w.ops.name, w.gen, i)
+	key := w.key(i)
 	var m string
 	if ms := w.members[i]; len(ms) > 0 && rng.IntN(100) < 35 {
 		for try := 0; try < 4 && m == ""; try++ {
@@ -99,33 +140,7 @@ func (w *memberWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client
 func (w *memberWorkload) Flushed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for i := range memberKeys {
-		if len(w.members[i]) > 0 {
-			unsure := false
-			for _, x := range w.members[i] {
-				unsure = unsure || x.add != acked || x.rem == unknown
-			}
-			w.flushed.add(keyName(w.ops.name, w.gen, i), unsure)
-		}
-	}
-	w.gen++
-	w.reset()
-}
-
-func (w *memberWorkload) keysLocked() []string {
-	var out []string
-	for i := range memberKeys {
-		if len(w.members[i]) > 0 {
-			out = append(out, keyName(w.ops.name, w.gen, i))
-		}
-	}
-	return out
-}
-
-func (w *memberWorkload) Keys() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append(append([]string(nil), w.flushed.names...), w.keysLocked()...)
+	w.flush(func(x *member) bool { return x.add != acked || x.rem == unknown })
 }
 
 func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
@@ -136,7 +151,7 @@ func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
 		if len(w.members[i]) == 0 {
 			continue
 		}
-		key := keyName(w.ops.name, w.gen, i)
+		key := w.key(i)
 		got, err := w.ops.read(ctx, c, key)
 		if err != nil {
 			r.Other++

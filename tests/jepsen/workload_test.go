@@ -35,7 +35,7 @@ type Workload interface {
 // allWorkloads returns a fresh instance of every workload. Adding a data
 // type's workload is one file and one line here.
 func allWorkloads() []Workload {
-	return []Workload{newKV(), newGSet(), newCounter(), newSetWL(), newHashWL()}
+	return []Workload{newKV(), newGSet(), newCounter(), newSetWL(), newHashWL(), newZSetWL(), newListWL()}
 }
 
 // Result is a workload's verdict: operation counts and anomalies.
