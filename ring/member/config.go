@@ -129,6 +129,15 @@ type Config struct {
 	// repairs whatever gossip missed. Default 30s.
 	PushPullInterval time.Duration
 
+	// ReconnectInterval is the period of the reconnect loop: each interval
+	// this node tries to join every member it sees Dead (never a Left
+	// one), as serf's reconnect does. memberlist stops probing a dead
+	// member and gossips to it only for a while (30 probe intervals
+	// here), so without it the two sides of a partition that outlasted
+	// that window would stay apart after the network heals, each seeing
+	// the other dead. Default 10s; negative: off.
+	ReconnectInterval time.Duration
+
 	// SecretKey, if set, encrypts and authenticates all gossip with AES-GCM
 	// (16, 24 or 32 bytes: AES-128/192/256). Every member must use the same
 	// key; traffic from nodes without it is rejected.
@@ -149,12 +158,13 @@ type Config struct {
 func DefaultConfig() Config {
 	lan := memberlist.DefaultLANConfig()
 	return Config{
-		BindAddr:         DefaultBindAddr,
-		ProbeInterval:    lan.ProbeInterval,    // 1s: probe one member per second
-		ProbeTimeout:     lan.ProbeTimeout,     // 500ms: a LAN RTT, generously
-		SuspicionMult:    lan.SuspicionMult,    // suspect for 4 * log10(N) * ProbeInterval before dead
-		GossipInterval:   lan.GossipInterval,   // 200ms: spread changes quickly
-		PushPullInterval: lan.PushPullInterval, // 30s: full sync is comparatively expensive
+		BindAddr:          DefaultBindAddr,
+		ProbeInterval:     lan.ProbeInterval,    // 1s: probe one member per second
+		ProbeTimeout:      lan.ProbeTimeout,     // 500ms: a LAN RTT, generously
+		SuspicionMult:     lan.SuspicionMult,    // suspect for 4 * log10(N) * ProbeInterval before dead
+		GossipInterval:    lan.GossipInterval,   // 200ms: spread changes quickly
+		PushPullInterval:  lan.PushPullInterval, // 30s: full sync is comparatively expensive
+		ReconnectInterval: 10 * time.Second,     // try the dead members again: heals a long split
 	}
 }
 
@@ -180,6 +190,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PushPullInterval == 0 {
 		c.PushPullInterval = d.PushPullInterval
+	}
+	if c.ReconnectInterval == 0 {
+		c.ReconnectInterval = d.ReconnectInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

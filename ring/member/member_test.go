@@ -518,3 +518,41 @@ func TestLivenessString(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitOutlastingGossipToTheDeadHeals: the two sides of a 2|2 split
+// see each other Dead, and stay cut past memberlist's gossip-to-the-dead
+// window (after which neither side contacts the other on its own); once
+// the network heals, the reconnect loop brings every member back Alive
+// everywhere. (Found by tests/jepsen's long Docker run: after a long
+// split the halves stayed apart.)
+func TestSplitOutlastingGossipToTheDeadHeals(t *testing.T) {
+	t.Parallel()
+	nw := membertest.NewNetwork()
+	nodes := cluster(t, nw, 4, func(c *Config) { c.ReconnectInterval = 3 * testProbeInterval })
+	left, right := nodes[:2], nodes[2:]
+	for _, a := range left {
+		for _, b := range right {
+			nw.Cut(addrOf(a), addrOf(b))
+		}
+	}
+	for _, a := range left {
+		for _, b := range right {
+			eventually(t, "split: dead across", sees(left, b.id, Dead))
+			eventually(t, "split: dead across", sees(right, a.id, Dead))
+		}
+	}
+	// memberlist's window is wall-clock time (30 probe intervals, see
+	// memberlistConfig); there is no clock to inject into it.
+	time.Sleep(30*testProbeInterval + 500*time.Millisecond)
+	for _, a := range left {
+		for _, b := range right {
+			nw.Heal(addrOf(a), addrOf(b))
+		}
+	}
+	for _, n := range nodes {
+		eventually(t, "healed: all alive", sees(nodes, n.id, Alive))
+	}
+}
+
+// addrOf is the in-memory address cluster gave n.
+func addrOf(n *testNode) string { return n.m.Local().GossipAddr }

@@ -102,6 +102,9 @@ func Start(cfg Config) (*Membership, error) {
 	m.log.Info("membership started", "gossip", m.Local().GossipAddr)
 
 	m.spawn(m.checkLoop)
+	if cfg.ReconnectInterval > 0 {
+		m.spawn(m.reconnectLoop)
+	}
 	if seeds := m.seeds(cfg.Join); len(seeds) > 0 {
 		if !m.initialJoin(seeds) {
 			m.log.Warn("no seed reachable; running alone and retrying in the background", "seeds", seeds)
@@ -135,6 +138,9 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	mc.SuspicionMult = c.SuspicionMult
 	mc.GossipInterval = c.GossipInterval
 	mc.PushPullInterval = c.PushPullInterval
+	// memberlist's LAN default is 30 s at a 1 s ProbeInterval; scaled so
+	// that faster test timings keep the same proportions.
+	mc.GossipToTheDeadTime = 30 * c.ProbeInterval
 	mc.SecretKey = c.SecretKey
 	d := &delegate{m: m}
 	mc.Delegate = d
@@ -393,6 +399,36 @@ func (m *Membership) rejoinLoop(seeds []string) {
 			return
 		}
 		backoff = min(2*backoff, rejoinMaxFactor*m.cfg.ProbeInterval)
+	}
+}
+
+// reconnectLoop tries, every ReconnectInterval, to join each member this
+// node sees Dead (a push/pull with it, as serf's reconnect does). Once a
+// member is dead memberlist neither probes it nor, after
+// GossipToTheDeadTime, gossips to it, so the sides of a partition that
+// lasted longer would never hear from each other again after it heals.
+// The push/pull shows the other side that it is believed dead, so it
+// refutes with a higher incarnation, which the next round (or its gossip)
+// brings back: both sides see each other alive within a few intervals.
+// One member at a time, checking for Shutdown between them, since an
+// unreachable one may take memberlist's TCP timeout to fail.
+func (m *Membership) reconnectLoop() {
+	for m.sleep(m.cfg.ReconnectInterval) {
+		for _, mem := range m.table.list() {
+			if mem.State != Dead || mem.ID == m.cfg.NodeID || mem.GossipAddr == "" {
+				continue
+			}
+			if n, err := m.ml.Load().Join([]string{mem.GossipAddr}); n > 0 {
+				m.log.Info("reconnected to a member seen dead", "member", mem.ID, "gossip", mem.GossipAddr)
+			} else {
+				m.log.Debug("reconnect failed", "member", mem.ID, "gossip", mem.GossipAddr, "err", err)
+			}
+			select {
+			case <-m.stop:
+				return
+			default:
+			}
+		}
 	}
 }
 
