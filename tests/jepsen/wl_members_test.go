@@ -173,21 +173,28 @@ func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
 				back = append(back, m)
 			}
 		}
-		for m := range got {
-			if w.members[i][m] == nil {
-				r.Other++
-				r.note("%s holds %s, never added", key, m)
-			}
-		}
-		slices.Sort(lost)
-		slices.Sort(back)
-		if len(lost) > 0 {
-			r.note("%s lacks acknowledged adds %s", key, short(lost))
-		}
-		if len(back) > 0 {
-			r.note("%s: removes that replied 1 undone: %s", key, short(back))
-		}
+		noteMembers(&r, key, w.members[i], got, lost, back, "adds", "removes")
 	}
 	absent(ctx, c, &w.flushed, &r)
 	return r
+}
+
+// noteMembers counts and notes each member of got that was never added
+// (an Other anomaly each), then notes the lost and the undone members
+// (sorted), naming the workload's add and remove commands.
+func noteMembers[X, V any](r *Result, key string, added map[string]*X, got map[string]V, lost, back []string, adds, removes string) {
+	for m := range got {
+		if added[m] == nil {
+			r.Other++
+			r.note("%s holds %s, never added", key, m)
+		}
+	}
+	slices.Sort(lost)
+	slices.Sort(back)
+	if len(lost) > 0 {
+		r.note("%s lacks acknowledged %s %s", key, adds, short(lost))
+	}
+	if len(back) > 0 {
+		r.note("%s: %s that replied 1 undone: %s", key, removes, short(back))
+	}
 }

@@ -157,20 +157,7 @@ func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 				}
 			}
 		}
-		for m := range got {
-			if w.members[i][m] == nil {
-				r.Other++
-				r.note("%s holds %s, never added", key, m)
-			}
-		}
-		slices.Sort(lost)
-		slices.Sort(back)
-		if len(lost) > 0 {
-			r.note("%s lacks acknowledged ZADDs %s", key, short(lost))
-		}
-		if len(back) > 0 {
-			r.note("%s: ZREMs that replied 1 undone: %s", key, short(back))
-		}
+		noteMembers(&r, key, w.members[i], got, lost, back, "ZADDs", "ZREMs")
 		if len(late) > 0 {
 			slices.Sort(late)
 			r.note("not an anomaly: %s: %s, removed, back by a ZINCRBY of unknown outcome that landed later", key, short(late))
