@@ -36,7 +36,11 @@
 //
 // A Dead or Left member that comes back (restarted with the same NodeID)
 // is Alive again: memberlist refutes the old death with a higher
-// incarnation number. Members that died or left stay in Members.
+// incarnation number. Members that died or left stay in Members. A Dead
+// member that never restarted but was only cut off comes back through the
+// reconnect loop (Config.ReconnectInterval, as serf's reconnect): memberlist
+// stops contacting a dead member, so the two sides of a long partition
+// would otherwise stay apart after it heals.
 //
 // # Cluster state
 //
