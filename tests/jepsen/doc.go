@@ -77,6 +77,18 @@
 // crdt.EarliestDot), which the tombstone's time is read from too, and a
 // reaper trusts an answer for Recheck only (antientropy.Reaper).
 //
+// Open (Docker only so far): the 20-minute run of seed 2819240942521491023
+// (2026-12-01, every fault kind and workload) brought back three
+// acknowledged DELs of keys written within a minute of each other, near a
+// phase that set one node's clock 15 s behind (three times the harness's
+// 5 s --tombstone-grace). Suspected: the hint-horizon comparison is still
+// between wall-clock times of different writers, so a DEL coordinated by
+// a node whose clock is behind gets a tombstone time older than the
+// pending hint of the SET it deleted, and the hint does not hold the reap
+// back. A causal check (does any member hold a pending hint whose dots the
+// tombstone's context covers) would not depend on clocks. 20,000
+// simulated schedules with skews up to 17 s have not reproduced it.
+//
 // Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
 // (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
 // core, about 650 per CPU-minute); with DYNAKV_E2E=1 it runs 300 and TestDockerShort runs the Docker suite for about
