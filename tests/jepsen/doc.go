@@ -77,17 +77,15 @@
 // crdt.EarliestDot), which the tombstone's time is read from too, and a
 // reaper trusts an answer for Recheck only (antientropy.Reaper).
 //
-// Open (Docker only so far): the 20-minute run of seed 2819240942521491023
-// (2026-12-01, every fault kind and workload) brought back three
-// acknowledged DELs of keys written within a minute of each other, near a
-// phase that set one node's clock 15 s behind (three times the harness's
-// 5 s --tombstone-grace). Suspected: the hint-horizon comparison is still
-// between wall-clock times of different writers, so a DEL coordinated by
-// a node whose clock is behind gets a tombstone time older than the
-// pending hint of the SET it deleted, and the hint does not hold the reap
-// back. A causal check (does any member hold a pending hint whose dots the
-// tombstone's context covers) would not depend on clocks. 20,000
-// simulated schedules with skews up to 17 s have not reproduced it.
+// Open (Docker only so far, not diagnosed): the 20-minute run of seed
+// 2819240942521491023 (2026-12-01, every fault kind and workload) brought
+// back three acknowledged DELs (kv:1:18889, 18893, 18898: keys written
+// within moments of each other, in the run's last quarter, whose phases
+// were a -15 s clock skew, isolations, pauses, kill -9 of one node then of
+// two, and a 2|3 split). Not the horizon's clock: a tombstone's time is
+// the newest event of its context (crdt.TombstoneTime), so it is never
+// older than the SET it deleted, whoever's clock wrote either. 22,000
+// simulated schedules (skews to 17 s) have not reproduced it.
 //
 // Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
 // (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
