@@ -23,9 +23,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [-n requests] [--timeout s] [--base port]" >&2; exit 2;;
   esac
 done
-for tool in redis-server redis-benchmark redis-cli timeout; do
-  command -v $tool >/dev/null || { echo "$tool not installed (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
+. bench/lib.sh # require_tools, await_servers, measure
+require_tools
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$out"' EXIT
 CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
@@ -34,10 +33,7 @@ mem=$base lone=$((base + 100)) cluster=$((base + 200))
 redis-server --port $mem --save "" --appendonly no --daemonize no --dir "$out" >"$out/redis.log" 2>&1 &
 "$out/dynakv" dev --nodes 1 --port $lone --gossip-port $((base + 300)) --data "$out/lone" --log-level warn >"$out/lone.log" 2>&1 &
 "$out/dynakv" dev --nodes 3 --port $cluster --gossip-port $((base + 310)) --data "$out/cluster" --log-level warn >"$out/cluster.log" 2>&1 &
-for p in $mem $lone $cluster; do
-  for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
-  redis-cli -p $p PING >/dev/null || { echo "server on port $p did not start" >&2; tail "$out"/*.log >&2; exit 1; }
-done
+await_servers "$out" $mem $lone $cluster
 
 echo "redis-benchmark -q -n $n (default tests, -c 50); $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 # run NAME PORT: the default run, its CSV rows in $out/NAME.csv and every

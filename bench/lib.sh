@@ -32,3 +32,23 @@ measure() {
     /^  latency summary/ { getline; getline; p50=$3; p99=$5 }
     END { if (rps == "") print "0 - - -"; else printf "%s %s %s %s\n", rps, p50, p99, p999 }'
 }
+
+# require_tools exits with an install hint unless redis-server,
+# redis-benchmark, redis-cli and timeout are on PATH.
+require_tools() {
+  local tool
+  for tool in redis-server redis-benchmark redis-cli timeout; do
+    command -v $tool >/dev/null || { echo "$tool not installed (apt-get install redis-server redis-tools)" >&2; exit 1; }
+  done
+}
+
+# await_servers LOGDIR PORT...: waits up to 30 s for each port to answer
+# PING; if one does not, prints the tails of LOGDIR/*.log and exits.
+await_servers() {
+  local logs=$1 p
+  shift
+  for p in "$@"; do
+    for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p $p PING >/dev/null || { echo "server on port $p did not start" >&2; tail "$logs"/*.log >&2; exit 1; }
+  done
+}

@@ -50,9 +50,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 prefill=${prefill:-$r}
-for tool in redis-server redis-benchmark redis-cli timeout; do
-  command -v $tool >/dev/null || { echo "$tool not installed (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
+. bench/lib.sh # require_tools, await_servers, measure
+require_tools
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$out"' EXIT
 CGO_ENABLED=0 go build -o "$out/dynakv" ./cmd/dynakv
@@ -94,10 +93,7 @@ if [[ " ${workloads[*]} " == *"|$cluster|"* ]]; then
   "$out/dynakv" dev --nodes 3 --port $cluster --gossip-port $((base + 310)) --data "$out/cluster" --log-level warn ${DYNAKV_DEV_FLAGS:-} >"$out/cluster.log" 2>&1 &
   servers+=($cluster)
 fi
-for p in "${servers[@]}"; do
-  for _ in $(seq 300); do redis-cli -p $p PING >/dev/null 2>&1 && break; sleep 0.1; done
-  redis-cli -p $p PING >/dev/null || { echo "server on port $p did not start" >&2; tail "$out"/*.log >&2; exit 1; }
-done
+await_servers "$out" "${servers[@]}"
 
 # prefill PORT: SET key:%012d xxx for every key below $prefill, over 50
 # connections at once (dynakv runs one connection's commands in turn).
@@ -120,7 +116,6 @@ if [ "$prefill" -gt 0 ]; then
   done
 fi
 
-. bench/lib.sh # measure
 echo "redis-benchmark -c $c -r $r, -n $n (pipelined 4×n, HSET/SADD/LPUSH/ZADD $cn), prefill $prefill keys; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 rows=()
 began=$(date +%s)
