@@ -115,6 +115,11 @@ type ReadOptions struct {
 	// Replier, when set, receives the ID of the replica that answered
 	// first: the node to coordinate a write made from this read's context.
 	Replier *string
+
+	// mergesSelf marks a read whose caller merges the result into the
+	// local replica itself (a ReadFirst write's read, readMerge): it
+	// makes no read repair.
+	mergesSelf bool
 }
 
 // WriteOptions tune one write.
@@ -129,15 +134,17 @@ type WriteOptions struct {
 
 // Coordinator runs quorum reads and writes. Build it with New.
 type Coordinator struct {
-	cfg   Config
-	self  string
-	local Local
-	place Placement
-	peers Peers
-	stats Stats
-	bg    sync.WaitGroup // background sends and read repairs
-	susp  *suspects
-	locks lockTable // key locks of the writes coordinated here (locks.go)
+	cfg     Config
+	self    string
+	local   Local
+	place   Placement
+	peers   Peers
+	stats   Stats
+	bg      sync.WaitGroup // background sends and read repairs
+	susp    *suspects
+	locks   lockTable   // key locks of the writes coordinated here (locks.go)
+	flights readFlights // ReadFirst reads in progress (quorum.go, readInto)
+	repairs keySet      // keys a read repair is under way for (quorum.go)
 }
 
 // Stats are the coordinator's counters.

@@ -19,7 +19,9 @@
 //   - one Merge (crdt.Merge) everywhere: replica writes, read repair (which
 //     sends the merged object to each replica that answered with less),
 //     hints, and (in their packages) anti-entropy and transfer;
-//   - a read returns the crdt.Merge of at least R replies, never less;
+//   - a read returns the crdt.Merge of at least R replies, never less,
+//     asked after the read arrived (concurrent reads of a key share such
+//     a quorum read: sharedRead);
 //   - while a key's partition is handed off to new replicas, its
 //     preference list (RingPlacement: ring.State.ServingList) starts with
 //     the old replicas, which keep serving reads and write quorums, and a
@@ -60,13 +62,21 @@
 //
 // # Key locks and units
 //
-// Every write this node coordinates (Update) holds its key's lock from
-// its ReadFirst read through the local replica's apply, and releases it
-// before waiting for W acknowledgements; locks are per key, created on
+// Every write this node coordinates (Update) holds its key's lock,
+// shared with the other writes of the key, from its ReadFirst read
+// through the local replica's apply, and releases it before waiting for W
+// acknowledgements: the local replica decides concurrent writes of one key
+// one after the other, each on the state the previous one made, and
+// stores them together (replica.Store.Update combines them), so a hot key
+// is not one fsync per write. Concurrent ReadFirst writes of a key share
+// their quorum read (readInto: a write joins the next read to start, so
+// its read still starts after it arrived), which makes no read repair
+// (the write's delta goes to every replica); plain reads repair, one
+// repair of a key at a time. Locks are per key, created on
 // first use and dropped when no write holds or awaits them, and waiters
 // are served in arrival order. Unit(ctx, keys, fn) takes the locks of
-// several keys, each once and in byte order (so two units never wait for
-// each other), and runs fn with a context that marks them held: the Gets
+// several keys exclusively, each once and in byte order (so two units
+// never wait for each other), and runs fn with a context that marks them held: the Gets
 // and Updates fn makes with it form one unit (an EXEC block, a script,
 // MSETNX, SMOVE) that no other write coordinated here interleaves with,
 // and fn's Updates of held keys do not lock again. A write inside a unit

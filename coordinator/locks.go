@@ -17,64 +17,120 @@ var ErrLockWait = errors.New("coordinator: gave up waiting for a key's lock")
 // lockTable holds the key locks of the writes this coordinator runs: one
 // lock per key, created when a first holder or waiter needs it and
 // dropped when the last one leaves (refcounted), so the table holds only
-// keys in use.
+// keys in use. A lock is held shared (a write: many at once, since the
+// replica decides them one after the other, combining them into one
+// stored write, see replica.Store.Update) or exclusively (a unit).
+// Waiters are served in arrival order: a shared waiter behind an
+// exclusive one waits for it, so a unit is not starved by a stream of
+// writes.
 type lockTable struct {
 	mu sync.Mutex
 	m  map[string]*keyLock
 }
 
-// keyLock is one key's lock: holding it is having sent into ch (capacity
-// 1), so a wait can also end with its context. Blocked senders of a Go
-// channel are served in arrival order, so waiters are served in turn.
+// keyLock is one key's lock.
 type keyLock struct {
-	ch   chan struct{}
-	refs int // holders and waiters
+	refs    int  // holders and waiters
+	shared  int  // shared holders
+	excl    bool // held exclusively
+	waiting []*lockWaiter
 }
 
-// lock takes key's lock, waiting until ctx ends (then the error wraps
-// ErrLockWait and ctx.Err()).
-func (t *lockTable) lock(ctx context.Context, key string) error {
+// lockWaiter is one waiter of a keyLock, in arrival order.
+type lockWaiter struct {
+	shared  bool
+	granted bool          // set (under lockTable.mu) when it holds the lock
+	ch      chan struct{} // closed when granted
+}
+
+// free reports whether l can be taken now in the given mode by a waiter
+// at the head of its queue.
+func (l *keyLock) free(shared bool) bool {
+	return !l.excl && (shared || l.shared == 0)
+}
+
+// take makes the caller a holder of l in the given mode.
+func (l *keyLock) take(shared bool) {
+	if shared {
+		l.shared++
+	} else {
+		l.excl = true
+	}
+}
+
+// grant hands l to the waiters at the head of its queue that can take it.
+// The caller holds lockTable.mu.
+func (l *keyLock) grant() {
+	for len(l.waiting) > 0 && l.free(l.waiting[0].shared) {
+		w := l.waiting[0]
+		l.waiting = l.waiting[1:]
+		l.take(w.shared)
+		w.granted = true
+		close(w.ch)
+	}
+}
+
+// lock takes key's lock, shared or exclusive, waiting until ctx ends
+// (then the error wraps ErrLockWait and ctx.Err()).
+func (t *lockTable) lock(ctx context.Context, key string, shared bool) error {
 	t.mu.Lock()
 	if t.m == nil {
 		t.m = make(map[string]*keyLock)
 	}
 	l := t.m[key]
 	if l == nil {
-		l = &keyLock{ch: make(chan struct{}, 1)}
+		l = &keyLock{}
 		t.m[key] = l
 	}
 	l.refs++
+	if len(l.waiting) == 0 && l.free(shared) {
+		l.take(shared)
+		t.mu.Unlock()
+		return nil
+	}
+	w := &lockWaiter{shared: shared, ch: make(chan struct{})}
+	l.waiting = append(l.waiting, w)
 	t.mu.Unlock()
 	select {
-	case l.ch <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case l.ch <- struct{}{}:
+	case <-w.ch:
 		return nil
 	case <-ctx.Done():
-		t.drop(key, l)
-		return fmt.Errorf("%w %q: %w", ErrLockWait, key, ctx.Err())
 	}
+	t.mu.Lock()
+	if w.granted {
+		// NB: granted as the context ended: release it as a holder.
+		t.mu.Unlock()
+		t.unlock(key, shared)
+	} else {
+		if i := slices.Index(l.waiting, w); i >= 0 {
+			l.waiting = slices.Delete(l.waiting, i, i+1)
+		}
+		l.grant() // NB: waiters behind an exclusive one may go now
+		t.dropLocked(key, l)
+		t.mu.Unlock()
+	}
+	return fmt.Errorf("%w %q: %w", ErrLockWait, key, ctx.Err())
 }
 
-// unlock releases key's lock, which the caller holds.
-func (t *lockTable) unlock(key string) {
+// unlock releases key's lock, which the caller holds in the given mode.
+func (t *lockTable) unlock(key string, shared bool) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	l := t.m[key]
-	t.mu.Unlock()
-	<-l.ch
-	t.drop(key, l)
+	if shared {
+		l.shared--
+	} else {
+		l.excl = false
+	}
+	l.grant()
+	t.dropLocked(key, l)
 }
 
-// drop forgets one holder or waiter of l.
-func (t *lockTable) drop(key string, l *keyLock) {
-	t.mu.Lock()
+// dropLocked forgets one holder or waiter of l. The caller holds t.mu.
+func (t *lockTable) dropLocked(key string, l *keyLock) {
 	if l.refs--; l.refs == 0 {
 		delete(t.m, key)
 	}
-	t.mu.Unlock()
 }
 
 // waiters returns how many holders and waiters key's lock has (tests).
@@ -106,8 +162,10 @@ func (c *Coordinator) heldUnit(ctx context.Context) *unit {
 	return u
 }
 
-// lockKey takes key's lock for one write and returns its release: a
-// no-op when ctx's unit already holds it. A key outside ctx's unit waits
+// lockKey takes key's lock, shared, for one write and returns its
+// release: a no-op when ctx's unit already holds it. Writes of one key
+// hold it together (the local replica orders them); a unit holding it
+// excludes them. A key outside ctx's unit waits
 // at most the coordinator's Timeout (so two units that each write a key
 // the other declared cannot wait for each other forever); any other
 // wait lasts until ctx ends.
@@ -122,10 +180,10 @@ func (c *Coordinator) lockKey(ctx context.Context, key []byte) (release func(), 
 		defer cancel()
 	}
 	k := string(key)
-	if err := c.locks.lock(ctx, k); err != nil {
+	if err := c.locks.lock(ctx, k, true); err != nil {
 		return nil, err
 	}
-	return func() { c.locks.unlock(k) }, nil
+	return func() { c.locks.unlock(k, true) }, nil
 }
 
 // Unit runs fn as one unit on this coordinator: it takes the locks of
@@ -160,7 +218,7 @@ func (c *Coordinator) Unit(ctx context.Context, keys [][]byte, fn func(ctx conte
 	var taken []string
 	defer func() {
 		for i := len(taken) - 1; i >= 0; i-- {
-			c.locks.unlock(taken[i])
+			c.locks.unlock(taken[i], false)
 		}
 	}()
 	for _, key := range sorted {
@@ -168,7 +226,7 @@ func (c *Coordinator) Unit(ctx context.Context, keys [][]byte, fn func(ctx conte
 		if _, ok := held[k]; ok {
 			continue
 		}
-		if err := c.locks.lock(lockCtx, k); err != nil {
+		if err := c.locks.lock(lockCtx, k, false); err != nil {
 			return err
 		}
 		taken = append(taken, k)

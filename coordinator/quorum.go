@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
@@ -79,6 +80,10 @@ func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []stri
 }
 
 // Get reads key at quorum R: the merge of the first R replies.
+// Concurrent reads of one key at the configured R share one quorum read
+// that started after each of them arrived (sharedRead), so a hot key's
+// readers do not each fetch and decode its whole object from the other
+// replicas.
 func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crdt.Object, error) {
 	if opt.Replier != nil {
 		*opt.Replier = c.self
@@ -94,6 +99,25 @@ func (c *Coordinator) Get(ctx context.Context, key []byte, opt ReadOptions) (crd
 	if len(ids) == 1 && ids[0] == c.self && r == 1 {
 		return c.local.Get(ctx, key) // single-node fast path
 	}
+	if opt.R == 0 && !opt.mergesSelf {
+		// NB: concurrent reads of one key at the configured quorum share
+		// one quorum read (sharedRead), as ReadFirst writes do.
+		o, replier, err := c.sharedRead(ctx, flightGet, key, func(ctx context.Context) (crdt.Object, string, error) {
+			var replier string
+			o, err := c.read(ctx, key, r, ids, top, ReadOptions{Replier: &replier})
+			return o, replier, err
+		})
+		if opt.Replier != nil && replier != "" {
+			*opt.Replier = replier
+		}
+		return o, err
+	}
+	return c.read(ctx, key, r, ids, top, opt)
+}
+
+// read is Get's quorum read of key from ids (of the key's top N replicas,
+// top) at quorum r.
+func (c *Coordinator) read(ctx context.Context, key []byte, r int, ids, top []string, opt ReadOptions) (crdt.Object, error) {
 	skipped := slices.DeleteFunc(slices.Clone(top), func(id string) bool { return slices.Contains(ids, id) })
 	// NB: the fan-out outlives the request: replies after the R-th feed
 	// read repair, so it runs on a context detached from the caller's.
@@ -174,8 +198,18 @@ wait:
 			answered = append(answered, reply{obj: h}) // no id: not repaired itself
 		}
 	}
-	c.bg.Add(1)
-	go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
+	if !opt.mergesSelf && c.repairs.add(string(key)) {
+		c.bg.Add(1)
+		go c.readRepair(fanCtx, cancelFan, key, replies, due, answered, top)
+	} else {
+		// NB: a ReadFirst write's read repairs nothing: its caller merges
+		// it into the local replica, and the write's delta goes to the
+		// other replicas, which on a hot key are only a few deltas behind
+		// (a repair would ship them the whole object on every write).
+		// Nor does a read while a repair of the key is under way: the
+		// next read's replies are written back.
+		cancelFan()
+	}
 	if len(answered) < r {
 		if errors.Is(lastErr, context.DeadlineExceeded) {
 			c.stats.ReadTimeouts.Add(1)
@@ -189,12 +223,16 @@ wait:
 }
 
 // readRepair collects the replies still due after a read, then writes the
-// merge of every reply back to each replica that answered with less
-// (Dynamo §4.7): a replica that missed a write is brought up to date by
-// reading the key. Replicas that did not answer are left to hinted handoff
-// and anti-entropy.
+// merge of every reply back to each replica of top that answered with
+// less (Dynamo §4.7): a replica that missed a write is brought up to date
+// by reading the key. Replicas that did not answer are left to hinted
+// handoff and anti-entropy. One repair of a key runs at a time (the read
+// that would start a second one while it runs repairs nothing): a hot key
+// read by every ReadFirst write, with its replicas a few deltas behind,
+// would otherwise ship its whole object to them on every read.
 func (c *Coordinator) readRepair(ctx context.Context, cancel context.CancelFunc, key []byte, replies <-chan reply, due int, answered []reply, top []string) {
 	defer c.bg.Done()
+	defer c.repairs.remove(string(key))
 	defer cancel()
 	for ; due > 0; due-- {
 		select {
@@ -371,10 +409,11 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	}
 }
 
-// apply is the part of a write that holds the key's lock (lockKey): the
-// read at quorum R merged into the local replica (readFirst), then the
-// mutator run on the local replica. The wait for W acknowledgements comes
-// after, without the lock.
+// apply is the part of a write that holds the key's lock (lockKey,
+// shared with the other writes of the key): the read at quorum R merged
+// into the local replica (readFirst, shared with concurrent writes of the
+// key: readInto), then the mutator run on the local replica. The wait for
+// W acknowledgements comes after, without the lock.
 func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
 	release, err := c.lockKey(ctx, key)
 	if err != nil {
@@ -382,17 +421,117 @@ func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn 
 	}
 	defer release()
 	if readFirst {
-		cur, err := c.Get(ctx, key, ReadOptions{})
-		if err != nil {
+		if err := c.readInto(ctx, key); err != nil {
 			return prev, next, delta, err
-		}
-		if !cur.IsZero() {
-			if err := c.local.Merge(ctx, key, cur); err != nil {
-				return prev, next, delta, err
-			}
 		}
 	}
 	return c.local.Update(ctx, key, fn)
+}
+
+// readInto reads key at quorum R and merges the result into the local
+// replica (readMerge), sharing the work with concurrent ReadFirst writes
+// of the key (sharedRead): a hot key costs one quorum read of its whole
+// object per round of writes, not one per write.
+func (c *Coordinator) readInto(ctx context.Context, key []byte) error {
+	_, _, err := c.sharedRead(ctx, flightReadFirst, key, func(ctx context.Context) (crdt.Object, string, error) {
+		return crdt.Object{}, "", c.readMerge(ctx, key)
+	})
+	return err
+}
+
+// Kinds of shared reads (sharedRead): a plain Get, and a ReadFirst
+// write's read merged into the local replica.
+const (
+	flightGet byte = iota
+	flightReadFirst
+)
+
+// readFlights are the shared reads in progress, per kind and key
+// (sharedRead).
+type readFlights struct {
+	mu sync.Mutex
+	m  map[string]*keyFlights
+}
+
+// keyFlights is one key's shared reads of one kind: the one running, and
+// the next one, which the callers that arrive meanwhile wait for.
+type keyFlights struct {
+	running, next *readFlight
+}
+
+// readFlight is one shared read and its outcome.
+type readFlight struct {
+	done    chan struct{} // closed when the outcome is set
+	obj     crdt.Object
+	replier string
+	err     error
+}
+
+// sharedRead runs read for the caller, sharing it with the concurrent
+// callers of the same kind on key: a caller joins the next read to start,
+// which starts when the running one (if any) ends, so every caller's read
+// starts after the caller arrived (it sees every write acknowledged
+// before) and a hot key costs one quorum read per round, not one per
+// caller. The reads run in the background under the coordinator's
+// Timeout; the caller's wait ends with ctx.
+func (c *Coordinator) sharedRead(ctx context.Context, kind byte, key []byte, read func(ctx context.Context) (crdt.Object, string, error)) (crdt.Object, string, error) {
+	k := string(append([]byte{kind}, key...))
+	c.flights.mu.Lock()
+	if c.flights.m == nil {
+		c.flights.m = make(map[string]*keyFlights)
+	}
+	kf := c.flights.m[k]
+	if kf == nil {
+		kf = &keyFlights{}
+		c.flights.m[k] = kf
+	}
+	var f *readFlight
+	if kf.running == nil {
+		f = &readFlight{done: make(chan struct{})}
+		kf.running = f
+		c.bg.Add(1)
+		go c.runReads(context.WithoutCancel(ctx), k, kf, f, read)
+	} else {
+		if kf.next == nil {
+			kf.next = &readFlight{done: make(chan struct{})}
+		}
+		f = kf.next
+	}
+	c.flights.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.obj, f.replier, f.err
+	case <-ctx.Done():
+		return crdt.Object{}, "", ctx.Err()
+	}
+}
+
+// runReads runs f, then the reads queued behind it, until none is.
+func (c *Coordinator) runReads(ctx context.Context, k string, kf *keyFlights, f *readFlight, read func(ctx context.Context) (crdt.Object, string, error)) {
+	defer c.bg.Done()
+	for f != nil {
+		rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		f.obj, f.replier, f.err = read(rctx)
+		cancel()
+		c.flights.mu.Lock()
+		close(f.done)
+		f, kf.next = kf.next, nil
+		kf.running = f
+		if f == nil {
+			delete(c.flights.m, k)
+		}
+		c.flights.mu.Unlock()
+	}
+}
+
+// readMerge reads key at quorum R and merges what it read into the local replica; the read makes no read
+// repair (see Get).
+func (c *Coordinator) readMerge(ctx context.Context, key []byte) error {
+	cur, err := c.Get(ctx, key, ReadOptions{mergesSelf: true})
+	if err != nil || cur.IsZero() {
+		return err
+	}
+	return c.local.Merge(ctx, key, cur)
 }
 
 // Receivers is a Placement that also names, for a key whose partition is
@@ -490,4 +629,31 @@ func (c *Coordinator) writeDests(prefs, top []string, w int) (dests []dest, rese
 		}
 	}
 	return dests, reserve, localHints
+}
+
+// keySet is a set of keys safe for concurrent use.
+type keySet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// add adds key and reports whether it was absent.
+func (s *keySet) add(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; ok {
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[string]struct{})
+	}
+	s.m[key] = struct{}{}
+	return true
+}
+
+// remove removes key.
+func (s *keySet) remove(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
 }

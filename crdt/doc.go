@@ -43,7 +43,8 @@
 // of times. Merging a small delta into a big object costs a check of each
 // element's dots against the delta's context and one copy of the element
 // slices (runs the delta leaves alone are copied whole: BenchmarkLargeObject,
-// TestMergeRunsMatchElementwise); decoding the object costs several times
+// TestMergeRunsMatchElementwise; a list skips the check when the delta's
+// context holds no event of the object's, as a push's does); decoding the object costs several times
 // more, which is why package replica caches decoded objects. Reads (Get, HGetAll, Members, Expiry, TypeOf…) are pure views
 // at a given time.
 //

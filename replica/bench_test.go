@@ -3,6 +3,7 @@ package replica_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -107,7 +108,31 @@ func BenchmarkStore(b *testing.B) {
 			}
 		})
 	})
+	// One key under hotWriters writers (redis-benchmark's SET without -r):
+	// their writes are combined into shared batches and fsyncs.
+	for _, disk := range []bool{false, true} {
+		fs := map[bool]string{false: "mem", true: "disk"}[disk]
+		b.Run("write/hot/"+fs+"/parallel", func(b *testing.B) {
+			s := openBench(b, disk)
+			fn := setMutator()
+			b.ReportAllocs()
+			b.SetParallelism(hotWriters(b))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, _, _, err := s.Update(ctx, benchKey(0), fn); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
+
+// hotWriters is how many goroutines per GOMAXPROCS the hot-key benchmarks
+// run: 50 writers in all, redis-benchmark's default client count.
+func hotWriters(b *testing.B) int { return max(1, 50/runtime.GOMAXPROCS(0)) }
 
 // BenchmarkCollection: one SADD or HSET of an existing element (a new
 // version, same size) on a set or hash of 10, 1,000 and 10,000 elements
@@ -161,5 +186,42 @@ func BenchmarkCollection(b *testing.B) {
 				})
 			}
 		}
+	}
+	// LPUSH of new elements to one list of 10,000 elements (and growing)
+	// from 50 writers at once, redis-benchmark's LPUSH test: the writers'
+	// pushes are combined, so the list is encoded and written once per
+	// batch rather than once per push.
+	for _, disk := range []bool{false, true} {
+		fs := map[bool]string{false: "mem", true: "disk"}[disk]
+		b.Run("lpush/hot/elems=10000/"+fs+"/parallel", func(b *testing.B) {
+			s := openBench(b, disk)
+			key := []byte("list")
+			push := func(vals [][]byte) error {
+				_, _, _, err := s.Update(ctx, key, func(o crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+					d, _, err := crdt.ListPush(o, st, vals, true, false)
+					return d, err
+				})
+				return err
+			}
+			vals := make([][]byte, 10000)
+			for i := range vals {
+				vals[i] = []byte("xxx")
+			}
+			if err := push(vals); err != nil {
+				b.Fatal(err)
+			}
+			one := [][]byte{[]byte("xxx")}
+			b.ReportAllocs()
+			b.SetParallelism(hotWriters(b))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := push(one); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

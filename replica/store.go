@@ -195,6 +195,7 @@ type Store struct {
 	wo          *pebble.WriteOptions
 	incarnation uint64
 	locks       [lockStripes]sync.Mutex
+	queues      [lockStripes]queueStripe // writes waiting per key (combine.go)
 
 	clockMu sync.Mutex
 	last    uint64 // last dot counter issued from the clock
@@ -217,7 +218,7 @@ type Store struct {
 
 // Stats are the store's counters, read with Load.
 type Stats struct {
-	Writes     atomic.Int64 // Update and Merge calls that stored an object
+	Writes     atomic.Int64 // objects stored by Update and Merge (a combined batch counts once)
 	Expired    atomic.Int64 // objects whose expired content the sweeper collected (crdt.Collect)
 	Reaped     atomic.Int64 // tombstone-only objects removed
 	CorruptGet atomic.Int64 // reads that found undecodable bytes
@@ -478,79 +479,44 @@ func (s *Store) read(dk []byte) (crdt.Object, []byte, error) {
 	return o, raw, nil
 }
 
-// Update makes a new version of key as its coordinator: under the key's
-// lock it reads the current object cur, gives fn a fresh Stamp (a dot of
-// this node above every earlier one on the key, from the node-wide
-// hybrid-logical clock in µs, and the store's time), merges the delta fn
-// returns into cur (crdt.Merge), moves the clock past crdt.Top(delta, self)
-// (a command making k entries uses k consecutive counters) and stores the
-// result durably. It returns the object before and after and the delta:
-// what the other replicas need to be told (the coordinator ships it). A
-// zero delta writes nothing (prev, prev, zero). An error from fn aborts the
-// write with nothing stored and is returned unchanged; a delta whose
-// context runs far ahead of the clock (a forged VSET token) is refused
-// with ErrBadContext.
+// Update makes a new version of key as its coordinator: it reads the
+// current object cur, gives fn a fresh Stamp (a dot of this node above
+// every earlier one on the key, from the node-wide hybrid-logical clock
+// in µs, and the store's time), merges the delta fn returns into cur
+// (crdt.Merge), moves the clock past crdt.Top(delta, self) (a command
+// making k entries uses k consecutive counters) and stores the result
+// durably. It returns the object before and after and the delta: what the
+// other replicas need to be told (the coordinator ships it). A zero delta
+// writes nothing (prev, prev, zero). An error from fn aborts the write
+// with nothing stored and is returned unchanged; a delta whose context
+// runs far ahead of the clock (a forged VSET token) is refused with
+// ErrBadContext.
+//
+// Concurrent writes of one key are combined (combine.go): fn may run on
+// another caller's goroutine, after the writes queued before it and on
+// the state they made, and its write is stored, observed and synced
+// together with theirs; prev and next are this write's own before and
+// after. A panic in fn is re-raised here.
 func (s *Store) Update(_ context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
 	if err := s.enter(); err != nil {
 		return prev, next, delta, err
 	}
 	defer s.life.RUnlock()
-	prev, next, delta, wait, err := s.updateLocked(key, fn)
-	if err != nil {
-		return prev, prev, crdt.Object{}, err
-	}
-	if err := wait(); err != nil {
-		return prev, prev, crdt.Object{}, err
-	}
-	return prev, next, delta, nil
-}
-
-// updateLocked is Update's critical section: it makes the new version
-// visible under the key's lock and returns the wait for its fsync, which
-// the caller runs after the lock is released.
-func (s *Store) updateLocked(key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, wait func() error, err error) {
 	if s.flushed(key) {
-		return prev, prev, delta, nil, fmt.Errorf("%w: %q", ErrFlushed, key)
+		return prev, prev, delta, fmt.Errorf("%w: %q", ErrFlushed, key)
 	}
-	dk := dataKey(key)
-	mu := s.lock(key)
-	mu.Lock()
-	defer mu.Unlock()
-	prev, raw, err := s.get(dk)
-	if err != nil {
-		return prev, prev, delta, nil, err
+	op := &writeOp{fn: fn}
+	s.submit(key, op)
+	if op.panicked != nil {
+		panic(op.panicked)
 	}
-	now := s.cfg.Now()
-	self := s.cfg.NodeID
-	floor := crdt.Top(prev, self)
-	if floor == math.MaxUint64 {
-		return prev, prev, delta, nil, fmt.Errorf("%w: counter overflow", ErrBadContext)
+	if op.err != nil {
+		return op.prev, op.prev, crdt.Object{}, op.err
 	}
-	c, err := s.nextCounter(floor + 1)
-	if err != nil {
-		return prev, prev, delta, nil, err
+	if err := op.wait(); err != nil {
+		return op.prev, op.prev, crdt.Object{}, err
 	}
-	st := crdt.Stamp{Dot: dvv.Dot{Actor: self, Counter: c}, Now: now.UnixMilli(), Nanos: now.UnixNano()}
-	delta, err = fn(prev, st)
-	if err != nil {
-		return prev, prev, crdt.Object{}, nil, err
-	}
-	if delta.IsZero() {
-		return prev, prev, delta, noWait, nil
-	}
-	top := crdt.Top(delta, self)
-	if err := s.advance(top); err != nil {
-		return prev, prev, crdt.Object{}, nil, err
-	}
-	if err := s.checkContext(delta.Context(), now, top); err != nil {
-		return prev, prev, crdt.Object{}, nil, err
-	}
-	next = crdt.Merge(prev, delta)
-	changed, wait, err := s.put(dk, raw, prev, next)
-	if err == nil && !changed {
-		return prev, prev, delta, noWait, nil
-	}
-	return prev, next, delta, wait, err
+	return op.prev, op.next, op.delta, nil
 }
 
 // checkContext refuses contexts whose counters run far ahead of this
@@ -575,7 +541,9 @@ func (s *Store) Merge(_ context.Context, key []byte, obj crdt.Object) error {
 }
 
 // MergeObject synchronises obj into the stored object of key and returns
-// the merged object. Objects that break crdt invariants (crdt.Object.Validate) are refused.
+// the merged object (which, when concurrent writes of the key were
+// combined with this one, includes those queued before it). Objects that
+// break crdt invariants (crdt.Object.Validate) are refused.
 func (s *Store) MergeObject(key []byte, obj crdt.Object) (crdt.Object, error) {
 	if err := obj.Validate(); err != nil {
 		return crdt.Object{}, fmt.Errorf("replica: merge %q: %w", key, err)
@@ -584,17 +552,18 @@ func (s *Store) MergeObject(key []byte, obj crdt.Object) (crdt.Object, error) {
 		return crdt.Object{}, err
 	}
 	defer s.life.RUnlock()
-	next, wait, err := s.mergeLocked(key, obj)
+	op, err := s.merge(key, obj)
 	if err != nil {
 		return crdt.Object{}, err
 	}
-	return next, wait()
+	return op.next, op.wait()
 }
 
 // MergeMany merges each entry's object into its key's stored object, as
 // MergeObject does, and returns once all of them are durable: the merges
-// share fsyncs, so a batch costs about one. It stops at the first error;
-// entries before it are stored.
+// share fsyncs, so a batch costs about one. Entries of the same key are
+// joined first (crdt.Merge) and written once. It stops at the first
+// error; entries before it are stored.
 func (s *Store) MergeMany(_ context.Context, entries []Entry) error {
 	for _, e := range entries {
 		if err := e.Object.Validate(); err != nil {
@@ -605,14 +574,15 @@ func (s *Store) MergeMany(_ context.Context, entries []Entry) error {
 		return err
 	}
 	defer s.life.RUnlock()
+	entries = joinByKey(entries)
 	waits := make([]func() error, 0, len(entries))
 	var err error
 	for _, e := range entries {
-		var wait func() error
-		if _, wait, err = s.mergeLocked(e.Key, e.Object); err != nil {
+		var op *writeOp
+		if op, err = s.merge(e.Key, e.Object); err != nil {
 			break
 		}
-		waits = append(waits, wait)
+		waits = append(waits, op.wait)
 	}
 	// NB: every wait must run (each closes its batch); the WAL is synced in
 	// order, so all but the first return at once.
@@ -624,25 +594,17 @@ func (s *Store) MergeMany(_ context.Context, entries []Entry) error {
 	return err
 }
 
-func (s *Store) mergeLocked(key []byte, obj crdt.Object) (next crdt.Object, wait func() error, err error) {
+// merge queues the merge of obj into key's object (submit) and returns it
+// once visible, or its error; a flushed key is dropped (op.wait does
+// nothing, op.next is zero).
+func (s *Store) merge(key []byte, obj crdt.Object) (*writeOp, error) {
 	if s.flushed(key) {
 		s.stats.FlushedDrops.Add(1)
-		return crdt.Object{}, noWait, nil
+		return &writeOp{wait: noWait}, nil
 	}
-	dk := dataKey(key)
-	mu := s.lock(key)
-	mu.Lock()
-	defer mu.Unlock()
-	prev, raw, err := s.get(dk)
-	if err != nil {
-		return prev, nil, err
-	}
-	next = crdt.Merge(prev, obj)
-	changed, wait, err := s.put(dk, raw, prev, next)
-	if err == nil && !changed {
-		return prev, noWait, nil
-	}
-	return next, wait, err
+	op := &writeOp{obj: obj}
+	s.submit(key, op)
+	return op, op.err
 }
 
 func noWait() error { return nil }

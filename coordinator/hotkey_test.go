@@ -1,0 +1,112 @@
+package coordinator_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/dynakv/dynakv/coordinator"
+	"github.com/dynakv/dynakv/crdt"
+)
+
+// missedByN1 makes a write of key on n2 and n3 only: any quorum read of
+// two replicas sees it, n1's replica alone does not.
+func missedByN1(t *testing.T, c *cluster, key []byte, fn crdt.Mutator) {
+	t.Helper()
+	_, _, d, err := c.stores["n2"].Update(context.Background(), key, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.stores["n3"].Merge(context.Background(), key, d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHotKeyReadFirstWrites: concurrent ReadFirst writes of one key (LPUSH
+// from many clients) all run, share their quorum reads, each decides on
+// the state the previous ones made, and every one sees what the read
+// brought in (an element only the other replicas held); all replicas end
+// with every element.
+func TestHotKeyReadFirstWrites(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	ctx := context.Background()
+	key := []byte("list")
+	push := func(v string, reply *int64) crdt.Mutator {
+		return func(o crdt.Object, st crdt.Stamp) (crdt.Object, error) {
+			d, n, err := crdt.ListPush(o, st, [][]byte{[]byte(v)}, true, false)
+			if reply != nil {
+				*reply = n
+			}
+			return d, err
+		}
+	}
+	// An element n1's replica missed: only a quorum read brings it.
+	missedByN1(t, c, key, push("old", nil))
+	const n = 40
+	replies := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[i] = c.coords["n1"].Update(ctx, key, coordinator.WriteOptions{ReadFirst: true}, push(fmt.Sprint(i), &replies[i]))
+		}()
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("write %d: %v", i, errs[i])
+		}
+		if replies[i] < 2 || replies[i] > n+1 || seen[replies[i]] {
+			t.Fatalf("write %d replied length %d (replies %v): want each of 2..%d once", i, replies[i], replies, n+1)
+		}
+		seen[replies[i]] = true
+	}
+	c.coords["n1"].Wait()
+	for _, id := range []string{"n1", "n2", "n3"} {
+		o, err := c.stores[id].Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := crdt.ListLen(o, c.coords["n1"].NowMs()); l != n+1 {
+			t.Fatalf("%s holds %d elements, want %d", id, l, n+1)
+		}
+	}
+}
+
+// TestHotKeyReads: concurrent quorum reads of one key (sharing their
+// reads) each see a write the coordinator's own replica missed, and
+// report the replica that answered first.
+func TestHotKeyReads(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	ctx := context.Background()
+	key := []byte("k")
+	missedByN1(t, c, key, setFn("v"))
+	const n = 30
+	got := make([]string, n)
+	repliers := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := c.coords["n1"].Get(ctx, key, coordinator.ReadOptions{Replier: &repliers[i]})
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			v, _, _ := crdt.Get(o, c.coords["n1"].NowMs())
+			got[i] = string(v)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if got[i] != "v" || repliers[i] == "" {
+			t.Fatalf("read %d: %q (replier %q), want v", i, got[i], repliers[i])
+		}
+	}
+	c.coords["n1"].Wait()
+}
