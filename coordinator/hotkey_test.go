@@ -8,6 +8,8 @@ import (
 
 	"github.com/dynakv/dynakv/coordinator"
 	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/ring"
 )
 
 // missedByN1 makes a write of key on n2 and n3 only: any quorum read of
@@ -109,4 +111,46 @@ func TestHotKeyReads(t *testing.T) {
 		}
 	}
 	c.coords["n1"].Wait()
+}
+
+// timeoutOnCancel is a peer whose calls, when their context is cancelled,
+// fail with a socket timeout wrapping context.DeadlineExceeded, as a peer
+// connection's dial aborted by its deadline did: the transport gives no
+// sign that the caller cancelled.
+type timeoutOnCancel struct{ peer.Replica }
+
+func (p timeoutOnCancel) Get(ctx context.Context, key []byte) (crdt.Object, error) {
+	o, err := p.Replica.Get(ctx, key)
+	if err != nil && ctx.Err() != nil {
+		return crdt.Object{}, fmt.Errorf("%w: %s get: read tcp: i/o timeout (%w)", peer.ErrRemote, p.ID(), context.DeadlineExceeded)
+	}
+	return o, err
+}
+
+// TestCancelledReadCallsSuspectNobody: a ReadFirst write reads at R=2 and
+// cancels its call to the third replica, still unanswered, once two have
+// answered; that call's failure, whatever error the transport makes of
+// the cancellation, is not held against the replica: the coordinator
+// still calls it healthy, suspects nobody, and still routes to it the
+// keys it is first for. (Every node must route a key's writes to the same
+// coordinator, or two SET NX both win.)
+func TestCancelledReadCallsSuspectNobody(t *testing.T) {
+	c := newCluster(t, seed(t), cfg323())
+	peers := c.net.Peers("n1")
+	co, err := coordinator.New(cfg323(), c.stores["n1"], coordinator.RingPlacement(func() *ring.State { return c.ring }), func(id string) peer.Replica {
+		return timeoutOnCancel{peers(id)}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.net.Hold("n3")
+	_, _, err = co.Update(context.Background(), []byte("k"), coordinator.WriteOptions{ReadFirst: true}, setFn("v"))
+	c.net.Release("n3") // NB: the write's send to n3 waits for it
+	if err != nil {
+		t.Fatal(err)
+	}
+	co.Wait()
+	if got := co.Stats().Suspicions.Load(); got != 0 || !co.Healthy("n3") {
+		t.Fatalf("after a read's cancelled call to n3: %d suspicions, n3 healthy %v; want 0, true", got, co.Healthy("n3"))
+	}
 }

@@ -63,7 +63,7 @@ type reply struct {
 
 // fanOutTo calls op on every node in ids concurrently, each reply going to
 // out (which the caller sizes for every send it will make, so late replies
-// never block).
+// never block). The calls are background work (Wait waits for them).
 func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []string, op func(ctx context.Context, r peer.Store) (crdt.Object, error)) {
 	for _, id := range ids {
 		r := c.replica(id)
@@ -71,9 +71,17 @@ func (c *Coordinator) fanOutTo(ctx context.Context, out chan<- reply, ids []stri
 			out <- reply{id: id, err: fmt.Errorf("coordinator: no route to %s", id)}
 			continue
 		}
+		c.bg.Add(1)
 		go func() {
+			defer c.bg.Done()
 			o, err := op(ctx, r)
-			c.ObserveCall(id, err)
+			if err == nil || !errors.Is(ctx.Err(), context.Canceled) {
+				// NB: a call that failed after the caller cancelled the
+				// fan-out (a read's calls left once R replicas answered)
+				// says nothing of the node's health, whatever error the
+				// transport made of the cancellation.
+				c.ObserveCall(id, err)
+			}
 			out <- reply{id: id, obj: o, err: err}
 		}()
 	}

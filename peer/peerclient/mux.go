@@ -51,37 +51,50 @@ type dialing struct {
 
 // conn returns the lane's open connection, dialling one if it has none.
 // An error means nothing was sent.
+//
+// The dial serves every caller waiting for the lane, so it runs apart from
+// them: it ends at the deadline of the caller that started it but not with
+// that caller's cancellation (a read cancels the calls left once R
+// replicas answered, and the connection the others wait for must not fail
+// with them), while each caller stops waiting when its own context ends.
 func (l *lane) conn(ctx context.Context, deadline time.Time) (*muxConn, error) {
-	for {
-		l.mu.Lock()
-		if cn := l.cn; cn != nil && !cn.failed() {
-			l.mu.Unlock()
-			return cn, nil
-		}
-		d := l.dialing
-		if d == nil {
-			d = &dialing{done: make(chan struct{})}
-			l.dialing = d
-			l.mu.Unlock()
-			d.cn, d.err = l.dial(ctx, deadline)
+	l.mu.Lock()
+	if cn := l.cn; cn != nil && !cn.failed() {
+		l.mu.Unlock()
+		return cn, nil
+	}
+	d := l.dialing
+	if d == nil {
+		d = &dialing{done: make(chan struct{})}
+		l.dialing = d
+		dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		go func() {
+			defer cancel()
+			d.cn, d.err = l.dial(dctx, deadline)
 			l.mu.Lock()
 			l.dialing = nil
+			// NB: checked under l.mu: a Close after this check closes
+			// the lane after this unlock, and so the connection.
+			l.c.mu.Lock()
+			closed := l.c.closed
+			l.c.mu.Unlock()
+			if d.err == nil && closed {
+				d.cn.fail(ErrClosed)
+				d.cn, d.err = nil, ErrClosed
+			}
 			if d.err == nil {
 				l.cn = d.cn
 			}
 			l.mu.Unlock()
 			close(d.done)
-			return d.cn, d.err
-		}
-		l.mu.Unlock()
-		select {
-		case <-d.done:
-			if d.err != nil {
-				return nil, d.err
-			}
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		}()
+	}
+	l.mu.Unlock()
+	select {
+	case <-d.done:
+		return d.cn, d.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
@@ -300,10 +313,16 @@ func (c *Client) muxRoundTrip(ctx context.Context, l *lane, op string, args [][]
 // waits for it until then or until ctx ends.
 func (c *Client) muxWait(ctx context.Context, l *lane, op string, args [][]byte, deadline time.Time) ([]byte, error) {
 	fail := func(err error) ([]byte, error) {
+		// NB: the context's own end first: a cancelled call's I/O ends
+		// in a socket timeout too (the deadline set to the past), and
+		// must read as cancelled, not as a node too slow to answer
+		// (which callers count against its health).
+		ce := ctx.Err()
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() && !errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
-		} else if ce := ctx.Err(); ce != nil && !errors.Is(err, ce) {
+		if ce == nil && errors.As(err, &ne) && ne.Timeout() {
+			ce = context.DeadlineExceeded
+		}
+		if ce != nil && !errors.Is(err, ce) {
 			err = fmt.Errorf("%w (%w)", err, ce)
 		}
 		return nil, fmt.Errorf("%w: %s %s: %w", peer.ErrRemote, c.cfg.ID, op, err)

@@ -162,3 +162,64 @@ func TestMergeErrorReply(t *testing.T) {
 		t.Errorf("Merge refused with OOM: %v", err)
 	}
 }
+
+// TestCancelDuringDial: a call cancelled while its lane's connection is
+// being dialled (the node has not yet answered DKV.AUTH) fails with
+// context.Canceled, not as a deadline (which callers hold against the
+// node's health); the dial goes on for the other caller waiting on it,
+// whose call succeeds once the node answers.
+func TestCancelDuringDial(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	authed := make(chan struct{}, 1)
+	release := make(chan struct{})
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				for {
+					raw, err := peerclient.ReadReply(br, nil, 1<<20)
+					if err != nil {
+						return
+					}
+					if strings.Split(string(raw), "\r\n")[2] == peer.CmdAuth {
+						authed <- struct{}{}
+						<-release
+						nc.Write([]byte("+OK\r\n"))
+						continue
+					}
+					nc.Write([]byte("$0\r\n\r\n")) // a zero object
+				}
+			}()
+		}
+	}()
+	c := client(t, ln.Addr().String(), 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, []byte("a"))
+		first <- err
+	}()
+	<-authed // the first call's dial waits for the node
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.Get(context.Background(), []byte("b"))
+		second <- err
+	}()
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("call cancelled during the dial: %v; want context.Canceled, not a deadline", err)
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Fatalf("call waiting on the same dial: %v", err)
+	}
+}

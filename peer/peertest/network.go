@@ -274,14 +274,14 @@ func (n *Network) route(ctx context.Context, op Op, from, to string) (peer.Repli
 		select {
 		case <-after(delay):
 		case <-ctx.Done():
-			return nil, false, unreachable("%s %s→%s: delayed: %v", op, from, to, ctx.Err())
+			return nil, false, fmt.Errorf("%w: %w", unreachable("%s %s→%s: delayed", op, from, to), ctx.Err())
 		}
 	}
 	if hold != nil {
 		select {
 		case <-hold:
 		case <-ctx.Done():
-			return nil, false, unreachable("%s %s→%s: held: %v", op, from, to, ctx.Err())
+			return nil, false, fmt.Errorf("%w: %w", unreachable("%s %s→%s: held", op, from, to), ctx.Err())
 		}
 	}
 	n.mu.Lock()
