@@ -8,7 +8,12 @@ import "sync"
 // failure, from suspectBaseMs up to suspectMaxMs. When it runs out, calls
 // reach the node again: the next one is the probe; a success clears the
 // suspicion, a failure avoids the node for twice as long. This catches a
-// dead or partitioned node before gossip declares it dead.
+// dead or partitioned node before gossip declares it dead. A call the
+// caller cancelled (a read's calls left once R replicas answered) is not a
+// failure, whatever error the transport made of it (ObserveCall,
+// fanOutTo): a spurious suspicion makes this node route a key's writes to
+// another coordinator than the other nodes do, and then two SET NX can
+// both win.
 const (
 	suspectBaseMs = 500
 	suspectMaxMs  = 10_000

@@ -28,7 +28,12 @@
 // lane, the read of each reply is bounded by its call's deadline: a reply
 // that does not come in time fails the lane's connection and the calls
 // queued behind it (their replies would come after), and the next call
-// dials again.
+// dials again. A cancelled call fails wrapping context.Canceled even when
+// its socket I/O ended in a timeout (cancelling sets the deadline to the
+// past): callers count a deadline, never a cancellation, against the
+// node's health. A lane's dial serves every caller waiting for the lane,
+// so it ends at the deadline of the call that started it but not with
+// that call's cancellation.
 //
 // TLS: Config.Dialer may return *tls.Conn connections (the node's
 // tls-cluster dials with a crypto/tls dialer; the handshake is part of
