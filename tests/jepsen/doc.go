@@ -85,7 +85,12 @@
 // two, and a 2|3 split). Not the horizon's clock: a tombstone's time is
 // the newest event of its context (crdt.TombstoneTime), so it is never
 // older than the SET it deleted, whoever's clock wrote either. 22,000
-// simulated schedules (skews to 17 s) have not reproduced it.
+// simulated schedules (skews to 17 s) have not reproduced it. The next
+// 20-minute run (seed 6570344841407222657, 2026-12-01, with the hot-key
+// write path and the fix that keeps a cancelled peer call from making its
+// node suspected) passed: 235,000 operations attempted, none lost or
+// resurrected, replicas identical 15 s after the heal. One pass does not
+// close the earlier failure; its seed stays the one to rerun.
 //
 // Tiers: TestSimulation runs 16 simulated schedules in `go test ./...`
 // (DYNAKV_JEPSEN_SCHEDULES or -schedules for more; they run on every
