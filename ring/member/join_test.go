@@ -1,7 +1,9 @@
 package member
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -157,5 +159,48 @@ func TestStreamsAfterShutdown(t *testing.T) {
 	}
 	if _, err := s.DialAddressTimeout(memberlist.Address{Addr: "127.0.0.1:7009"}, time.Hour); !errors.Is(err, errStreamsClosed) {
 		t.Errorf("dial after Shutdown = %v, want errStreamsClosed", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes (a log sink).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestStartSilentSeedWarns: a node whose only seed never answers starts
+// alone once its join attempts have timed out (TCPTimeout each), and its
+// warning says why: the seed's address and the question whether it is a
+// gossip port.
+func TestStartSilentSeedWarns(t *testing.T) {
+	t.Parallel()
+	nw := membertest.NewNetwork()
+	_, hangUp := silentPeer(t, nw, "127.0.0.1:7009")
+	var logs syncBuffer
+	b := start(t, nw, "b", "127.0.0.1:7002", []string{"127.0.0.1:7009"}, func(c *Config) {
+		c.TCPTimeout = 20 * time.Millisecond
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	t.Cleanup(hangUp)
+	if ms := b.m.Members(); len(ms) != 1 {
+		t.Errorf("b has members %v, want itself alone", ms)
+	}
+	got := logs.String()
+	for _, want := range []string{"no seed reachable", "failed to join 127.0.0.1:7009", "gossip port"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("start log lacks %q:\n%s", want, got)
+		}
 	}
 }

@@ -133,8 +133,8 @@ func Start(cfg Config) (*Membership, error) {
 		m.spawn(m.reconnectLoop)
 	}
 	if seeds := m.seeds(cfg.Join); len(seeds) > 0 {
-		if !m.initialJoin(seeds) {
-			m.log.Warn("no seed reachable; running alone and retrying in the background", "seeds", seeds)
+		if err := m.initialJoin(seeds); err != nil {
+			m.log.Warn("no seed reachable; running alone and retrying in the background", "seeds", seeds, "err", err)
 			m.spawn(func() { m.rejoinLoop(seeds) })
 		}
 	}
@@ -259,7 +259,12 @@ func (m *Membership) Join(addrs []string) (int, error) {
 	if err == nil {
 		return 0, fmt.Errorf("%w: no address given", ErrJoin)
 	}
-	return 0, fmt.Errorf("%w: no gossip answer from %s (is each a member's gossip port?): %s",
+	return 0, joinError(addrs, err)
+}
+
+// joinError is memberlist's join error err for addrs, wrapping ErrJoin.
+func joinError(addrs []string, err error) error {
+	return fmt.Errorf("%w: no gossip answer from %s (is each a member's gossip port?): %s",
 		ErrJoin, strings.Join(addrs, ", "), oneLine(err))
 }
 
@@ -425,30 +430,41 @@ func (m *Membership) seeds(addrs []string) []string {
 // peers counts the other members memberlist considers alive.
 func (m *Membership) peers() int { return m.ml.Load().NumMembers() - 1 }
 
-func (m *Membership) tryJoin(seeds []string) bool {
+// tryJoin joins seeds; it returns nil once this node has a peer, else why
+// not, wrapping ErrJoin.
+func (m *Membership) tryJoin(seeds []string) error {
 	n, err := m.ml.Load().Join(seeds)
 	if n > 0 && m.peers() > 0 {
 		m.log.Info("joined the cluster", "seeds_reached", n, "members", m.peers()+1)
-		return true
+		return nil
+	}
+	if err != nil {
+		err = joinError(seeds, err)
+	} else {
+		err = fmt.Errorf("%w: seeds answered but no peer is alive", ErrJoin)
 	}
 	m.log.Debug("join attempt failed", "seeds", seeds, "err", err)
-	return false
+	return err
 }
 
-func (m *Membership) initialJoin(seeds []string) bool {
+// initialJoin tries the seeds joinAttempts times, with backoff; it returns
+// nil once joined, else the last attempt's error (ErrClosed if Shutdown
+// came first).
+func (m *Membership) initialJoin(seeds []string) error {
 	backoff := m.cfg.ProbeInterval
+	var err error
 	for i := range joinAttempts {
 		if i > 0 {
 			if !m.sleep(backoff) {
-				return false
+				return ErrClosed
 			}
 			backoff *= 2
 		}
-		if m.tryJoin(seeds) {
-			return true
+		if err = m.tryJoin(seeds); err == nil {
+			return nil
 		}
 	}
-	return false
+	return err
 }
 
 // rejoinLoop retries the seeds until this node has a peer (by joining, or
@@ -456,7 +472,7 @@ func (m *Membership) initialJoin(seeds []string) bool {
 func (m *Membership) rejoinLoop(seeds []string) {
 	backoff := m.cfg.ProbeInterval
 	for m.sleep(backoff) {
-		if m.peers() > 0 || m.tryJoin(seeds) {
+		if m.peers() > 0 || m.tryJoin(seeds) == nil {
 			return
 		}
 		backoff = min(2*backoff, rejoinMaxFactor*m.cfg.ProbeInterval)
