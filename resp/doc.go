@@ -261,9 +261,12 @@
 // Config.Cluster (nil for a lone node) is the node's view of the ring.
 // The CLUSTER commands publish it in Redis 7's formats, so cluster-aware
 // clients (go-redis ClusterClient, redis-cli -c and --cluster check)
-// route each key to one of its replicas: CLUSTER SLOTS, SHARDS, NODES and
-// REPLICAS show each slot range's first healthy replica as its master and
-// the others as replicas; INFO, MYID, FORGET, HELP and KEYSLOT; LEAVE
+// route each key to one of its replicas: CLUSTER SLOTS and SHARDS show
+// each slot range's first healthy replica as its master and the others as
+// replicas; CLUSTER NODES shows every node that is first in some range as
+// a master and any other as a slave of the master of the first range it
+// replicates, and CLUSTER REPLICAS id lists the nodes NODES shows as
+// slaves of id; INFO, MYID, FORGET, HELP and KEYSLOT; LEAVE
 // (if the Cluster is a Leaver) replies +OK once this node has started to
 // hand its partitions off and leave the ring; READONLY
 // and READWRITE reply +OK. Node IDs are the ring's IDs as they are ("n1"):
