@@ -170,7 +170,10 @@
 // (loadFresh) and remembers the state and its causal history
 // (crdt.History: every write adds an event to it); later reads of a
 // watched key on the connection merge that state in, so they never go
-// back before it. EXEC replies a null array (RESP3 null) exactly when a
+// back before it. As in Redis, a key is watched in the database selected
+// at WATCH: EXEC reads it there (and a block's unit locks it there)
+// whatever the connection selected since, so a write of the same name in
+// another database does not abort EXEC. EXEC replies a null array (RESP3 null) exactly when a
 // watched key's history differs from the one remembered, or the key held
 // a value then and has expired since (Redis 7's rule); EXEC, DISCARD and
 // RESET forget the watches.
