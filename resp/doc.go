@@ -465,7 +465,10 @@
 // connection's last write descends the causal context that write left
 // (Conn.mutate records it), read with the backend's ReadAll; a write
 // forwarded to another node is compared with the merge of the replicas'
-// contexts. COMMAND DOCS fills in what the table leaves out (arguments,
+// contexts. Its arguments, errors and edge cases are Redis 7.0's: a
+// numreplicas of at most the count replies at once, a timeout too long
+// for a deadline waits without limit, and inside MULTI it replies the
+// count at once. COMMAND DOCS fills in what the table leaves out (arguments,
 // complexity, history) from Redis 7.0's own docs, commanddocs.json.
 //
 // # Concurrency
