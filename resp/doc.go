@@ -459,7 +459,10 @@
 // power of two wide), the slow log, the latency monitor, OBJECT
 // IDLETIME's access log (the latest 10,000 keys) and CLIENT REPLY
 // OFF|SKIP, which drops the reply after the fact. Peer connections are
-// not observed. CLIENT PAUSE holds a command in exec, after its checks
+// not observed. The commands a script runs (redis.call, redis.pcall) count
+// in commandstats and latencystats on the node running the script
+// (observeScriptCall), refusals as rejected_calls, as in Redis 7.0; they
+// are not in errorstats, the slow log or total_commands_processed. CLIENT PAUSE holds a command in exec, after its checks
 // (CLIENT UNPAUSE and peer connections are never held). WAIT counts the
 // replicas (besides one, Redis's master) whose copy of each key of the
 // connection's last write descends the causal context that write left
