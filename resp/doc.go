@@ -124,8 +124,9 @@
 // reply as Redis 7.0's "%.17g" (inf, -inf), a RESP3 double in RESP3, and
 // in ZSCAN as its listpack text (integral values within ±2⁶² as
 // integers). INCRBYFLOAT and HINCRBYFLOAT compute in float64 (Redis: long
-// double), so long fractions and values beyond float64's range differ
-// from Redis's.
+// double) and reply Redis's result rounded to float64 (see package crdt),
+// so only results that need more digits than a float64 has, and values
+// beyond its range, differ from Redis's.
 //
 // Lists (cmd_list.go) are crdt's sequence CRDT: concurrent pushes are
 // all kept; an element popped concurrently through two coordinators
