@@ -147,19 +147,25 @@
 // the key; under a partition two coordinators may both succeed, and the
 // states still merge by the rules above.
 //
-// Floats: INCRBYFLOAT computes in float64 and replies the shortest decimal
-// (FormatFloat); Redis uses long double, so long fractions may differ in
-// their last digits.
+// Floats: INCRBYFLOAT and HINCRBYFLOAT compute in float64 and reply the
+// shortest decimal (FormatFloat). Redis computes in long double and
+// prints "%.17Lf" (trailing zeros stripped): the increment's entry is
+// nudged by a few units in the last place (roundFloatIncr) so that the
+// value read is Redis's result rounded to float64 (0.1 + 0.2 reads 0.3,
+// not 0.30000000000000004). Results that need more digits than a float64
+// has (Redis's "3001.10000000000000009", integers beyond 2⁵³, values
+// beyond ±1.8e308) still differ, as do sums where an increment cancels a
+// much larger base (SET 100, INCRBYFLOAT -100.01 reads
+// -0.010000000000005116: the entry's own rounding is larger than the
+// result's last place).
 //
-// KNOWN BUG (float counters after a remove): an actor's counter entries
-// hold running totals, and a SET or DEL records the totals it observed, so
-// a later entry counts only its totals minus that record. Integers are
-// exact; float64 totals are not: after INCRBYFLOAT x 1e17, SET x 1,
-// INCRBYFLOAT x 1 reads 1, not 2 ((1e17+1)−1e17 = 0 in float64), and
-// after INCRBYFLOAT 0.1, 0.2, SET 0, INCRBYFLOAT 0.1 reads
-// 0.09999999999999998. The fix is an entry whose float part counts from
-// its actor's record (carried in the same delta), which needs an encoding
-// change; it is not done yet.
+// Float counters after a remove: an actor's counter entries hold running
+// totals, and a SET or DEL records the totals it observed, so a later
+// entry counts only its totals minus that record. An actor whose entries
+// were all removed starts its totals again from zero, after a new record
+// of zero totals under a fresh dot that supersedes the old one (counter.go,
+// counterDelta), so float64 totals never carry a removed history
+// (INCRBYFLOAT x 1e17, SET x 1, INCRBYFLOAT x 1 reads 2).
 //
 // # Lists
 //

@@ -143,6 +143,9 @@ func HIncrByFloat(o Object, st Stamp, name []byte, by float64) (Object, []byte, 
 	w.hincr(string(name), v, incr{f: by, isFloat: true})
 	d := w.delta()
 	i, _ := findField(d.hash, string(name))
+	if target, ok := redisIncrFloat(readBytes(v, st.Now), by); ok {
+		roundFloatIncr(v, d.hash[i].v, w.seen.ctx, d.ctx, st.Now, st.Dot.Actor, target)
+	}
 	after, _ := mergeValue(v, d.hash[i].v, w.seen.ctx, d.ctx).read(st.Now)
 	return d, after, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -757,5 +758,97 @@ func TestHistoryChangesWithEveryWrite(t *testing.T) {
 	}
 	if !Equal(History(Merge(gap, e1)), History(Merge(Merge(Object{}, e1), e2))) {
 		t.Fatal("merge order changed the history")
+	}
+}
+
+// incrFloat runs INCRBYFLOAT on n and returns its reply.
+func incrFloat(t *testing.T, n *node, by float64) string {
+	t.Helper()
+	d, v, err := IncrByFloat(n.o, n.st(now), by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.apply(d)
+	if got := get(t, n.o); got != string(v) {
+		t.Fatalf("INCRBYFLOAT replied %q, GET reads %q", v, got)
+	}
+	return string(v)
+}
+
+// TestIncrByFloatAfterRemovals: INCRBYFLOAT's replies are Redis 7.0's
+// (redis-server's, for each sequence) after SET and DEL removed earlier
+// increments of the same actor, and where Redis's long double rounds a
+// float64 sum back to the decimal typed (0.1 + 0.2 is 0.3).
+func TestIncrByFloatAfterRemovals(t *testing.T) {
+	type step struct {
+		op   string // "set v", "del", or an increment
+		want string
+	}
+	for _, tc := range [][]step{
+		{{"set 10.5", ""}, {"0.1", "10.6"}, {"del", ""}, {"0.1", "0.1"}, {"0.2", "0.3"}},
+		{{"set 10.5", ""}, {"0.1", "10.6"}, {"0.1", "10.7"}, {"0.1", "10.8"}, {"-10.8", "0"}},
+		{{"1e300", "1" + strings.Repeat("0", 300)}, {"del", ""}, {"0.3333333333333333", "0.3333333333333333"}, {"0.3333333333333333", "0.6666666666666666"}},
+		{{"1e300", "1" + strings.Repeat("0", 300)}, {"set 3", ""}, {"1.5", "4.5"}, {"1e-20", "4.5"}},
+		{{"1e300", "1" + strings.Repeat("0", 300)}, {"-1e300", "0"}, {"0.5", "0.5"}},
+		{{"set 100", ""}, {"0.01", "100.01"}, {"del", ""}, {"-0.07", "-0.07"}, {"0.7", "0.63"}},
+		{{"set 1.1", ""}, {"2.2", "3.3"}, {"set 0.1", ""}, {"0.2", "0.3"}},
+		{{"set 123456789012345678", ""}, {"0", "123456789012345678"}},
+		{{"1e17", "100000000000000000"}, {"set 1", ""}, {"1", "2"}},
+		{{"0.1", "0.1"}, {"0.2", "0.3"}, {"set 0", ""}, {"0.1", "0.1"}},
+	} {
+		n := nodes(t, 1)[0]
+		var trace []string
+	steps:
+		for _, s := range tc {
+			trace = append(trace, s.op)
+			switch {
+			case strings.HasPrefix(s.op, "set "):
+				set(n, strings.TrimPrefix(s.op, "set "))
+			case s.op == "del":
+				d, _ := Del(n.o, n.st(now))
+				n.apply(d)
+			default:
+				by, err := strconv.ParseFloat(s.op, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := incrFloat(t, n, by); got != s.want {
+					t.Errorf("%v: INCRBYFLOAT %s = %s, want %s", trace, s.op, got, s.want)
+					break steps
+				}
+			}
+		}
+	}
+}
+
+// TestIncrByFloatConcurrent: two actors increment the same SET value
+// concurrently (after each had removed its own earlier increments, so
+// each starts its totals again): merged, the value counts once and both
+// increments count.
+func TestIncrByFloatConcurrent(t *testing.T) {
+	ns := nodes(t, 3)
+	incrFloat(t, ns[0], 1e300)
+	incrFloat(t, ns[1], -7.75)
+	sync(ns...)
+	set(ns[0], "10.5")
+	sync(ns...)
+	if got := incrFloat(t, ns[0], 0.25); got != "10.75" {
+		t.Fatalf("A: %s", got)
+	}
+	if got := incrFloat(t, ns[1], 1.5); got != "12" {
+		t.Fatalf("B: %s", got)
+	}
+	sync(ns...)
+	if got := get(t, ns[2].o); got != "12.25" {
+		t.Fatalf("merged: %s, want 10.5 + 0.25 + 1.5", got)
+	}
+	// One adds a float, the other an integer, on a SET value.
+	set(ns[2], "3")
+	sync(ns...)
+	incrFloat(t, ns[0], 0.5)
+	doIncr(ns[1], 2)
+	sync(ns...)
+	if got := get(t, ns[2].o); got != "5.5" {
+		t.Fatalf("INCRBYFLOAT ∥ INCR on a SET value: %s, want 3 + 0.5 + 2", got)
 	}
 }

@@ -214,6 +214,9 @@ func IncrByFloat(o Object, st Stamp, by float64) (Object, []byte, error) {
 	}
 	w.d.str = mergeValue(w.d.str, w.counterDelta(w.seen.str, incr{f: by, isFloat: true}), context{}, context{})
 	d := w.delta()
+	if target, ok := redisIncrFloat(readBytes(w.seen.str, st.Now), by); ok {
+		roundFloatIncr(w.seen.str, d.str, w.seen.ctx, d.ctx, st.Now, st.Dot.Actor, target)
+	}
 	after, _ := mergeValue(w.seen.str, d.str, w.seen.ctx, d.ctx).read(st.Now)
 	return d, after, nil
 }

@@ -18,7 +18,7 @@ const (
 	// CmdExec runs a client's MULTI/EXEC block whose keys share a slot as
 	// one unit on the node that coordinates the slot, checking the
 	// WATCHed keys' histories there under the keys' locks: DKV.EXEC nkeys
-	// key… nwatch [key history live]… [argc arg…]… → EXEC's reply (an
+	// key… nwatch [key db history live]… [argc arg…]… → EXEC's reply (an
 	// array of the commands' replies, or a null array when a watched key
 	// changed). Sent wrapped in CmdForward3 for a RESP3 client.
 	CmdExec = "DKV.EXEC"

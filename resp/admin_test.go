@@ -3,6 +3,7 @@ package resp
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,6 +86,22 @@ WAIT 1 x
 WAIT x 1
 WAIT 0 0
 WAIT 1 -1
+WAIT -1 0
+WAIT -1 10
+WAIT 1 10
+WAIT 0 -1
+WAIT -1 -1
+WAIT x -1
+WAIT 1 1.5
+WAIT 99999999999999999999 0
+WAIT 0 9223372036854775807
+WAIT 0 9223372036854775808
+WAIT 1 2 3
+MULTI
+WAIT 1 0
+WAIT 5 0
+WAIT -1 0
+EXEC
 TIME x
 SLOWLOG GET x
 SLOWLOG GET -2
@@ -518,6 +535,44 @@ func TestWait(t *testing.T) {
 	}
 	if len(c.adm.lastWrite) != 1 || string(c.adm.lastWrite[0].key) != "k" || !c.adm.lastWrite[0].local {
 		t.Fatalf("last write = %+v", c.adm.lastWrite)
+	}
+}
+
+// TestWaitInMulti: inside EXEC's block WAIT replies the replicas that
+// hold the last write at once, as Redis does in MULTI, rather than wait
+// for more (n3 never holds it).
+func TestWaitInMulti(t *testing.T) {
+	clock := resptest.NewClock(startMs)
+	c := dialRaw(t, serveBackend(t, Config{}, replicatedBackend{resptest.NewBackend("n1", clock.NowMs)}))
+	c.do("SET", "k", "v")
+	c.do("MULTI")
+	c.do("WAIT", "3", "0")
+	c.do("WAIT", "-1", "0")
+	if got := c.do("EXEC"); got != "*2\r\n:1\r\n:1\r\n" {
+		t.Fatalf("EXEC [WAIT 3 0, WAIT -1 0] = %q", got)
+	}
+}
+
+// TestWaitDeadline: WAIT's timeout in ms becomes a deadline, except 0 and
+// timeouts too long for a time.Duration (no limit, as Redis's overflowed
+// deadline never fires).
+func TestWaitDeadline(t *testing.T) {
+	now := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		ms      int64
+		want    time.Time
+		limited bool
+	}{
+		{0, time.Time{}, false},
+		{1, now.Add(time.Millisecond), true},
+		{maxWaitMs, now.Add(time.Duration(maxWaitMs) * time.Millisecond), true},
+		{maxWaitMs + 1, time.Time{}, false},
+		{math.MaxInt64, time.Time{}, false},
+	} {
+		got, limited := waitDeadline(now, tc.ms)
+		if !got.Equal(tc.want) || limited != tc.limited {
+			t.Errorf("waitDeadline(%d) = %v, %v; want %v, %v", tc.ms, got, limited, tc.want, tc.limited)
+		}
 	}
 }
 

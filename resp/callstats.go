@@ -15,7 +15,8 @@ import (
 // SLOWLOG and LATENCY report: every command a client connection runs is
 // observed once, by Conn.observe, which exec defers (the one hook in the
 // dispatcher). Peer connections are not observed: a forwarded write is
-// counted on the node its client sent it to.
+// counted on the node its client sent it to. The commands a script runs
+// are counted by observeScriptCall, on the node that runs the script.
 
 // maxErrorCodes bounds the distinct error codes errorstats tracks, as
 // Redis does (ERRORSTATS_LIMIT); codes beyond it are not counted.
@@ -159,6 +160,30 @@ func (c *Conn) observe(m callMark, args [][]byte) {
 	}
 	if c.adm.depth == 0 {
 		c.applyReplyMode(m.mark, cmd)
+	}
+}
+
+// observeScriptCall accounts a command a script ran through redis.call
+// or redis.pcall, as Redis 7.0 does (call() for the script's client, and
+// scriptCall's refusals): in commandstats and latencystats, a call that
+// ran (d >= 0) adds to calls and usec, and to failed_calls if reply is an
+// error; one refused (d < 0: arity, ACL, a write from a read-only
+// script…) adds to rejected_calls. Unlike observe it runs on peer
+// connections too: a script forwarded to its keys' coordinator runs its
+// commands there, and only there can they be counted.
+func (c *Conn) observeScriptCall(cmd *Command, reply []byte, d time.Duration) {
+	st := c.srv.adm.stats.Load().of(cmd)
+	if d < 0 {
+		st.rejected.Add(1)
+		return
+	}
+	st.calls.Add(1)
+	st.usec.Add(d.Microseconds())
+	if len(reply) > 0 && reply[0] == '-' {
+		st.failed.Add(1)
+	}
+	if c.srv.adm.latencyTracking.Load() {
+		st.hist.add(d.Nanoseconds())
 	}
 }
 

@@ -480,8 +480,19 @@ func cmdClusterNodes(c *Conn, _ [][]byte) {
 	c.WriteVerbatim(b.String())
 }
 
-// cmdClusterReplicas is CLUSTER REPLICAS (and SLAVES) id: the CLUSTER
-// NODES lines of the nodes listed after id in the ranges it is master of.
+// cmdClusterReplicas is CLUSTER REPLICAS (and the deprecated SLAVES) id,
+// as Redis 7.0's clusterCommand: the CLUSTER NODES lines (same format,
+// no newline) of the nodes CLUSTER NODES shows as "slave" of id, in
+// CLUSTER NODES' order. The mapping is CLUSTER NODES' own (topology):
+// every node that comes first in some range is a master, and only a node
+// that masters no range is a slave, of the master of the first range it
+// replicates. The other replicas of id's ranges that master ranges of
+// their own (which CLUSTER SLOTS and SHARDS list as replicas of those
+// ranges) are masters here, so they are not listed: no node is both a
+// master and a replica in CLUSTER NODES. An ID that is no ring member
+// gets "ERR Unknown node <id>", a node shown as slave "ERR The specified
+// node is not a master", and a master without slaves (slots or not) an
+// empty array.
 func cmdClusterReplicas(c *Conn, args [][]byte) {
 	cl := c.cluster()
 	if cl == nil {
@@ -493,30 +504,18 @@ func cmdClusterReplicas(c *Conn, args [][]byte) {
 		c.WriteError("ERR Unknown node " + cstr(args[2], 1<<10))
 		return
 	}
-	if _, ok := t.slots[id]; !ok {
+	if t.masterOf[id] != "" {
 		c.WriteError("ERR The specified node is not a master")
 		return
 	}
-	seen := map[string]bool{id: true}
-	var reps []string
-	for _, sh := range t.shards {
-		if sh.Replicas[0].ID != id {
-			continue
-		}
-		for _, n := range sh.Replicas[1:] {
-			if !seen[n.ID] {
-				seen[n.ID] = true
-				reps = append(reps, n.ID)
-			}
+	var reps []ClusterNode
+	for _, n := range t.nodes {
+		if n.ID != id && t.masterOf[n.ID] == id {
+			reps = append(reps, n)
 		}
 	}
 	c.WriteArray(len(reps))
-	for _, rid := range reps {
-		i := slices.IndexFunc(t.nodes, func(n ClusterNode) bool { return n.ID == rid })
-		n := ClusterNode{ID: rid}
-		if i >= 0 {
-			n = t.nodes[i]
-		}
+	for _, n := range reps {
 		c.WriteBulkString(t.line(n, c.tls))
 	}
 }

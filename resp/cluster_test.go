@@ -85,6 +85,59 @@ func startClusterServer(t *testing.T, cl Cluster) *testServer {
 	return startServer(t, Config{Cluster: cl, ClusterSecret: testSecret})
 }
 
+// TestClusterReplicasMatchesNodes: CLUSTER REPLICAS id lists exactly the
+// CLUSTER NODES lines whose master field is id (Redis 7.0's
+// clusterCommand lists n->slaves): a node CLUSTER NODES shows as a master
+// is never listed, though CLUSTER SLOTS lists it among the replicas of
+// id's ranges; a slot-less master gets an empty array, not an error; a
+// slave gets "not a master", an unknown ID "Unknown node".
+func TestClusterReplicasMatchesNodes(t *testing.T) {
+	cl := threeNodes()
+	// n4 replicates nothing and masters nothing: "master -" in CLUSTER
+	// NODES.
+	cl.nodes = append(cl.nodes, ClusterNode{ID: "n4", Host: "127.0.0.1", Port: 7004, Alive: true})
+	raw := dialRaw(t, startClusterServer(t, cl).addr)
+
+	nodes := raw.do("CLUSTER", "NODES")
+	body := nodes[strings.Index(nodes, "\r\n")+2 : len(nodes)-2]
+	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("CLUSTER NODES = %q", nodes)
+	}
+	for _, id := range []string{"n1", "n2", "n3", "n4"} {
+		var want string
+		if id == "n3" {
+			want = "-ERR The specified node is not a master\r\n"
+		} else {
+			var reps []string
+			for _, l := range lines {
+				if strings.Fields(l)[3] == id {
+					reps = append(reps, l)
+				}
+			}
+			want = fmt.Sprintf("*%d\r\n", len(reps))
+			for _, l := range reps {
+				want += fmt.Sprintf("$%d\r\n%s\r\n", len(l), l)
+			}
+		}
+		for _, sub := range []string{"REPLICAS", "SLAVES"} {
+			if got := raw.do("CLUSTER", sub, id); got != want {
+				t.Errorf("CLUSTER %s %s = %q, want %q (CLUSTER NODES:\n%s)", sub, id, got, want, body)
+			}
+		}
+	}
+	for id, want := range map[string]string{
+		"n1": "*1\r\n$57\r\nn3 127.0.0.1:7003@17003 slave,fail n1 0 0 42 disconnected\r\n",
+		"n2": "*0\r\n", // n1 replicates n2's ranges but is a master
+		"n4": "*0\r\n",
+		"n5": "-ERR Unknown node n5\r\n",
+	} {
+		if got := raw.do("CLUSTER", "REPLICAS", id); got != want {
+			t.Errorf("CLUSTER REPLICAS %s = %q, want %q", id, got, want)
+		}
+	}
+}
+
 func TestClusterFormats(t *testing.T) {
 	cl := threeNodes()
 	ts := startClusterServer(t, cl)
@@ -122,7 +175,7 @@ func TestClusterFormats(t *testing.T) {
 		{[]string{"CLUSTER", "KEYSLOT", "foo"}, ":12182\r\n"},
 		{[]string{"CLUSTER", "KEYSLOT", "{user1000}.following"}, ":3443\r\n"},
 		{[]string{"CLUSTER", "KEYSLOT"}, "-ERR wrong number of arguments for 'cluster|keyslot' command\r\n"},
-		{[]string{"CLUSTER", "REPLICAS", "n1"}, "*2\r\n$70\r\nn2 127.0.0.1:7002@7946 master - 0 0 42 connected 8192-9999 10001-16383\r\n$57\r\nn3 127.0.0.1:7003@17003 slave,fail n1 0 0 42 disconnected\r\n"},
+		{[]string{"CLUSTER", "REPLICAS", "n1"}, "*1\r\n$57\r\nn3 127.0.0.1:7003@17003 slave,fail n1 0 0 42 disconnected\r\n"},
 		{[]string{"CLUSTER", "SLAVES", "n3"}, "-ERR The specified node is not a master\r\n"},
 		{[]string{"CLUSTER", "REPLICAS", "x"}, "-ERR Unknown node x\r\n"},
 		{[]string{"CLUSTER", "FORGET", "n1"}, "-ERR I tried hard but I can't forget myself...\r\n"},

@@ -800,9 +800,28 @@ const (
 	waitPollMax = time.Second
 )
 
+// maxWaitMs is the longest WAIT timeout, in ms, kept as a deadline (what
+// a time.Duration holds, about 292 years); a longer one is no limit.
+const maxWaitMs = int64(math.MaxInt64 / time.Millisecond)
+
+// waitDeadline returns WAIT's deadline for a timeout of ms milliseconds
+// (at least 0, as timeoutMs parsed it) from now, and whether there is
+// one: 0 is no limit, and so is a timeout beyond maxWaitMs, whose
+// deadline would overflow.
+func waitDeadline(now time.Time, ms int64) (time.Time, bool) {
+	if ms <= 0 || ms > maxWaitMs {
+		return time.Time{}, false
+	}
+	return now.Add(time.Duration(ms) * time.Millisecond), true
+}
+
 // cmdWait: WAIT numreplicas timeout — the number of replicas (besides
 // the coordinator's own copy) that hold the connection's last write,
-// once it reaches numreplicas or after timeout ms (0: no limit).
+// once it reaches numreplicas or after timeout ms (0: no limit). As in
+// Redis 7.0 (waitCommand): numreplicas is any integer (at most 0: reply
+// at once), a timeout beyond what a deadline can hold waits without
+// limit (Redis's deadline overflows and never fires), and inside MULTI
+// (EXEC's block: mayBlock) WAIT replies the current count at once.
 func cmdWait(c *Conn, args [][]byte) {
 	want, ok := parseStrictInt(args[1])
 	if !ok {
@@ -813,16 +832,20 @@ func cmdWait(c *Conn, args [][]byte) {
 	if !ok {
 		return
 	}
-	deadline := time.Now().Add(time.Duration(ms) * time.Millisecond)
+	if !c.mayBlock() {
+		c.WriteInt(int64(c.acked()))
+		return
+	}
+	deadline, limited := waitDeadline(time.Now(), ms)
 	pause := waitPoll
 	for {
 		n := c.acked()
 		left := time.Until(deadline)
-		if int64(n) >= want || ms > 0 && left <= 0 {
+		if int64(n) >= want || limited && left <= 0 {
 			c.WriteInt(int64(n))
 			return
 		}
-		if ms > 0 {
+		if limited {
 			pause = min(pause, left)
 		}
 		t := time.NewTimer(pause)

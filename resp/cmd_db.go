@@ -83,8 +83,12 @@ func (s *Server) databases() Databases {
 }
 
 // storedKey is key of the connection's database as the replicas store it.
-func (c *Conn) storedKey(key []byte) []byte {
-	return ring.StoredKey(c.db, c.srv.databases().Epoch(c.db), key)
+func (c *Conn) storedKey(key []byte) []byte { return c.storedKeyIn(c.db, key) }
+
+// storedKeyIn is key of database db (0..15) at its current flush epoch as
+// the replicas store it.
+func (c *Conn) storedKeyIn(db int, key []byte) []byte {
+	return ring.StoredKey(db, c.srv.databases().Epoch(db), key)
 }
 
 // userKeyIn returns the user key of stored key sk if it belongs to

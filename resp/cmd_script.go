@@ -203,54 +203,72 @@ func (c *Conn) multiNode() bool {
 // a write this node does not coordinate).
 func (c *Conn) scriptCaller(slot int, ro bool) script.Caller {
 	return func(args [][]byte, proto int) ([]byte, bool) {
-		cmd := lookup(c.srv.cmds, args[0])
-		if cmd == nil || cmd.Flags&FlagPeer != 0 {
-			return []byte(msgScriptUnkCmd), false
+		cmd, rep, write, d := c.scriptCall(slot, ro, args, proto)
+		if cmd != nil { // INFO commandstats and latencystats (callstats.go)
+			c.observeScriptCall(cmd, rep, d)
 		}
-		if noScript[cmd.Name] || cmd.Flags&FlagNoScript != 0 {
-			return []byte(msgScriptDenied), false
-		}
-		if cmd.subs != nil && len(args) > 1 {
-			sub := lookup(cmd.subs, args[1])
-			if sub == nil {
-				return appendError(nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name))), false
-			}
-			cmd = sub
-		}
-		if n := len(args); cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity || cmd.Handler == nil {
-			return []byte(msgScriptArgs), false
-		}
-		if cmd.Flags&FlagNoScript != 0 {
-			return []byte(msgScriptDenied), false
-		}
-		if d, ok := c.aclAllowed(cmd, args); !ok { // ACL (acl.go)
-			c.aclLog(d, c.userName(), "lua")
-			return appendError(nil, d.Script()), false
-		}
-		write := cmd.Flags&FlagWrite != 0
-		if ro && write {
-			return []byte(msgScriptRO), false
-		}
-		if cl := c.srv.cfg.Cluster; cl != nil && slot != noSlot {
-			route := cl.Route
-			if c.peer {
-				route = cl.RoutePeer
-			}
-			for _, p := range keyPositions(cmd, args) {
-				if slot >= 0 && int(ring.Slot(args[p])) != slot {
-					return []byte(msgScriptRemote), false
-				}
-				if _, local := route(args[p]); slot < 0 && write && !local {
-					return []byte(msgScriptRemote), false
-				}
-			}
-		}
-		old := c.proto
-		c.setProto(proto)
-		defer c.setProto(old)
-		rep := c.capture(func() { c.scriptHandle(cmd, args) })
-		return rep.raw, write
+		return rep, write
 	}
+}
+
+// scriptCall runs one redis.call or redis.pcall for scriptCaller: it
+// returns the command resolved (nil if unknown), its raw reply (or the
+// refusal's error), whether it is a write and how long it ran (-1: it
+// was refused and did not run).
+func (c *Conn) scriptCall(slot int, ro bool, args [][]byte, proto int) (cmd *Command, rep []byte, write bool, d time.Duration) {
+	cmd = lookup(c.srv.cmds, args[0])
+	if cmd == nil || cmd.Flags&FlagPeer != 0 {
+		return nil, []byte(msgScriptUnkCmd), false, -1
+	}
+	if noScript[cmd.Name] || cmd.Flags&FlagNoScript != 0 {
+		if cmd.subs != nil && len(args) > 1 { // counted as the subcommand, as Redis
+			if sub := lookup(cmd.subs, args[1]); sub != nil {
+				cmd = sub
+			}
+		}
+		return cmd, []byte(msgScriptDenied), false, -1
+	}
+	if cmd.subs != nil && len(args) > 1 {
+		sub := lookup(cmd.subs, args[1])
+		if sub == nil {
+			return nil, appendError(nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(args[1], 128), strings.ToUpper(cmd.Name))), false, -1
+		}
+		cmd = sub
+	}
+	if n := len(args); cmd.Arity > 0 && n != cmd.Arity || n < -cmd.Arity || cmd.Handler == nil {
+		return cmd, []byte(msgScriptArgs), false, -1
+	}
+	if cmd.Flags&FlagNoScript != 0 {
+		return cmd, []byte(msgScriptDenied), false, -1
+	}
+	if d, ok := c.aclAllowed(cmd, args); !ok { // ACL (acl.go)
+		c.aclLog(d, c.userName(), "lua")
+		return cmd, appendError(nil, d.Script()), false, -1
+	}
+	write = cmd.Flags&FlagWrite != 0
+	if ro && write {
+		return cmd, []byte(msgScriptRO), false, -1
+	}
+	if cl := c.srv.cfg.Cluster; cl != nil && slot != noSlot {
+		route := cl.Route
+		if c.peer {
+			route = cl.RoutePeer
+		}
+		for _, p := range keyPositions(cmd, args) {
+			if slot >= 0 && int(ring.Slot(args[p])) != slot {
+				return cmd, []byte(msgScriptRemote), false, -1
+			}
+			if _, local := route(args[p]); slot < 0 && write && !local {
+				return cmd, []byte(msgScriptRemote), false, -1
+			}
+		}
+	}
+	old := c.proto
+	c.setProto(proto)
+	defer c.setProto(old)
+	start := time.Now()
+	r := c.capture(func() { c.scriptHandle(cmd, args) })
+	return cmd, r.raw, write, time.Since(start)
 }
 
 // scriptHandle runs a script's command, turning a panic of its handler

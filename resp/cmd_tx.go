@@ -2,11 +2,13 @@ package resp
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dynakv/dynakv/crdt"
 	"github.com/dynakv/dynakv/peer"
+	"github.com/dynakv/dynakv/ring"
 )
 
 // Error replies of the transaction commands, Redis 7's texts.
@@ -41,29 +43,35 @@ type txState struct {
 	watched []watchedKey // the WATCHed keys, each once, in WATCH order
 }
 
-// watchedKey is one WATCHed key and what WATCH read of it.
+// watchedKey is one WATCHed key and what WATCH read of it. A key is
+// watched in the database selected when WATCH ran (Redis keys its watches
+// by database and key): a write of the same key name in another database
+// does not touch it, and EXEC reads it in its own database whatever the
+// connection has selected since.
 type watchedKey struct {
+	db   int // the database selected at WATCH
 	key  []byte
 	obj  crdt.Object // the state read (merged into later reads: load)
 	hist []byte      // crdt.History(obj).Encode(): what EXEC compares
 	live bool        // the key held a value: EXEC aborts if it expired since
 }
 
-// watching reports whether key is watched.
-func (t *txState) watching(key []byte) bool {
+// watching reports whether key of database db is watched.
+func (t *txState) watching(db int, key []byte) bool {
 	for i := range t.watched {
-		if bytes.Equal(t.watched[i].key, key) {
+		if t.watched[i].db == db && bytes.Equal(t.watched[i].key, key) {
 			return true
 		}
 	}
 	return false
 }
 
-// mergeWatched merges into o, a read of key, what WATCH read of it, so a
-// read after WATCH (from replicas that lag) never goes back before it.
-func (t *txState) mergeWatched(key []byte, o crdt.Object) crdt.Object {
+// mergeWatched merges into o, a read of key in database db, what WATCH
+// read of it, so a read after WATCH (from replicas that lag) never goes
+// back before it.
+func (t *txState) mergeWatched(db int, key []byte, o crdt.Object) crdt.Object {
 	for i := range t.watched {
-		if bytes.Equal(t.watched[i].key, key) {
+		if t.watched[i].db == db && bytes.Equal(t.watched[i].key, key) {
 			return crdt.Merge(o, t.watched[i].obj)
 		}
 	}
@@ -132,15 +140,15 @@ func cmdWatch(c *Conn, args [][]byte) {
 	}
 	now := c.now()
 	for _, k := range args[1:] {
-		if c.tx.watching(k) {
+		if c.tx.watching(c.db, k) {
 			continue
 		}
-		o, err := c.loadFresh(k)
+		o, err := c.loadFreshIn(c.db, k)
 		if err != nil {
 			c.WriteErr(err)
 			return
 		}
-		c.tx.watched = append(c.tx.watched, watchedKey{key: k, obj: o, hist: crdt.History(o).Encode(), live: crdt.Live(o, now)})
+		c.tx.watched = append(c.tx.watched, watchedKey{db: c.db, key: k, obj: o, hist: crdt.History(o).Encode(), live: crdt.Live(o, now)})
 	}
 	c.WriteOK()
 }
@@ -259,7 +267,16 @@ func (c *Conn) runBlock(keys [][]byte, unit bool, watched []watchedKey, queue []
 		}
 	}
 	if unit {
-		c.runUnit(keys, run)
+		stored := make([][]byte, 0, len(keys)+len(watched))
+		for _, k := range keys {
+			stored = append(stored, c.storedKey(k))
+		}
+		for _, w := range watched { // each in the database it was watched in
+			if sk := c.storedKeyIn(w.db, w.key); !slices.ContainsFunc(stored, func(k []byte) bool { return bytes.Equal(k, sk) }) {
+				stored = append(stored, sk)
+			}
+		}
+		c.runUnitStored(stored, run)
 	} else {
 		run()
 	}
@@ -272,7 +289,7 @@ func (c *Conn) runBlock(keys [][]byte, unit bool, watched []watchedKey, queue []
 func (c *Conn) watchChanged(watched []watchedKey) (bool, error) {
 	now := c.now()
 	for _, w := range watched {
-		cur, err := c.loadFresh(w.key)
+		cur, err := c.loadFreshIn(w.db, w.key)
 		if err != nil {
 			return false, err
 		}
@@ -297,7 +314,7 @@ var blockCommand = Command{
 }
 
 // encodeBlock returns the DKV.EXEC command of a block: nkeys key… nwatch
-// [key history live]… then each command as argc arg….
+// [key db history live]… then each command as argc arg….
 func encodeBlock(keys [][]byte, watched []watchedKey, queue [][][]byte) [][]byte {
 	out := [][]byte{[]byte(peer.CmdExec), strconv.AppendInt(nil, int64(len(keys)), 10)}
 	out = append(out, keys...)
@@ -307,7 +324,7 @@ func encodeBlock(keys [][]byte, watched []watchedKey, queue [][][]byte) [][]byte
 		if w.live {
 			live = []byte("1")
 		}
-		out = append(out, w.key, w.hist, live)
+		out = append(out, w.key, strconv.AppendInt(nil, int64(w.db), 10), w.hist, live)
 	}
 	for _, args := range queue {
 		out = append(out, strconv.AppendInt(nil, int64(len(args)), 10))
@@ -350,13 +367,17 @@ func decodeBlock(args [][]byte) (keys [][]byte, watched []watchedKey, queue [][]
 	if i >= len(args) {
 		return nil, nil, nil, false
 	}
-	if n, ok = blockCount(args[i], (len(args)-i-1)/3); !ok {
+	if n, ok = blockCount(args[i], (len(args)-i-1)/4); !ok {
 		return nil, nil, nil, false
 	}
 	i++
 	for range n {
-		watched = append(watched, watchedKey{key: args[i], hist: args[i+1], live: string(args[i+2]) == "1"})
-		i += 3
+		db, err := strconv.Atoi(string(args[i+1]))
+		if err != nil || db < 0 || db >= ring.Databases {
+			return nil, nil, nil, false
+		}
+		watched = append(watched, watchedKey{db: db, key: args[i], hist: args[i+2], live: string(args[i+3]) == "1"})
+		i += 4
 	}
 	for i < len(args) {
 		n, ok := blockCount(args[i], len(args)-i-1)

@@ -55,12 +55,36 @@ var txScript = []string{
 
 // TestConformanceTx compares the transaction commands' replies with a
 // real Redis 7's, byte for byte.
-func TestConformanceTx(t *testing.T) {
+func TestConformanceTx(t *testing.T) { compareTwoConns(t, txScript) }
+
+// txSelectScript: a key is watched in the database selected at WATCH. A
+// write of the same name in another database does not abort EXEC, one in
+// the watched database does, whichever database the watching connection
+// has selected at EXEC; reads merge only the watched database's state.
+var txSelectScript = []string{
+	"FLUSHALL",
+	"WATCH k", "b:SELECT 1", "b:SET k x", "SELECT 1", "MULTI", "GET k", "EXEC",
+	"SELECT 0", "WATCH k", "SELECT 1", "b:SELECT 0", "b:SET k y", "MULTI", "GET k", "EXEC",
+	"SELECT 1", "WATCH k", "b:SELECT 1", "b:SET k z", "SELECT 0", "MULTI", "GET k", "EXEC",
+	"SELECT 0", "WATCH k", "SELECT 1", "WATCH k", "b:SELECT 1", "b:SET k w", "SELECT 0", "MULTI", "GET k", "EXEC",
+	"SELECT 0", "WATCH k", "b:SELECT 2", "b:SET k v", "SELECT 2", "GET k", "MULTI", "GET k", "EXEC",
+	"SELECT 0", "SET n 1", "WATCH n", "b:SELECT 3", "b:DEL n", "MULTI", "GET n", "EXEC",
+	"SELECT 0", "WATCH n", "b:SELECT 0", "b:DEL n", "SELECT 3", "MULTI", "GET n", "EXEC",
+}
+
+// TestConformanceTxWatchSelect compares WATCH across SELECT with a real
+// Redis 7's replies, byte for byte.
+func TestConformanceTxWatchSelect(t *testing.T) { compareTwoConns(t, txSelectScript) }
+
+// compareTwoConns sends script (see txScript) to Redis and to the server
+// and compares the replies byte for byte.
+func compareTwoConns(t *testing.T, script []string) {
+	t.Helper()
 	redisAddr := startRedis(t)
 	ts := startServer(t, Config{})
 	type side struct{ a, b *rawClient }
 	sides := []side{{dialRaw(t, redisAddr), dialRaw(t, redisAddr)}, {dialRaw(t, ts.addr), dialRaw(t, ts.addr)}}
-	for _, line := range txScript {
+	for _, line := range script {
 		var replies [2]string
 		for i, s := range sides {
 			conn, cmd := s.a, line
@@ -253,6 +277,60 @@ func TestRunUnitTakesTheKeys(t *testing.T) {
 	}
 }
 
+// TestRunUnitLocksWatchedKeysInTheirDatabase: an EXEC block's unit holds
+// the lock of each watched key in the database it was watched in, not
+// only in the one selected at EXEC.
+func TestRunUnitLocksWatchedKeysInTheirDatabase(t *testing.T) {
+	clock := resptest.NewClock(startMs)
+	ub := &unitBackend{Backend: resptest.NewBackend("n1", clock.NowMs)}
+	c := dialRaw(t, serveBackend(t, Config{}, ub))
+	for _, cmd := range []string{"WATCH w", "SELECT 2", "MULTI", "SET a 1", "EXEC"} {
+		c.do(strings.Split(cmd, " ")...)
+	}
+	if len(ub.units) != 1 {
+		t.Fatalf("units %q, want one", ub.units)
+	}
+	sk := func(db int, k string) string { return string(ring.StoredKey(db, 0, []byte(k))) }
+	if got := ub.units[0]; !slices.Contains(got, sk(0, "w")) || !slices.Contains(got, sk(2, "a")) {
+		t.Fatalf("unit keys %q, want %q (db 0) and %q (db 2) among them", got, sk(0, "w"), sk(2, "a"))
+	}
+}
+
+// TestTxForwardedBlockWatchSelect: a block forwarded to its slot's
+// coordinator (DKV.EXEC) compares each watched key in the database it
+// was watched in: a write of its name in the database selected at EXEC
+// does not abort it, one in the watched database does.
+func TestTxForwardedBlockWatchSelect(t *testing.T) {
+	n1, n2, cls := startPair(t)
+	theirs := tagOf(1) // n2's
+	c := dialRaw(t, n1.addr)
+	n2c := dialRaw(t, n2.addr)
+	n2c.do("SELECT", "1")
+	step := func(cmd, want string) {
+		t.Helper()
+		if got := c.do(strings.Split(cmd, " ")...); got != want {
+			t.Fatalf("%s = %q, want %q", cmd, got, want)
+		}
+	}
+	step("WATCH "+theirs+"w", "+OK\r\n")
+	step("SELECT 1", "+OK\r\n")
+	n2c.do("SET", theirs+"w", "db1") // another database's key of the same name
+	step("MULTI", "+OK\r\n")
+	step("SET "+theirs+"a 1", "+QUEUED\r\n")
+	step("EXEC", "*1\r\n+OK\r\n")
+	step("SELECT 0", "+OK\r\n")
+	step("WATCH "+theirs+"w", "+OK\r\n")
+	step("SELECT 1", "+OK\r\n")
+	n2c.do("SELECT", "0")
+	n2c.do("SET", theirs+"w", "db0") // the watched key
+	step("MULTI", "+OK\r\n")
+	step("SET "+theirs+"a 2", "+QUEUED\r\n")
+	step("EXEC", "*-1\r\n")
+	if cls[0].forwards.Load() != 2 {
+		t.Fatalf("%d forwards, want one per block", cls[0].forwards.Load())
+	}
+}
+
 // tagOf returns a hash tag whose slot's parity is parity: keys "{tag}…"
 // all belong to one node of a parity cluster.
 func tagOf(parity int) string {
@@ -322,17 +400,17 @@ func TestTxForwardedBlock(t *testing.T) {
 // are refused.
 func TestTxBlockFrames(t *testing.T) {
 	keys := [][]byte{[]byte("a"), []byte("w")}
-	watched := []watchedKey{{key: []byte("w"), hist: []byte{3, 0, 0}, live: true}}
+	watched := []watchedKey{{db: 3, key: []byte("w"), hist: []byte{3, 0, 0}, live: true}}
 	queue := [][][]byte{{[]byte("SET"), []byte("a"), []byte("1")}, {[]byte("PING")}}
 	args := encodeBlock(keys, watched, queue)
 	k, w, q, ok := decodeBlock(args)
-	if !ok || fmt.Sprint(k) != fmt.Sprint(keys) || len(w) != 1 || string(w[0].key) != "w" || !w[0].live || fmt.Sprint(q) != fmt.Sprint(queue) {
+	if !ok || fmt.Sprint(k) != fmt.Sprint(keys) || len(w) != 1 || string(w[0].key) != "w" || w[0].db != 3 || !w[0].live || fmt.Sprint(q) != fmt.Sprint(queue) {
 		t.Fatalf("round trip: %q %v %q %v", k, w, q, ok)
 	}
 	if pos := blockKeyPositions(args); fmt.Sprint(pos) != "[2 3]" {
 		t.Fatalf("key positions %v", pos)
 	}
-	for _, bad := range [][]string{{"DKV.EXEC", "x"}, {"DKV.EXEC", "5", "a"}, {"DKV.EXEC", "0", "2", "k"}, {"DKV.EXEC", "0", "0", "3", "SET"}, {"DKV.EXEC", "0", "0", "0"}} {
+	for _, bad := range [][]string{{"DKV.EXEC", "x"}, {"DKV.EXEC", "5", "a"}, {"DKV.EXEC", "0", "2", "k"}, {"DKV.EXEC", "0", "0", "3", "SET"}, {"DKV.EXEC", "0", "0", "0"}, {"DKV.EXEC", "0", "1", "w", "16", "h", "1"}, {"DKV.EXEC", "0", "1", "w", "x", "h", "1"}} {
 		var a [][]byte
 		for _, s := range bad {
 			a = append(a, []byte(s))

@@ -3,6 +3,7 @@ package resp
 import (
 	"bufio"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -12,8 +13,9 @@ import (
 )
 
 // startRedis runs redis-server with extra arguments on a free port of
-// 16401–16499 (below the ephemeral range), or skips the test when
-// redis-server is not on PATH.
+// 16401–16499 (below the ephemeral range; DYNAKV_TEST_REDIS_PORTS=lo-hi
+// picks another range, for a machine shared by several test runs), or
+// skips the test when redis-server is not on PATH.
 func startRedis(t *testing.T, extra ...string) string {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
@@ -23,7 +25,17 @@ func startRedis(t *testing.T, extra ...string) string {
 	if testing.Short() {
 		t.Skip("short mode")
 	}
-	for port := 16401; port < 16500; port++ {
+	lo, hi := 16401, 16499
+	if r := os.Getenv("DYNAKV_TEST_REDIS_PORTS"); r != "" {
+		a, b, _ := strings.Cut(r, "-")
+		l, err1 := strconv.Atoi(a)
+		h, err2 := strconv.Atoi(b)
+		if err1 != nil || err2 != nil || l < 1 || h < l || h > 65535 {
+			t.Fatalf("DYNAKV_TEST_REDIS_PORTS=%q: want lo-hi", r)
+		}
+		lo, hi = l, h
+	}
+	for port := lo; port <= hi; port++ {
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -51,7 +63,7 @@ func startRedis(t *testing.T, extra ...string) string {
 			}
 		}
 	}
-	t.Skip("no free port in 16401-16499")
+	t.Skipf("no free port in %d-%d", lo, hi)
 	return ""
 }
 

@@ -110,3 +110,28 @@ func docsHead(t *testing.T, raw string) string {
 	slices.Sort(out)
 	return strings.Join(out, "")
 }
+
+// incrByFloatScript: INCRBYFLOAT and HINCRBYFLOAT sequences with SET, DEL
+// and INCRBY between them, whose results a float64 holds, compared with
+// redis-server byte for byte (see TestConformanceIncrByFloat).
+var incrByFloatScript = []string{
+	"FLUSHALL",
+	"SET f 10.5", "INCRBYFLOAT f 0.1", "GET f", "DEL f", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f 0.2", "GET f",
+	"SET f 10.5", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f 0.1", "INCRBYFLOAT f -10.8",
+	"SET f 1.1", "INCRBYFLOAT f 2.2", "SET f 0.1", "INCRBYFLOAT f 0.2",
+	"SET f 5.0e3", "INCRBYFLOAT f 2.0e2",
+	"INCRBYFLOAT g 1e22", "SET g 3", "INCRBYFLOAT g 1.5", "INCRBYFLOAT g 1e-20",
+	"DEL g", "INCRBYFLOAT g 1e22", "DEL g", "INCRBYFLOAT g 0.3333333333333333", "INCRBYFLOAT g 0.3333333333333333",
+	"DEL g", "INCRBYFLOAT g 1e17", "SET g 1", "INCRBYFLOAT g 1",
+	"INCRBYFLOAT h 1e22", "INCRBYFLOAT h -1e22", "INCRBYFLOAT h 0.5",
+	"SET i 0.01", "INCRBYFLOAT i 10.5", "INCRBYFLOAT i 0.2", "INCRBY i 1",
+	"DEL i", "INCRBYFLOAT i 0.7", "INCRBY i 3", "INCRBYFLOAT i -0.1", "INCRBYFLOAT i -0.3", "GET i",
+	"SET i -0", "INCRBYFLOAT i 0", "SET i 123456789012345678", "INCRBYFLOAT i 0",
+	"HINCRBYFLOAT hh a 0.1", "HINCRBYFLOAT hh a 0.2", "HDEL hh a", "HINCRBYFLOAT hh a 0.1", "HINCRBYFLOAT hh a 0.7",
+	"HSET hh b 10.5", "HINCRBYFLOAT hh b 0.1", "HINCRBYFLOAT hh b 0.1",
+	"HINCRBYFLOAT hh c 1e22", "HSET hh c 3", "HINCRBYFLOAT hh c 1.5", "HGET hh c", "HDEL hh c", "HINCRBYFLOAT hh c 0.25",
+}
+
+// TestConformanceIncrByFloat sends incrByFloatScript to redis-server and
+// to the server and compares the replies byte for byte.
+func TestConformanceIncrByFloat(t *testing.T) { compareTwoConns(t, incrByFloatScript) }

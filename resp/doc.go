@@ -124,8 +124,9 @@
 // reply as Redis 7.0's "%.17g" (inf, -inf), a RESP3 double in RESP3, and
 // in ZSCAN as its listpack text (integral values within ±2⁶² as
 // integers). INCRBYFLOAT and HINCRBYFLOAT compute in float64 (Redis: long
-// double), so long fractions and values beyond float64's range differ
-// from Redis's.
+// double) and reply Redis's result rounded to float64 (see package crdt),
+// so only results that need more digits than a float64 has, and values
+// beyond its range, differ from Redis's.
 //
 // Lists (cmd_list.go) are crdt's sequence CRDT: concurrent pushes are
 // all kept; an element popped concurrently through two coordinators
@@ -170,7 +171,10 @@
 // (loadFresh) and remembers the state and its causal history
 // (crdt.History: every write adds an event to it); later reads of a
 // watched key on the connection merge that state in, so they never go
-// back before it. EXEC replies a null array (RESP3 null) exactly when a
+// back before it. As in Redis, a key is watched in the database selected
+// at WATCH: EXEC reads it there (and a block's unit locks it there)
+// whatever the connection selected since, so a write of the same name in
+// another database does not abort EXEC. EXEC replies a null array (RESP3 null) exactly when a
 // watched key's history differs from the one remembered, or the key held
 // a value then and has expired since (Redis 7's rule); EXEC, DISCARD and
 // RESET forget the watches.
@@ -261,9 +265,12 @@
 // Config.Cluster (nil for a lone node) is the node's view of the ring.
 // The CLUSTER commands publish it in Redis 7's formats, so cluster-aware
 // clients (go-redis ClusterClient, redis-cli -c and --cluster check)
-// route each key to one of its replicas: CLUSTER SLOTS, SHARDS, NODES and
-// REPLICAS show each slot range's first healthy replica as its master and
-// the others as replicas; INFO, MYID, FORGET, HELP and KEYSLOT; LEAVE
+// route each key to one of its replicas: CLUSTER SLOTS and SHARDS show
+// each slot range's first healthy replica as its master and the others as
+// replicas; CLUSTER NODES shows every node that is first in some range as
+// a master and any other as a slave of the master of the first range it
+// replicates, and CLUSTER REPLICAS id lists the nodes NODES shows as
+// slaves of id; INFO, MYID, FORGET, HELP and KEYSLOT; LEAVE
 // (if the Cluster is a Leaver) replies +OK once this node has started to
 // hand its partitions off and leave the ring; READONLY
 // and READWRITE reply +OK. Node IDs are the ring's IDs as they are ("n1"):
@@ -456,13 +463,19 @@
 // power of two wide), the slow log, the latency monitor, OBJECT
 // IDLETIME's access log (the latest 10,000 keys) and CLIENT REPLY
 // OFF|SKIP, which drops the reply after the fact. Peer connections are
-// not observed. CLIENT PAUSE holds a command in exec, after its checks
+// not observed. The commands a script runs (redis.call, redis.pcall) count
+// in commandstats and latencystats on the node running the script
+// (observeScriptCall), refusals as rejected_calls, as in Redis 7.0; they
+// are not in errorstats, the slow log or total_commands_processed. CLIENT PAUSE holds a command in exec, after its checks
 // (CLIENT UNPAUSE and peer connections are never held). WAIT counts the
 // replicas (besides one, Redis's master) whose copy of each key of the
 // connection's last write descends the causal context that write left
 // (Conn.mutate records it), read with the backend's ReadAll; a write
 // forwarded to another node is compared with the merge of the replicas'
-// contexts. COMMAND DOCS fills in what the table leaves out (arguments,
+// contexts. Its arguments, errors and edge cases are Redis 7.0's: a
+// numreplicas of at most the count replies at once, a timeout too long
+// for a deadline waits without limit, and inside MULTI it replies the
+// count at once. COMMAND DOCS fills in what the table leaves out (arguments,
 // complexity, history) from Redis 7.0's own docs, commanddocs.json.
 //
 // # Concurrency

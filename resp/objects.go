@@ -16,10 +16,13 @@ func (c *Conn) now() int64 { return c.srv.b.NowMs() }
 // load reads key's object (a plain read at the configured quorum). A key
 // the connection WATCHes also merges what WATCH read, so a read after
 // WATCH never shows an older state than the one EXEC will compare with.
-func (c *Conn) load(key []byte) (crdt.Object, error) {
-	o, err := c.srv.b.Get(c.Context(), c.storedKey(key), coordinator.ReadOptions{})
+func (c *Conn) load(key []byte) (crdt.Object, error) { return c.loadIn(c.db, key) }
+
+// loadIn is load of key in database db.
+func (c *Conn) loadIn(db int, key []byte) (crdt.Object, error) {
+	o, err := c.srv.b.Get(c.Context(), c.storedKeyIn(db, key), coordinator.ReadOptions{})
 	if err == nil {
-		o = c.tx.mergeWatched(key, o)
+		o = c.tx.mergeWatched(db, key, o)
 	}
 	return o, err
 }
@@ -28,12 +31,16 @@ func (c *Conn) load(key []byte) (crdt.Object, error) {
 // the key's coordinator, that includes every write it applied and still
 // awaits acknowledgements for. WATCH, EXEC's check and MSETNX's check
 // read this way.
-func (c *Conn) loadFresh(key []byte) (crdt.Object, error) {
-	o, err := c.load(key)
+func (c *Conn) loadFresh(key []byte) (crdt.Object, error) { return c.loadFreshIn(c.db, key) }
+
+// loadFreshIn is loadFresh of key in database db (WATCH's and EXEC's
+// reads: a watched key is read in the database it was watched in).
+func (c *Conn) loadFreshIn(db int, key []byte) (crdt.Object, error) {
+	o, err := c.loadIn(db, key)
 	if err != nil {
 		return o, err
 	}
-	l, err := c.srv.b.Get(c.Context(), c.storedKey(key), coordinator.ReadOptions{Local: true})
+	l, err := c.srv.b.Get(c.Context(), c.storedKeyIn(db, key), coordinator.ReadOptions{Local: true})
 	if err != nil {
 		return o, err
 	}

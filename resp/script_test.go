@@ -3,6 +3,8 @@ package resp
 import (
 	"context"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -486,4 +488,45 @@ func TestScriptForwardEndsWithClient(t *testing.T) {
 		t.Errorf("scripts running on n2 after the client left: %d, want 1", n2.scripts.Running())
 	}
 	n2.cancel() // the server's context ends the script, as at shutdown
+}
+
+// TestConformanceScriptCommandStats: the commands a script runs through
+// redis.call and redis.pcall count in INFO commandstats as Redis 7.0's
+// do (calls, rejected_calls for arity, noscript and read-only refusals,
+// failed_calls for error replies), compared with redis-server's rows
+// without their timings.
+func TestConformanceScriptCommandStats(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, Config{})
+	script := [][]string{
+		{"CONFIG", "RESETSTAT"},
+		{"SET", "s", "abc"},
+		{"EVAL", "redis.call('set', KEYS[1], '1'); redis.call('get', KEYS[1]); return redis.pcall('incr', 's')", "1", "a"},
+		{"EVAL", "return redis.call('incr', 's')", "0"},
+		{"EVAL", "return redis.pcall('nosuch')", "0"},
+		{"EVAL", "redis.pcall('get'); redis.pcall('set', 'a'); redis.pcall('hset', 'a', 'f', 'v'); return redis.pcall('get', 'a')", "0"},
+		{"EVAL", "return redis.pcall('script', 'flush')", "0"},
+		{"EVAL_RO", "return redis.pcall('del', 'a')", "0"},
+		{"EVAL", "redis.call('mset', 'x', '1', 'y', '2'); return redis.call('incrby', 'x', 5)", "0"},
+	}
+	rows := func(addr string) []string {
+		c := dialRaw(t, addr)
+		for _, args := range script {
+			c.do(args...)
+		}
+		info := c.do("INFO", "commandstats")
+		var out []string
+		timing := regexp.MustCompile(`usec=\d+,usec_per_call=[\d.]+,`)
+		for _, line := range strings.Split(info, "\r\n") {
+			if strings.HasPrefix(line, "cmdstat_") && !strings.HasPrefix(line, "cmdstat_config|") {
+				out = append(out, timing.ReplaceAllString(line, ""))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want, got := rows(redisAddr), rows(ts.addr)
+	if !slices.Equal(got, want) {
+		t.Fatalf("commandstats:\n ours: %q\nredis: %q", got, want)
+	}
 }

@@ -28,6 +28,17 @@ type Uniter interface {
 // be taken (the server is closing), fn does not run and runUnit writes
 // the error reply in place of fn's reply.
 func (c *Conn) runUnit(keys [][]byte, fn func()) {
+	stored := make([][]byte, len(keys))
+	for i, k := range keys {
+		stored[i] = c.storedKey(k) // the locks are the stored keys' (the db's)
+	}
+	c.runUnitStored(stored, fn)
+}
+
+// runUnitStored is runUnit over stored keys (ring.StoredKey: database,
+// flush epoch and key), for a unit whose keys are not all of the
+// connection's database (an EXEC block's watched keys).
+func (c *Conn) runUnitStored(stored [][]byte, fn func()) {
 	outer := c.unitCtx
 	enter := func(ctx context.Context) error {
 		c.unitCtx = ctx
@@ -39,10 +50,6 @@ func (c *Conn) runUnit(keys [][]byte, fn func()) {
 	if !ok {
 		_ = enter(c.Context())
 		return
-	}
-	stored := make([][]byte, len(keys))
-	for i, k := range keys {
-		stored[i] = c.storedKey(k) // the locks are the stored keys' (the db's)
 	}
 	if err := u.Unit(c.Context(), stored, enter); err != nil {
 		c.WriteErr(err)

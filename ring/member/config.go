@@ -138,6 +138,15 @@ type Config struct {
 	// the other dead. Default 10s; negative: off.
 	ReconnectInterval time.Duration
 
+	// TCPTimeout bounds each step of a stream (TCP) exchange with another
+	// member, memberlist's option of that name: the dial, the sending, and
+	// the wait for the answer, of joins, push/pulls and state transfers.
+	// A join to an address that accepts and never answers (no member's
+	// gossip port) thus fails after about TCPTimeout per address; Shutdown
+	// ends it sooner (see Membership.Join). Default 10s
+	// (memberlist.DefaultLANConfig).
+	TCPTimeout time.Duration
+
 	// SecretKey, if set, encrypts and authenticates all gossip with AES-GCM
 	// (16, 24 or 32 bytes: AES-128/192/256). Every member must use the same
 	// key; traffic from nodes without it is rejected.
@@ -165,6 +174,7 @@ func DefaultConfig() Config {
 		GossipInterval:    lan.GossipInterval,   // 200ms: spread changes quickly
 		PushPullInterval:  lan.PushPullInterval, // 30s: full sync is comparatively expensive
 		ReconnectInterval: 10 * time.Second,     // try the dead members again: heals a long split
+		TCPTimeout:        lan.TCPTimeout,       // 10s: each step of a join or state transfer
 	}
 }
 
@@ -194,6 +204,9 @@ func (c Config) withDefaults() Config {
 	if c.ReconnectInterval == 0 {
 		c.ReconnectInterval = d.ReconnectInterval
 	}
+	if c.TCPTimeout == 0 {
+		c.TCPTimeout = d.TCPTimeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -209,7 +222,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: State is required", ErrInvalidConfig)
 	case len(c.Meta) > MaxMetaSize:
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrMetaTooLarge, len(c.Meta), MaxMetaSize)
-	case c.ProbeInterval < 0 || c.ProbeTimeout < 0 || c.GossipInterval < 0 || c.PushPullInterval < 0:
+	case c.ProbeInterval < 0 || c.ProbeTimeout < 0 || c.GossipInterval < 0 || c.PushPullInterval < 0 || c.TCPTimeout < 0:
 		return fmt.Errorf("%w: negative interval", ErrInvalidConfig)
 	case c.ProbeTimeout >= c.ProbeInterval:
 		return fmt.Errorf("%w: ProbeTimeout %v must be below ProbeInterval %v", ErrInvalidConfig, c.ProbeTimeout, c.ProbeInterval)

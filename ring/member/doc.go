@@ -76,6 +76,15 @@
 // must not call Leave or Shutdown. Shutdown stops all goroutines the package
 // started and delivers the events already queued before returning.
 //
+// Joins (Join, the joins at Start and the background rejoin and reconnect
+// loops) wait on the network for up to Config.TCPTimeout per step and
+// address (memberlist's own bound: an address that accepts and never
+// answers, such as a RESP port, fails after it) and hold no lock while
+// they do. memberlist's Shutdown leaves the connections it dialed open,
+// so the package wraps its transport (streams) and closes them at
+// Shutdown: a join or state transfer in flight then fails at once, and
+// Shutdown does not wait for it to time out.
+//
 // # Invariants
 //
 //   - memberlist's node name is Config.NodeID; Meta is at most MaxMetaSize

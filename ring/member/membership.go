@@ -3,7 +3,6 @@ package member
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"log/slog"
@@ -42,6 +41,11 @@ type Membership struct {
 	ev    *eventQueue // nil without Config.Events
 	queue *memberlist.TransmitLimitedQueue
 
+	// streams is memberlist's transport: Config.Transport or a
+	// NetTransport on BindAddr, wrapped so that Shutdown ends the stream
+	// connections this node dialed (see streams).
+	streams *streams
+
 	pullMu sync.Mutex
 	pulls  map[digest]time.Time // recent state requests, by digest wanted
 
@@ -50,7 +54,10 @@ type Membership struct {
 	selfLeaving atomic.Bool
 	leaveAcks   atomic.Pointer[chan string] // set while Leave awaits acks
 
-	lifeMu sync.Mutex // serializes Join, Leave and Shutdown
+	// lifeMu serializes Leave and Shutdown. Join does not hold it while
+	// it waits on the network: it registers in wg (asyncMu), and Shutdown
+	// ends it by closing its streams.
+	lifeMu sync.Mutex
 	closed bool
 
 	asyncMu sync.Mutex // guards stopped and wg.Add
@@ -91,8 +98,28 @@ func Start(cfg Config) (*Membership, error) {
 		RetransmitMult: memberlist.DefaultLANConfig().RetransmitMult,
 	}
 
-	ml, err := memberlist.Create(m.memberlistConfig())
+	mc := m.memberlistConfig()
+	inner := cfg.Transport
+	if inner == nil {
+		nt, port, err := netTransport(mc.BindAddr, mc.BindPort, mc)
+		if err != nil {
+			if m.ev != nil {
+				m.ev.close()
+			}
+			return nil, fmt.Errorf("%w: %w", ErrStart, err)
+		}
+		if mc.BindPort == 0 { // as memberlist.Create
+			mc.BindPort, mc.AdvertisePort = port, port
+		}
+		inner = nt
+	}
+	m.streams = newStreams(inner)
+	mc.Transport = m.streams
+	ml, err := memberlist.Create(mc)
 	if err != nil {
+		if cfg.Transport == nil {
+			_ = m.streams.Shutdown()
+		}
 		if m.ev != nil {
 			m.ev.close()
 		}
@@ -106,8 +133,8 @@ func Start(cfg Config) (*Membership, error) {
 		m.spawn(m.reconnectLoop)
 	}
 	if seeds := m.seeds(cfg.Join); len(seeds) > 0 {
-		if !m.initialJoin(seeds) {
-			m.log.Warn("no seed reachable; running alone and retrying in the background", "seeds", seeds)
+		if err := m.initialJoin(seeds); err != nil {
+			m.log.Warn("no seed reachable; running alone and retrying in the background", "seeds", seeds, "err", err)
 			m.spawn(func() { m.rejoinLoop(seeds) })
 		}
 	}
@@ -142,6 +169,7 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	// that faster test timings keep the same proportions.
 	mc.GossipToTheDeadTime = 30 * c.ProbeInterval
 	mc.SecretKey = c.SecretKey
+	mc.TCPTimeout = c.TCPTimeout
 	d := &delegate{m: m}
 	mc.Delegate = d
 	mc.Events = d
@@ -201,21 +229,58 @@ func (m *Membership) SetMeta(meta []byte, timeout time.Duration) error {
 
 // Join contacts the given "host:port" gossip addresses and merges their
 // membership and state with this node's. It returns how many were reached;
-// the error wraps ErrJoin when none was.
+// the error wraps ErrJoin when none was, ErrClosed when Shutdown came
+// first or ended the join.
+//
+// Each address takes at most about Config.TCPTimeout per step (dial,
+// send, answer): one that is no member's gossip port (a RESP port, or one
+// that accepts and never answers) fails after that. Join holds no lock
+// meanwhile: Leave, Shutdown and the other methods go on, and Shutdown
+// ends a Join in progress at once (closing its connection).
 func (m *Membership) Join(addrs []string) (int, error) {
-	m.lifeMu.Lock()
-	defer m.lifeMu.Unlock()
-	if m.closed {
+	m.asyncMu.Lock()
+	if m.stopped {
+		m.asyncMu.Unlock()
 		return 0, ErrClosed
 	}
+	m.wg.Add(1) // so Shutdown waits for the merge of an answer in flight
+	m.asyncMu.Unlock()
+	defer m.wg.Done()
+
 	n, err := m.ml.Load().Join(addrs)
-	if n == 0 {
-		if err == nil {
-			err = errors.New("no address given")
-		}
-		return 0, fmt.Errorf("%w: %w", ErrJoin, err)
+	if n > 0 {
+		return n, nil
 	}
-	return n, nil
+	select {
+	case <-m.stop:
+		return 0, ErrClosed
+	default:
+	}
+	if err == nil {
+		return 0, fmt.Errorf("%w: no address given", ErrJoin)
+	}
+	return 0, joinError(addrs, err)
+}
+
+// joinError is memberlist's join error err for addrs, wrapping ErrJoin.
+func joinError(addrs []string, err error) error {
+	return fmt.Errorf("%w: no gossip answer from %s (is each a member's gossip port?): %s",
+		ErrJoin, strings.Join(addrs, ", "), oneLine(err))
+}
+
+// oneLine is err's message on one line: memberlist's join error is a
+// multierror, "N errors occurred:" then one "\t* " line per address.
+func oneLine(err error) string {
+	var parts []string
+	for l := range strings.SplitSeq(err.Error(), "\n") {
+		if l, ok := strings.CutPrefix(l, "\t* "); ok {
+			parts = append(parts, l)
+		}
+	}
+	if len(parts) == 0 {
+		return err.Error()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Leave announces a graceful departure: the other members will see this
@@ -291,9 +356,10 @@ func awaitAcks(acks <-chan string, n int, timeout time.Duration) int {
 
 // Shutdown stops this node's gossip without announcing anything: the others
 // will suspect it and then declare it Dead (call Leave first for Left). It
-// waits for background work, in-flight state transfers (bounded by
-// memberlist's 10 s TCP timeout) and queued Events calls to finish.
-// Shutdown is idempotent; other methods return ErrClosed afterwards.
+// closes the stream connections this node dialed (ending joins and state
+// transfers in flight) and waits for background work, Join calls and
+// queued Events calls to finish. Shutdown is idempotent; other methods
+// return ErrClosed afterwards.
 func (m *Membership) Shutdown() error {
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
@@ -364,30 +430,41 @@ func (m *Membership) seeds(addrs []string) []string {
 // peers counts the other members memberlist considers alive.
 func (m *Membership) peers() int { return m.ml.Load().NumMembers() - 1 }
 
-func (m *Membership) tryJoin(seeds []string) bool {
+// tryJoin joins seeds; it returns nil once this node has a peer, else why
+// not, wrapping ErrJoin.
+func (m *Membership) tryJoin(seeds []string) error {
 	n, err := m.ml.Load().Join(seeds)
 	if n > 0 && m.peers() > 0 {
 		m.log.Info("joined the cluster", "seeds_reached", n, "members", m.peers()+1)
-		return true
+		return nil
+	}
+	if err != nil {
+		err = joinError(seeds, err)
+	} else {
+		err = fmt.Errorf("%w: seeds answered but no peer is alive", ErrJoin)
 	}
 	m.log.Debug("join attempt failed", "seeds", seeds, "err", err)
-	return false
+	return err
 }
 
-func (m *Membership) initialJoin(seeds []string) bool {
+// initialJoin tries the seeds joinAttempts times, with backoff; it returns
+// nil once joined, else the last attempt's error (ErrClosed if Shutdown
+// came first).
+func (m *Membership) initialJoin(seeds []string) error {
 	backoff := m.cfg.ProbeInterval
+	var err error
 	for i := range joinAttempts {
 		if i > 0 {
 			if !m.sleep(backoff) {
-				return false
+				return ErrClosed
 			}
 			backoff *= 2
 		}
-		if m.tryJoin(seeds) {
-			return true
+		if err = m.tryJoin(seeds); err == nil {
+			return nil
 		}
 	}
-	return false
+	return err
 }
 
 // rejoinLoop retries the seeds until this node has a peer (by joining, or
@@ -395,7 +472,7 @@ func (m *Membership) initialJoin(seeds []string) bool {
 func (m *Membership) rejoinLoop(seeds []string) {
 	backoff := m.cfg.ProbeInterval
 	for m.sleep(backoff) {
-		if m.peers() > 0 || m.tryJoin(seeds) {
+		if m.peers() > 0 || m.tryJoin(seeds) == nil {
 			return
 		}
 		backoff = min(2*backoff, rejoinMaxFactor*m.cfg.ProbeInterval)
