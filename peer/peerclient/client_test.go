@@ -333,30 +333,16 @@ func TestPoolWaitBounded(t *testing.T) {
 // (tests/cluster_test.go saw "forward: EOF" after a kill). The fake server
 // answers DKV.AUTH and one command per connection, then closes it.
 func TestDeadPooledConnectionNotReused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
+	addr := listen(t, func(nc net.Conn) {
+		br := bufio.NewReader(nc)
+		for _, reply := range []string{"+OK\r\n", ":7\r\n"} {
+			if _, err := peerclient.ReadReply(br, nil, 1<<20); err != nil {
 				return
 			}
-			go func() {
-				defer nc.Close()
-				br := bufio.NewReader(nc)
-				for _, reply := range []string{"+OK\r\n", ":7\r\n"} {
-					if _, err := peerclient.ReadReply(br, nil, 1<<20); err != nil {
-						return
-					}
-					nc.Write([]byte(reply))
-				}
-			}()
+			nc.Write([]byte(reply))
 		}
-	}()
-	c := client(t, ln.Addr().String(), time.Second)
+	})
+	c := client(t, addr, time.Second)
 	for i := range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		raw, err := c.Forward(ctx, [][]byte{[]byte("INCR"), []byte("k")})

@@ -67,19 +67,15 @@ func TestPipelinedCalls(t *testing.T) {
 	}
 }
 
-// fakeNode accepts peer connections and answers DKV.AUTH with +OK and
-// every other command with reply(command name); it sends each command's
-// name on got as it arrives, and holds the reply to the first one until
-// release is closed.
-func fakeNode(t *testing.T, release <-chan struct{}, reply func(name string) string) (addr string, got <-chan string) {
+// listen accepts connections on a loopback port until the test ends and
+// runs serve on each, in its own goroutine, closing the connection after.
+func listen(t *testing.T, serve func(nc net.Conn)) (addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	names := make(chan string, 100)
-	var first sync.Once
 	go func() {
 		for {
 			nc, err := ln.Accept()
@@ -88,26 +84,40 @@ func fakeNode(t *testing.T, release <-chan struct{}, reply func(name string) str
 			}
 			go func() {
 				defer nc.Close()
-				br := bufio.NewReader(nc)
-				for {
-					raw, err := peerclient.ReadReply(br, nil, 1<<20)
-					if err != nil {
-						return
-					}
-					// NB: the name is the first bulk of "*n\r\n$len\r\nNAME\r\n…".
-					name := strings.Split(string(raw), "\r\n")[2]
-					if name == peer.CmdAuth {
-						nc.Write([]byte("+OK\r\n"))
-						continue
-					}
-					names <- name
-					first.Do(func() { <-release })
-					nc.Write([]byte(reply(name)))
-				}
+				serve(nc)
 			}()
 		}
 	}()
-	return ln.Addr().String(), names
+	return ln.Addr().String()
+}
+
+// fakeNode accepts peer connections and answers DKV.AUTH with +OK and
+// every other command with reply(command name); it sends each command's
+// name on got as it arrives, and holds the reply to the first one until
+// release is closed.
+func fakeNode(t *testing.T, release <-chan struct{}, reply func(name string) string) (addr string, got <-chan string) {
+	t.Helper()
+	names := make(chan string, 100)
+	var first sync.Once
+	addr = listen(t, func(nc net.Conn) {
+		br := bufio.NewReader(nc)
+		for {
+			raw, err := peerclient.ReadReply(br, nil, 1<<20)
+			if err != nil {
+				return
+			}
+			// NB: the name is the first bulk of "*n\r\n$len\r\nNAME\r\n…".
+			name := strings.Split(string(raw), "\r\n")[2]
+			if name == peer.CmdAuth {
+				nc.Write([]byte("+OK\r\n"))
+				continue
+			}
+			names <- name
+			first.Do(func() { <-release })
+			nc.Write([]byte(reply(name)))
+		}
+	})
+	return addr, names
 }
 
 // TestMergeBatchRefused: Merges made while one is on its way go as one
@@ -169,39 +179,25 @@ func TestMergeErrorReply(t *testing.T) {
 // node's health); the dial goes on for the other caller waiting on it,
 // whose call succeeds once the node answers.
 func TestCancelDuringDial(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	authed := make(chan struct{}, 1)
 	release := make(chan struct{})
-	go func() {
+	addr := listen(t, func(nc net.Conn) {
+		br := bufio.NewReader(nc)
 		for {
-			nc, err := ln.Accept()
+			raw, err := peerclient.ReadReply(br, nil, 1<<20)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer nc.Close()
-				br := bufio.NewReader(nc)
-				for {
-					raw, err := peerclient.ReadReply(br, nil, 1<<20)
-					if err != nil {
-						return
-					}
-					if strings.Split(string(raw), "\r\n")[2] == peer.CmdAuth {
-						authed <- struct{}{}
-						<-release
-						nc.Write([]byte("+OK\r\n"))
-						continue
-					}
-					nc.Write([]byte("$0\r\n\r\n")) // a zero object
-				}
-			}()
+			if strings.Split(string(raw), "\r\n")[2] == peer.CmdAuth {
+				authed <- struct{}{}
+				<-release
+				nc.Write([]byte("+OK\r\n"))
+				continue
+			}
+			nc.Write([]byte("$0\r\n\r\n")) // a zero object
 		}
-	}()
-	c := client(t, ln.Addr().String(), 30*time.Second)
+	})
+	c := client(t, addr, 30*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() {
