@@ -18,6 +18,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/dynakv/dynakv/crdt"
+	"github.com/dynakv/dynakv/internal/osmem"
 	"github.com/dynakv/dynakv/replica/dvv"
 )
 
@@ -284,6 +285,16 @@ func pebbleOptions(cfg Config) *pebble.Options {
 		Logger:       quietLogger{cfg.Logger},
 		Cache:        pebble.NewCache(cfg.CacheBytes),
 		MemTableSize: memTableBytes,
+		EventListener: &pebble.EventListener{FlushEnd: func(info pebble.FlushInfo) {
+			// A flush this big holds a big value's batch (memtables are
+			// memTableBytes): it freed that batch and made garbage of the
+			// same order in the table writer's buffers. Give it back to
+			// the OS now rather than minutes later; off pebble's flush
+			// goroutine, since a full collection takes a while.
+			if info.Done && info.InputBytes >= osmem.BigBytes {
+				go osmem.Return()
+			}
+		}},
 	}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)

@@ -1,11 +1,10 @@
 package resp
 
 import (
-	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/osmem"
 	"github.com/tidwall/redcon"
 )
 
@@ -17,20 +16,17 @@ const bigReplyLen = 1 << 20
 
 // returnMemoryAfter is the size of a command or reply after which the
 // server returns the freed memory to the operating system at once
-// (debug.FreeOSMemory) instead of leaving it to the runtime's scavenger,
+// (osmem.Return) instead of leaving it to the runtime's scavenger,
 // which gives back a big value's memory only over minutes.
-const returnMemoryAfter = 32 << 20
+const returnMemoryAfter = osmem.BigBytes
 
-// returnAgainAfter is when a big command's memory is returned once more:
-// what the store's background flush of the value frees comes later.
+// returnAgainAfter is when a big command's memory is returned once more,
+// for what was freed after the reply (the store returns what its flush
+// of a big value frees itself, when the flush ends).
 const returnAgainAfter = 10 * time.Second
 
 // returnAgain is set while a second return is scheduled.
 var returnAgain atomic.Bool
-
-// returning serialises returnMemory: one forced collection at a time is
-// enough for any number of big commands ending together.
-var returning sync.Mutex
 
 // returnMemory collects garbage and returns the free memory to the
 // operating system, unless another connection is doing so already.
@@ -39,18 +35,10 @@ func (s *Server) returnMemory() {
 	if returnAgain.CompareAndSwap(false, true) {
 		time.AfterFunc(returnAgainAfter, func() {
 			returnAgain.Store(false)
-			freeOSMemory()
+			osmem.Return()
 		})
 	}
-	freeOSMemory()
-}
-
-func freeOSMemory() {
-	if !returning.TryLock() {
-		return
-	}
-	defer returning.Unlock()
-	debug.FreeOSMemory()
+	osmem.Return()
 }
 
 // argsLen is the total length of args.
