@@ -98,6 +98,10 @@ type Placement interface {
 type Local interface {
 	peer.Store
 	Update(ctx context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, err error)
+	// UpdateAsync is Update returning once the write is visible, with
+	// wait, which returns once it is durable (replica.Store.UpdateAsync);
+	// wait is nil when err is not, and must be called once otherwise.
+	UpdateAsync(ctx context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, wait func() error, err error)
 	Scan(c peer.Cursor, count int, fn func(key []byte, o crdt.Object) bool) (peer.Cursor, error)
 	NowMs() int64
 }

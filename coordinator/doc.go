@@ -64,8 +64,12 @@
 //
 // Every write this node coordinates (Update) holds its key's lock,
 // shared with the other writes of the key, from its ReadFirst read
-// through the local replica's apply, and releases it before waiting for W
-// acknowledgements: the local replica decides concurrent writes of one key
+// through the local replica's apply (up to the write being visible
+// there: replica.Store.UpdateAsync), and releases it before the local
+// replica's fsync and the wait for W acknowledgements, which overlap: the
+// delta is sent to the other replicas while the local copy syncs, and the
+// local copy is one of the W once durable (a failed local sync counts as
+// a failed replica): the local replica decides concurrent writes of one key
 // one after the other, each on the state the previous one made, and
 // stores them together (replica.Store.Update combines them), so a hot key
 // is not one fsync per write. Concurrent ReadFirst writes of a key share

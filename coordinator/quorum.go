@@ -309,21 +309,31 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	if !slices.Contains(ids, c.self) {
 		return prev, next, fmt.Errorf("%w: %q", ErrNotReplica, key)
 	}
-	prev, next, delta, err := c.apply(ctx, key, opt.ReadFirst && len(ids) > 1, fn)
+	prev, next, delta, wait, err := c.apply(ctx, key, opt.ReadFirst && len(ids) > 1, fn)
 	if err != nil {
 		return prev, next, err
 	}
-	if delta.IsZero() {
+	if delta.IsZero() || len(ids) == 1 {
+		if err := wait(); err != nil {
+			return prev, prev, err
+		}
+		if !delta.IsZero() {
+			c.sendIncoming(ctx, key, ids, delta)
+		}
 		return prev, next, nil
 	}
+	// NB: from here the local replica's sync runs while the delta travels
+	// to the other replicas (Dynamo §4.5's W counts durable copies, the
+	// local one among them; it is one of the replies awaited below): a
+	// write pays one fsync's latency, not the local one's and then a
+	// remote one's. Every path from here calls wait, or leaves it to the
+	// goroutine that does (the store cannot close before it is called).
 	c.sendIncoming(ctx, key, ids, delta)
-	if len(ids) == 1 {
-		return prev, next, nil
-	}
 	dests, reserve, localHints := c.writeDests(prefs, ids, w)
 	for _, target := range append(slices.Clone(localHints), reserve...) {
 		// No healthy fallback: this replica keeps the hint for the dead one.
 		if err := c.local.PutHint(ctx, target, key, delta); err != nil {
+			_ = wait()
 			return prev, next, err
 		}
 	}
@@ -361,15 +371,20 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 		}
 		return crdt.Object{}, err
 	}
-	replies := make(chan reply, len(dests)+len(reserve))
+	replies := make(chan reply, 1+len(dests)+len(reserve))
 	c.fanOutTo(sendCtx, replies, others, op)
-	sent := len(others)
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		replies <- reply{id: c.self, err: wait()}
+	}()
+	sent := 1 + len(others) // the local replica's sync and the sends
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	acks, failed := 1, 0
+	acks, failed := 0, 0
 	defer func() {
 		// Let the sends still in flight finish in the background.
-		left := sent - (acks - 1) - failed
+		left := sent - acks - failed
 		c.bg.Add(1)
 		go func() {
 			defer c.bg.Done()
@@ -381,7 +396,7 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 	}()
 	var lastErr error
 	for {
-		t := Tally{Need: w, Sent: 1 + sent, Acked: acks, Failed: failed, Reserve: len(reserve)}
+		t := Tally{Need: w, Sent: sent, Acked: acks, Failed: failed, Reserve: len(reserve)}
 		switch t.Result() {
 		case Won:
 			c.stats.WritesOK.Add(1)
@@ -420,20 +435,22 @@ func (c *Coordinator) Update(ctx context.Context, key []byte, opt WriteOptions, 
 // apply is the part of a write that holds the key's lock (lockKey,
 // shared with the other writes of the key): the read at quorum R merged
 // into the local replica (readFirst, shared with concurrent writes of the
-// key: readInto), then the mutator run on the local replica. The wait for
-// W acknowledgements comes after, without the lock.
-func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
+// key: readInto), then the mutator run on the local replica, up to the
+// write being visible there. The local replica's sync (wait, to be called
+// once when err is nil) and the wait for W acknowledgements come after,
+// without the lock.
+func (c *Coordinator) apply(ctx context.Context, key []byte, readFirst bool, fn crdt.Mutator) (prev, next, delta crdt.Object, wait func() error, err error) {
 	release, err := c.lockKey(ctx, key)
 	if err != nil {
-		return prev, next, delta, err
+		return prev, next, delta, nil, err
 	}
 	defer release()
 	if readFirst {
 		if err := c.readInto(ctx, key); err != nil {
-			return prev, next, delta, err
+			return prev, next, delta, nil, err
 		}
 	}
-	return c.local.Update(ctx, key, fn)
+	return c.local.UpdateAsync(ctx, key, fn)
 }
 
 // readInto reads key at quorum R and merges the result into the local

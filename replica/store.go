@@ -508,26 +508,55 @@ func (s *Store) read(dk []byte) (crdt.Object, []byte, error) {
 // the state they made, and its write is stored, observed and synced
 // together with theirs; prev and next are this write's own before and
 // after. A panic in fn is re-raised here.
-func (s *Store) Update(_ context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
-	if err := s.enter(); err != nil {
+func (s *Store) Update(ctx context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, err error) {
+	prev, next, delta, wait, err := s.UpdateAsync(ctx, key, fn)
+	if err != nil {
 		return prev, next, delta, err
 	}
-	defer s.life.RUnlock()
+	if err := wait(); err != nil {
+		return prev, prev, crdt.Object{}, err
+	}
+	return prev, next, delta, nil
+}
+
+// UpdateAsync is Update returning as soon as the write is visible (to
+// readers of this store and to its Observer), before it is durable: wait
+// blocks until it is (fsynced, unless Config.NoSync) and returns the
+// sync's error, which means the write may be lost in a crash although it
+// was visible. A coordinator sends the delta to the other replicas while
+// its own replica syncs (Dynamo §4.5: W durable acknowledgements, the
+// local one among them), instead of paying the two fsyncs one after the
+// other. When err is nil the caller must call wait exactly once (the
+// store cannot close before it has); when err is not nil, wait is nil and
+// the results are as Update's.
+func (s *Store) UpdateAsync(_ context.Context, key []byte, fn crdt.Mutator) (prev, next, delta crdt.Object, wait func() error, err error) {
+	if err := s.enter(); err != nil {
+		return prev, next, delta, nil, err
+	}
 	if s.flushed(key) {
-		return prev, prev, delta, fmt.Errorf("%w: %q", ErrFlushed, key)
+		s.life.RUnlock()
+		return prev, prev, delta, nil, fmt.Errorf("%w: %q", ErrFlushed, key)
 	}
 	op := &writeOp{fn: fn}
 	s.submit(key, op)
 	if op.panicked != nil {
+		s.life.RUnlock()
 		panic(op.panicked)
 	}
 	if op.err != nil {
-		return op.prev, op.prev, crdt.Object{}, op.err
+		s.life.RUnlock()
+		return op.prev, op.prev, crdt.Object{}, nil, op.err
 	}
-	if err := op.wait(); err != nil {
-		return op.prev, op.prev, crdt.Object{}, err
+	var once sync.Once
+	var werr error
+	wait = func() error {
+		once.Do(func() {
+			defer s.life.RUnlock()
+			werr = op.wait()
+		})
+		return werr
 	}
-	return op.prev, op.next, op.delta, nil
+	return op.prev, op.next, op.delta, wait, nil
 }
 
 // checkContext refuses contexts whose counters run far ahead of this
