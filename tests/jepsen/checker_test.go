@@ -3,6 +3,7 @@ package jepsen
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -34,6 +35,17 @@ func TestCheckersCatchAnomalies(t *testing.T) {
 		r := w.Check(ctx, cl)
 		if r.Lost != lost || r.Resurrected != back || r.Other != other {
 			t.Errorf("%s: lost %d resurrected %d other %d, want %d %d %d\n%s", w.Name(), r.Lost, r.Resurrected, r.Other, lost, back, other, r)
+		}
+		// Each anomaly is named with its key, for the evidence writer.
+		named := map[string]int{}
+		for _, a := range r.Anomalies {
+			if !strings.HasPrefix(a.Key, w.Name()+":") {
+				t.Errorf("%s: anomaly %v names another workload's key", w.Name(), a)
+			}
+			named[a.Kind]++
+		}
+		if named[kindLost] != lost || named[kindResurrected] != back || named[kindOther] != other || r.MoreAnomalies != 0 {
+			t.Errorf("%s: anomalies named %v (and %d more), want lost %d resurrected %d other %d", w.Name(), r.Anomalies, r.MoreAnomalies, lost, back, other)
 		}
 	}
 

@@ -100,7 +100,29 @@
 // engine unreachable or the test not root. Each run writes a summary
 // (operations attempted, acknowledged, lost and resurrected per workload,
 // the error rate of each fault phase, the time to converge) to the test
-// log and to $DYNAKV_JEPSEN_OUT (a file) when set.
+// log and to $DYNAKV_JEPSEN_OUT (a file) when set; each workload's result
+// names its anomalous keys (Result.Anomalies: the first 50, and how many
+// more).
+//
+// Evidence: when a Docker run fails (a failing verdict, or any other
+// error of the test), it writes, before the containers are removed, a directory with
+// summary.txt, keys.txt (each anomalous key and each key whose replicas
+// differ: the workload's history of it, for kv its SET and DEL with
+// their outcomes, the DEL's reply, the client and node that sent each
+// and when each was sent and answered; then VGET key through every node
+// and VGET key LOCAL on every node, tokens decoded to their causal
+// contexts; LOCAL shows a replica's live siblings and context, not its
+// tombstones) and n1.log…n5.log (each node's docker logs, stdout and
+// stderr with the engine's time stamps, every container it ran in: a
+// kill or a skew starts a new one). The nodes log at the default level,
+// info: mostly anti-entropy repairs and hinted-handoff rounds, about 70
+// KB per node in the three-minute run, so some 0.5 MB per node in 20
+// minutes (held in memory for removed containers). The directory is
+// $DYNAKV_ARTIFACTS/jepsen-<seed> when set, else jepsen-<seed> in the
+// test's artifact directory under go test -artifacts (.ci/run: under
+// .ci/artifacts/_artifacts), else jepsen-<seed> next to
+// $DYNAKV_JEPSEN_OUT when set, else a fresh /tmp/dynakv-jepsen-<seed>-*
+// that is kept; the summary and the test log name it.
 //
 // Concurrency: a workload's methods are safe for concurrent use by the
 // runner's clients; the simulation runs its operations one at a time.

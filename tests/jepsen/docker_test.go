@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,9 @@ type dockerCluster struct {
 	paused     map[int]bool
 	splitRules [][]string
 	started    bool // every node started once: restarts join the others
+	// pastLogs holds each node's logs of its removed containers (a kill
+	// or a skew runs the node anew), so that evidence has them all.
+	pastLogs [dockerNodes][]byte
 }
 
 // run runs a command and returns its combined output.
@@ -143,6 +147,60 @@ func (d *dockerCluster) must(name string, args ...string) string {
 }
 
 func (d *dockerCluster) container(i int) string { return fmt.Sprintf("%s-n%d", d.tag, i+1) }
+
+// containerLog returns node i's current container's log (stdout and
+// stderr, each line prefixed with the engine's time stamp).
+func (d *dockerCluster) containerLog(i int) ([]byte, error) {
+	out, err := exec.Command("docker", "logs", "--timestamps", d.container(i)).CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("docker logs %s: %v", d.container(i), err)
+	}
+	return out, nil
+}
+
+// remove removes node i's container (kill -9; the volume stays), keeping
+// its log in pastLogs.
+func (d *dockerCluster) remove(i int) {
+	d.t.Helper()
+	l, err := d.containerLog(i)
+	d.mu.Lock()
+	d.pastLogs[i] = fmt.Appendf(d.pastLogs[i], "=== %s: container removed at %s (kill -9 or a restart with another clock)\n",
+		d.container(i), time.Now().UTC().Format(time.RFC3339Nano))
+	d.pastLogs[i] = append(d.pastLogs[i], l...)
+	if err != nil {
+		d.pastLogs[i] = fmt.Appendf(d.pastLogs[i], "(%v)\n", err)
+	}
+	d.mu.Unlock()
+	d.must("docker", "rm", "-f", d.container(i))
+}
+
+// nodeLog returns node i's whole log: its removed containers' logs, then
+// its current one's.
+func (d *dockerCluster) nodeLog(i int) ([]byte, error) {
+	d.mu.Lock()
+	out := slices.Clone(d.pastLogs[i])
+	d.mu.Unlock()
+	l, err := d.containerLog(i)
+	out = fmt.Appendf(out, "=== %s: current container\n", d.container(i))
+	return append(out, l...), err
+}
+
+// evidenceNodes returns the cluster's nodes for writeEvidence; replicas
+// is replicaMap's function, or nil.
+func (d *dockerCluster) evidenceNodes(replicas func(key string) ([]string, []*redis.Client)) evidenceNodes {
+	var names []string
+	for i := range dockerNodes {
+		names = append(names, fmt.Sprintf("n%d", i+1))
+	}
+	e := evidenceNodes{names: names, clients: d.clients, logs: d.nodeLog}
+	if replicas != nil {
+		e.replicas = func(key string) []string {
+			names, _ := replicas(key)
+			return names
+		}
+	}
+	return e
+}
 
 // runNode creates and starts node i's container (its data in a named
 // volume), its clock skewed by skew, on both networks.
@@ -267,6 +325,9 @@ type dockerRun struct {
 	gate  sync.RWMutex // workers hold it shared per operation; FLUSHALL exclusively
 	phase atomic.Value // the current fault kind
 	stop  atomic.Bool
+	// replicas is replicaMap's function once the run has read CLUSTER
+	// SLOTS (after the heal).
+	replicas func(key string) ([]string, []*redis.Client)
 }
 
 // workers runs per node two clients that loop over random workloads
@@ -281,7 +342,7 @@ func (r *dockerRun) workers(seed uint64, wg *sync.WaitGroup) {
 			for !r.stop.Load() {
 				w := r.wls[rng.IntN(len(r.wls))]
 				r.gate.RLock()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				ctx, cancel := context.WithTimeout(withSender(context.Background(), i, i%dockerNodes), 5*time.Second)
 				phase := r.phase.Load().(string)
 				err := w.Op(ctx, rng, c)
 				cancel()
@@ -377,7 +438,7 @@ func (r *dockerRun) fault(kind string, hold time.Duration) (desc string, heal fu
 		}
 		return "kill -9 " + name(ids[:k]), func() {
 			for _, x := range ids[:k] {
-				d.must("docker", "rm", "-f", d.container(x)) // the volume stays
+				d.remove(x)
 				d.runNode(x, 0)
 			}
 		}, nil
@@ -387,10 +448,10 @@ func (r *dockerRun) fault(kind string, hold time.Duration) (desc string, heal fu
 		if off == 0 {
 			off = 7 * time.Second
 		}
-		d.must("docker", "rm", "-f", d.container(x)) // kill -9; the volume stays
+		d.remove(x)
 		d.runNode(x, off)
 		return fmt.Sprintf("skew %s by %v", name(ids[:1]), off), func() {
-			d.must("docker", "rm", "-f", d.container(x))
+			d.remove(x)
 			d.runNode(x, 0)
 		}, nil
 	}
@@ -410,6 +471,14 @@ func runDocker(t *testing.T, total, faultFor, quiet time.Duration) {
 	r := &dockerRun{d: d, rng: rand.New(rand.NewPCG(seed, 1)), sum: newSummary("docker", seed), wls: allWorkloads()}
 	r.sum.Schedules = 1
 	r.phase.Store("none")
+	// A run that fails before its verdict (a node that does not come
+	// back, a Fatal) still leaves the nodes' logs; this runs after the
+	// workers stop, before the cluster is removed.
+	t.Cleanup(func() {
+		if t.Failed() && r.sum.Evidence == "" {
+			r.evidence(t, seed)
+		}
+	})
 	var wg sync.WaitGroup
 	r.workers(seed, &wg)
 	stopped := false
@@ -459,6 +528,7 @@ func runDocker(t *testing.T, total, faultFor, quiet time.Duration) {
 	// Convergence: every key's replicas agree, with nothing but the
 	// cluster's own hinted handoff and anti-entropy.
 	replicas := d.replicaMap(t)
+	r.replicas = replicas
 	var pending []string // keys whose replicas differed at the last look
 	for _, w := range r.wls {
 		pending = append(pending, w.Keys()...)
@@ -491,10 +561,32 @@ func runDocker(t *testing.T, total, faultFor, quiet time.Duration) {
 	}
 	r.sum.add(rs)
 	r.sum.checkReplicas(ctx, r.wls, replicas)
+	if !r.sum.OK() {
+		r.evidence(t, seed)
+	}
 	r.sum.report(t)
 	if !r.sum.OK() {
 		t.Errorf("the fault suite found anomalies (seed %d)", seed)
 	}
+}
+
+// evidence writes the run's evidence (writeEvidence) to evidenceDir and
+// names the directory in the summary.
+func (r *dockerRun) evidence(t *testing.T, seed uint64) {
+	dir, err := evidenceDir(seed, os.Getenv, testArtifactDir(t))
+	if err != nil {
+		t.Errorf("evidence directory: %v", err)
+		return
+	}
+	r.sum.mu.Lock()
+	r.sum.Evidence = dir
+	r.sum.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := writeEvidence(ctx, dir, r.sum, r.wls, r.d.evidenceNodes(r.replicas)); err != nil {
+		t.Errorf("evidence in %s: %v", dir, err)
+	}
+	t.Logf("evidence of the failure (each anomalous key on every node, every node's log): %s", dir)
 }
 
 // replicaMap reads CLUSTER SLOTS from node 1 and returns, for a key, its

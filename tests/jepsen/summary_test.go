@@ -34,8 +34,13 @@ type Summary struct {
 	// convergence; ReplicaNotes describes the first.
 	Replica      int
 	ReplicaNotes []string
+	// ReplicaKeys names the first maxAnomalies of those keys.
+	ReplicaKeys []string
 	// Failed lists the seeds of failing schedules.
 	Failed []uint64
+	// Evidence is the directory a failing Docker run's evidence was
+	// written to ("" when none was).
+	Evidence string
 }
 
 func newSummary(harness string, seed uint64) *Summary {
@@ -90,6 +95,10 @@ func (s *Summary) add(rs []Result) bool {
 		for _, n := range r.Notes {
 			t.note("%s", n)
 		}
+		for _, a := range r.Anomalies {
+			t.addAnomaly(a)
+		}
+		t.MoreAnomalies += r.MoreAnomalies
 		ok = ok && r.OK()
 	}
 	return ok
@@ -142,6 +151,9 @@ func (s *Summary) String() string {
 	}
 	if len(s.Failed) > 0 {
 		fmt.Fprintf(&b, "failing schedule seeds: %v\n", s.Failed[:min(len(s.Failed), 10)])
+	}
+	if s.Evidence != "" {
+		fmt.Fprintf(&b, "evidence (each anomalous key on every node, every node's log): %s\n", s.Evidence)
 	}
 	verdict := "PASS: every acknowledged operation accounted for"
 	if s.Replica > 0 || len(s.Failed) > 0 || !s.okLocked() {
@@ -213,6 +225,9 @@ func (s *Summary) checkReplicas(ctx context.Context, wls []Workload, replicas fu
 				s.mu.Lock()
 				if len(s.ReplicaNotes) < 8 {
 					s.ReplicaNotes = append(s.ReplicaNotes, d)
+				}
+				if len(s.ReplicaKeys) < maxAnomalies {
+					s.ReplicaKeys = append(s.ReplicaKeys, k)
 				}
 				s.mu.Unlock()
 			}

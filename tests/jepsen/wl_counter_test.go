@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 
@@ -83,27 +84,42 @@ func (w *counterWorkload) Check(ctx context.Context, c *redis.Client) Result {
 		key := keyName("counter", w.gen, i)
 		s, err := c.Get(ctx, key).Result()
 		if err = replyErr(err); err != nil {
-			r.Other++
+			r.anomaly(kindOther, key, "")
 			r.note("GET %s: %v", key, err)
 			continue
 		}
 		var v int64
 		if s != "" {
 			if v, err = strconv.ParseInt(s, 10, 64); err != nil {
-				r.Other++
+				r.anomaly(kindOther, key, "")
 				r.note("%s holds %q", key, s)
 				continue
 			}
 		}
 		switch {
 		case v < w.ackSum[i]:
-			r.Lost++
+			r.anomaly(kindLost, key, "")
 			r.note("%s = %d, below the %d acknowledged", key, v, w.ackSum[i])
 		case v > w.ackSum[i]+w.unkSum[i]:
-			r.Other++
+			r.anomaly(kindOther, key, "")
 			r.note("%s = %d, above the %d acknowledged + %d unacknowledged", key, v, w.ackSum[i], w.unkSum[i])
 		}
 	}
 	absent(ctx, c, &w.flushed, &r)
 	return r
+}
+
+// History renders the counter's acknowledged and unacknowledged sums.
+func (w *counterWorkload) History(a KeyAnomaly) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s, ok := flushedHistory(&w.flushed, a.Key); ok {
+		return s
+	}
+	for i := range counterKeys {
+		if keyName("counter", w.gen, i) == a.Key {
+			return fmt.Sprintf("%s: acknowledged increments sum to %d, unacknowledged to %d", a.Key, w.ackSum[i], w.unkSum[i])
+		}
+	}
+	return "no record of " + a.Key
 }

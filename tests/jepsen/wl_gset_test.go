@@ -168,14 +168,14 @@ func (w *gsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 			got, err = union(vals)
 		}
 		if err != nil {
-			r.Other++
+			r.anomaly(kindOther, key, "")
 			r.note("VGET %s: %v", key, err)
 			continue
 		}
 		var lost []string
 		for e, o := range w.elems[i] {
 			if o == acked && !got[e] {
-				r.Lost++
+				r.anomaly(kindLost, key, strconv.Itoa(e))
 				lost = append(lost, strconv.Itoa(e))
 			}
 		}
@@ -185,11 +185,34 @@ func (w *gsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 		}
 		for e := range got {
 			if _, ok := w.elems[i][e]; !ok {
-				r.Other++
+				r.anomaly(kindOther, key, strconv.Itoa(e))
 				r.note("%s holds %d, never written to it", key, e)
 			}
 		}
 	}
 	absent(ctx, c, &w.flushed, &r)
 	return r
+}
+
+// History renders the outcome of the VSET that added a's element.
+func (w *gsetWorkload) History(a KeyAnomaly) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s, ok := flushedHistory(&w.flushed, a.Key); ok {
+		return s
+	}
+	for i := range gsetKeys {
+		if keyName("gset", w.gen, i) != a.Key {
+			continue
+		}
+		e, err := strconv.Atoi(a.Member)
+		if err != nil {
+			return fmt.Sprintf("%s: %d elements sent", a.Key, len(w.elems[i]))
+		}
+		if o, ok := w.elems[i][e]; ok {
+			return fmt.Sprintf("%s element %d: VSET %s", a.Key, e, o)
+		}
+		return fmt.Sprintf("%s element %d: never sent to it", a.Key, e)
+	}
+	return "no record of " + a.Key
 }

@@ -2,7 +2,9 @@ package jepsen
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,13 +17,19 @@ type kvWorkload struct {
 	counts
 	gen     int
 	keys    []*kvKey
+	old     []*kvKey // earlier generations' keys, for History
 	flushed flushSet
 }
 
+// kvKey is one key's history: its SET's and DEL's outcomes, the DEL's
+// reply, when each was sent and answered (wall clock, Unix ns; 0: not
+// sent or not answered) and which client sent it.
 type kvKey struct {
-	name     string
-	set, del outcome
-	delReply int64
+	name                               string
+	set, del                           outcome
+	delReply                           int64
+	setSent, setDone, delSent, delDone int64
+	setBy, delBy                       sender
 }
 
 func newKV() *kvWorkload { return &kvWorkload{} }
@@ -46,21 +54,21 @@ func (w *kvWorkload) Op(ctx context.Context, rng *rand.Rand, c *redis.Client) er
 		}
 	}
 	if k != nil {
-		k.del = pending
+		k.del, k.delBy, k.delSent = pending, senderOf(ctx), time.Now().UnixNano()
 		w.mu.Unlock()
 		n, err := c.Del(ctx, k.name).Result()
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		k.del, k.delReply = w.done(err), n
+		k.del, k.delReply, k.delDone = w.done(err), n, time.Now().UnixNano()
 		return err
 	}
-	k = &kvKey{name: keyName("kv", w.gen, len(w.keys)), set: pending}
+	k = &kvKey{name: keyName("kv", w.gen, len(w.keys)), set: pending, setBy: senderOf(ctx), setSent: time.Now().UnixNano()}
 	w.keys = append(w.keys, k)
 	w.mu.Unlock()
 	err := c.Set(ctx, k.name, k.name, 0).Err()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	k.set = w.done(err)
+	k.set, k.setDone = w.done(err), time.Now().UnixNano()
 	return err
 }
 
@@ -70,6 +78,7 @@ func (w *kvWorkload) Flushed() {
 	for _, k := range w.keys {
 		w.flushed.add(k.name, k.set != acked || k.del == unknown)
 	}
+	w.old = append(w.old, w.keys...)
 	w.keys, w.gen = nil, w.gen+1
 }
 
@@ -91,20 +100,20 @@ func (w *kvWorkload) Check(ctx context.Context, c *redis.Client) Result {
 	for _, k := range w.keys {
 		v, err := c.Get(ctx, k.name).Result()
 		if err = replyErr(err); err != nil {
-			r.Other++
+			r.anomaly(kindOther, k.name, "")
 			r.note("GET %s: %v", k.name, err)
 			continue
 		}
 		present := v != ""
 		switch {
 		case present && v != k.name:
-			r.Other++
+			r.anomaly(kindOther, k.name, "")
 			r.note("%s holds %q, never written", k.name, v)
 		case k.set == acked && k.del == notTried && !present:
-			r.Lost++
+			r.anomaly(kindLost, k.name, "")
 			lost = append(lost, k.name)
 		case k.del == acked && k.delReply == 1 && present:
-			r.Resurrected++
+			r.anomaly(kindResurrected, k.name, "")
 			back = append(back, k.name)
 		}
 	}
@@ -116,4 +125,33 @@ func (w *kvWorkload) Check(ctx context.Context, c *redis.Client) Result {
 	}
 	absent(ctx, c, &w.flushed, &r)
 	return r
+}
+
+// History renders what the workload did to a's key: its SET and DEL,
+// each with its outcome, the client that sent it and when it was sent
+// and answered.
+func (w *kvWorkload) History(a KeyAnomaly) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ks := range [][]*kvKey{w.keys, w.old} {
+		for _, k := range ks {
+			if k.name == a.Key {
+				return k.String()
+			}
+		}
+	}
+	return "no record of " + a.Key
+}
+
+// String renders the key's history on two lines.
+func (k *kvKey) String() string {
+	s := fmt.Sprintf("SET %s: %s, %s, %s", k.name, k.set, k.setBy, span(k.setSent, k.setDone))
+	if k.del == notTried {
+		return s + "\nDEL: never sent"
+	}
+	del := k.del.String()
+	if k.del == acked {
+		del += fmt.Sprintf(" (replied %d)", k.delReply)
+	}
+	return s + fmt.Sprintf("\nDEL %s: %s, %s, %s", k.name, del, k.delBy, span(k.delSent, k.delDone))
 }

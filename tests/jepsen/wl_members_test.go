@@ -154,7 +154,7 @@ func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
 		key := w.key(i)
 		got, err := w.ops.read(ctx, c, key)
 		if err != nil {
-			r.Other++
+			r.anomaly(kindOther, key, "")
 			r.note("read %s: %v", key, err)
 			continue
 		}
@@ -163,13 +163,13 @@ func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
 			v, present := got[m]
 			switch {
 			case present && v != value(m):
-				r.Other++
+				r.anomaly(kindOther, key, m)
 				r.note("%s member %s holds %q", key, m, v)
 			case x.add == acked && (x.rem == notTried || x.rem == acked && x.remReply == 0) && !present:
-				r.Lost++
+				r.anomaly(kindLost, key, m)
 				lost = append(lost, m)
 			case x.rem == acked && x.remReply == 1 && present:
-				r.Resurrected++
+				r.anomaly(kindResurrected, key, m)
 				back = append(back, m)
 			}
 		}
@@ -185,7 +185,7 @@ func (w *memberWorkload) Check(ctx context.Context, c *redis.Client) Result {
 func noteMembers[X, V any](r *Result, key string, added map[string]*X, got map[string]V, lost, back []string, adds, removes string) {
 	for m := range got {
 		if added[m] == nil {
-			r.Other++
+			r.anomaly(kindOther, key, m)
 			r.note("%s holds %s, never added", key, m)
 		}
 	}
@@ -197,4 +197,35 @@ func noteMembers[X, V any](r *Result, key string, added map[string]*X, got map[s
 	if len(back) > 0 {
 		r.note("%s: %s that replied 1 undone: %s", key, removes, short(back))
 	}
+}
+
+// History renders what the workload did to a's member of a's key: its
+// add's and remove's outcomes and the remove's reply.
+func (w *memberWorkload) History(a KeyAnomaly) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return history(&w.keyGens, a, func(x *member) string {
+		return fmt.Sprintf("add %s; remove %s (replied %d)", x.add, x.rem, x.remReply)
+	})
+}
+
+// history finds a's key among k's current keys and renders a's member
+// (or, with no member, how many members the key has) with render.
+func history[T any](k *keyGens[T], a KeyAnomaly, render func(*T) string) string {
+	if s, ok := flushedHistory(&k.flushed, a.Key); ok {
+		return s
+	}
+	for i := range memberKeys {
+		if k.key(i) != a.Key {
+			continue
+		}
+		if a.Member == "" {
+			return fmt.Sprintf("%s: %d members sent", a.Key, len(k.members[i]))
+		}
+		if x := k.members[i][a.Member]; x != nil {
+			return fmt.Sprintf("%s member %s: %s", a.Key, a.Member, render(x))
+		}
+		return fmt.Sprintf("%s member %s: never added", a.Key, a.Member)
+	}
+	return "no record of " + a.Key
 }

@@ -127,7 +127,7 @@ func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 		key := w.key(i)
 		zs, err := c.ZRangeWithScores(ctx, key, 0, -1).Result()
 		if err != nil {
-			r.Other++
+			r.anomaly(kindOther, key, "")
 			r.note("ZRANGE %s: %v", key, err)
 			continue
 		}
@@ -141,17 +141,17 @@ func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 			kept := x.rem == notTried || x.rem == acked && x.remReply == 0
 			switch {
 			case x.add == acked && kept && !present:
-				r.Lost++
+				r.anomaly(kindLost, key, m)
 				lost = append(lost, m)
 			case x.rem == acked && x.remReply == 1 && present && x.incUnsure > 0:
 				late = append(late, m)
 			case x.rem == acked && x.remReply == 1 && present:
-				r.Resurrected++
+				r.anomaly(kindResurrected, key, m)
 				back = append(back, m)
 			case present && x.add == acked && kept:
 				lo, hi := x.score+x.incAcked, x.score+x.incAcked+x.incUnsure
 				if s != float64(int64(s)) || int64(s) < lo || int64(s) > hi {
-					r.Other++
+					r.anomaly(kindOther, key, m)
 					r.note("%s member %s scores %s, want %d…%d (ZADD %d, acknowledged increments %d, unknown %d)",
 						key, m, strconv.FormatFloat(s, 'g', -1, 64), lo, hi, x.score, x.incAcked, x.incUnsure)
 				}
@@ -165,4 +165,15 @@ func (w *zsetWorkload) Check(ctx context.Context, c *redis.Client) Result {
 	}
 	absent(ctx, c, &w.flushed, &r)
 	return r
+}
+
+// History renders what the workload did to a's member: its ZADD's score
+// and outcome, its increments and its ZREM.
+func (w *zsetWorkload) History(a KeyAnomaly) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return history(&w.keyGens, a, func(x *zmember) string {
+		return fmt.Sprintf("ZADD score %d %s; ZINCRBY acknowledged +%d, unknown +%d, in flight %d; ZREM %s (replied %d)",
+			x.score, x.add, x.incAcked, x.incUnsure, x.incsInFlight, x.rem, x.remReply)
+	})
 }

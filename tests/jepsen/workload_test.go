@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -51,6 +52,74 @@ type Result struct {
 	Lost, Resurrected, Other int
 	// Notes describes the first anomalies.
 	Notes []string
+	// Anomalies names the first maxAnomalies anomalies' keys (and
+	// members), in the order the checker found them; MoreAnomalies counts
+	// the rest. The evidence writer reads these keys on every node.
+	Anomalies     []KeyAnomaly
+	MoreAnomalies int
+}
+
+// maxAnomalies bounds Result.Anomalies: a run that loses thousands of keys
+// names the first 50.
+const maxAnomalies = 50
+
+// The kinds of a KeyAnomaly, as Result counts them.
+const (
+	kindLost        = "lost"
+	kindResurrected = "resurrected"
+	kindOther       = "other"
+)
+
+// KeyAnomaly is one anomaly a checker found: its kind (kindLost,
+// kindResurrected or kindOther), the key, and the member, field or
+// element of a container key ("" for a whole key).
+type KeyAnomaly struct {
+	Kind, Key, Member string
+}
+
+// String renders the anomaly as "kind key[ member]".
+func (a KeyAnomaly) String() string {
+	if a.Member == "" {
+		return a.Kind + " " + a.Key
+	}
+	return a.Kind + " " + a.Key + " " + a.Member
+}
+
+// anomaly counts one anomaly of kind on key (member "" for the whole
+// key) and names it in Anomalies while fewer than maxAnomalies are.
+func (r *Result) anomaly(kind, key, member string) {
+	switch kind {
+	case kindLost:
+		r.Lost++
+	case kindResurrected:
+		r.Resurrected++
+	default:
+		r.Other++
+	}
+	r.addAnomaly(KeyAnomaly{Kind: kind, Key: key, Member: member})
+}
+
+// addAnomaly names a in Anomalies, or counts it in MoreAnomalies once
+// maxAnomalies are named.
+func (r *Result) addAnomaly(a KeyAnomaly) {
+	if len(r.Anomalies) < maxAnomalies {
+		r.Anomalies = append(r.Anomalies, a)
+	} else {
+		r.MoreAnomalies++
+	}
+}
+
+// AnomalousKeys returns the distinct keys of Anomalies, in order.
+func (r Result) AnomalousKeys() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range r.Anomalies {
+		if !seen[a.Key] {
+			seen[a.Key] = true
+			out = append(out, a.Key)
+		}
+	}
+	return out
 }
 
 // OK reports whether the result has no anomaly.
@@ -74,6 +143,12 @@ func (r Result) String() string {
 	for _, n := range r.Notes {
 		s += "\n           " + n
 	}
+	if ks := r.AnomalousKeys(); len(ks) > 0 {
+		s += "\n           keys: " + strings.Join(ks, " ")
+		if r.MoreAnomalies > 0 {
+			s += fmt.Sprintf(" (and %d more anomalies)", r.MoreAnomalies)
+		}
+	}
 	return s
 }
 
@@ -86,6 +161,85 @@ const (
 	acked            // acknowledged
 	unknown          // failed: may or may not have happened
 )
+
+// String names the outcome.
+func (o outcome) String() string {
+	switch o {
+	case notTried:
+		return "not sent"
+	case pending:
+		return "sent, no reply"
+	case acked:
+		return "acknowledged"
+	case unknown:
+		return "failed (outcome unknown)"
+	}
+	return fmt.Sprintf("outcome(%d)", o)
+}
+
+// historian is a workload that can render what it did to an anomaly's
+// key (and member): the evidence writer prints it next to the key's
+// replicas.
+type historian interface {
+	History(a KeyAnomaly) string
+}
+
+// sender names the runner's client that sent an operation: its worker
+// number and the node it talks to (0-based; -1 each when unknown, as in
+// the simulation).
+type sender struct{ worker, node int16 }
+
+// String renders the sender as "client W via nN".
+func (s sender) String() string {
+	if s.worker < 0 {
+		return "client unknown"
+	}
+	return fmt.Sprintf("client %d via n%d", s.worker, s.node+1)
+}
+
+type senderKey struct{}
+
+// withSender returns ctx naming the client that runs operations under it.
+func withSender(ctx context.Context, worker, node int) context.Context {
+	return context.WithValue(ctx, senderKey{}, sender{int16(worker), int16(node)})
+}
+
+// senderOf returns the client withSender put in ctx, or the unknown one.
+func senderOf(ctx context.Context) sender {
+	if s, ok := ctx.Value(senderKey{}).(sender); ok {
+		return s
+	}
+	return sender{-1, -1}
+}
+
+// span renders an operation's wall-clock send and answer times (Unix ns;
+// 0: not answered) in UTC, as "sent 15:04:05.000000, answered
+// 15:04:05.003200 (3.2ms)".
+func span(sent, done int64) string {
+	if sent == 0 {
+		return "not sent"
+	}
+	const layout = "15:04:05.000000"
+	s := "sent " + time.Unix(0, sent).UTC().Format(layout)
+	if done == 0 {
+		return s + ", no answer"
+	}
+	return s + ", answered " + time.Unix(0, done).UTC().Format(layout) + " (" + time.Duration(done-sent).String() + ")"
+}
+
+// flushedHistory is History's answer for a key of an earlier flush
+// generation, whose model the workload no longer keeps.
+func flushedHistory(f *flushSet, key string) (string, bool) {
+	for _, k := range f.names {
+		if k == key {
+			if f.unsure[key] {
+				return key + ": written before FLUSHALL, a write of unknown outcome among them", true
+			}
+			return key + ": written before FLUSHALL, every write acknowledged", true
+		}
+	}
+	return "", false
+}
 
 // counts is the attempted/acknowledged bookkeeping shared by workloads.
 type counts struct {
@@ -148,12 +302,12 @@ func absent(ctx context.Context, c *redis.Client, f *flushSet, r *Result) {
 		n, err := c.Exists(ctx, k).Result()
 		switch {
 		case err != nil:
-			r.Other++
+			r.anomaly(kindOther, k, "")
 			r.note("EXISTS %s after the flush: %v", k, err)
 		case n != 0 && f.unsure[k]:
 			late = append(late, k)
 		case n != 0:
-			r.Resurrected++
+			r.anomaly(kindResurrected, k, "")
 			r.note("%s, written before FLUSHALL (every write acknowledged), exists again", k)
 		}
 	}
