@@ -61,8 +61,16 @@ type Node struct {
 }
 
 // Start builds and starts a node. It returns once the node is in a ring
-// and clients can connect.
-func Start(cfg Config) (n *Node, err error) {
+// and clients can connect. It is StartContext without a way to stop it.
+func Start(cfg Config) (*Node, error) { return StartContext(context.Background(), cfg) }
+
+// StartContext is Start that stops when stop is cancelled before the node
+// has started (a SIGTERM while it waits, up to Config.JoinTimeout, to be
+// admitted to a ring): it then tears down what it had started and returns
+// an error wrapping stop's (errors.Is(err, context.Canceled)). stop does
+// not bound the node's life once StartContext has returned it: Close
+// does that.
+func StartContext(stop context.Context, cfg Config) (n *Node, err error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -79,11 +87,20 @@ func Start(cfg Config) (n *Node, err error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n = &Node{cfg: cfg, log: log, cancel: cancel, done: make(chan error, 1), purge: make(chan struct{}, 1), recent: recent}
+	// NB: stop cancels the node's own context while it starts: what waits
+	// (the join) returns, and the start fails below.
+	unlink := context.AfterFunc(stop, cancel)
 	// NB: the error returns below set the named result n to nil, so the
 	// cleanup keeps its own reference.
 	started := n
 	defer func() {
+		if !unlink() && err == nil {
+			n, err = nil, stop.Err() // stopped as the start ended
+		}
 		if err != nil {
+			if stop.Err() != nil && !errors.Is(err, stop.Err()) {
+				err = fmt.Errorf("node: start stopped (%w): %v", stop.Err(), err)
+			}
 			started.teardown()
 		}
 	}()

@@ -2,6 +2,8 @@ package node
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynakv/dynakv/ring/member"
 	"github.com/dynakv/dynakv/ring/member/membertest"
@@ -79,5 +82,38 @@ func TestStartLoneNodeDefaults(t *testing.T) {
 				t.Errorf("INFO %s lacks %q:\n%s", section, w, got)
 			}
 		}
+	}
+}
+
+// TestStartContextStopsWhileJoining: a node waiting to be admitted to a
+// ring (its --join address answers nothing, --join-timeout a minute)
+// stops when its start's context is cancelled: StartContext returns an
+// error wrapping context.Canceled, and no node.
+func TestStartContextStopsWhileJoining(t *testing.T) {
+	gossip := membertest.NewNetwork()
+	cfg := DefaultConfig()
+	cfg.ID, cfg.DataDir, cfg.Listen = "n2", t.TempDir(), "127.0.0.1:0"
+	cfg.ClusterSecret = "0123456789abcdef0123456789abcdef"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Join, cfg.JoinTimeout = []string{"127.0.0.1:1"}, time.Minute
+	cfg.GossipTuning = func(mc *member.Config) { mc.Transport = gossip.MustListen(cfg.Gossip) }
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		n   *Node
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := StartContext(ctx, cfg)
+		done <- result{n, err}
+	}()
+	cancel()
+	select {
+	case r := <-done:
+		if r.n != nil || !errors.Is(r.err, context.Canceled) {
+			t.Fatalf("StartContext cancelled while joining = %v, %v; want no node and context.Canceled", r.n, r.err)
+		}
+	case <-time.After(cfg.JoinTimeout / 2):
+		t.Fatal("StartContext went on waiting for the join after its context was cancelled")
 	}
 }

@@ -97,11 +97,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		} else {
 			seed = cfg.Gossip
 		}
-		n, err := node.Start(cfg)
+		n, err := node.StartContext(ctx, cfg)
+		if n != nil {
+			started = append(started, n)
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stdout, "dynakv dev: stopped while starting")
+			return nil // the nodes started so far close above
+		}
 		if err != nil {
 			return err
 		}
-		started = append(started, n)
 	}
 	fmt.Fprintf(stdout, "dynakv dev: %d nodes (N=%d R=%d W=%d), data in %s\n", *nodes, d.Ring.Replicas, d.Coordinator.R, d.Coordinator.W, dir)
 	for _, n := range started {

@@ -136,7 +136,16 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	servePprof(o.pprof, stderr)
 	cfg.Logger = newLogger(stderr, o)
-	n, err := node.Start(cfg)
+	n, err := node.StartContext(ctx, cfg)
+	if ctx.Err() != nil {
+		// SIGINT or SIGTERM while starting (e.g. waiting up to
+		// --join-timeout for a ring): stop, as a running node would.
+		cfg.Logger.Info("stopped while starting", "id", cfg.ID, "err", err)
+		if err == nil {
+			return n.Close()
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
