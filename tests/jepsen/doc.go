@@ -91,7 +91,7 @@
 // node suspected) passed: 235,000 operations attempted, none lost or
 // resurrected, replicas identical 15 s after the heal. So did the next
 // (seed 13769692438341689067, 2026-12-01, with the coordinator's local
-// fsync overlapping its sends): 163,225 operations attempted, 157,000
+// fsync overlapping its sends): 163,225 operations attempted, 156,863
 // acknowledged, none lost or resurrected, replicas identical 8.3 s after
 // the heal. Two passes do not explain the earlier failure; its seed stays
 // the one to rerun, and a failing Docker run now keeps its evidence (see
