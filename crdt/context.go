@@ -115,6 +115,19 @@ func (c context) empty() bool { return len(c.cloud) == 0 && len(c.vv) == 0 }
 
 // joinCtx returns the union of two contexts, normalized.
 func joinCtx(a, b context) context {
+	// NB: a context is immutable once built (normalize writes only into
+	// the fresh vector of its own join), so a join that adds nothing to
+	// one side returns that side, shared: the common case of an object
+	// joined with a write's delta it already covers, or with itself. A
+	// context without cloud dots is normalized as it stands.
+	if len(a.cloud) == 0 && len(b.cloud) == 0 {
+		switch {
+		case a.vv.Descends(b.vv):
+			return a
+		case b.vv.Descends(a.vv):
+			return b
+		}
+	}
 	vv := a.vv.Join(b.vv)
 	cloud := make([]cdot, 0, len(a.cloud)+len(b.cloud))
 	i, j := 0, 0
