@@ -44,16 +44,23 @@ func batchObjectCost(n int) int { return 4 * n }
 const batchOpOverhead = 1 << 10
 
 // writeOp is one caller's write queued on its key (submit).
+//
+// NB: one field holds a merge's object (its input) and an Update's delta
+// (its result): an operation has only one of them, and a writeOp is
+// allocated per write, so the field it saves (an Object is 248 bytes)
+// brings it into a smaller size class.
 type writeOp struct {
-	fn  crdt.Mutator // an Update's mutator; nil for a merge
-	obj crdt.Object  // a merge's object (fn == nil)
+	fn crdt.Mutator // an Update's mutator; nil for a merge
+	// obj is a merge's object (fn == nil), or an Update's delta, set by
+	// the batch's leader (fn != nil).
+	obj crdt.Object
 
 	// Set by the batch's leader before the caller is woken.
-	prev, next, delta crdt.Object
-	err               error
-	panicked          any          // what fn panicked with, re-raised in the caller
-	wait              func() error // the batch's durability, shared by its callers
-	wake              chan bool    // true: lead the next batch; false: done (nil for a writer that led at once)
+	prev, next crdt.Object
+	err        error
+	panicked   any          // what fn panicked with, re-raised in the caller
+	wait       func() error // the batch's durability, shared by its callers
+	wake       chan bool    // true: lead the next batch; false: done (nil for a writer that led at once)
 }
 
 // keyQueue is the writes waiting on one key. While leading is set, a
@@ -168,7 +175,10 @@ func (s *Store) applyBatch(dk, raw []byte, orig crdt.Object, batch []*writeOp) {
 	if err != nil {
 		for _, op := range batch {
 			if op.err == nil && op.panicked == nil {
-				op.next, op.delta, op.err = op.prev, crdt.Object{}, err
+				op.next, op.err = op.prev, err
+				if op.fn != nil {
+					op.obj = crdt.Object{}
+				}
 			}
 		}
 		return
@@ -221,7 +231,7 @@ func (s *Store) applyUpdate(op *writeOp, cur crdt.Object) crdt.Object {
 		op.err = err
 		return cur
 	}
-	op.delta, op.next = delta, crdt.Merge(cur, delta)
+	op.obj, op.next = delta, crdt.Merge(cur, delta)
 	return op.next
 }
 

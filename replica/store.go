@@ -556,7 +556,7 @@ func (s *Store) UpdateAsync(_ context.Context, key []byte, fn crdt.Mutator) (pre
 		})
 		return werr
 	}
-	return op.prev, op.next, op.delta, wait, nil
+	return op.prev, op.next, op.obj, wait, nil
 }
 
 // checkContext refuses contexts whose counters run far ahead of this
