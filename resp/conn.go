@@ -21,8 +21,13 @@ import (
 // strings). Each handler must write exactly one reply (which may be an
 // aggregate with its elements).
 type Conn struct {
-	srv     *Server
-	rc      redcon.Conn // nil when driven directly (tests, fuzzing)
+	srv *Server
+	rc  redcon.Conn // nil when driven directly (tests, fuzzing)
+	// workers are zero Conns kept for the workers of this connection's
+	// next concurrent batch (runConcurrent, workerConns): at most
+	// keptWorkers, one per key group of a pipelined batch; a Conn is too
+	// big to allocate for every group of every batch.
+	workers []Conn
 	id      int64
 	addr    string
 	laddr   string

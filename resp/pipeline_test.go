@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,65 @@ func TestConcurrentCommands(t *testing.T) {
 			t.Errorf("%s: concurrent %v, want %v", name, cmd.concurrent, want)
 		}
 	}
+}
+
+// TestPipelineWorkersReused: a connection's later concurrent batches run
+// on the worker Conns its earlier batch left (workerConns), which start
+// from zero each time: a batch after SELECT 1 reads db 1, not the db the
+// workers ran in before, and between batches the kept workers hold
+// nothing (no reply buffer of a big GET).
+func TestPipelineWorkersReused(t *testing.T) {
+	ts := startServer(t, Config{})
+	r := dialRaw(t, ts.addr)
+	big := strings.Repeat("x", 1<<20)
+	var send strings.Builder
+	for i := range keptWorkers {
+		send.WriteString(multibulk("SET", fmt.Sprintf("k%d", i), big))
+	}
+	for i := range keptWorkers {
+		send.WriteString(multibulk("GET", fmt.Sprintf("k%d", i)))
+	}
+	r.send(send.String())
+	for i := range 2 * keptWorkers {
+		if got := r.reply(); i < keptWorkers && got != "+OK\r\n" || i >= keptWorkers && len(got) < len(big) {
+			t.Fatalf("reply %d of the first batches: %.40q", i, got)
+		}
+	}
+	conn := func() *Conn {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		for _, c := range ts.clients {
+			return c
+		}
+		return nil
+	}
+	assertIdle := func(when string) {
+		t.Helper()
+		c := conn()
+		if c == nil || cap(c.workers) == 0 {
+			t.Fatalf("%s: the connection kept no workers", when)
+		}
+		ws := c.workers[:cap(c.workers)]
+		for i := range ws {
+			if !reflect.ValueOf(&ws[i]).Elem().IsZero() {
+				t.Fatalf("%s: kept worker %d is not zero (out holds %d bytes)", when, i, cap(ws[i].out))
+			}
+		}
+	}
+	assertIdle("after the batches in db 0")
+	send.Reset()
+	send.WriteString(multibulk("SELECT", "1"))
+	for i := range keptWorkers {
+		send.WriteString(multibulk("GET", fmt.Sprintf("k%d", i)))
+	}
+	r.send(send.String())
+	if got := r.reply(); got != "+OK\r\n" {
+		t.Fatalf("SELECT 1: %q", got)
+	}
+	for i := range keptWorkers {
+		if got := r.reply(); got != "$-1\r\n" {
+			t.Fatalf("GET k%d in db 1 on reused workers: %.40q, want nil", i, got)
+		}
+	}
+	assertIdle("after the batch in db 1")
 }
