@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -105,7 +106,7 @@ func runClientLib(t *testing.T, lib clientLib, addr, pushAddr string) {
 	args := append(slices.Clone(lib.argv[1:]), script, addr, pushAddr)
 	cmd := exec.CommandContext(ctx, lib.argv[0], args...)
 	cmd.Env = append(os.Environ(), lib.env...)
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	out, err := cmd.Output()

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/syncbuf"
 	"github.com/dynakv/dynakv/internal/testseed"
 	"github.com/redis/go-redis/v9"
 )
@@ -156,7 +157,7 @@ func startRedis(t *testing.T, clusterMode bool) string {
 		t.Fatal("no free pair of ports in 16500-16599")
 	}
 	dir := t.TempDir()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}
 	if clusterMode {
 		// NB: without an announced address a lone cluster node shows ""
@@ -638,7 +639,7 @@ func cartRedisPy(t *testing.T, addr, key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, systemPython, "-c", cartPy, addr, key, string(js))
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/dynakv/dynakv/internal/syncbuf"
 )
 
 // djangoPy drives a Django cache (django-redis's RedisCache, the backend
@@ -79,7 +81,7 @@ func djangoScenario(t *testing.T, addr string) {
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, systemPython, "-c", djangoPy, "redis://"+addr+"/0")
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

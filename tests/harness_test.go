@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -72,29 +72,12 @@ type Proc struct {
 	Data string
 	args []string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	done chan struct{}
 
 	// ClusterAddr is the cluster-client address (--cluster-listen): the
 	// address CLUSTER SLOTS, SHARDS and NODES show for the node.
 	ClusterAddr string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment
@@ -138,7 +121,7 @@ func StartServer(t testing.TB, id string, extra ...string) *Proc {
 func (p *Proc) start() {
 	p.t.Helper()
 	p.cmd = exec.Command(dynakvBinary(p.t), append(p.args, "--listen", p.Addr)...)
-	p.log = &syncBuffer{}
+	p.log = &syncbuf.Buffer{}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.ID, err)

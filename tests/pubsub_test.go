@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,7 +64,7 @@ func TestPubSubAcrossCluster(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, systemPython, "-c", pubsubPy, n1.Addr)
-		var stderr syncBuffer
+		var stderr syncbuf.Buffer
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dynakv/dynakv/internal/conformance"
+	"github.com/dynakv/dynakv/internal/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -356,7 +357,7 @@ func redisPyTx(t *testing.T, addr, key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, systemPython, "-c", txPy, addr, key)
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -1,7 +1,6 @@
 package member
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynakv/dynakv/internal/syncbuf"
 	"github.com/dynakv/dynakv/ring/member/membertest"
 	"github.com/hashicorp/memberlist"
 )
@@ -162,24 +162,6 @@ func TestStreamsAfterShutdown(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes (a log sink).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestStartSilentSeedWarns: a node whose only seed never answers starts
 // alone once its join attempts have timed out (TCPTimeout each), and its
 // warning says why: the seed's address and the question whether it is a
@@ -188,7 +170,7 @@ func TestStartSilentSeedWarns(t *testing.T) {
 	t.Parallel()
 	nw := membertest.NewNetwork()
 	_, hangUp := silentPeer(t, nw, "127.0.0.1:7009")
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	b := start(t, nw, "b", "127.0.0.1:7002", []string{"127.0.0.1:7009"}, func(c *Config) {
 		c.TCPTimeout = 20 * time.Millisecond
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
