@@ -15,12 +15,7 @@ import (
 // cluster.
 func TestCheckersCatchAnomalies(t *testing.T) {
 	ctx := context.Background()
-	c, err := newSimCluster(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	cl := c.nodes[0].client
+	c, cl := healthySim(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	drive := func(w Workload, n int) {
 		for range n {

@@ -223,12 +223,7 @@ func renderVV(v dvv.VV) string {
 // VGET LOCAL replies from every node, and every node's log.
 func TestEvidenceWritten(t *testing.T) {
 	ctx := context.Background()
-	c, err := newSimCluster(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	cl := c.nodes[0].client
+	c, cl := healthySim(t)
 	rng := rand.New(rand.NewPCG(1, 3))
 	kv := newKV()
 	for i := range 60 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -94,6 +95,19 @@ func newSimCluster(seed uint64) (*simCluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// healthySim starts a simulated cluster without faults (seed 1), closed
+// when t ends, and returns it with a client of its first node: the
+// checker tests make their histories on it.
+func healthySim(t *testing.T) (*simCluster, *redis.Client) {
+	t.Helper()
+	c, err := newSimCluster(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	return c, c.nodes[0].client
 }
 
 // now is node id's clock: the cluster's plus its skew.
