@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -80,16 +82,47 @@ type Proc struct {
 	ClusterAddr string
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago.
+// Ports freeAddr hands out: below the ephemeral range (32768 up), from
+// which the kernel picks the local port of every outgoing connection (a
+// client's, a peer lane's, Docker's): a port picked there was sometimes
+// taken by such a connection between freeAddr's check and the process's
+// bind ("address already in use" at start-up). Below bench/'s ports
+// (27379 up).
+const freePortLo, freePortHi = 20000, 27000
+
+// freePortNext is where freeAddr's next search starts, an offset in
+// [freePortLo, freePortHi): consecutive calls (a process's three
+// addresses) never get the same port, and test processes started
+// together (each package of ./tests/...) start from different places.
+var freePortNext = sync.OnceValue(func() *atomic.Uint64 {
+	var next atomic.Uint64
+	next.Store(uint64(os.Getpid()) * 7919)
+	return &next
+})
+
+// freeAddr returns a 127.0.0.1 address whose port (below 32768: see
+// freePortLo) was free a moment ago for TCP and UDP (a gossip address
+// takes both).
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	const n = freePortHi - freePortLo
+	for range n {
+		port := freePortLo + int(freePortNext().Add(1)%n)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		pc, err := net.ListenPacket("udp", addr)
+		ln.Close()
+		if err != nil {
+			continue
+		}
+		pc.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("no port free for TCP and UDP in %d-%d", freePortLo, freePortHi-1)
+	return ""
 }
 
 // mainAddr maps each started process's cluster-client address to its
