@@ -225,6 +225,18 @@ func TestPublishFanOut(t *testing.T) {
 			}
 		}
 		sub.Close()
+		// NB: n2 sees the close when it reads the connection's end; until
+		// then the next round's PUBLISH would count this subscriber too.
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			got, err := n2.client(t, 2, "").PubSubNumSub(ctx, "news").Result()
+			if err == nil && got["news"] == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("resp%d: n2's subscribers of news after the close = %v, %v", proto, got, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 
 	// One CONFIG SET on n1 configures n2 too (DKV.NOTIFYCFG).
